@@ -1,0 +1,2 @@
+//! corsform-server (stub; see its issue).
+fn main() {}

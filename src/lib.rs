@@ -1,0 +1,21 @@
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+pub mod encode;
+pub mod rules;
+pub mod validate;
+pub mod value;
+
+mod email;
+mod number;
+mod url;
+
+#[cfg(all(feature = "web", target_arch = "wasm32"))]
+mod web;
+
+pub use email::is_valid_email;
+pub use encode::{decode, encode, DecodeError};
+pub use rules::{FieldRules, Method, OptionsError, Param, Rule, RuleSet};
+pub use url::is_valid_url;
+pub use validate::{check_field, Env, Failure, Input};
+pub use value::Value;

@@ -1,0 +1,653 @@
+//! jquery-validation's rules: read from the `rules` / `messages` options (or the server's
+//! `--rules` file, the same JSON) and from HTML attributes, with its default English
+//! messages.
+
+use crate::number::{self, Num};
+use crate::value::Value;
+
+/// A validation method: jquery-validation's built-ins plus `pattern` from its
+/// additional-methods.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    /// A value is present (for checkboxes, radios and multi-selects: one is chosen).
+    Required,
+    /// A valid e-mail address, by the browser's own grammar.
+    Email,
+    /// A public http, https or ftp URL.
+    Url,
+    /// A decimal number, optionally with `,` thousands separators.
+    Number,
+    /// Only the digits 0–9.
+    Digits,
+    /// At least N characters (or N choices).
+    MinLength,
+    /// At most N characters (or N choices).
+    MaxLength,
+    /// Between N and M characters.
+    RangeLength,
+    /// A number greater than or equal to N.
+    Min,
+    /// A number less than or equal to N.
+    Max,
+    /// A number between N and M.
+    Range,
+    /// A multiple of N.
+    Step,
+    /// The same value as the field a selector names.
+    EqualTo,
+    /// The whole value matches a regular expression.
+    Pattern,
+}
+
+/// Every method in jquery-validation's order, with its name and default message.
+const METHODS: [(Method, &str, &str); 14] = [
+    (Method::Required, "required", "This field is required."),
+    (
+        Method::Email,
+        "email",
+        "Please enter a valid email address.",
+    ),
+    (Method::Url, "url", "Please enter a valid URL."),
+    (Method::Number, "number", "Please enter a valid number."),
+    (Method::Digits, "digits", "Please enter only digits."),
+    (
+        Method::MinLength,
+        "minlength",
+        "Please enter at least {0} characters.",
+    ),
+    (
+        Method::MaxLength,
+        "maxlength",
+        "Please enter no more than {0} characters.",
+    ),
+    (
+        Method::RangeLength,
+        "rangelength",
+        "Please enter a value between {0} and {1} characters long.",
+    ),
+    (
+        Method::Min,
+        "min",
+        "Please enter a value greater than or equal to {0}.",
+    ),
+    (
+        Method::Max,
+        "max",
+        "Please enter a value less than or equal to {0}.",
+    ),
+    (
+        Method::Range,
+        "range",
+        "Please enter a value between {0} and {1}.",
+    ),
+    (Method::Step, "step", "Please enter a multiple of {0}."),
+    (
+        Method::EqualTo,
+        "equalTo",
+        "Please enter the same value again.",
+    ),
+    (Method::Pattern, "pattern", "Invalid format."),
+];
+
+impl Method {
+    /// All methods, in the order attribute rules are read.
+    pub fn all() -> impl Iterator<Item = Method> {
+        METHODS.iter().map(|m| m.0)
+    }
+
+    /// The method named `name` as the options spell it (`equalTo`, `minlength`, …).
+    pub fn from_name(name: &str) -> Option<Method> {
+        METHODS.iter().find(|m| m.1 == name).map(|m| m.0)
+    }
+
+    fn entry(self) -> &'static (Method, &'static str, &'static str) {
+        &METHODS[self as usize]
+    }
+
+    /// The option name: `required`, `equalTo`, ….
+    pub fn name(self) -> &'static str {
+        self.entry().1
+    }
+
+    /// jquery-validation's default English message, `{0}` and `{1}` still in it.
+    pub fn default_message(self) -> &'static str {
+        self.entry().2
+    }
+
+    fn is_flag(self) -> bool {
+        matches!(
+            self,
+            Method::Required | Method::Email | Method::Url | Method::Number | Method::Digits
+        )
+    }
+}
+
+/// A rule's parameter.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Param {
+    /// `true`, for methods that take none.
+    Flag,
+    /// A number (its text, e.g. `5` or `0.01`); for `range` and `rangelength`, two.
+    Numbers(Vec<String>),
+    /// A string: `equalTo`'s selector, `pattern`'s source, or a `min`/`max` compared as
+    /// text (dates), as jquery-validation compares strings.
+    Text(String),
+}
+
+/// One method applied to one field.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rule {
+    /// What is checked.
+    pub method: Method,
+    /// With what.
+    pub param: Param,
+}
+
+impl Rule {
+    /// The parameter texts that `{0}`, `{1}` in the message stand for.
+    pub fn args(&self) -> Vec<&str> {
+        match &self.param {
+            Param::Flag => vec!["true"],
+            Param::Numbers(n) => n.iter().map(String::as_str).collect(),
+            Param::Text(t) => vec![t.as_str()],
+        }
+    }
+
+    /// The `n`th number of the parameter, as read by `Number()`.
+    pub(crate) fn num(&self, n: usize) -> Num {
+        match &self.param {
+            Param::Numbers(v) => v.get(n).map_or(Num::NaN, |t| number::parse(t)),
+            _ => Num::NaN,
+        }
+    }
+}
+
+/// Everything known about one field: its rules in the order they run, and the messages
+/// that override the defaults (`None` = for every method), first match wins.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FieldRules {
+    /// The field's `name`.
+    pub name: String,
+    /// The rules, `required` first.
+    pub rules: Vec<Rule>,
+    /// Custom messages, in priority order.
+    pub messages: Vec<(Option<Method>, String)>,
+}
+
+impl FieldRules {
+    /// Adds `rule`, replacing the parameter of a rule with the same method in place (as
+    /// `$.extend` does) and keeping `required` first.
+    pub fn set(&mut self, rule: Rule) {
+        match self.rules.iter_mut().find(|r| r.method == rule.method) {
+            Some(r) => r.param = rule.param,
+            None if rule.method == Method::Required => self.rules.insert(0, rule),
+            None => self.rules.push(rule),
+        }
+    }
+
+    /// The message shown when `rule` fails: a custom one if given, else the default, with
+    /// `{0}`/`{1}` (or `${0}`) replaced by the rule's parameters.
+    pub fn message(&self, rule: &Rule) -> String {
+        let template = self
+            .messages
+            .iter()
+            .find(|(m, _)| m.is_none_or(|m| m == rule.method))
+            .map_or(rule.method.default_message(), |(_, t)| t.as_str());
+        format_message(template, &rule.args())
+    }
+}
+
+/// jquery-validation's `$.validator.format`: `{n}` and `${n}` become `args[n]`.
+pub fn format_message(template: &str, args: &[&str]) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        let close = rest[open..].find('}').map(|c| open + c);
+        let index = close.and_then(|c| rest[open + 1..c].parse::<usize>().ok());
+        match (close, index.and_then(|i| args.get(i))) {
+            (Some(close), Some(arg)) => {
+                let head = &rest[..open];
+                out.push_str(head.strip_suffix('$').unwrap_or(head));
+                out.push_str(arg);
+                rest = &rest[close + 1..];
+            }
+            _ => {
+                out.push_str(&rest[..=open]);
+                rest = &rest[open + 1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Bad options, with a message that names the problem.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OptionsError(pub String);
+
+impl OptionsError {
+    /// An error whose message is `parts` joined.
+    pub fn new(parts: &[&str]) -> OptionsError {
+        OptionsError(parts.concat())
+    }
+}
+
+impl core::fmt::Display for OptionsError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for OptionsError {}
+
+/// The rules and messages of every field of a form.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RuleSet {
+    /// The fields, in the order the options name them.
+    pub fields: Vec<FieldRules>,
+}
+
+fn number_text(where_: &[&str], v: &Value) -> Result<String, OptionsError> {
+    let text = match v {
+        Value::Number(t) | Value::String(t) => t.trim_matches(number::is_js_space),
+        _ => "",
+    };
+    match number::parse(text) {
+        Num::Fin { .. } if !text.is_empty() => Ok(text.to_owned()),
+        _ => {
+            let mut parts = where_.to_vec();
+            parts.extend([" must be a number, not ", v.kind()]);
+            Err(OptionsError::new(&parts))
+        }
+    }
+}
+
+fn parse_param(field: &str, method: Method, v: &Value) -> Result<Option<Param>, OptionsError> {
+    let name = method.name();
+    let at = ["rules.", field, ".", name];
+    let fail = |what: &str| {
+        Err(OptionsError::new(&[
+            "rules.",
+            field,
+            ".",
+            name,
+            " must be ",
+            what,
+            ", not ",
+            v.kind(),
+        ]))
+    };
+    if let Value::Bool(false) = v {
+        return Ok(None); // jquery-validation: `required: false` removes the rule
+    }
+    Ok(Some(match method {
+        _ if method.is_flag() => match v {
+            Value::Bool(true) => Param::Flag,
+            _ => return fail("true or false"),
+        },
+        Method::MinLength | Method::MaxLength => {
+            let t = number_text(&at, v)?;
+            if !t.bytes().all(|b| b.is_ascii_digit()) {
+                return fail("a whole number of characters");
+            }
+            Param::Numbers(vec![t])
+        }
+        Method::Step => {
+            let t = number_text(&at, v)?;
+            if number::parse(&t).cmp_js(&number::parse("0")) != Some(core::cmp::Ordering::Greater) {
+                return fail("a number above 0");
+            }
+            Param::Numbers(vec![t])
+        }
+        Method::Min | Method::Max => match v {
+            Value::String(t) if number::parse(t) == Num::NaN => Param::Text(t.clone()),
+            _ => Param::Numbers(vec![number_text(&at, v)?]),
+        },
+        Method::Range | Method::RangeLength => {
+            let items: Vec<Value> = match v {
+                Value::Array(items) => items.clone(),
+                // jquery-validation also takes "[1, 5]" and "1,5".
+                Value::String(s) => s
+                    .split(|c: char| c == ',' || c.is_whitespace() || c == '[' || c == ']')
+                    .filter(|p| !p.is_empty())
+                    .map(|p| Value::String(p.to_owned()))
+                    .collect(),
+                _ => return fail("[min, max]"),
+            };
+            if items.len() != 2 {
+                return fail("[min, max]");
+            }
+            let pair = vec![number_text(&at, &items[0])?, number_text(&at, &items[1])?];
+            Param::Numbers(pair)
+        }
+        Method::EqualTo | Method::Pattern => match v {
+            Value::String(s) if !s.is_empty() => Param::Text(s.clone()),
+            _ => {
+                return fail(if method == Method::EqualTo {
+                    "a selector"
+                } else {
+                    "a pattern string"
+                })
+            }
+        },
+        _ => unreachable!("flags handled above"),
+    }))
+}
+
+fn unknown_method(section: &str, field: &str, name: &str) -> OptionsError {
+    OptionsError::new(&[
+        section,
+        ".",
+        field,
+        ": unknown rule \"",
+        name,
+        "\" (known: required, email, url, number, digits, minlength, maxlength, rangelength, min, max, range, step, equalTo, pattern)",
+    ])
+}
+
+impl RuleSet {
+    /// The field named `name`, added if missing.
+    pub fn field_mut(&mut self, name: &str) -> &mut FieldRules {
+        let i = match self.fields.iter().position(|f| f.name == name) {
+            Some(i) => i,
+            None => {
+                self.fields.push(FieldRules {
+                    name: name.to_owned(),
+                    ..FieldRules::default()
+                });
+                self.fields.len() - 1
+            }
+        };
+        &mut self.fields[i]
+    }
+
+    /// The field named `name`.
+    pub fn field(&self, name: &str) -> Option<&FieldRules> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+
+    /// Reads jquery-validation's `rules` and `messages` options (either may be absent or
+    /// `null`): `{field: "required email"}` or `{field: {method: param}}`, and
+    /// `{field: "message"}` or `{field: {method: "message"}}`.
+    pub fn from_options(rules: &Value, messages: &Value) -> Result<RuleSet, OptionsError> {
+        let mut set = RuleSet::default();
+        let expect_object = |what: &str, v: &Value| match v {
+            Value::Object(_) | Value::Null => Ok(()),
+            _ => Err(OptionsError::new(&[
+                what,
+                " must be an object, not ",
+                v.kind(),
+            ])),
+        };
+        expect_object("rules", rules)?;
+        expect_object("messages", messages)?;
+        if let Value::Object(fields) = rules {
+            for (field, spec) in fields {
+                let entries: Vec<(String, Value)> = match spec {
+                    Value::String(names) => names
+                        .split_whitespace()
+                        .map(|n| (n.to_owned(), Value::Bool(true)))
+                        .collect(),
+                    Value::Object(entries) => entries.clone(),
+                    _ => {
+                        return Err(OptionsError::new(&[
+                            "rules.",
+                            field,
+                            " must be a string of rule names or an object, not ",
+                            spec.kind(),
+                        ]))
+                    }
+                };
+                let target = set.field_mut(field);
+                for (name, param) in &entries {
+                    let method = Method::from_name(name)
+                        .ok_or_else(|| unknown_method("rules", field, name))?;
+                    if let Some(param) = parse_param(field, method, param)? {
+                        target.set(Rule { method, param });
+                    }
+                }
+            }
+        }
+        if let Value::Object(fields) = messages {
+            for (field, spec) in fields {
+                let target = set.field_mut(field);
+                match spec {
+                    Value::String(text) => target.messages.push((None, text.clone())),
+                    Value::Object(entries) => {
+                        for (name, text) in entries {
+                            let method = Method::from_name(name)
+                                .ok_or_else(|| unknown_method("messages", field, name))?;
+                            let Value::String(text) = text else {
+                                return Err(OptionsError::new(&[
+                                    "messages.",
+                                    field,
+                                    ".",
+                                    name,
+                                    " must be a string, not ",
+                                    text.kind(),
+                                ]));
+                            };
+                            target.messages.push((Some(method), text.clone()));
+                        }
+                    }
+                    _ => {
+                        return Err(OptionsError::new(&[
+                            "messages.",
+                            field,
+                            " must be a string or an object, not ",
+                            spec.kind(),
+                        ]))
+                    }
+                }
+            }
+        }
+        Ok(set)
+    }
+
+    /// The seed's contact form: `subject` and `message` required, `from` an e-mail address.
+    pub fn seed() -> RuleSet {
+        let s = |t: &str| Value::String(t.to_owned());
+        let rules = Value::Object(vec![
+            ("subject".to_owned(), s("required")),
+            (
+                "from".to_owned(),
+                Value::Object(vec![("email".to_owned(), Value::Bool(true))]),
+            ),
+            ("message".to_owned(), s("required")),
+        ]);
+        RuleSet::from_options(&rules, &Value::Null).expect("the seed rules are valid")
+    }
+}
+
+/// The rules an element's HTML attributes give, as jquery-validation's `attributeRules`
+/// reads them: `required`, `minlength`, `maxlength`, `min`, `max`, `step`, `pattern`, …
+/// and `type=email|url|number`. `attr` returns an attribute's value if present.
+pub fn attribute_rules(
+    type_attr: Option<&str>,
+    attr: impl Fn(&str) -> Option<String>,
+) -> Vec<Rule> {
+    let mut rules = Vec::new();
+    // Numbers are read as numbers for these types, other types (dates) compare as text.
+    let numeric_type = type_attr.is_none_or(|t| matches!(t, "number" | "range" | "text"));
+    for method in Method::all() {
+        let name = method.name();
+        let value = attr(name).filter(|v| !v.is_empty() || method == Method::Required);
+        let param = match (method, value) {
+            (Method::Required, Some(_)) => Some(Param::Flag),
+            (Method::MinLength | Method::MaxLength, Some(v)) => {
+                let t = v.trim_matches(number::is_js_space);
+                t.bytes()
+                    .all(|b| b.is_ascii_digit())
+                    .then(|| Param::Numbers(vec![t.to_owned()]))
+            }
+            (Method::Min | Method::Max, Some(v)) if numeric_type => match number::parse(&v) {
+                Num::NaN => None,
+                _ => Some(Param::Numbers(vec![v
+                    .trim_matches(number::is_js_space)
+                    .to_owned()])),
+            },
+            (Method::Min | Method::Max, Some(v)) => Some(Param::Text(v)),
+            (Method::Step, Some(v)) => match number::parse(&v) {
+                Num::Fin {
+                    neg: false,
+                    ref digits,
+                    ..
+                } if !digits.is_empty() => Some(Param::Numbers(vec![v])),
+                _ => None, // "any", zero, negative: no step rule
+            },
+            (Method::Range | Method::RangeLength, Some(v)) => {
+                parse_param("", method, &Value::String(v)).ok().flatten()
+            }
+            (Method::EqualTo | Method::Pattern, Some(v)) => Some(Param::Text(v)),
+            (_, Some(_)) => Some(Param::Flag),
+            (_, None) if method.is_flag() && type_attr == Some(name) => Some(Param::Flag),
+            _ => None,
+        };
+        if let Some(param) = param {
+            rules.push(Rule { method, param });
+        }
+    }
+    rules
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn obj(entries: &[(&str, Value)]) -> Value {
+        Value::Object(
+            entries
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+        )
+    }
+    fn s(t: &str) -> Value {
+        Value::String(t.to_owned())
+    }
+    fn n(t: &str) -> Value {
+        Value::Number(t.to_owned())
+    }
+
+    #[test]
+    fn reads_the_seed_options() {
+        let seed = RuleSet::seed();
+        let names: Vec<&str> = seed.fields.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["subject", "from", "message"]);
+        assert_eq!(seed.field("from").unwrap().rules[0].method, Method::Email);
+        assert_eq!(
+            seed.field("subject").unwrap().rules[0].method,
+            Method::Required
+        );
+    }
+
+    #[test]
+    fn keeps_required_first_and_drops_false() {
+        let rules = obj(&[(
+            "x",
+            obj(&[
+                ("email", Value::Bool(true)),
+                ("required", Value::Bool(true)),
+                ("url", Value::Bool(false)),
+            ]),
+        )]);
+        let set = RuleSet::from_options(&rules, &Value::Null).unwrap();
+        let methods: Vec<Method> = set.fields[0].rules.iter().map(|r| r.method).collect();
+        assert_eq!(methods, [Method::Required, Method::Email]);
+    }
+
+    #[test]
+    fn names_what_is_wrong() {
+        let err = |rules: Value| RuleSet::from_options(&rules, &Value::Null).unwrap_err().0;
+        assert!(err(obj(&[("subject", s("requird"))])).contains("unknown rule \"requird\""));
+        assert_eq!(
+            err(obj(&[("m", obj(&[("minlength", s("ten"))]))])),
+            "rules.m.minlength must be a number, not a string"
+        );
+        assert_eq!(
+            err(obj(&[("m", obj(&[("range", n("5"))]))])),
+            "rules.m.range must be [min, max], not a number"
+        );
+        assert_eq!(
+            err(obj(&[("m", n("1"))])),
+            "rules.m must be a string of rule names or an object, not a number"
+        );
+        assert_eq!(err(s("x")), "rules must be an object, not a string");
+        let msg_err = RuleSet::from_options(&Value::Null, &obj(&[("m", obj(&[("nope", s("x"))]))]))
+            .unwrap_err()
+            .0;
+        assert!(msg_err.starts_with("messages.m: unknown rule \"nope\""));
+    }
+
+    #[test]
+    fn formats_messages_like_jquery_validation() {
+        assert_eq!(
+            format_message("between {0} and {1}.", &["2", "5"]),
+            "between 2 and 5."
+        );
+        assert_eq!(format_message("at least ${0}!", &["3"]), "at least 3!");
+        assert_eq!(format_message("{x} {9} {", &["a"]), "{x} {9} {");
+    }
+
+    #[test]
+    fn custom_messages_win_in_order() {
+        let rules = obj(&[(
+            "m",
+            obj(&[("required", Value::Bool(true)), ("minlength", n("3"))]),
+        )]);
+        let messages = obj(&[("m", obj(&[("minlength", s("Say at least {0} things"))]))]);
+        let set = RuleSet::from_options(&rules, &messages).unwrap();
+        let f = &set.fields[0];
+        assert_eq!(f.message(&f.rules[0]), "This field is required.");
+        assert_eq!(f.message(&f.rules[1]), "Say at least 3 things");
+        let all = RuleSet::from_options(&rules, &obj(&[("m", s("Bad {0}"))])).unwrap();
+        assert_eq!(all.fields[0].message(&all.fields[0].rules[1]), "Bad 3");
+    }
+
+    #[test]
+    fn reads_html_attributes() {
+        let attrs = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let r = attribute_rules(
+            Some("email"),
+            attrs(&[("required", ""), ("maxlength", "20")]),
+        );
+        let methods: Vec<Method> = r.iter().map(|r| r.method).collect();
+        assert_eq!(
+            methods,
+            [Method::Required, Method::Email, Method::MaxLength]
+        );
+        let r = attribute_rules(
+            Some("number"),
+            attrs(&[("min", "1"), ("max", "x"), ("step", "any")]),
+        );
+        assert_eq!(
+            r,
+            [
+                Rule {
+                    method: Method::Number,
+                    param: Param::Flag
+                },
+                Rule {
+                    method: Method::Min,
+                    param: Param::Numbers(vec!["1".into()])
+                },
+            ]
+        );
+        let r = attribute_rules(Some("date"), attrs(&[("min", "2020-01-01")]));
+        assert_eq!(
+            r,
+            [Rule {
+                method: Method::Min,
+                param: Param::Text("2020-01-01".into())
+            }]
+        );
+        assert!(attribute_rules(Some("range"), attrs(&[])).is_empty());
+    }
+}

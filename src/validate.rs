@@ -1,0 +1,436 @@
+//! Running the rules on a value: jquery-validation's methods, with its "empty optional
+//! fields pass" rule and its length counting.
+
+use core::cmp::Ordering;
+
+use crate::number;
+use crate::rules::{FieldRules, Method, Param, Rule, RuleSet};
+
+/// A field's value as the rules see it.
+#[derive(Clone, Copy, Debug)]
+pub struct Input<'a> {
+    /// The text value (for a choice field, the first chosen value or "").
+    pub text: &'a str,
+    /// For checkboxes, radios and multi-selects: how many are chosen.
+    pub count: Option<usize>,
+}
+
+impl<'a> Input<'a> {
+    /// A text field's value.
+    pub fn text(text: &'a str) -> Input<'a> {
+        Input { text, count: None }
+    }
+}
+
+/// What a rule needs from outside the value: the page (browser) or the submission
+/// (server).
+pub trait Env {
+    /// The value of the field `selector` names, for `equalTo`.
+    fn equal_to(&self, selector: &str) -> Option<String>;
+    /// Whether the whole of `value` matches the regular expression `source`.
+    fn pattern(&self, source: &str, value: &str) -> bool;
+}
+
+/// The failed rule of a field and its message.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Failure {
+    /// The field's name.
+    pub field: String,
+    /// The method that failed.
+    pub method: Method,
+    /// What the user is told.
+    pub message: String,
+}
+
+/// Length as the browser and jquery-validation count it: UTF-16 code units, `\r` not
+/// counted (a textarea's value has bare `\n`; the wire has `\r\n`).
+pub fn length(text: &str) -> usize {
+    text.chars()
+        .filter(|&c| c != '\r')
+        .map(char::len_utf16)
+        .sum()
+}
+
+fn is_number(s: &str) -> bool {
+    // /^(?:-?\d+|-?\d{1,3}(?:,\d{3})+)?(?:-?\.\d+)?$/
+    let digits = |s: &str| s.bytes().take_while(u8::is_ascii_digit).count();
+    let fraction = |s: &str| {
+        let t = s.strip_prefix('-').unwrap_or(s);
+        s.is_empty()
+            || t.strip_prefix('.')
+                .is_some_and(|d| !d.is_empty() && digits(d) == d.len())
+    };
+    let unsigned = s.strip_prefix('-').unwrap_or(s);
+    let lead = digits(unsigned);
+    if lead == 0 {
+        return !s.is_empty() && fraction(s);
+    }
+    if fraction(&unsigned[lead..]) {
+        return true;
+    }
+    // Thousands separators: 1-3 digits, then one or more ",ddd".
+    let mut rest = &unsigned[lead..];
+    if lead > 3 || !rest.starts_with(',') {
+        return false;
+    }
+    while let Some(group) = rest.strip_prefix(',') {
+        if group.len() < 3 || digits(&group[..3]) != 3 {
+            return false;
+        }
+        rest = &group[3..];
+    }
+    fraction(rest)
+}
+
+fn compare(value: &str, rule: &Rule, n: usize) -> Option<Ordering> {
+    match &rule.param {
+        Param::Text(t) => Some(value.cmp(t.as_str())),
+        _ => number::parse(value).cmp_js(&rule.num(n)),
+    }
+}
+
+fn step_ok(value: &str, rule: &Rule) -> bool {
+    let Param::Numbers(p) = &rule.param else {
+        return false;
+    };
+    let places = number::decimal_places(&p[0]);
+    if number::decimal_places(value) > places {
+        return false;
+    }
+    match (
+        number::parse(value).scaled(places),
+        rule.num(0).scaled(places),
+    ) {
+        (Some(v), Some(s)) if s != 0 => v % s == 0,
+        _ => false,
+    }
+}
+
+/// Whether `rule` passes for `input`.
+pub fn check(rule: &Rule, input: Input<'_>, env: &dyn Env) -> bool {
+    let present = match input.count {
+        Some(n) => n > 0,
+        None => !input.text.is_empty(),
+    };
+    let len = || input.count.unwrap_or_else(|| length(input.text));
+    let v = input.text;
+    match rule.method {
+        Method::Required => present,
+        // jquery-validation compares even an empty value with the other field.
+        Method::EqualTo => match &rule.param {
+            Param::Text(sel) => env.equal_to(sel).is_some_and(|other| other == v),
+            _ => false,
+        },
+        _ if !present => true, // optional and empty: every other rule passes
+        Method::Email => crate::email::is_valid_email(v),
+        Method::Url => crate::url::is_valid_url(v),
+        Method::Number => is_number(v),
+        Method::Digits => v.bytes().all(|b| b.is_ascii_digit()),
+        Method::MinLength => {
+            number::parse(&len().to_string()).cmp_js(&rule.num(0)) != Some(Ordering::Less)
+        }
+        Method::MaxLength => {
+            number::parse(&len().to_string()).cmp_js(&rule.num(0)) != Some(Ordering::Greater)
+        }
+        Method::RangeLength => {
+            let l = number::parse(&len().to_string());
+            l.cmp_js(&rule.num(0)).is_some_and(Ordering::is_ge)
+                && l.cmp_js(&rule.num(1)).is_some_and(Ordering::is_le)
+        }
+        Method::Min => compare(v, rule, 0).is_some_and(Ordering::is_ge),
+        Method::Max => compare(v, rule, 0).is_some_and(Ordering::is_le),
+        Method::Range => {
+            compare(v, rule, 0).is_some_and(Ordering::is_ge)
+                && compare(v, rule, 1).is_some_and(Ordering::is_le)
+        }
+        Method::Step => step_ok(v, rule),
+        Method::Pattern => match &rule.param {
+            Param::Text(source) => env.pattern(source, v),
+            _ => false,
+        },
+    }
+}
+
+/// The first rule of `field` that `input` fails, if any.
+pub fn check_field<'r>(field: &'r FieldRules, input: Input<'_>, env: &dyn Env) -> Option<&'r Rule> {
+    field.rules.iter().find(|rule| !check(rule, input, env))
+}
+
+/// The name an `equalTo` selector points at, when it is `#name`, `[name=name]` or
+/// `[name="name"]` (with an optional tag before the bracket): how the server, which has
+/// no page, follows `equalTo`.
+pub fn selector_field_name(selector: &str) -> Option<&str> {
+    let s = selector.trim();
+    if let Some(id) = s.strip_prefix('#') {
+        return Some(id);
+    }
+    let inner = s[s.find("[name=")? + 6..].strip_suffix(']')?;
+    Some(inner.trim_matches(|c| c == '"' || c == '\''))
+}
+
+struct Submitted<'a> {
+    pairs: &'a [(String, String)],
+    pattern: &'a dyn Fn(&str, &str) -> bool,
+}
+
+impl Env for Submitted<'_> {
+    fn equal_to(&self, selector: &str) -> Option<String> {
+        let name = selector_field_name(selector)?;
+        Some(
+            self.pairs
+                .iter()
+                .find(|(n, _)| n == name)
+                .map_or(String::new(), |(_, v)| v.clone()),
+        )
+    }
+    fn pattern(&self, source: &str, value: &str) -> bool {
+        (self.pattern)(source, value)
+    }
+}
+
+impl RuleSet {
+    /// Validates a submission (decoded `name=value` pairs) as the browser validated the
+    /// form: a name sent once is a text field, sent several times a choice field. `pattern`
+    /// matches a whole value against a `pattern` rule's expression.
+    pub fn check_submission(
+        &self,
+        pairs: &[(String, String)],
+        pattern: &dyn Fn(&str, &str) -> bool,
+    ) -> Vec<Failure> {
+        let env = Submitted { pairs, pattern };
+        let mut failures = Vec::new();
+        for field in &self.fields {
+            let mut values = pairs
+                .iter()
+                .filter(|(n, _)| *n == field.name)
+                .map(|(_, v)| v.as_str());
+            let first = values.next();
+            let more = values.count();
+            let input = Input {
+                text: first.unwrap_or(""),
+                count: (more > 0).then_some(more + 1),
+            };
+            if let Some(rule) = check_field(field, input, &env) {
+                failures.push(Failure {
+                    field: field.name.clone(),
+                    method: rule.method,
+                    message: field.message(rule),
+                });
+            }
+        }
+        failures
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::attribute_rules;
+    use crate::value::Value;
+
+    struct NoEnv;
+    impl Env for NoEnv {
+        fn equal_to(&self, _: &str) -> Option<String> {
+            Some("same".into())
+        }
+        fn pattern(&self, source: &str, value: &str) -> bool {
+            source == "\\d+" && value.bytes().all(|b| b.is_ascii_digit())
+        }
+    }
+
+    fn rule(method: Method, param: Param) -> Rule {
+        Rule { method, param }
+    }
+    fn nums(v: &[&str]) -> Param {
+        Param::Numbers(v.iter().map(|s| s.to_string()).collect())
+    }
+    fn ok(r: &Rule, v: &str) -> bool {
+        check(r, Input::text(v), &NoEnv)
+    }
+
+    #[test]
+    fn required_counts_text_and_choices() {
+        let r = rule(Method::Required, Param::Flag);
+        assert!(!ok(&r, ""));
+        assert!(ok(&r, " "), "jquery-validation does not trim");
+        assert!(!check(
+            &r,
+            Input {
+                text: "",
+                count: Some(0)
+            },
+            &NoEnv
+        ));
+        assert!(check(
+            &r,
+            Input {
+                text: "a",
+                count: Some(1)
+            },
+            &NoEnv
+        ));
+    }
+
+    #[test]
+    fn empty_optional_fields_pass() {
+        for m in Method::all().filter(|m| !matches!(m, Method::Required | Method::EqualTo)) {
+            let param = match m {
+                Method::Pattern => Param::Text("x".into()),
+                Method::Range | Method::RangeLength => nums(&["1", "2"]),
+                Method::MinLength
+                | Method::MaxLength
+                | Method::Min
+                | Method::Max
+                | Method::Step => nums(&["3"]),
+                _ => Param::Flag,
+            };
+            assert!(ok(&rule(m, param), ""), "{m:?}");
+        }
+    }
+
+    #[test]
+    fn lengths_count_utf16_units_without_cr() {
+        assert_eq!(length("abc"), 3);
+        assert_eq!(length("😀"), 2);
+        assert_eq!(length("a\r\nb"), 3);
+        let min = rule(Method::MinLength, nums(&["2"]));
+        assert!(ok(&min, "😀"));
+        assert!(!ok(&min, "é"));
+        let max = rule(Method::MaxLength, nums(&["3"]));
+        assert!(ok(&max, "a\r\nb"));
+        assert!(!ok(&max, "abcd"));
+        let range = rule(Method::RangeLength, nums(&["2", "3"]));
+        assert!(ok(&range, "ab") && ok(&range, "abc") && !ok(&range, "a") && !ok(&range, "abcd"));
+        assert!(check(
+            &range,
+            Input {
+                text: "x",
+                count: Some(2)
+            },
+            &NoEnv
+        ));
+    }
+
+    #[test]
+    fn number_and_digits_follow_jquery_regexes() {
+        let n = rule(Method::Number, Param::Flag);
+        for good in [
+            "1",
+            "-1",
+            "1.5",
+            ".5",
+            "-.5",
+            "1,000",
+            "-12,345.67",
+            "123,456,789",
+            "0.0",
+        ] {
+            assert!(ok(&n, good), "{good}");
+        }
+        for bad in [
+            "1.", "1,00", "1234,567", "abc", "1e3", "+1", "1.2.3", "-", " 1", "1,000,",
+        ] {
+            assert!(!ok(&n, bad), "{bad}");
+        }
+        let d = rule(Method::Digits, Param::Flag);
+        assert!(ok(&d, "0123") && !ok(&d, "1.5") && !ok(&d, "-1"));
+    }
+
+    #[test]
+    fn min_max_range_compare_as_numbers() {
+        let min = rule(Method::Min, nums(&["10"]));
+        assert!(ok(&min, "10") && ok(&min, "1e2") && !ok(&min, "9.99") && !ok(&min, "abc"));
+        assert!(ok(&min, " 11 "), "Number() trims");
+        let max = rule(Method::Max, nums(&["-1"]));
+        assert!(ok(&max, "-1") && !ok(&max, "0"));
+        let range = rule(Method::Range, nums(&["1", "5"]));
+        assert!(ok(&range, "1") && ok(&range, "5") && !ok(&range, "5.01") && !ok(&range, "0x10"));
+        let date = rule(Method::Min, Param::Text("2020-01-01".into()));
+        assert!(ok(&date, "2020-06-01") && !ok(&date, "2019-12-31"));
+    }
+
+    #[test]
+    fn step_is_a_multiple_from_zero() {
+        let s = rule(Method::Step, nums(&["0.01"]));
+        assert!(ok(&s, "1.25") && ok(&s, "0.3") && !ok(&s, "1.255") && !ok(&s, "x"));
+        let s = rule(Method::Step, nums(&["3"]));
+        assert!(ok(&s, "9") && ok(&s, "-3") && !ok(&s, "10") && !ok(&s, "3.0"));
+    }
+
+    #[test]
+    fn equal_to_and_pattern_ask_the_env() {
+        let e = rule(Method::EqualTo, Param::Text("#other".into()));
+        assert!(ok(&e, "same") && !ok(&e, "diff") && !ok(&e, ""));
+        let p = rule(Method::Pattern, Param::Text("\\d+".into()));
+        assert!(ok(&p, "123") && !ok(&p, "12a"));
+    }
+
+    #[test]
+    fn checks_a_submission_like_the_browser() {
+        let set = RuleSet::seed();
+        let pairs = |p: &[(&str, &str)]| {
+            p.iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect::<Vec<_>>()
+        };
+        let none = |_: &str, _: &str| false;
+        let ok = pairs(&[("subject", "Hi"), ("from", "a@b.c"), ("message", "Hello")]);
+        assert!(set.check_submission(&ok, &none).is_empty());
+        let bad = pairs(&[("subject", ""), ("from", "nope"), ("message", "x")]);
+        let failures = set.check_submission(&bad, &none);
+        assert_eq!(failures.len(), 2);
+        assert_eq!(failures[0].field, "subject");
+        assert_eq!(failures[0].message, "This field is required.");
+        assert_eq!(failures[1].message, "Please enter a valid email address.");
+        let missing = set.check_submission(&[], &none);
+        assert_eq!(
+            missing.iter().map(|f| f.field.as_str()).collect::<Vec<_>>(),
+            ["subject", "message"]
+        );
+    }
+
+    #[test]
+    fn server_follows_equal_to_selectors() {
+        assert_eq!(selector_field_name("#pw"), Some("pw"));
+        assert_eq!(selector_field_name("input[name=\"pw\"]"), Some("pw"));
+        assert_eq!(selector_field_name(".x"), None);
+        let rules = Value::Object(vec![(
+            "again".into(),
+            Value::Object(vec![("equalTo".into(), Value::String("#pw".into()))]),
+        )]);
+        let set = RuleSet::from_options(&rules, &Value::Null).unwrap();
+        let p = |a: &str| {
+            vec![
+                ("pw".to_string(), "x".to_string()),
+                ("again".to_string(), a.to_string()),
+            ]
+        };
+        assert!(set.check_submission(&p("x"), &|_, _| false).is_empty());
+        assert_eq!(
+            set.check_submission(&p("y"), &|_, _| false)[0].message,
+            "Please enter the same value again."
+        );
+    }
+
+    #[test]
+    fn attribute_rules_validate_like_options() {
+        let attrs = |name: &str| (name == "maxlength").then(|| "3".to_string());
+        let field = FieldRules {
+            name: "x".into(),
+            rules: attribute_rules(Some("url"), attrs),
+            messages: vec![],
+        };
+        assert_eq!(
+            check_field(&field, Input::text("http://example.com"), &NoEnv)
+                .unwrap()
+                .method,
+            Method::MaxLength
+        );
+        assert_eq!(
+            check_field(&field, Input::text("abc"), &NoEnv)
+                .unwrap()
+                .method,
+            Method::Url
+        );
+    }
+}
