@@ -1,0 +1,302 @@
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+pub mod limit;
+pub mod origin;
+pub mod pages;
+pub mod rules;
+pub mod store;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, LOCATION, ORIGIN, RETRY_AFTER};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use corsform::Failure;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use serde_json::json;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+pub use limit::RateLimiter;
+pub use origin::{parse_origin, parse_redirect};
+pub use rules::Rules;
+pub use store::{Store, StoreError, Submission};
+
+/// A configuration error: the server refuses to start and prints this one line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError(pub String);
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// The origins allowed by default: the demo site that `cargo xtask demo` serves.
+pub const DEFAULT_ORIGINS: [&str; 2] = ["http://127.0.0.1:8080", "http://localhost:8080"];
+/// The default largest accepted body: 64 KiB.
+pub const DEFAULT_MAX_BODY: usize = 64 * 1024;
+/// The default largest number of `name=value` pairs.
+pub const DEFAULT_MAX_FIELDS: usize = 100;
+/// How long a preflight answer may be cached by the browser (Chrome caps it at 7200 s).
+pub const PREFLIGHT_MAX_AGE: Duration = Duration::from_secs(600);
+
+/// Everything [`app`] needs; [`Config::new`] gives the defaults.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The exact origins whose pages may post (checked with [`parse_origin`]).
+    pub allow_origins: Vec<HeaderValue>,
+    /// What a submission must satisfy.
+    pub rules: Rules,
+    /// Where submissions go.
+    pub store: Store,
+    /// Where a plain (no-JS) form post is sent after it is stored.
+    pub redirect: HeaderValue,
+    /// Where a plain form post is sent when it is incomplete or malformed.
+    pub redirect_invalid: HeaderValue,
+    /// The largest accepted body, in bytes.
+    pub max_body: usize,
+    /// The largest accepted number of `name=value` pairs.
+    pub max_fields: usize,
+    /// Submissions per minute per client address; 0 = no limit.
+    pub rate_limit: u32,
+    /// How long one request may take, body and commit included.
+    pub timeout: Duration,
+}
+
+impl Config {
+    /// The defaults: the demo site's origins, the seed's rules, `/thanks` and `/invalid`.
+    pub fn new(store: Store) -> Config {
+        Config {
+            allow_origins: DEFAULT_ORIGINS
+                .iter()
+                .map(|o| HeaderValue::from_static(o))
+                .collect(),
+            rules: Rules::seed(),
+            store,
+            redirect: HeaderValue::from_static("/thanks"),
+            redirect_invalid: HeaderValue::from_static("/invalid"),
+            max_body: DEFAULT_MAX_BODY,
+            max_fields: DEFAULT_MAX_FIELDS,
+            rate_limit: 0,
+            timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+struct Shared {
+    config: Config,
+    limiter: RateLimiter,
+}
+
+/// The whole HTTP service: `POST /contact`, the CORS preflight, `/thanks` and `/invalid`.
+pub fn app(config: Config) -> Router {
+    let cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::list(config.allow_origins.clone()))
+        .allow_methods([Method::POST])
+        .allow_headers([HeaderName::from_static("x-requested-with"), CONTENT_TYPE])
+        .max_age(PREFLIGHT_MAX_AGE);
+    let timeout = TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, config.timeout);
+    let trace = TraceLayer::new_for_http()
+        .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+        .on_request(())
+        .on_response(DefaultOnResponse::new().level(Level::INFO));
+    let shared = Arc::new(Shared {
+        limiter: RateLimiter::new(config.rate_limit),
+        config,
+    });
+    Router::new()
+        .route("/contact", post(contact))
+        .route("/thanks", get(pages::thanks))
+        .route("/invalid", get(pages::invalid))
+        .fallback(not_found)
+        .with_state(shared)
+        // Outermost last: every response, the timeout's and the 404 included, passes
+        // through the CORS layer.
+        .layer(timeout)
+        .layer(cors)
+        .layer(trace)
+}
+
+async fn not_found() -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        "not found; the endpoint is POST /contact",
+    )
+}
+
+fn error(status: StatusCode, message: &str) -> Response {
+    (status, Json(json!({"ok": false, "error": message}))).into_response()
+}
+
+/// Why a submission was not stored.
+#[derive(Debug)]
+enum Rejection {
+    /// 403: an `Origin` that is not allowed (cross-site request forgery).
+    Forbidden,
+    /// 429, with the seconds until the window ends.
+    RateLimited(u64),
+    /// 415.
+    UnsupportedType,
+    /// 413.
+    TooLarge(&'static str),
+    /// 400.
+    BadBody(&'static str),
+    /// 422.
+    Invalid(Vec<Failure>),
+    /// 500: the database failed; details are logged only.
+    Storage,
+}
+
+/// Whether the request comes from script (fetch/XHR), which reads a JSON answer, rather than
+/// a plain form submission, which navigates.
+fn is_xhr(headers: &HeaderMap) -> bool {
+    let is = |name: &str, value: &str| {
+        headers
+            .get(name)
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(value.as_bytes()))
+    };
+    is("x-requested-with", "XMLHttpRequest") || is("sec-fetch-mode", "cors")
+}
+
+fn is_form_urlencoded(headers: &HeaderMap) -> bool {
+    let Some(Ok(value)) = headers.get(CONTENT_TYPE).map(|v| v.to_str()) else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or("").trim();
+    essence.eq_ignore_ascii_case("application/x-www-form-urlencoded")
+}
+
+async fn contact(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    let xhr = is_xhr(request.headers());
+    let outcome = shared.submit(request).await;
+    let config = &shared.config;
+    match outcome {
+        Ok(id) if xhr => Json(json!({"ok": true, "id": id})).into_response(),
+        Ok(_) => redirect(&config.redirect),
+        Err(rejection) => {
+            tracing::debug!(?rejection, "submission rejected");
+            match rejection {
+                Rejection::Forbidden => {
+                    error(StatusCode::FORBIDDEN, "this origin may not post here")
+                }
+                Rejection::RateLimited(seconds) => {
+                    let mut response = error(
+                        StatusCode::TOO_MANY_REQUESTS,
+                        "too many submissions; try again later",
+                    );
+                    response
+                        .headers_mut()
+                        .insert(RETRY_AFTER, HeaderValue::from(seconds));
+                    response
+                }
+                Rejection::Storage => error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "the submission could not be stored; try again later",
+                ),
+                _ if !xhr => redirect(&config.redirect_invalid),
+                Rejection::UnsupportedType => error(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "the body must be application/x-www-form-urlencoded",
+                ),
+                Rejection::TooLarge(why) => error(StatusCode::PAYLOAD_TOO_LARGE, why),
+                Rejection::BadBody(why) => error(StatusCode::BAD_REQUEST, why),
+                Rejection::Invalid(failures) => {
+                    let errors: serde_json::Map<String, serde_json::Value> = failures
+                        .into_iter()
+                        .map(|f| (f.field, f.message.into()))
+                        .collect();
+                    (
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        Json(json!({"ok": false, "errors": errors})),
+                    )
+                        .into_response()
+                }
+            }
+        }
+    }
+}
+
+/// `303 See Other` to a configured URL (never one taken from the request).
+fn redirect(location: &HeaderValue) -> Response {
+    (StatusCode::SEE_OTHER, [(LOCATION, location.clone())]).into_response()
+}
+
+impl Shared {
+    async fn submit(&self, request: Request) -> Result<i64, Rejection> {
+        let config = &self.config;
+        let (parts, body) = request.into_parts();
+        let mut origins = parts.headers.get_all(ORIGIN).iter();
+        let origin = match (origins.next(), origins.next()) {
+            (None, _) => None,
+            (Some(o), None) if config.allow_origins.contains(o) => {
+                Some(o.to_str().map_err(|_| Rejection::Forbidden)?.to_owned())
+            }
+            _ => return Err(Rejection::Forbidden),
+        };
+        if let Some(ConnectInfo(addr)) = parts.extensions.get::<ConnectInfo<std::net::SocketAddr>>()
+        {
+            self.limiter
+                .check(addr.ip())
+                .map_err(Rejection::RateLimited)?;
+        }
+        if !is_form_urlencoded(&parts.headers) {
+            return Err(Rejection::UnsupportedType);
+        }
+        let pairs = read_form(body, &parts.headers, config).await?;
+        let failures = config.rules.check(&pairs);
+        if !failures.is_empty() {
+            return Err(Rejection::Invalid(failures));
+        }
+        config.store.insert(origin, pairs).await.map_err(|e| {
+            tracing::error!("{e}");
+            Rejection::Storage
+        })
+    }
+}
+
+const TOO_LARGE: &str = "the form body is too large";
+
+async fn read_form(
+    body: Body,
+    headers: &HeaderMap,
+    config: &Config,
+) -> Result<Vec<(String, String)>, Rejection> {
+    let declared = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > config.max_body as u64) {
+        return Err(Rejection::TooLarge(TOO_LARGE));
+    }
+    let bytes = Limited::new(body, config.max_body)
+        .collect()
+        .await
+        .map_err(|e| {
+            if e.downcast_ref::<LengthLimitError>().is_some() {
+                Rejection::TooLarge(TOO_LARGE)
+            } else {
+                Rejection::BadBody("the request body could not be read")
+            }
+        })?
+        .to_bytes();
+    // The same pieces `decode` keeps: counted before any allocation.
+    let fields = bytes
+        .split(|&b| b == b'&')
+        .filter(|piece| !piece.is_empty())
+        .count();
+    if fields > config.max_fields {
+        return Err(Rejection::TooLarge("the form has too many fields"));
+    }
+    corsform::decode(&bytes).map_err(|e| Rejection::BadBody(e.message()))
+}

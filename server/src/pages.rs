@@ -1,0 +1,50 @@
+//! The two small pages a plain (no-JavaScript) form post is redirected to by default. They
+//! are constant: nothing from any request is ever written into them.
+
+use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY};
+use axum::response::{Html, IntoResponse};
+
+const THANKS: &str = r#"<!doctype html>
+<html lang="en">
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Thank you</title>
+<style>body{font:1.1rem/1.5 system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem}</style>
+<h1>Thank you</h1>
+<p>Your message has been sent.</p>
+<p><a href="javascript:history.back()">Back</a> (or use your browser's Back button).</p>
+</html>
+"#;
+
+const INVALID: &str = r#"<!doctype html>
+<html lang="en">
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Form incomplete</title>
+<style>body{font:1.1rem/1.5 system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem}</style>
+<h1>The form was incomplete</h1>
+<p>Your message was not sent: a required field was empty or a value was not valid
+(for example the e-mail address).</p>
+<p><a href="javascript:history.back()">Go back to the form</a> (or use your browser's Back
+button), correct it and send it again.</p>
+</html>
+"#;
+
+/// No scripts but the `history.back()` link, no framing.
+const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; frame-ancestors 'none'";
+
+/// `GET /thanks`: the default `--redirect` target.
+pub async fn thanks() -> impl IntoResponse {
+    (
+        [(CONTENT_SECURITY_POLICY, CSP), (CACHE_CONTROL, "no-store")],
+        Html(THANKS),
+    )
+}
+
+/// `GET /invalid`: the default `--redirect-invalid` target.
+pub async fn invalid() -> impl IntoResponse {
+    (
+        [(CONTENT_SECURITY_POLICY, CSP), (CACHE_CONTROL, "no-store")],
+        Html(INVALID),
+    )
+}
