@@ -1,0 +1,349 @@
+//! The built binary on a real socket: a preflight and a POST byte for byte as Chrome sends
+//! them, a plain form post, `kill -9` durability, `export`, and start-up errors.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_corsform-server");
+const SITE: &str = "http://127.0.0.1:8080";
+const VALID: &str = "subject=Hi&from=a%40b.c&message=Hello+there";
+
+struct Running {
+    child: Child,
+    addr: String,
+    db: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(args: &[&str]) -> Running {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("socket.db");
+    let mut child = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+        .arg(&db)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("corsform-server: listening on http://")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_owned();
+    assert!(
+        addr.starts_with("127.0.0.1:") && !addr.ends_with(":0"),
+        "{addr}"
+    );
+    Running {
+        child,
+        addr,
+        db,
+        _dir: dir,
+    }
+}
+
+struct Answer {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Writes `request` and reads one HTTP/1.1 response (the connection stays open).
+fn exchange(stream: &mut TcpStream, request: &str) -> Answer {
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut reader = BufReader::new(stream);
+    let mut status_line = String::new();
+    reader.read_line(&mut status_line).unwrap();
+    let status = status_line
+        .split(' ')
+        .nth(1)
+        .unwrap_or_else(|| panic!("no status in {status_line:?}"))
+        .parse()
+        .unwrap();
+    let mut headers = Vec::new();
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        let (name, value) = line.split_once(':').unwrap();
+        headers.push((name.to_owned(), value.trim().to_owned()));
+    }
+    let length: usize = headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+        .map_or(0, |(_, v)| v.parse().unwrap());
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).unwrap();
+    Answer {
+        status,
+        headers,
+        body: String::from_utf8(body).unwrap(),
+    }
+}
+
+fn connect(addr: &str) -> TcpStream {
+    let stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    stream
+}
+
+fn chrome_post(addr: &str, body: &str) -> String {
+    format!(
+        "POST /contact HTTP/1.1\r\n\
+         Host: {addr}\r\n\
+         Connection: keep-alive\r\n\
+         Content-Length: {}\r\n\
+         sec-ch-ua-platform: \"Linux\"\r\n\
+         X-Requested-With: XMLHttpRequest\r\n\
+         User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36\r\n\
+         Accept: */*\r\n\
+         Content-Type: application/x-www-form-urlencoded; charset=UTF-8\r\n\
+         sec-ch-ua-mobile: ?0\r\n\
+         Origin: {SITE}\r\n\
+         Sec-Fetch-Site: same-site\r\n\
+         Sec-Fetch-Mode: cors\r\n\
+         Sec-Fetch-Dest: empty\r\n\
+         Referer: {SITE}/\r\n\
+         Accept-Encoding: gzip, deflate, br, zstd\r\n\
+         Accept-Language: en-US,en;q=0.9\r\n\
+         \r\n{body}",
+        body.len()
+    )
+}
+
+fn export(db: &Path) -> Output {
+    Command::new(BIN)
+        .args(["export", "--db"])
+        .arg(db)
+        .output()
+        .unwrap()
+}
+
+fn exported(db: &Path) -> Vec<serde_json::Value> {
+    let output = export(db);
+    assert!(output.status.success(), "{output:?}");
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
+
+#[test]
+fn chrome_preflight_then_post_on_one_connection() {
+    let server = start(&[]);
+    let mut stream = connect(&server.addr);
+    let preflight = format!(
+        "OPTIONS /contact HTTP/1.1\r\n\
+         Host: {}\r\n\
+         Connection: keep-alive\r\n\
+         Accept: */*\r\n\
+         Access-Control-Request-Method: POST\r\n\
+         Access-Control-Request-Headers: x-requested-with\r\n\
+         Origin: {SITE}\r\n\
+         User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36\r\n\
+         Sec-Fetch-Mode: cors\r\n\
+         Sec-Fetch-Site: same-site\r\n\
+         Sec-Fetch-Dest: empty\r\n\
+         Referer: {SITE}/\r\n\
+         Accept-Encoding: gzip, deflate, br, zstd\r\n\
+         Accept-Language: en-US,en;q=0.9\r\n\
+         \r\n",
+        server.addr
+    );
+    let answer = exchange(&mut stream, &preflight);
+    assert!((200..300).contains(&answer.status), "{}", answer.status);
+    assert_eq!(answer.header("access-control-allow-origin"), Some(SITE));
+    let allowed = answer.header("access-control-allow-headers").unwrap();
+    assert!(
+        allowed
+            .split(',')
+            .any(|h| h.trim().eq_ignore_ascii_case("x-requested-with")),
+        "{allowed}"
+    );
+    assert!(answer
+        .header("access-control-allow-methods")
+        .unwrap()
+        .contains("POST"));
+    let max_age: u32 = answer
+        .header("access-control-max-age")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(max_age <= 7200);
+    assert!(answer
+        .headers
+        .iter()
+        .any(|(n, v)| n.eq_ignore_ascii_case("vary") && v.to_ascii_lowercase().contains("origin")));
+
+    let answer = exchange(&mut stream, &chrome_post(&server.addr, VALID));
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.header("access-control-allow-origin"), Some(SITE));
+    assert_eq!(answer.body, r#"{"ok":true,"id":1}"#);
+
+    let answer = exchange(&mut stream, &chrome_post(&server.addr, "subject=&from=x"));
+    assert_eq!(answer.status, 422);
+    assert_eq!(answer.header("access-control-allow-origin"), Some(SITE));
+}
+
+#[test]
+fn plain_form_post_is_303_and_export_lists_it() {
+    let server = start(&["--redirect", "https://example.com/merci"]);
+    let body = "subject=Bonjour&from=a%40b.c&message=l1%0D%0Al2&topic=a&topic=b";
+    let request = format!(
+        "POST /contact HTTP/1.1\r\n\
+         Host: {}\r\n\
+         Content-Length: {}\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\n\
+         Origin: {SITE}\r\n\
+         Sec-Fetch-Mode: navigate\r\n\
+         Sec-Fetch-Dest: document\r\n\
+         Referer: {SITE}/\r\n\
+         \r\n{body}",
+        server.addr,
+        body.len()
+    );
+    let answer = exchange(&mut connect(&server.addr), &request);
+    assert_eq!(answer.status, 303);
+    assert_eq!(answer.header("location"), Some("https://example.com/merci"));
+
+    let rows = exported(&server.db);
+    assert_eq!(rows.len(), 1);
+    let row = &rows[0];
+    assert_eq!(row["id"], 1);
+    assert_eq!(row["origin"], SITE);
+    assert_eq!(
+        row["fields"],
+        serde_json::json!({"subject": "Bonjour", "from": "a@b.c", "message": "l1\r\nl2", "topic": ["a", "b"]})
+    );
+    let keys: Vec<&String> = row.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["id", "received", "origin", "fields"]);
+}
+
+#[test]
+fn every_answered_submission_survives_kill_9() {
+    let server = start(&[]);
+    let answered = Arc::new(Mutex::new(Vec::<u64>::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    // Four clients keep posting while the server is killed, so some requests are in flight.
+    let clients: Vec<_> = (0..4)
+        .map(|client| {
+            let (addr, answered, stop) = (server.addr.clone(), answered.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let mut stream = connect(&addr);
+                let mut n = 0;
+                while !stop.load(Ordering::SeqCst) {
+                    n += 1;
+                    let body = format!("{VALID}&client={client}&n={n}");
+                    let request = chrome_post(&addr, &body);
+                    let Ok(answer) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        exchange(&mut stream, &request)
+                    })) else {
+                        return; // the server is gone
+                    };
+                    assert_eq!(answer.status, 200, "{}", answer.body);
+                    let json: serde_json::Value = serde_json::from_str(&answer.body).unwrap();
+                    answered.lock().unwrap().push(json["id"].as_u64().unwrap());
+                }
+            })
+        })
+        .collect();
+    let mut server = server;
+    while answered.lock().unwrap().len() < 200 {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    server.child.kill().unwrap(); // SIGKILL
+    server.child.wait().unwrap();
+    stop.store(true, Ordering::SeqCst);
+    for client in clients {
+        client.join().unwrap();
+    }
+    let answered = answered.lock().unwrap().clone();
+    let stored: Vec<u64> = exported(&server.db)
+        .iter()
+        .map(|row| row["id"].as_u64().unwrap())
+        .collect();
+    assert!(answered.len() >= 200);
+    let missing: Vec<&u64> = answered.iter().filter(|id| !stored.contains(id)).collect();
+    assert!(missing.is_empty(), "answered 200 but lost: {missing:?}");
+}
+
+#[test]
+fn configuration_errors_exit_2_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("x.db");
+    let db = db.to_str().unwrap();
+    for (args, needle) in [
+        (
+            vec!["--allow-origin", "http://127.0.0.1:8080/"],
+            "--allow-origin",
+        ),
+        (vec!["--allow-origin", "*"], "wildcard"),
+        (vec!["--allow-origin", "null"], "null"),
+        (vec!["--rules", "/nonexistent/rules.json"], "--rules"),
+        (vec!["--redirect", "//evil.example"], "--redirect"),
+        (
+            vec!["--db", "/nonexistent/dir/x.db"],
+            "/nonexistent/dir/x.db",
+        ),
+    ] {
+        let output = Command::new(BIN)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(if args.contains(&"--db") {
+                vec![]
+            } else {
+                vec!["--db", db]
+            })
+            .args(&args)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(
+            stderr.starts_with("corsform-server: ") && stderr.contains(needle),
+            "{stderr}"
+        );
+        assert!(output.stdout.is_empty());
+    }
+}
+
+#[test]
+fn export_of_a_missing_database_exits_2() {
+    let output = export("/nonexistent/corsform.db".as_ref());
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("/nonexistent/corsform.db"), "{stderr}");
+}
