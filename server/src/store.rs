@@ -4,7 +4,7 @@
 //! The journal is WAL with `synchronous = FULL`: a commit returns only after the WAL is
 //! fsynced, so an answered submission survives `kill -9` and a power cut. Because every
 //! write goes through the one thread, group commit (several queued submissions in one
-//! transaction) can be added in [`writer`] without touching the handlers.
+//! transaction) can be added in its loop without touching the handlers.
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
