@@ -71,7 +71,8 @@ struct Serve {
     )]
     redirect_invalid: String,
 
-    /// Submissions per minute per client address; more get 429 with Retry-After. 0 = off.
+    /// POSTs per minute per client (socket) address, every attempt counted; more get 429
+    /// with Retry-After. 0 = off.
     #[arg(long = "rate-limit", value_name = "N", default_value_t = 0)]
     rate_limit: u32,
 
