@@ -20,6 +20,20 @@ pub(crate) enum Num {
     },
 }
 
+impl Num {
+    /// A count (a length), without formatting it as text first.
+    pub(crate) fn count(mut n: usize) -> Num {
+        let mut raw = Vec::new();
+        while n > 0 {
+            raw.push((n % 10) as u8);
+            n /= 10;
+        }
+        raw.reverse();
+        let len = raw.len() as i64;
+        fin(false, &raw, len)
+    }
+}
+
 /// JavaScript's StrWhiteSpaceChar: WhiteSpace and LineTerminator.
 pub(crate) fn is_js_space(c: char) -> bool {
     matches!(
@@ -253,6 +267,12 @@ mod tests {
         ] {
             assert_eq!(parse(nan), Num::NaN, "{nan}");
         }
+    }
+
+    #[test]
+    fn counts_are_numbers() {
+        assert_eq!(Num::count(0), parse("0"));
+        assert_eq!(Num::count(120), parse("120"));
     }
 
     #[test]

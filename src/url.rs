@@ -62,22 +62,27 @@ enum Octet {
 }
 
 fn octet_matches(kind: Octet, d: &[u8]) -> bool {
-    match (kind, d) {
+    matches!(
+        (kind, d),
         (
             Octet::First,
-            [b'1'..=b'9'] | [b'1'..=b'9', _] | [b'1', _, _] | [b'2', b'0' | b'1', _],
-        ) => true,
-        (Octet::First, [b'2', b'2', b'0'..=b'3']) => true,
-        (
+            [b'1'..=b'9']
+                | [b'1'..=b'9', _]
+                | [b'1', _, _]
+                | [b'2', b'0' | b'1', _]
+                | [b'2', b'2', b'0'..=b'3']
+        ) | (
             Octet::Middle,
-            [_] | [_, _] | [b'1', _, _] | [b'2', b'0'..=b'4', _] | [b'2', b'5', b'0'..=b'5'],
-        ) => true,
-        (Octet::Last, [b'1'..=b'9'] | [b'1'..=b'9', _] | [b'1', _, _] | [b'2', b'0'..=b'4', _]) => {
-            true
-        }
-        (Octet::Last, [b'2', b'5', b'0'..=b'4']) => true,
-        _ => false,
-    }
+            [_] | [_, _] | [b'1', _, _] | [b'2', b'0'..=b'4', _] | [b'2', b'5', b'0'..=b'5']
+        ) | (
+            Octet::Last,
+            [b'1'..=b'9']
+                | [b'1'..=b'9', _]
+                | [b'1', _, _]
+                | [b'2', b'0'..=b'4', _]
+                | [b'2', b'5', b'0'..=b'4']
+        )
+    )
 }
 
 /// The dotted-quad alternative followed by the tail, trying every octet length as the

@@ -3,7 +3,7 @@
 
 use core::cmp::Ordering;
 
-use crate::number;
+use crate::number::{self, Num};
 use crate::rules::{FieldRules, Method, Param, Rule, RuleSet};
 
 /// A field's value as the rules see it.
@@ -126,14 +126,10 @@ pub fn check(rule: &Rule, input: Input<'_>, env: &dyn Env) -> bool {
         Method::Url => crate::url::is_valid_url(v),
         Method::Number => is_number(v),
         Method::Digits => v.bytes().all(|b| b.is_ascii_digit()),
-        Method::MinLength => {
-            number::parse(&len().to_string()).cmp_js(&rule.num(0)) != Some(Ordering::Less)
-        }
-        Method::MaxLength => {
-            number::parse(&len().to_string()).cmp_js(&rule.num(0)) != Some(Ordering::Greater)
-        }
+        Method::MinLength => Num::count(len()).cmp_js(&rule.num(0)) != Some(Ordering::Less),
+        Method::MaxLength => Num::count(len()).cmp_js(&rule.num(0)) != Some(Ordering::Greater),
         Method::RangeLength => {
-            let l = number::parse(&len().to_string());
+            let l = Num::count(len());
             l.cmp_js(&rule.num(0)).is_some_and(Ordering::is_ge)
                 && l.cmp_js(&rule.num(1)).is_some_and(Ordering::is_le)
         }

@@ -17,6 +17,9 @@ pub enum Value {
     Array(Vec<Value>),
     /// An object, its entries in order.
     Object(Vec<(String, Value)>),
+    /// A JavaScript function (or another value no option takes): kept only to be named in
+    /// an error.
+    Function,
 }
 
 impl Value {
@@ -37,6 +40,7 @@ impl Value {
             Value::String(_) => "a string",
             Value::Array(_) => "an array",
             Value::Object(_) => "an object",
+            Value::Function => "a function",
         }
     }
 }

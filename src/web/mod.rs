@@ -1,1 +1,125 @@
-//! placeholder
+//! The browser build: the only `#[wasm_bindgen]` exports. Everything they call is plain
+//! Rust in the sibling modules.
+
+mod dom;
+mod form;
+mod options;
+mod send;
+
+use std::rc::Rc;
+
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::HtmlFormElement;
+
+use crate::rules::OptionsError;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_OPTIONS: &'static str = r#"
+/** A rule's parameter: `true` for flags, a number, `[min, max]`, a selector or a pattern. */
+export type RuleParam = boolean | number | string | [number, number];
+/** jquery-validation's method names. */
+export type RuleName = "required" | "email" | "url" | "number" | "digits" | "minlength" | "maxlength"
+  | "rangelength" | "min" | "max" | "range" | "step" | "equalTo" | "pattern";
+/** An Error with a `kind`: "invalid" | "busy" | "cancelled" | "network" | "timeout" | "redirect" | "status" | "options". */
+export interface CorsformError extends Error {
+  kind: string;
+  /** The HTTP status, for "status" and a server's "invalid". */
+  status?: number;
+  /** The server's answer, parsed, when there was one. */
+  data?: unknown;
+}
+/** Options for `bind`: jquery-validation's `rules` and `messages`, plus the transport. */
+export interface CorsformOptions {
+  /** `{field: "required email"}` or `{field: {minlength: 3}}`. */
+  rules?: Record<string, string | Partial<Record<RuleName, RuleParam>>>;
+  /** `{field: "message"}` or `{field: {required: "message with {0}"}}`. */
+  messages?: Record<string, string | Partial<Record<RuleName, string>>>;
+  /** Selectors (or elements) of the seed's four panels. */
+  panels?: { main?: string | Element; sending?: string | Element; success?: string | Element; error?: string | Element };
+  /** Where to POST; default: the form's `action`. */
+  url?: string;
+  /** Request headers; default `{"X-Requested-With": "XMLHttpRequest"}`. */
+  headers?: Record<string, string>;
+  /** Milliseconds before the request is aborted; default 15000. */
+  timeout?: number;
+  /** Called with the body before sending; returning `false` cancels. */
+  beforeSend?: (body: string) => boolean | void;
+  /** Called with the server's answer (parsed JSON) after a 2xx. */
+  success?: (data: unknown) => void;
+  /** Called with a CorsformError on any failure. */
+  error?: (err: CorsformError) => void;
+}
+"#;
+
+#[wasm_bindgen]
+extern "C" {
+    /// The `options` argument of `bind`.
+    #[wasm_bindgen(typescript_type = "CorsformOptions")]
+    pub type BindOptions;
+    /// A form: a selector or an element.
+    #[wasm_bindgen(typescript_type = "string | HTMLFormElement")]
+    pub type FormRef;
+}
+
+fn js_error(e: OptionsError) -> JsValue {
+    dom::error("options", &["corsform: ", &e.0].concat())
+}
+
+fn form_of(form: &JsValue) -> Result<HtmlFormElement, JsValue> {
+    let el = options::element("form", form).map_err(js_error)?;
+    el.dyn_into::<HtmlFormElement>().map_err(|el| {
+        let el: web_sys::Element = el.unchecked_into();
+        let tag = el.tag_name().to_ascii_lowercase();
+        js_error(OptionsError::new(&[
+            "form: the element is a <",
+            &tag,
+            ">, not a <form>",
+        ]))
+    })
+}
+
+/// A bound form.
+#[wasm_bindgen]
+pub struct Controller {
+    bound: Rc<form::Bound>,
+}
+
+#[wasm_bindgen]
+impl Controller {
+    /// Validates every field, shows the messages, focuses the first invalid field.
+    pub fn validate(&self) -> bool {
+        self.bound.validate()
+    }
+
+    /// Validates and sends, as clicking submit does. Resolves with the server's answer;
+    /// rejects with a `CorsformError`.
+    #[wasm_bindgen(unchecked_return_type = "Promise<unknown>")]
+    pub fn submit(&self) -> js_sys::Promise {
+        let bound = self.bound.clone();
+        wasm_bindgen_futures::future_to_promise(bound.submit(None))
+    }
+
+    /// Unbinds: removes listeners, messages and the attributes `bind` added.
+    pub fn destroy(&self) {
+        self.bound.destroy();
+    }
+}
+
+/// Binds corsform to `form` (a selector or an element) with jquery-validation-style
+/// `options`. Throws an `Error` naming the problem when an option is wrong.
+#[wasm_bindgen]
+pub fn bind(form: FormRef, options: Option<BindOptions>) -> Result<Controller, JsValue> {
+    let form = form_of(&form)?;
+    let options = options.map_or(JsValue::UNDEFINED, Into::into);
+    let options = options::Options::read(&options).map_err(js_error)?;
+    Ok(Controller {
+        bound: form::Bound::new(form, options)?,
+    })
+}
+
+/// The body corsform sends for `form`: jQuery's `$(form).serialize()` with `%20` as `+`.
+#[wasm_bindgen]
+pub fn serialize(form: FormRef) -> Result<String, JsValue> {
+    Ok(form::serialize(&form_of(&form)?, None))
+}

@@ -1,2 +1,166 @@
-//! tasks
-fn main() {}
+//! `cargo xtask setup|build|test|demo|bench`: the project's tasks, in Rust.
+//!
+//! Every task but `setup` calls `setup` first, so on a fresh machine each one installs what
+//! it needs: the wasm32 target, wasm-pack, wasm-bindgen-cli, browsers and their drivers.
+
+mod config;
+mod fixture;
+mod setup;
+mod util;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use config::Config;
+use util::{cmd, run, Server};
+
+const USAGE: &str = "usage: cargo xtask <task>
+
+tasks:
+  setup   install whatever the other tasks need and is missing (idempotent)
+  build   build pkg/ (the ES module and its .wasm) and print its gzip -9 weight
+  test    fmt, clippy (native and wasm32), native tests, browser tests in headless Chrome and Firefox
+";
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask/ is in the root")
+        .to_owned()
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("setup") => config().and_then(|c| setup::setup(&c)),
+        Some("build") => config().and_then(|c| setup::setup(&c).and_then(|()| build(&c))),
+        Some("test") => config().and_then(|c| setup::setup(&c).and_then(|()| test(&c))),
+        Some("-h" | "--help" | "help") | None => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => Err(format!("unknown task `{other}`\n\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn config() -> Result<Config, String> {
+    Config::load(&root().join("wasm-pack.toml"))
+}
+
+/// `cargo xtask build`: pkg/ with the size-tuned profile, then wasm-opt, then the weight.
+pub fn build(c: &Config) -> Result<(), String> {
+    let out_dir = c.get("build.out-dir");
+    run(cmd("wasm-pack").args([
+        "build",
+        "--target",
+        c.get("build.target"),
+        "--out-dir",
+        out_dir,
+        "--out-name",
+        c.get("build.out-name"),
+        "--no-pack",
+        "--no-opt",
+        "--profile",
+        c.get("build.profile"),
+    ]))?;
+    let wasm = root()
+        .join(out_dir)
+        .join(format!("{}_bg.wasm", c.get("build.out-name")));
+    run(cmd("wasm-opt")
+        .args(c.list("build.wasm-opt"))
+        .arg(&wasm)
+        .arg("-o")
+        .arg(&wasm))?;
+    let js = root()
+        .join(out_dir)
+        .join(format!("{}.js", c.get("build.out-name")));
+    let (w, j) = (util::gzip_size(&wasm)?, util::gzip_size(&js)?);
+    println!(
+        "weight (gzip -9): {} {w} B + {} {j} B = {} B ({:.1} KiB; budget 20 KiB)",
+        wasm.file_name().unwrap().to_string_lossy(),
+        js.file_name().unwrap().to_string_lossy(),
+        w + j,
+        (w + j) as f64 / 1024.0
+    );
+    Ok(())
+}
+
+/// `cargo xtask test`.
+fn test(c: &Config) -> Result<(), String> {
+    run(cmd("cargo").args(["fmt", "--all", "--", "--check"]))?;
+    run(cmd("cargo").args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    run(cmd("cargo").args([
+        "clippy",
+        "-p",
+        "corsform",
+        "--lib",
+        "--tests",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    run(cmd("cargo").args(["test", "--workspace"]))?;
+    browser_tests(c)
+}
+
+/// The wasm-bindgen-test suites, in each browser, against a real corsform-server and the
+/// HTTP fixture, both on loopback and on origins other than the test page's.
+fn browser_tests(c: &Config) -> Result<(), String> {
+    run(cmd("cargo").args(["build", "-p", "corsform-server"]))?;
+    let page_port = util::free_port()?;
+    let page_origin = format!("http://127.0.0.1:{page_port}");
+    let tmp = util::temp_dir("browser-tests")?;
+    let server = Server::start(
+        cmd(root().join("target/debug/corsform-server"))
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--allow-origin",
+                &page_origin,
+                "--db",
+            ])
+            .arg(tmp.join("browser-tests.db")),
+    )?;
+    let fixture = fixture::start(&page_origin)?;
+    for browser in c.list("test.browsers") {
+        let driver = match browser.as_str() {
+            "chrome" => "chromedriver",
+            "firefox" => "geckodriver",
+            other => return Err(format!("wasm-pack.toml: unknown browser {other}")),
+        };
+        let driver_path =
+            util::which(driver).ok_or_else(|| format!("{driver} is not installed"))?;
+        println!("xtask: browser tests in headless {browser}");
+        run(cmd("wasm-pack")
+            .args(["test", "--headless", &format!("--{browser}")])
+            .arg(format!("--{driver}"))
+            .arg(driver_path)
+            .env(
+                "WASM_BINDGEN_TEST_ADDRESS",
+                format!("127.0.0.1:{page_port}"),
+            )
+            .env("WASM_BINDGEN_TEST_TIMEOUT", "60")
+            .env("CORSFORM_TEST_API", format!("{}/contact", server.url))
+            .env("CORSFORM_TEST_FIXTURE", &fixture))?;
+    }
+    drop(server);
+    Ok(())
+}

@@ -1,0 +1,531 @@
+//! A bound form: its fields and their rules, error messages on the page, the submit flow
+//! and the panels.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::{Function, RegExp};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{Element, Event, HtmlFormElement};
+
+use super::dom::{self, add_token, error, hide, remove_token, show, Control};
+use super::options::{Options, Panels};
+use super::send::{self, Outcome};
+use crate::rules::{attribute_rules, FieldRules, Method, OptionsError, Param};
+use crate::validate::{check_field, Env, Input};
+
+#[wasm_bindgen]
+extern "C" {
+    /// `new RegExp(source, flags)`, its SyntaxError caught.
+    #[wasm_bindgen(js_name = RegExp)]
+    type CheckedRegExp;
+    #[wasm_bindgen(constructor, js_class = "RegExp", catch)]
+    fn new(source: &str, flags: &str) -> Result<CheckedRegExp, JsValue>;
+}
+
+/// An event listener on the form, kept to be removed by `destroy`.
+type Listener = (&'static str, Closure<dyn FnMut(Event)>);
+
+/// One named field (a radio group is one field) with its rules.
+struct Field {
+    controls: Vec<Control>,
+    rules: FieldRules,
+    /// The `<label class="error">` after the field, once it was needed.
+    label: RefCell<Option<Element>>,
+}
+
+#[derive(Default)]
+struct State {
+    sending: bool,
+    /// Fields that were invalid at a submit: validated on every input from then on.
+    submitted: Vec<bool>,
+    /// Fields whose error is showing.
+    invalid: Vec<bool>,
+}
+
+/// The state behind a controller.
+pub struct Bound {
+    form: HtmlFormElement,
+    fields: Vec<Field>,
+    patterns: Vec<(String, RegExp)>,
+    panels: Panels,
+    url: Option<String>,
+    headers: Vec<(String, String)>,
+    timeout: u32,
+    before_send: Option<Function>,
+    success: Option<Function>,
+    error: Option<Function>,
+    had_novalidate: bool,
+    state: RefCell<State>,
+    listeners: RefCell<Vec<Listener>>,
+}
+
+/// Every value-carrying control of `form`, in document order.
+pub fn controls(form: &HtmlFormElement) -> Vec<Control> {
+    let elements = form.elements();
+    (0..elements.length())
+        .filter_map(|i| elements.item(i))
+        .filter_map(|el| Control::of(&el))
+        .collect()
+}
+
+/// The body jQuery would send for `form`, `submitter` (the clicked button) last.
+pub fn serialize(form: &HtmlFormElement, submitter: Option<&Element>) -> String {
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    for c in controls(form) {
+        let name = c.name();
+        if name.is_empty() || c.disabled() || c.is_button() || (c.is_checkable() && !c.checked()) {
+            continue;
+        }
+        for v in c.values() {
+            pairs.push((name.clone(), v));
+        }
+    }
+    if let Some(b) = submitter {
+        let name = b.get_attribute("name").unwrap_or_default();
+        if !name.is_empty() {
+            let value = super::options::get(b, "value")
+                .as_string()
+                .unwrap_or_default();
+            pairs.push((name, value));
+        }
+    }
+    crate::encode(pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())))
+}
+
+struct Page<'a>(&'a [(String, RegExp)]);
+
+impl Env for Page<'_> {
+    fn equal_to(&self, selector: &str) -> Option<String> {
+        dom::query(selector)
+            .and_then(|el| Control::of(&el))
+            .map(|c| c.rule_value())
+    }
+    fn pattern(&self, source: &str, value: &str) -> bool {
+        self.0
+            .iter()
+            .find(|(s, _)| s == source)
+            .is_some_and(|(_, re)| re.test(value))
+    }
+}
+
+fn js_error(e: OptionsError) -> JsValue {
+    error("options", &["corsform: ", &e.0].concat())
+}
+
+fn data_messages(el: &Element, messages: &mut Vec<(Option<Method>, String)>) {
+    for m in Method::all() {
+        let attr = ["data-msg-", &m.name().to_ascii_lowercase()].concat();
+        if let Some(text) = el.get_attribute(&attr) {
+            messages.push((Some(m), text));
+        }
+    }
+    for attr in ["data-msg", "title"] {
+        if let Some(text) = el.get_attribute(attr).filter(|t| !t.is_empty()) {
+            messages.push((None, text));
+        }
+    }
+}
+
+impl Bound {
+    /// Binds `options` to `form`: reads the fields' attribute rules, checks every option.
+    pub fn new(form: HtmlFormElement, options: Options) -> Result<Rc<Bound>, JsValue> {
+        let Options {
+            rules: given,
+            panels,
+            url,
+            headers,
+            timeout,
+            before_send,
+            success,
+            error,
+        } = options;
+        let mut fields: Vec<Field> = Vec::new();
+        for c in controls(&form) {
+            let name = c.name();
+            if name.is_empty() || c.is_button() || c.kind() == "hidden" {
+                continue;
+            }
+            if let Some(f) = fields.iter_mut().find(|f| f.rules.name == name) {
+                f.controls.push(c);
+                continue;
+            }
+            let el = c.element().clone();
+            let type_attr = el.get_attribute("type");
+            let mut rules = FieldRules {
+                name: name.clone(),
+                rules: attribute_rules(type_attr.as_deref(), |a| el.get_attribute(a)),
+                messages: Vec::new(),
+            };
+            if let Some(opt) = given.field(&name) {
+                for r in &opt.rules {
+                    rules.set(r.clone());
+                }
+                rules.messages.extend(opt.messages.iter().cloned());
+            }
+            data_messages(&el, &mut rules.messages);
+            fields.push(Field {
+                controls: vec![c],
+                rules,
+                label: RefCell::new(None),
+            });
+        }
+        if let Some(missing) = given
+            .fields
+            .iter()
+            .find(|g| !fields.iter().any(|f| f.rules.name == g.name))
+        {
+            let n = &missing.name;
+            return Err(js_error(OptionsError::new(&[
+                "rules.",
+                n,
+                ": the form has no field named \"",
+                n,
+                "\"",
+            ])));
+        }
+        let mut patterns: Vec<(String, RegExp)> = Vec::new();
+        for f in &fields {
+            for r in &f.rules.rules {
+                if let (Method::Pattern, Param::Text(source)) = (r.method, &r.param) {
+                    let anchored = ["^(?:", source, ")$"].concat();
+                    let re = CheckedRegExp::new(&anchored, "").map_err(|_| {
+                        let at = ["rules.", &f.rules.name, ".pattern"].concat();
+                        js_error(OptionsError::new(&[
+                            &at,
+                            ": invalid regular expression \"",
+                            source,
+                            "\"",
+                        ]))
+                    })?;
+                    patterns.push((source.clone(), re.unchecked_into()));
+                }
+            }
+        }
+        let n = fields.len();
+        let had_novalidate = form.no_validate();
+        form.set_no_validate(true);
+        let bound = Rc::new(Bound {
+            form,
+            fields,
+            patterns,
+            panels,
+            url,
+            headers,
+            timeout,
+            before_send,
+            success,
+            error,
+            had_novalidate,
+            state: RefCell::new(State {
+                sending: false,
+                submitted: vec![false; n],
+                invalid: vec![false; n],
+            }),
+            listeners: RefCell::new(Vec::new()),
+        });
+        Bound::listen(&bound);
+        Ok(bound)
+    }
+
+    fn listen(this: &Rc<Bound>) {
+        let on = |event: &'static str, handler: fn(&Rc<Bound>, Event)| {
+            let me = this.clone();
+            let closure = Closure::<dyn FnMut(Event)>::new(move |e: Event| handler(&me, e));
+            let _ = this
+                .form
+                .add_event_listener_with_callback(event, closure.as_ref().unchecked_ref());
+            this.listeners.borrow_mut().push((event, closure));
+        };
+        on("submit", |me, e| {
+            e.prevent_default();
+            let submitter = e
+                .dyn_ref::<web_sys::SubmitEvent>()
+                .and_then(|s| s.submitter())
+                .map(Element::from);
+            let me = me.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let _ = me.submit(submitter).await;
+            });
+        });
+        on("focusout", |me, e| me.revalidate(&e, true));
+        on("input", |me, e| me.revalidate(&e, false));
+        on("change", |me, e| me.revalidate(&e, false));
+    }
+
+    /// jquery-validation's lazy-then-eager: a field is checked as the user leaves it if it
+    /// has a value or was invalid at a submit, and on every input once it was invalid.
+    fn revalidate(&self, e: &Event, leaving: bool) {
+        let Some(name) = e
+            .target()
+            .and_then(|t| t.dyn_into::<Element>().ok())
+            .and_then(|el| el.get_attribute("name"))
+        else {
+            return;
+        };
+        let Some(i) = self.fields.iter().position(|f| f.rules.name == name) else {
+            return;
+        };
+        let (submitted, invalid) = {
+            let s = self.state.borrow();
+            (s.submitted[i], s.invalid[i])
+        };
+        let eager = submitted || invalid;
+        let checkable = self.fields[i].controls[0].is_checkable();
+        if eager || (leaving && !checkable && !self.input_text(i).is_empty()) {
+            self.check(i);
+        }
+    }
+
+    fn input_text(&self, i: usize) -> String {
+        self.fields[i].controls[0].rule_value()
+    }
+
+    /// Runs field `i`'s rules and shows or clears its message. True when valid.
+    fn check(&self, i: usize) -> bool {
+        let f = &self.fields[i];
+        let first = &f.controls[0];
+        let (text, count) = if first.is_checkable() {
+            let checked: Vec<&Control> = f.controls.iter().filter(|c| c.checked()).collect();
+            let text = checked.first().map(|c| c.rule_value()).unwrap_or_default();
+            (text, Some(checked.len()))
+        } else if matches!(first, Control::Select(s) if s.multiple()) {
+            let values = first.values();
+            (
+                values.first().cloned().unwrap_or_default(),
+                Some(values.len()),
+            )
+        } else {
+            (first.rule_value(), None)
+        };
+        let failed = check_field(
+            &f.rules,
+            Input { text: &text, count },
+            &Page(&self.patterns),
+        );
+        match failed {
+            Some(rule) => self.show_error(i, &f.rules.message(rule)),
+            None => self.clear_error(i),
+        }
+        failed.is_none()
+    }
+
+    fn label(&self, i: usize) -> Element {
+        let f = &self.fields[i];
+        if let Some(l) = f.label.borrow().as_ref() {
+            return l.clone();
+        }
+        let el = f.controls[0].element();
+        let id = el
+            .get_attribute("id")
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| f.rules.name.clone());
+        let label = dom::document().create_element("label").expect("a label");
+        let _ = label.set_attribute("id", &[&id, "-error"].concat());
+        let _ = label.set_attribute("class", "error");
+        if el.has_attribute("id") {
+            let _ = label.set_attribute("for", &id);
+        }
+        let _ = el.after_with_node_1(&label);
+        *f.label.borrow_mut() = Some(label.clone());
+        label
+    }
+
+    fn show_error(&self, i: usize, message: &str) {
+        let label = self.label(i);
+        label.set_text_content(Some(message));
+        show(&label);
+        let id = label.id();
+        for c in &self.fields[i].controls {
+            let el = c.element();
+            let _ = el.set_attribute("aria-invalid", "true");
+            add_token(el, "aria-describedby", &id);
+            let _ = el.class_list().add_1("error");
+            let _ = el.class_list().remove_1("valid");
+        }
+        self.state.borrow_mut().invalid[i] = true;
+    }
+
+    fn clear_error(&self, i: usize) {
+        if let Some(label) = self.fields[i].label.borrow().as_ref() {
+            label.set_text_content(Some(""));
+            hide(label);
+        }
+        for c in &self.fields[i].controls {
+            let el = c.element();
+            let _ = el.set_attribute("aria-invalid", "false");
+            let _ = el.class_list().remove_1("error");
+            let _ = el.class_list().add_1("valid");
+        }
+        self.state.borrow_mut().invalid[i] = false;
+    }
+
+    fn focus_first_invalid(&self) {
+        let invalid = self.state.borrow().invalid.clone();
+        if let Some(i) = invalid.iter().position(|&x| x) {
+            dom::focus(self.fields[i].controls[0].element());
+        }
+    }
+
+    /// Validates every field, shows every message, focuses the first invalid field.
+    pub fn validate(&self) -> bool {
+        let mut all = true;
+        for i in 0..self.fields.len() {
+            if !self.check(i) {
+                all = false;
+                self.state.borrow_mut().submitted[i] = true;
+            }
+        }
+        self.focus_first_invalid();
+        all
+    }
+
+    /// Puts the server's messages on the fields it names; names that are not fields of
+    /// the form are left to the `error` callback.
+    fn show_server_errors(&self, errors: &[(String, String)]) {
+        for (name, message) in errors {
+            if let Some(i) = self.fields.iter().position(|f| &f.rules.name == name) {
+                self.show_error(i, message);
+                self.state.borrow_mut().submitted[i] = true;
+            }
+        }
+        self.focus_first_invalid();
+    }
+
+    fn panel(&self, which: &Option<Element>, visible: bool) {
+        if let Some(el) = which {
+            if visible {
+                show(el)
+            } else {
+                hide(el)
+            }
+        }
+    }
+
+    fn announce(&self, panel: &Option<Element>) {
+        if let Some(el) = panel {
+            if !el.has_attribute("tabindex") {
+                let _ = el.set_attribute("tabindex", "-1");
+            }
+            dom::focus(el);
+        }
+    }
+
+    fn emit(&self, name: &str, detail: &JsValue, cancelable: bool) -> bool {
+        let init = web_sys::CustomEventInit::new();
+        init.set_bubbles(true);
+        init.set_cancelable(cancelable);
+        init.set_detail(detail);
+        match web_sys::CustomEvent::new_with_event_init_dict(name, &init) {
+            Ok(event) => self.form.dispatch_event(&event).unwrap_or(true),
+            Err(_) => true,
+        }
+    }
+
+    fn call(&self, f: &Option<Function>, arg: &JsValue) -> JsValue {
+        match f {
+            Some(f) => f.call1(&self.form, arg).unwrap_or(JsValue::UNDEFINED),
+            None => JsValue::UNDEFINED,
+        }
+    }
+
+    fn submit_buttons(&self) -> Vec<Element> {
+        let elements = self.form.elements();
+        (0..elements.length())
+            .filter_map(|i| elements.item(i))
+            .filter(|el| el.matches("button[type=submit], button:not([type]), input[type=submit], input[type=image]").unwrap_or(false))
+            .filter(|el| !el.has_attribute("disabled"))
+            .collect()
+    }
+
+    fn fail(&self, err: JsValue) -> Result<JsValue, JsValue> {
+        self.call(&self.error, &err);
+        self.emit("corsform:error", &err, false);
+        Err(err)
+    }
+
+    /// Validates, then sends: the whole flow behind a submit.
+    pub async fn submit(self: Rc<Self>, submitter: Option<Element>) -> Result<JsValue, JsValue> {
+        if self.state.borrow().sending {
+            return Err(error(
+                "busy",
+                "corsform: a submission is already being sent",
+            ));
+        }
+        if !self.validate() {
+            return self.fail(error("invalid", "corsform: the form has errors"));
+        }
+        let body = serialize(&self.form, submitter.as_ref());
+        let body_js = JsValue::from_str(&body);
+        if self.call(&self.before_send, &body_js) == JsValue::FALSE
+            || !self.emit("corsform:beforesend", &body_js, true)
+        {
+            return Err(error("cancelled", "corsform: cancelled by beforeSend"));
+        }
+        let url = self.url.clone().unwrap_or_else(|| self.form.action());
+        self.state.borrow_mut().sending = true;
+        let buttons = self.submit_buttons();
+        for b in &buttons {
+            let _ = b.set_attribute("disabled", "");
+        }
+        let _ = self.form.set_attribute("aria-busy", "true");
+        self.panel(&self.panels.main, false);
+        self.panel(&self.panels.success, false);
+        self.panel(&self.panels.error, false);
+        self.panel(&self.panels.sending, true);
+
+        let outcome = send::post(&url, &self.headers, body, self.timeout).await;
+
+        self.state.borrow_mut().sending = false;
+        for b in &buttons {
+            let _ = b.remove_attribute("disabled");
+        }
+        let _ = self.form.remove_attribute("aria-busy");
+        self.panel(&self.panels.sending, false);
+        match outcome {
+            Outcome::Accepted(data) => {
+                self.panel(&self.panels.success, true);
+                self.announce(&self.panels.success);
+                self.call(&self.success, &data);
+                self.emit("corsform:success", &data, false);
+                Ok(data)
+            }
+            Outcome::Rejected(errors, err) => {
+                self.panel(&self.panels.main, true);
+                self.show_server_errors(&errors);
+                self.fail(err)
+            }
+            Outcome::Failed(err) => {
+                self.panel(&self.panels.main, true);
+                self.panel(&self.panels.error, true);
+                self.announce(&self.panels.error);
+                self.fail(err)
+            }
+        }
+    }
+
+    /// Removes the listeners, the messages and the attributes bind added.
+    pub fn destroy(&self) {
+        for (event, closure) in self.listeners.borrow_mut().drain(..) {
+            let _ = self
+                .form
+                .remove_event_listener_with_callback(event, closure.as_ref().unchecked_ref());
+        }
+        for f in &self.fields {
+            let label = f.label.borrow_mut().take();
+            for c in &f.controls {
+                let el = c.element();
+                let _ = el.remove_attribute("aria-invalid");
+                let _ = el.class_list().remove_2("error", "valid");
+                if let Some(label) = &label {
+                    remove_token(el, "aria-describedby", &label.id());
+                }
+            }
+            if let Some(label) = label {
+                label.remove();
+            }
+        }
+        self.form.set_no_validate(self.had_novalidate);
+    }
+}

@@ -1,0 +1,219 @@
+//! The `options` object of `bind(form, options)`, read and checked once, at bind.
+
+use js_sys::{Array, Function, Object, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::Element;
+
+use super::dom;
+use crate::rules::{OptionsError, RuleSet};
+use crate::value::Value;
+
+/// The default `timeout`, in milliseconds.
+pub const DEFAULT_TIMEOUT_MS: u32 = 15_000;
+
+/// The four panels of the seed's popup, each optional.
+#[derive(Default)]
+pub struct Panels {
+    /// Holds the form; hidden while sending and after success.
+    pub main: Option<Element>,
+    /// Shown while the request is in flight.
+    pub sending: Option<Element>,
+    /// Shown when the server accepted the submission.
+    pub success: Option<Element>,
+    /// Shown when it could not be delivered.
+    pub error: Option<Element>,
+}
+
+/// Everything `bind` was told.
+pub struct Options {
+    /// From `rules` and `messages`.
+    pub rules: RuleSet,
+    /// From `panels`.
+    pub panels: Panels,
+    /// `url`, else the form's `action`.
+    pub url: Option<String>,
+    /// Request headers; `X-Requested-With: XMLHttpRequest` unless replaced.
+    pub headers: Vec<(String, String)>,
+    /// Milliseconds before the request is aborted.
+    pub timeout: u32,
+    /// `beforeSend(body)`: returning `false` cancels.
+    pub before_send: Option<Function>,
+    /// `success(data)`.
+    pub success: Option<Function>,
+    /// `error(err)`.
+    pub error: Option<Function>,
+}
+
+const KNOWN: &str = "rules, messages, panels, url, headers, timeout, beforeSend, success, error";
+
+fn fail(parts: &[&str]) -> OptionsError {
+    OptionsError::new(parts)
+}
+
+/// A JS value as the shared [`Value`] tree the rules are read from.
+pub fn to_value(v: &JsValue) -> Value {
+    if v.is_null() || v.is_undefined() {
+        Value::Null
+    } else if let Some(b) = v.as_bool() {
+        Value::Bool(b)
+    } else if let Some(s) = v.as_string() {
+        Value::String(s)
+    } else if v.as_f64().is_some() {
+        // JS's own number formatting: `5`, `0.01`, `1e+21`, no float code in the wasm.
+        Value::Number(js_sys::JsString::from(v.clone()).into())
+    } else if Array::is_array(v) {
+        Value::Array(Array::from(v).iter().map(|x| to_value(&x)).collect())
+    } else if v.is_function() {
+        Value::Function
+    } else if v.is_object() {
+        Value::Object(
+            entries(v)
+                .into_iter()
+                .map(|(k, x)| (k, to_value(&x)))
+                .collect(),
+        )
+    } else {
+        Value::Function
+    }
+}
+
+/// An object's own enumerable `[key, value]` pairs, in order.
+pub fn entries(v: &JsValue) -> Vec<(String, JsValue)> {
+    let Some(obj) = v.dyn_ref::<Object>() else {
+        return Vec::new();
+    };
+    Object::entries(obj)
+        .iter()
+        .map(|pair| {
+            let pair = Array::from(&pair);
+            (pair.get(0).as_string().unwrap_or_default(), pair.get(1))
+        })
+        .collect()
+}
+
+fn kind_of(v: &JsValue) -> &'static str {
+    to_value(v).kind()
+}
+
+fn string(name: &str, v: &JsValue) -> Result<String, OptionsError> {
+    v.as_string()
+        .ok_or_else(|| fail(&[name, " must be a string, not ", kind_of(v)]))
+}
+
+/// An element given as a selector or as the element itself.
+pub fn element(what: &str, v: &JsValue) -> Result<Element, OptionsError> {
+    if let Some(el) = v.dyn_ref::<Element>() {
+        return Ok(el.clone());
+    }
+    let selector = v
+        .as_string()
+        .ok_or_else(|| fail(&[what, " must be a selector or an element, not ", kind_of(v)]))?;
+    dom::query(&selector).ok_or_else(|| fail(&[what, ": no element matches \"", &selector, "\""]))
+}
+
+fn callback(name: &str, v: &JsValue) -> Result<Option<Function>, OptionsError> {
+    if v.is_null() || v.is_undefined() {
+        return Ok(None);
+    }
+    v.dyn_ref::<Function>()
+        .cloned()
+        .map(Some)
+        .ok_or_else(|| fail(&[name, " must be a function, not ", kind_of(v)]))
+}
+
+impl Options {
+    /// Reads `options` (`undefined` and `null` mean all defaults).
+    pub fn read(options: &JsValue) -> Result<Options, OptionsError> {
+        let mut o = Options {
+            rules: RuleSet::default(),
+            panels: Panels::default(),
+            url: None,
+            headers: vec![("X-Requested-With".into(), "XMLHttpRequest".into())],
+            timeout: DEFAULT_TIMEOUT_MS,
+            before_send: None,
+            success: None,
+            error: None,
+        };
+        if options.is_null() || options.is_undefined() {
+            return Ok(o);
+        }
+        if !options.is_object() || options.is_function() || Array::is_array(options) {
+            return Err(fail(&["options must be an object, not ", kind_of(options)]));
+        }
+        let (mut rules, mut messages) = (Value::Null, Value::Null);
+        for (key, v) in entries(options) {
+            match key.as_str() {
+                "rules" => rules = to_value(&v),
+                "messages" => messages = to_value(&v),
+                "panels" => o.panels = panels(&v)?,
+                "url" => o.url = Some(string("url", &v)?),
+                "headers" => {
+                    if !v.is_object() || Array::is_array(&v) {
+                        return Err(fail(&["headers must be an object, not ", kind_of(&v)]));
+                    }
+                    o.headers.clear();
+                    for (name, value) in entries(&v) {
+                        let value = string(&["headers.", &name].concat(), &value)?;
+                        o.headers.push((name, value));
+                    }
+                }
+                "timeout" => {
+                    let ms = v.as_f64().filter(|ms| *ms >= 1.0 && *ms <= 2_147_483_647.0);
+                    o.timeout = ms.ok_or_else(|| {
+                        fail(&["timeout must be a number of milliseconds above 0"])
+                    })? as u32;
+                }
+                "beforeSend" => o.before_send = callback("beforeSend", &v)?,
+                "success" => o.success = callback("success", &v)?,
+                "error" => o.error = callback("error", &v)?,
+                _ => {
+                    return Err(fail(&[
+                        "unknown option \"",
+                        &key,
+                        "\" (known: ",
+                        KNOWN,
+                        ")",
+                    ]))
+                }
+            }
+        }
+        if super::send::request_headers(&o.headers).is_err() {
+            return Err(fail(&[
+                "headers: a header name or value is not valid in HTTP",
+            ]));
+        }
+        o.rules = RuleSet::from_options(&rules, &messages)?;
+        Ok(o)
+    }
+}
+
+fn panels(v: &JsValue) -> Result<Panels, OptionsError> {
+    if !v.is_object() || Array::is_array(v) {
+        return Err(fail(&["panels must be an object, not ", kind_of(v)]));
+    }
+    let mut p = Panels::default();
+    for (key, value) in entries(v) {
+        let slot = match key.as_str() {
+            "main" => &mut p.main,
+            "sending" => &mut p.sending,
+            "success" => &mut p.success,
+            "error" => &mut p.error,
+            _ => {
+                return Err(fail(&[
+                    "unknown panel \"",
+                    &key,
+                    "\" (known: main, sending, success, error)",
+                ]))
+            }
+        };
+        if !value.is_null() && !value.is_undefined() {
+            *slot = Some(element(&["panels.", &key].concat(), &value)?);
+        }
+    }
+    Ok(p)
+}
+
+/// Reads a property, `undefined` if absent.
+pub fn get(target: &JsValue, key: &str) -> JsValue {
+    Reflect::get(target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}

@@ -1,0 +1,126 @@
+//! The request: gloo-net fetch, cross-origin, redirects refused, timed out.
+
+use gloo_net::http::Request;
+use js_sys::JSON;
+use wasm_bindgen::JsValue;
+use web_sys::{AbortSignal, Headers, RequestInit, RequestMode, RequestRedirect, ResponseType};
+
+use super::dom::error;
+use super::options::{entries, get};
+
+/// How a request ended.
+pub enum Outcome {
+    /// A 2xx; the body, parsed as JSON when it is JSON.
+    Accepted(JsValue),
+    /// A 422 naming fields: `(field, message)` pairs, and the error to report.
+    Rejected(Vec<(String, String)>, JsValue),
+    /// Anything else: a JS `Error` with a `kind`.
+    Failed(JsValue),
+}
+
+/// `n` in decimal, without pulling in `core::fmt`.
+pub fn decimal(mut n: u32) -> String {
+    let mut digits = Vec::new();
+    loop {
+        digits.push(b'0' + (n % 10) as u8);
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    digits.reverse();
+    String::from_utf8(digits).unwrap_or_default()
+}
+
+/// The request headers: the urlencoded content type, then `headers` (which may replace
+/// it). Fails on a name or value `fetch` would refuse.
+pub fn request_headers(headers: &[(String, String)]) -> Result<Headers, JsValue> {
+    let h = Headers::new()?;
+    h.set(
+        "Content-Type",
+        "application/x-www-form-urlencoded; charset=UTF-8",
+    )?;
+    for (name, value) in headers {
+        h.set(name, value)?;
+    }
+    Ok(h)
+}
+
+/// POSTs `body` to `url` and says how it went.
+pub async fn post(
+    url: &str,
+    headers: &[(String, String)],
+    body: String,
+    timeout_ms: u32,
+) -> Outcome {
+    let failed = |e: gloo_net::Error| {
+        let timed_out = matches!(&e, gloo_net::Error::JsError(j) if j.name == "TimeoutError" || j.name == "AbortError");
+        Outcome::Failed(if timed_out {
+            error(
+                "timeout",
+                &["corsform: no answer within ", &decimal(timeout_ms), " ms"].concat(),
+            )
+        } else {
+            error(
+                "network",
+                "corsform: the request failed (network error, or refused by CORS)",
+            )
+        })
+    };
+    // The request is built with web-sys (gloo-net's builder formats URLs with `format!`)
+    // and sent with gloo-net.
+    let init = RequestInit::new();
+    init.set_method("POST");
+    init.set_mode(RequestMode::Cors);
+    init.set_redirect(RequestRedirect::Manual);
+    init.set_signal(Some(&AbortSignal::timeout_with_u32(timeout_ms)));
+    init.set_body(&JsValue::from_str(&body));
+    if let Ok(h) = request_headers(headers) {
+        init.set_headers(&h);
+    }
+    let request = match web_sys::Request::new_with_str_and_init(url, &init) {
+        Ok(r) => Request::from(r),
+        Err(_) => {
+            return Outcome::Failed(error("network", "corsform: the form's URL is not valid"))
+        }
+    };
+    let response = match request.send().await {
+        Ok(r) => r,
+        Err(e) => return failed(e),
+    };
+    let status = response.status();
+    if response.type_() == ResponseType::Opaqueredirect || (300..400).contains(&status) {
+        return Outcome::Failed(error(
+            "redirect",
+            "corsform: the server answered with a redirect",
+        ));
+    }
+    let text = match response.text().await {
+        Ok(t) => t,
+        Err(e) => return failed(e),
+    };
+    let data = JSON::parse(&text).unwrap_or_else(|_| JsValue::from_str(&text));
+    if (200..300).contains(&status) {
+        return Outcome::Accepted(data);
+    }
+    let err = error(
+        "status",
+        &[
+            "corsform: the server answered HTTP ",
+            &decimal(status.into()),
+        ]
+        .concat(),
+    );
+    let _ = js_sys::Reflect::set(&err, &"status".into(), &JsValue::from(status));
+    let _ = js_sys::Reflect::set(&err, &"data".into(), &data);
+    let fields: Vec<(String, String)> = entries(&get(&data, "errors"))
+        .into_iter()
+        .filter_map(|(k, v)| Some((k, v.as_string()?)))
+        .collect();
+    if status == 422 && !fields.is_empty() {
+        let _ = js_sys::Reflect::set(&err, &"kind".into(), &"invalid".into());
+        Outcome::Rejected(fields, err)
+    } else {
+        Outcome::Failed(err)
+    }
+}

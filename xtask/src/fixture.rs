@@ -1,0 +1,160 @@
+//! An HTTP fixture on loopback for the browser tests: the replies a real API can give
+//! that corsform-server never does (redirects, 500s, stalls, no CORS), and an echo of
+//! what the browser actually sent. Plain std: one thread per connection, one request
+//! per connection.
+//!
+//! Routes (POST; `OPTIONS` answers the preflight for the allowed origin):
+//! - `/echo/ID` — 200 `{"ok":true,"body":…,"xrw":…,"type":…}` and counts requests per ID
+//! - `/count/ID` (GET) — `{"count":N}`
+//! - `/slow/ID` — like echo, after 1.5 s
+//! - `/stall` — answers after 10 s
+//! - `/redirect` — 303 to `/echo/redirected`
+//! - `/status/500` — 500 JSON
+//! - `/reject` — 422 `{"ok":false,"errors":{"subject":"Server says no","nope":"x"}}`
+//! - `/nocors` — 200 without `Access-Control-Allow-Origin`
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+type Counts = Arc<Mutex<HashMap<String, u32>>>;
+
+/// Starts the fixture; returns its base URL.
+pub fn start(allowed_origin: &str) -> Result<String, String> {
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("fixture: {e}"))?;
+    let url = format!(
+        "http://{}",
+        listener.local_addr().map_err(|e| e.to_string())?
+    );
+    let allowed = allowed_origin.to_owned();
+    let counts: Counts = Arc::default();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let (allowed, counts) = (allowed.clone(), counts.clone());
+            std::thread::spawn(move || {
+                let _ = serve(stream, &allowed, &counts);
+            });
+        }
+    });
+    println!("xtask: fixture at {url}");
+    Ok(url)
+}
+
+fn json_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn serve(stream: TcpStream, allowed: &str, counts: &Counts) -> std::io::Result<()> {
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut request_line = String::new();
+    reader.read_line(&mut request_line)?;
+    let mut parts = request_line.split_whitespace();
+    let (method, path) = (
+        parts.next().unwrap_or("").to_owned(),
+        parts.next().unwrap_or("").to_owned(),
+    );
+    let mut headers = HashMap::new();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 || line.trim().is_empty() {
+            break;
+        }
+        if let Some((k, v)) = line.split_once(':') {
+            headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_owned());
+        }
+    }
+    let len: usize = headers
+        .get("content-length")
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0; len];
+    reader.read_exact(&mut body)?;
+    let body = String::from_utf8_lossy(&body).into_owned();
+
+    let origin = headers.get("origin").cloned().unwrap_or_default();
+    let cors = origin == allowed && path != "/nocors";
+    let mut extra = String::new();
+    if cors {
+        extra.push_str(&format!(
+            "Access-Control-Allow-Origin: {origin}\r\nVary: Origin\r\n"
+        ));
+    }
+    let header = |name: &str| json_string(headers.get(name).map_or("", String::as_str));
+    let id = |prefix: &str| path.strip_prefix(prefix).unwrap_or("").to_owned();
+    let echo = |counts: &Counts, key: String| {
+        *counts.lock().unwrap().entry(key).or_default() += 1;
+        format!(
+            "{{\"ok\":true,\"body\":{},\"xrw\":{},\"type\":{}}}",
+            json_string(&body),
+            header("x-requested-with"),
+            header("content-type")
+        )
+    };
+    let (status, location, reply) = match (method.as_str(), path.as_str()) {
+        ("OPTIONS", _) => {
+            if cors {
+                extra.push_str("Access-Control-Allow-Methods: POST\r\n");
+                let asked = headers
+                    .get("access-control-request-headers")
+                    .cloned()
+                    .unwrap_or_default();
+                extra.push_str(&format!("Access-Control-Allow-Headers: {asked}\r\n"));
+            }
+            ("204 No Content", None, String::new())
+        }
+        ("GET", p) if p.starts_with("/count/") => {
+            let n = counts
+                .lock()
+                .unwrap()
+                .get(&id("/count/"))
+                .copied()
+                .unwrap_or(0);
+            ("200 OK", None, format!("{{\"count\":{n}}}"))
+        }
+        ("POST", p) if p.starts_with("/echo/") => ("200 OK", None, echo(counts, id("/echo/"))),
+        ("POST", p) if p.starts_with("/slow/") => {
+            std::thread::sleep(Duration::from_millis(1500));
+            ("200 OK", None, echo(counts, id("/slow/")))
+        }
+        ("POST", "/stall") => {
+            std::thread::sleep(Duration::from_secs(10));
+            ("200 OK", None, "{\"ok\":true}".to_owned())
+        }
+        ("POST", "/redirect") => ("303 See Other", Some("/echo/redirected"), String::new()),
+        ("POST", "/status/500") => (
+            "500 Internal Server Error",
+            None,
+            "{\"ok\":false,\"error\":\"boom\"}".to_owned(),
+        ),
+        ("POST", "/reject") => (
+            "422 Unprocessable Entity",
+            None,
+            "{\"ok\":false,\"errors\":{\"subject\":\"Server says no\",\"nope\":\"x\"}}".to_owned(),
+        ),
+        ("POST", "/nocors") => ("200 OK", None, "{\"ok\":true}".to_owned()),
+        _ => ("404 Not Found", None, "{\"ok\":false}".to_owned()),
+    };
+    if let Some(l) = location {
+        extra.push_str(&format!("Location: {l}\r\n"));
+    }
+    let mut out = stream;
+    write!(
+        out,
+        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n{extra}\r\n{reply}",
+        reply.len()
+    )?;
+    out.flush()
+}

@@ -1,0 +1,120 @@
+//! `cargo xtask setup`: installs what is missing, and says what it does.
+
+use crate::config::Config;
+use crate::util::{cmd, output, run, which};
+
+/// The wasm-bindgen version in Cargo.lock: wasm-bindgen-cli must be exactly this one.
+fn locked_wasm_bindgen() -> Result<String, String> {
+    let lock = std::fs::read_to_string(crate::root().join("Cargo.lock"))
+        .map_err(|e| format!("Cargo.lock: {e}"))?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line == "name = \"wasm-bindgen\"" {
+            if let Some(v) = lines.next().and_then(|l| l.strip_prefix("version = \"")) {
+                return Ok(v.trim_end_matches('"').to_owned());
+            }
+        }
+    }
+    Err("Cargo.lock has no wasm-bindgen package".into())
+}
+
+/// The version a tool prints with `--version` (its second word), if it runs.
+fn version_of(program: &str) -> Option<String> {
+    let path = which(program)?;
+    let out = output(cmd(path).arg("--version"))?;
+    out.split_whitespace()
+        .nth(1)
+        .map(|v| v.trim_start_matches('v').to_owned())
+}
+
+fn cargo_install(krate: &str, bin: &str, version: &str, locked: bool) -> Result<(), String> {
+    match version_of(bin) {
+        Some(v) if v == version => {
+            println!("setup: {bin} {version} ok");
+            Ok(())
+        }
+        found => {
+            let why = found.map_or("missing".to_owned(), |v| format!("{v} found"));
+            println!("setup: installing {krate} {version} ({why}; about 2 minutes)");
+            let mut c = cmd("cargo");
+            c.args(["install", krate, "--version", version, "--force"]);
+            if locked {
+                c.arg("--locked");
+            }
+            run(&mut c)
+        }
+    }
+}
+
+fn is_root() -> bool {
+    output(std::process::Command::new("id").arg("-u")).is_some_and(|o| o.trim() == "0")
+}
+
+/// What each Debian package provides, to tell whether it is installed.
+fn provides(package: &str) -> &'static [&'static str] {
+    match package {
+        "chromium" => &["chromium"],
+        "chromium-driver" => &["chromedriver"],
+        "firefox-esr" => &["firefox-esr", "firefox"],
+        "binaryen" => &["wasm-opt"],
+        _ => &[],
+    }
+}
+
+fn debian(packages: &[String]) -> Result<(), String> {
+    let missing: Vec<&str> = packages
+        .iter()
+        .map(String::as_str)
+        .filter(|p| !provides(p).iter().any(|bin| which(bin).is_some()))
+        .collect();
+    if missing.is_empty() {
+        println!("setup: {} ok", packages.join(", "));
+        return Ok(());
+    }
+    if !is_root() {
+        return Err(format!(
+            "missing Debian packages: {m}; install them with `sudo apt-get install {m}`",
+            m = missing.join(" ")
+        ));
+    }
+    println!("setup: installing {} with apt-get", missing.join(", "));
+    run(cmd("apt-get")
+        .arg("update")
+        .env("DEBIAN_FRONTEND", "noninteractive"))?;
+    run(cmd("apt-get")
+        .args(["install", "-y", "--no-install-recommends"])
+        .args(&missing)
+        .env("DEBIAN_FRONTEND", "noninteractive"))
+}
+
+/// Installs whatever is missing; quick when everything is there.
+pub fn setup(c: &Config) -> Result<(), String> {
+    let installed =
+        output(cmd("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
+    if installed
+        .lines()
+        .any(|l| l.trim() == "wasm32-unknown-unknown")
+    {
+        println!("setup: wasm32-unknown-unknown ok");
+    } else {
+        println!("setup: adding the wasm32-unknown-unknown target");
+        run(cmd("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
+    }
+    debian(c.list("tools.debian"))?;
+    cargo_install("wasm-pack", "wasm-pack", c.get("tools.wasm-pack"), true)?;
+    // Its locked dependencies are not all on the registry here: no --locked.
+    cargo_install(
+        "wasm-bindgen-cli",
+        "wasm-bindgen",
+        &locked_wasm_bindgen()?,
+        false,
+    )?;
+    cargo_install(
+        "geckodriver",
+        "geckodriver",
+        c.get("tools.geckodriver"),
+        true,
+    )?;
+    cargo_install("twiggy", "twiggy", c.get("tools.twiggy"), true)?;
+    Ok(())
+}
