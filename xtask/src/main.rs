@@ -4,6 +4,7 @@
 //! it needs: the wasm32 target, wasm-pack, wasm-bindgen-cli, browsers and their drivers.
 
 mod config;
+mod demo;
 mod fixture;
 mod setup;
 mod util;
@@ -20,6 +21,7 @@ tasks:
   setup   install whatever the other tasks need and is missing (idempotent)
   build   build pkg/ (the ES module and its .wasm) and print its gzip -9 weight
   test    fmt, clippy (native and wasm32), native tests, browser tests in headless Chrome and Firefox
+  demo    build pkg/, serve www/ on http://127.0.0.1:8080 and the API on :8081, until Ctrl-C
 ";
 
 /// The repository root.
@@ -36,6 +38,7 @@ fn main() -> ExitCode {
         Some("setup") => config().and_then(|c| setup::setup(&c)),
         Some("build") => config().and_then(|c| setup::setup(&c).and_then(|()| build(&c))),
         Some("test") => config().and_then(|c| setup::setup(&c).and_then(|()| test(&c))),
+        Some("demo") => config().and_then(|c| setup::setup(&c).and_then(|()| demo::demo(&c))),
         Some("-h" | "--help" | "help") | None => {
             print!("{USAGE}");
             Ok(())
@@ -95,6 +98,8 @@ pub fn build(c: &Config) -> Result<(), String> {
 
 /// `cargo xtask test`.
 fn test(c: &Config) -> Result<(), String> {
+    // The end-to-end tests (server/tests/e2e.rs) load pkg/.
+    build(c)?;
     run(cmd("cargo").args(["fmt", "--all", "--", "--check"]))?;
     run(cmd("cargo").args([
         "clippy",
