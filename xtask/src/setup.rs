@@ -57,6 +57,8 @@ fn provides(package: &str) -> &'static [&'static str] {
         "chromium-driver" => &["chromedriver"],
         "firefox-esr" => &["firefox-esr", "firefox"],
         "binaryen" => &["wasm-opt"],
+        "nodejs" => &["node"],
+        "npm" => &["npm"],
         _ => &[],
     }
 }
@@ -116,5 +118,19 @@ pub fn setup(c: &Config) -> Result<(), String> {
         true,
     )?;
     cargo_install("twiggy", "twiggy", c.get("tools.twiggy"), true)?;
-    Ok(())
+    npm_ci()
+}
+
+/// The npm packages the end-to-end tests use (axe-core), from xtask/npm/package-lock.json.
+fn npm_ci() -> Result<(), String> {
+    let dir = crate::root().join("xtask/npm");
+    if dir.join("node_modules/axe-core/axe.min.js").is_file() {
+        println!("setup: xtask/npm/node_modules ok");
+        return Ok(());
+    }
+    debian(&["nodejs".to_owned(), "npm".to_owned()])?;
+    println!("setup: installing xtask/npm (axe-core) with npm ci");
+    run(cmd("npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(dir))
 }
