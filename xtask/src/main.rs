@@ -77,7 +77,16 @@ pub fn build(c: &Config) -> Result<(), String> {
     let wasm = root()
         .join(out_dir)
         .join(format!("{}_bg.wasm", c.get("build.out-name")));
-    run(cmd("wasm-opt")
+    // Debian's binaryen 108 breaks wasm-bindgen's externref table (the module then fails
+    // in the browser with "WebAssembly.Table.set(): Argument 1 is invalid"): prefer the
+    // binaryen from npm that `setup` installs in xtask/npm.
+    let npm_opt = root().join("xtask/npm/node_modules/.bin/wasm-opt");
+    let wasm_opt = if npm_opt.is_file() {
+        npm_opt
+    } else {
+        "wasm-opt".into()
+    };
+    run(cmd(wasm_opt)
         .args(c.list("build.wasm-opt"))
         .arg(&wasm)
         .arg("-o")

@@ -121,15 +121,19 @@ pub fn setup(c: &Config) -> Result<(), String> {
     npm_ci()
 }
 
-/// The npm packages the end-to-end tests use (axe-core), from xtask/npm/package-lock.json.
+/// The npm packages: axe-core for the end-to-end tests, binaryen's wasm-opt for `build`; from xtask/npm/package-lock.json.
 fn npm_ci() -> Result<(), String> {
     let dir = crate::root().join("xtask/npm");
-    if dir.join("node_modules/axe-core/axe.min.js").is_file() {
+    let installed = ["axe-core/axe.min.js", ".bin/wasm-opt"];
+    if installed
+        .iter()
+        .all(|f| dir.join("node_modules").join(f).is_file())
+    {
         println!("setup: xtask/npm/node_modules ok");
         return Ok(());
     }
     debian(&["nodejs".to_owned(), "npm".to_owned()])?;
-    println!("setup: installing xtask/npm (axe-core) with npm ci");
+    println!("setup: installing xtask/npm (axe-core, binaryen) with npm ci");
     run(cmd("npm")
         .args(["ci", "--no-audit", "--no-fund"])
         .current_dir(dir))
