@@ -121,8 +121,15 @@ async fn server_down_then_retry_succeeds(page: Page) {
     assert_eq!(
         page.focused().await,
         "error",
-        "the error panel is announced"
+        "the error panel has the focus"
     );
+    let role = page
+        .js(
+            "return document.querySelector('#contact-popup > .error').getAttribute('role')",
+            vec![],
+        )
+        .await;
+    assert_eq!(role, "alert", "the error panel is announced");
 
     s.api.restart();
     page.click_send().await;
@@ -193,6 +200,21 @@ async fn double_click_sends_one_request(page: Page) {
     page.client.perform_actions(mouse).await.unwrap();
     page.panels(&["success"]).await;
     // Give a second request, had one been sent, the time to land.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(s.api.export().len(), 1);
+}
+
+/// Two submits in the same task (a script, or a very fast double press) send one request.
+async fn two_submits_at_once_send_one_request(page: Page) {
+    let s = Setup::start(&[]);
+    page.open(&s.page()).await;
+    page.fill_valid("Submitted twice at once").await;
+    page.js(
+        "const f = document.querySelector('#contact'); f.requestSubmit(); f.requestSubmit();",
+        vec![],
+    )
+    .await;
+    page.panels(&["success"]).await;
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     assert_eq!(s.api.export().len(), 1);
 }
@@ -393,6 +415,7 @@ in_browser!(
     disallowed_origin_shows_the_error_panel,
     redirect_reply_shows_the_error_panel,
     double_click_sends_one_request,
+    two_submits_at_once_send_one_request,
     without_javascript_posts_and_redirects_to_thanks,
     keyboard_only_flow,
     axe_finds_no_violations_in_any_state,
@@ -408,6 +431,7 @@ in_browser!(
     disallowed_origin_shows_the_error_panel,
     redirect_reply_shows_the_error_panel,
     double_click_sends_one_request,
+    two_submits_at_once_send_one_request,
     without_javascript_posts_and_redirects_to_thanks,
     keyboard_only_flow,
 );
