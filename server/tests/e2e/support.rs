@@ -22,6 +22,10 @@ const DEMO_API: &str = "http://127.0.0.1:8081";
 
 /// How long a state the page should reach may take (the machine may be busy).
 pub const PATIENCE: Duration = Duration::from_secs(20);
+/// How long a browser may take to start.
+const STARTUP: Duration = Duration::from_secs(60);
+/// How long one scenario may take, start-up excluded.
+const SCENARIO: Duration = Duration::from_secs(90);
 
 /// The repository root.
 pub fn root() -> PathBuf {
@@ -529,16 +533,23 @@ where
         .build()
         .unwrap();
     rt.block_on(async {
-        let (client, driver) = open(kind, javascript).await;
-        let outcome = tokio::spawn(scenario(Page {
+        let (client, driver) = tokio::time::timeout(STARTUP, open(kind, javascript))
+            .await
+            .unwrap_or_else(|_| panic!("headless {kind:?} did not start within {STARTUP:?}"));
+        let task = tokio::spawn(scenario(Page {
             client: client.clone(),
             kind,
-        }))
-        .await;
+        }));
+        let abort = task.abort_handle();
+        let outcome = tokio::time::timeout(SCENARIO, task).await;
+        abort.abort();
         let _ = tokio::time::timeout(Duration::from_secs(10), client.close()).await;
         drop(driver);
-        if let Err(e) = outcome {
-            std::panic::resume_unwind(e.into_panic());
+        match outcome {
+            Err(_) => panic!("{kind:?}: the scenario took more than {SCENARIO:?}"),
+            Ok(Err(e)) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Ok(Err(e)) => panic!("{kind:?}: {e}"),
+            Ok(Ok(())) => {}
         }
     });
 }
