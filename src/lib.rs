@@ -10,8 +10,9 @@ mod email;
 mod number;
 mod url;
 
+/// The browser build: `bind`, `serialize` and the `Controller` they return.
 #[cfg(all(feature = "web", target_arch = "wasm32"))]
-mod web;
+pub mod web;
 
 pub use email::is_valid_email;
 pub use encode::{decode, encode, DecodeError};

@@ -341,8 +341,6 @@ impl Bound {
             let el = c.element();
             let _ = el.set_attribute("aria-invalid", "true");
             add_token(el, "aria-describedby", &id);
-            let _ = el.class_list().add_1("error");
-            let _ = el.class_list().remove_1("valid");
         }
         self.state.borrow_mut().invalid[i] = true;
     }
@@ -355,8 +353,6 @@ impl Bound {
         for c in &self.fields[i].controls {
             let el = c.element();
             let _ = el.set_attribute("aria-invalid", "false");
-            let _ = el.class_list().remove_1("error");
-            let _ = el.class_list().add_1("valid");
         }
         self.state.borrow_mut().invalid[i] = false;
     }
@@ -517,7 +513,6 @@ impl Bound {
             for c in &f.controls {
                 let el = c.element();
                 let _ = el.remove_attribute("aria-invalid");
-                let _ = el.class_list().remove_2("error", "valid");
                 if let Some(label) = &label {
                     remove_token(el, "aria-describedby", &label.id());
                 }

@@ -60,7 +60,10 @@ pub fn to_value(v: &JsValue) -> Value {
         Value::String(s)
     } else if v.as_f64().is_some() {
         // JS's own number formatting: `5`, `0.01`, `1e+21`, no float code in the wasm.
-        Value::Number(js_sys::JsString::from(v.clone()).into())
+        let text = js_sys::Number::from(v.clone())
+            .to_string_with_radix(10)
+            .map(String::from);
+        Value::Number(text.unwrap_or_default())
     } else if Array::is_array(v) {
         Value::Array(Array::from(v).iter().map(|x| to_value(&x)).collect())
     } else if v.is_function() {

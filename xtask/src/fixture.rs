@@ -76,6 +76,9 @@ fn serve(stream: TcpStream, allowed: &str, counts: &Counts) -> std::io::Result<(
             headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_owned());
         }
     }
+    if std::env::var_os("CORSFORM_FIXTURE_LOG").is_some() {
+        eprintln!("fixture: {method} {path}");
+    }
     let len: usize = headers
         .get("content-length")
         .and_then(|l| l.parse().ok())

@@ -22,6 +22,8 @@ tasks:
   build   build pkg/ (the ES module and its .wasm) and print its gzip -9 weight
   test    fmt, clippy (native and wasm32), native tests, browser tests in headless Chrome and Firefox
   demo    build pkg/, serve www/ on http://127.0.0.1:8080 and the API on :8081, until Ctrl-C
+  test-browser [-- ARGS]  only the wasm-bindgen browser suites, ARGS passed to `cargo test`
+          (e.g. `-- --test browser -- lazy`); CORSFORM_BROWSERS=firefox picks browsers
 ";
 
 /// The repository root.
@@ -39,6 +41,9 @@ fn main() -> ExitCode {
         Some("build") => config().and_then(|c| setup::setup(&c).and_then(|()| build(&c))),
         Some("test") => config().and_then(|c| setup::setup(&c).and_then(|()| test(&c))),
         Some("demo") => config().and_then(|c| setup::setup(&c).and_then(|()| demo::demo(&c))),
+        Some("test-browser") => {
+            config().and_then(|c| setup::setup(&c).and_then(|()| browser_tests(&c, &args[1..])))
+        }
         Some("-h" | "--help" | "help") | None => {
             print!("{USAGE}");
             Ok(())
@@ -131,12 +136,12 @@ fn test(c: &Config) -> Result<(), String> {
         "warnings",
     ]))?;
     run(cmd("cargo").args(["test", "--workspace"]))?;
-    browser_tests(c)
+    browser_tests(c, &[])
 }
 
 /// The wasm-bindgen-test suites, in each browser, against a real corsform-server and the
 /// HTTP fixture, both on loopback and on origins other than the test page's.
-fn browser_tests(c: &Config) -> Result<(), String> {
+fn browser_tests(c: &Config, extra: &[String]) -> Result<(), String> {
     run(cmd("cargo").args(["build", "-p", "corsform-server"]))?;
     let page_port = util::free_port()?;
     let page_origin = format!("http://127.0.0.1:{page_port}");
@@ -154,7 +159,15 @@ fn browser_tests(c: &Config) -> Result<(), String> {
             .arg(tmp.join("browser-tests.db")),
     )?;
     let fixture = fixture::start(&page_origin)?;
-    for browser in c.list("test.browsers") {
+    // A loopback port with nothing on it: the "server is down" case.
+    let closed_port = util::free_port()?;
+    let only = std::env::var("CORSFORM_BROWSERS").ok();
+    let chosen = c.list("test.browsers").iter().filter(|b| {
+        only.as_deref()
+            .is_none_or(|o| o.split(',').any(|x| x == b.as_str()))
+    });
+    let mut failed: Vec<&str> = Vec::new();
+    for browser in chosen {
         let driver = match browser.as_str() {
             "chrome" => "chromedriver",
             "firefox" => "geckodriver",
@@ -163,18 +176,30 @@ fn browser_tests(c: &Config) -> Result<(), String> {
         let driver_path =
             util::which(driver).ok_or_else(|| format!("{driver} is not installed"))?;
         println!("xtask: browser tests in headless {browser}");
-        run(cmd("wasm-pack")
+        let result = run(cmd("wasm-pack")
             .args(["test", "--headless", &format!("--{browser}")])
             .arg(format!("--{driver}"))
             .arg(driver_path)
+            .args(extra)
             .env(
                 "WASM_BINDGEN_TEST_ADDRESS",
                 format!("127.0.0.1:{page_port}"),
             )
-            .env("WASM_BINDGEN_TEST_TIMEOUT", "60")
+            .env("WASM_BINDGEN_TEST_TIMEOUT", "40")
             .env("CORSFORM_TEST_API", format!("{}/contact", server.url))
-            .env("CORSFORM_TEST_FIXTURE", &fixture))?;
+            .env("CORSFORM_TEST_FIXTURE", &fixture)
+            .env(
+                "CORSFORM_TEST_CLOSED",
+                format!("http://127.0.0.1:{closed_port}"),
+            ));
+        if let Err(e) = result {
+            eprintln!("xtask: {e}");
+            failed.push(browser.as_str());
+        }
     }
     drop(server);
-    Ok(())
+    match failed.is_empty() {
+        true => Ok(()),
+        false => Err(format!("browser tests failed in {}", failed.join(", "))),
+    }
 }

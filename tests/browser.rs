@@ -1,0 +1,1113 @@
+//! The browser suite: wasm-bindgen-test in headless Chrome and Firefox (`cargo xtask
+//! test`), against a real corsform-server and an HTTP fixture on other loopback origins.
+#![cfg(target_arch = "wasm32")]
+
+use corsform::web::{bind, serialize, BindOptions, Controller, FormRef};
+use corsform::{Input, Method, Param, Rule};
+use js_sys::{Function, Promise, Reflect, JSON};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+use web_sys::{Element, HtmlElement, HtmlInputElement, HtmlTextAreaElement};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const NOT_VIA_XTASK: &str =
+    "run the browser tests with `cargo xtask test`, which starts the servers";
+
+fn api() -> &'static str {
+    match option_env!("CORSFORM_TEST_API") {
+        Some(v) => v,
+        None => panic!("{NOT_VIA_XTASK}"),
+    }
+}
+fn fixture() -> &'static str {
+    match option_env!("CORSFORM_TEST_FIXTURE") {
+        Some(v) => v,
+        None => panic!("{NOT_VIA_XTASK}"),
+    }
+}
+fn closed_port_url() -> String {
+    [
+        match option_env!("CORSFORM_TEST_CLOSED") {
+            Some(v) => v,
+            None => panic!("{NOT_VIA_XTASK}"),
+        },
+        "/contact",
+    ]
+    .concat()
+}
+fn unique() -> String {
+    let n = (js_sys::Math::random() * 1e12) as u64;
+    n.to_string()
+}
+
+// ---- page helpers -------------------------------------------------------------------
+
+fn document() -> web_sys::Document {
+    web_sys::window().unwrap().document().unwrap()
+}
+
+/// Markup added to the page for one test, removed when dropped (even on failure).
+struct Mounted(Element);
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        self.0.remove();
+    }
+}
+fn mount(html: &str) -> Mounted {
+    // A failed test aborts without running drops: clear what it left behind.
+    let left = document().query_selector_all("body > .test-mount").unwrap();
+    for i in 0..left.length() {
+        left.item(i)
+            .unwrap()
+            .dyn_into::<Element>()
+            .unwrap()
+            .remove();
+    }
+    let div = document().create_element("div").unwrap();
+    div.set_class_name("test-mount");
+    div.set_inner_html(html);
+    document().body().unwrap().append_child(&div).unwrap();
+    Mounted(div)
+}
+
+/// More markup for the same test, keeping what is mounted.
+fn mount_more(html: &str) -> Mounted {
+    let div = document().create_element("div").unwrap();
+    div.set_inner_html(html);
+    document().body().unwrap().append_child(&div).unwrap();
+    Mounted(div)
+}
+
+fn el(selector: &str) -> Element {
+    document()
+        .query_selector(selector)
+        .unwrap()
+        .unwrap_or_else(|| panic!("no element {selector}"))
+}
+fn input(selector: &str) -> HtmlInputElement {
+    el(selector).dyn_into().unwrap()
+}
+fn visible(selector: &str) -> bool {
+    let style = web_sys::window()
+        .unwrap()
+        .get_computed_style(&el(selector))
+        .unwrap()
+        .unwrap();
+    style.get_property_value("display").unwrap() != "none"
+}
+fn error_text(id: &str) -> Option<String> {
+    let label = document().get_element_by_id(&[id, "-error"].concat())?;
+    let shown = web_sys::window()
+        .unwrap()
+        .get_computed_style(&label)
+        .unwrap()
+        .unwrap();
+    (shown.get_property_value("display").unwrap() != "none")
+        .then(|| label.text_content().unwrap_or_default())
+}
+
+/// Types `value` into a field as a user does: the value changes and `input` fires.
+fn type_into(selector: &str, value: &str) {
+    let e = el(selector);
+    if let Some(i) = e.dyn_ref::<HtmlInputElement>() {
+        i.set_value(value);
+    } else {
+        e.dyn_ref::<HtmlTextAreaElement>().unwrap().set_value(value);
+    }
+    let init = web_sys::InputEventInit::new();
+    init.set_bubbles(true);
+    let ev = web_sys::InputEvent::new_with_event_init_dict("input", &init).unwrap();
+    e.dispatch_event(&ev).unwrap();
+}
+/// Leaves a field: `focusout` as the browser fires it when focus moves on.
+fn leave(selector: &str) {
+    let init = web_sys::FocusEventInit::new();
+    init.set_bubbles(true);
+    let ev = web_sys::FocusEvent::new_with_focus_event_init_dict("focusout", &init).unwrap();
+    el(selector).dispatch_event(&ev).unwrap();
+}
+fn click(selector: &str) {
+    el(selector).dyn_into::<HtmlElement>().unwrap().click();
+}
+
+async fn sleep(ms: i32) {
+    let p = Promise::new(&mut |resolve, _| {
+        web_sys::window()
+            .unwrap()
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms)
+            .unwrap();
+    });
+    JsFuture::from(p).await.unwrap();
+}
+/// Waits until `cond` holds, at most `ms`.
+async fn until(ms: i32, cond: impl Fn() -> bool) -> bool {
+    let mut waited = 0;
+    while !cond() {
+        if waited >= ms {
+            return false;
+        }
+        sleep(20).await;
+        waited += 20;
+    }
+    true
+}
+
+fn options(json: &str) -> JsValue {
+    JSON::parse(json).unwrap_or_else(|_| panic!("bad JSON in test: {json}"))
+}
+fn set(target: &JsValue, key: &str, value: &JsValue) {
+    Reflect::set(target, &key.into(), value).unwrap();
+}
+fn get(target: &JsValue, key: &str) -> JsValue {
+    Reflect::get(target, &key.into()).unwrap()
+}
+fn try_bind(form: &str, opts: JsValue) -> Result<Controller, JsValue> {
+    bind(
+        JsValue::from_str(form).unchecked_into::<FormRef>(),
+        Some(opts.unchecked_into::<BindOptions>()),
+    )
+}
+fn bind_ok(form: &str, opts: JsValue) -> Controller {
+    try_bind(form, opts).unwrap_or_else(|e| panic!("bind failed: {:?}", e))
+}
+fn bind_error(form: &str, opts: JsValue) -> String {
+    match try_bind(form, opts) {
+        Ok(_) => panic!("bind should have failed"),
+        Err(e) => get(&e, "message").as_string().unwrap(),
+    }
+}
+/// A JS function storing its argument on `window[name]`.
+fn recorder(name: &str) -> Function {
+    Function::new_with_args("x", &["window.", name, " = x; return undefined;"].concat())
+}
+fn recorded(name: &str) -> JsValue {
+    get(&web_sys::window().unwrap().into(), name)
+}
+async fn fixture_count(id: &str) -> u32 {
+    let w = web_sys::window().unwrap();
+    let resp: web_sys::Response =
+        JsFuture::from(w.fetch_with_str(&[fixture(), "/count/", id].concat()))
+            .await
+            .unwrap()
+            .dyn_into()
+            .unwrap();
+    let json = JsFuture::from(resp.json().unwrap()).await.unwrap();
+    get(&json, "count").as_f64().unwrap() as u32
+}
+
+/// The seed's contact popup, its panels hidden by the page's CSS as in 2011.
+fn seed_page(action: &str) -> Mounted {
+    mount(&format!(
+        r#"<style>#contact-popup .sending, #contact-popup .success, #contact-popup .error {{ display: none; }}</style>
+        <div id="contact-popup">
+          <div class="main">
+            <form id="contact" action="{action}" method="post">
+              <label for="subject">Subject</label> <input type="text" name="subject" id="subject">
+              <label for="from">From</label> <input type="text" name="from" id="from">
+              <label for="message">Message</label> <textarea name="message" id="message"></textarea>
+              <input type="submit" id="send" value="Send">
+            </form>
+          </div>
+          <div class="sending">Sending…</div>
+          <div class="success">Thank you, your message was sent.</div>
+          <div class="error">Sorry, it could not be sent.</div>
+        </div>"#
+    ))
+}
+
+/// The seed's options, verbatim, plus `extra` top-level entries.
+fn seed_options(extra: &str) -> JsValue {
+    options(&format!(
+        r##"{{"rules": {{"subject": "required", "from": {{"email": true}}, "message": "required"}},
+            "panels": {{"main": "#contact-popup .main", "sending": "#contact-popup .sending",
+                        "success": "#contact-popup .success", "error": "#contact-popup .error"}}{extra}}}"##
+    ))
+}
+
+fn fill_valid() {
+    type_into("#subject", "Hello");
+    type_into("#from", "visitor@example.com");
+    type_into("#message", "A message\nover two lines");
+}
+
+// ---- binding and validation ---------------------------------------------------------
+
+#[wasm_bindgen_test]
+async fn seed_markup_and_options_send_and_show_success() {
+    let _page = seed_page(api());
+    bind_ok("#contact", seed_options(""));
+    fill_valid();
+    click("#send");
+    assert!(
+        until(5000, || visible("#contact-popup > .success")).await,
+        "success panel never shown"
+    );
+    assert!(!visible("#contact-popup > .main"));
+    assert!(!visible("#contact-popup > .sending"));
+    assert!(!visible("#contact-popup > .error"));
+}
+
+#[wasm_bindgen_test]
+async fn submit_promise_resolves_with_the_servers_answer() {
+    let _page = seed_page(api());
+    let c = bind_ok("#contact", seed_options(""));
+    fill_valid();
+    let answer = JsFuture::from(c.submit()).await.expect("submit resolves");
+    assert_eq!(get(&answer, "ok"), JsValue::TRUE);
+    assert!(get(&answer, "id").as_f64().unwrap() >= 1.0);
+}
+
+#[wasm_bindgen_test]
+async fn empty_required_fields_show_messages_focus_first_and_send_nothing() {
+    let id = unique();
+    let _page = seed_page(&[fixture(), "/echo/", &id].concat());
+    bind_ok("#contact", seed_options(""));
+    click("#send");
+    sleep(200).await;
+    assert_eq!(
+        error_text("subject").as_deref(),
+        Some("This field is required.")
+    );
+    assert_eq!(
+        error_text("message").as_deref(),
+        Some("This field is required.")
+    );
+    assert_eq!(error_text("from"), None, "an empty optional field passes");
+    let subject = el("#subject");
+    assert_eq!(
+        subject.get_attribute("aria-invalid").as_deref(),
+        Some("true")
+    );
+    assert!(subject
+        .get_attribute("aria-describedby")
+        .unwrap()
+        .split(' ')
+        .any(|t| t == "subject-error"));
+    assert_eq!(
+        document().active_element(),
+        Some(subject),
+        "focus goes to the first invalid field"
+    );
+    assert!(visible("#contact-popup > .main"));
+    assert_eq!(
+        fixture_count(&id).await,
+        0,
+        "no request for an invalid form"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn lazy_until_left_then_eager_after_submit() {
+    let _page = seed_page(&[fixture(), "/echo/", &unique()].concat());
+    bind_ok("#contact", seed_options(""));
+    type_into("#from", "not-an-email");
+    assert_eq!(
+        error_text("from"),
+        None,
+        "no message while typing the first time"
+    );
+    leave("#from");
+    assert_eq!(
+        error_text("from").as_deref(),
+        Some("Please enter a valid email address.")
+    );
+    type_into("#from", "now@valid.example");
+    assert_eq!(
+        error_text("from"),
+        None,
+        "an invalid field is re-checked on each input"
+    );
+    assert_eq!(
+        el("#from").get_attribute("aria-invalid").as_deref(),
+        Some("false")
+    );
+
+    leave("#subject");
+    assert_eq!(
+        error_text("subject"),
+        None,
+        "leaving an empty field untouched says nothing"
+    );
+    click("#send");
+    sleep(100).await;
+    assert!(error_text("subject").is_some());
+    type_into("#subject", "x");
+    assert_eq!(
+        error_text("subject"),
+        None,
+        "after a submit, input clears the message"
+    );
+    type_into("#subject", "");
+    assert_eq!(
+        error_text("subject").as_deref(),
+        Some("This field is required.")
+    );
+}
+
+#[wasm_bindgen_test]
+fn html_attributes_give_rules_and_messages_override_them() {
+    let _page = mount(
+        r#"<form id="attrs" action="/x">
+          <input id="a" name="a" required minlength="3">
+          <input id="b" name="b" type="email">
+          <input id="c" name="c" type="number" min="1" max="10" step="0.5">
+          <input id="d" name="d" type="url">
+          <input id="e" name="e" pattern="[a-z]+" data-msg-pattern="Lowercase only.">
+          <input id="f" name="f" maxlength="4" title="Four at most.">
+          <input id="g" name="g" data-msg="Digits, please.">
+        </form>"#,
+    );
+    let c = bind_ok(
+        "#attrs",
+        options(
+            r#"{"rules": {"g": {"digits": true}, "a": {"minlength": 5}}, "messages": {"a": {"minlength": "At least {0}, you wrote too little."}}}"#,
+        ),
+    );
+    let cases: &[(&str, &str, Option<&str>)] = &[
+        ("#a", "abcd", Some("At least 5, you wrote too little.")),
+        ("#b", "a@b", None),
+        ("#d", "http://localhost", Some("Please enter a valid URL.")),
+        ("#e", "ABC", Some("Lowercase only.")),
+        ("#f", "abcde", Some("Four at most.")),
+        ("#g", "12a", Some("Digits, please.")),
+    ];
+    for (sel, value, _) in cases {
+        input(sel).set_value(value);
+    }
+    input("#c").set_value("10.5");
+    assert!(!c.validate());
+    for (sel, _, want) in cases {
+        assert_eq!(error_text(&sel[1..]).as_deref(), *want, "{sel}");
+    }
+    assert_eq!(
+        error_text("c").as_deref(),
+        Some("Please enter a value less than or equal to 10.")
+    );
+    input("#c").set_value("2.25");
+    c.validate();
+    assert_eq!(
+        error_text("c").as_deref(),
+        Some("Please enter a multiple of 0.5.")
+    );
+    input("#a").set_value("");
+    c.validate();
+    assert_eq!(error_text("a").as_deref(), Some("This field is required."));
+}
+
+#[wasm_bindgen_test]
+fn every_rule_with_its_default_message() {
+    let _page = mount(
+        r#"<form id="all" action="/x">
+          <input id="pw" name="pw" value="secret">
+          <input id="t" name="t">
+        </form>"#,
+    );
+    let cases: &[(&str, &str, &str)] = &[
+        (r#""required""#, "", "This field is required."),
+        (
+            r#"{"email": true}"#,
+            "a@",
+            "Please enter a valid email address.",
+        ),
+        (
+            r#"{"url": true}"#,
+            "example.com",
+            "Please enter a valid URL.",
+        ),
+        (
+            r#"{"number": true}"#,
+            "1,00",
+            "Please enter a valid number.",
+        ),
+        (r#"{"digits": true}"#, "1.5", "Please enter only digits."),
+        (
+            r#"{"minlength": 3}"#,
+            "ab",
+            "Please enter at least 3 characters.",
+        ),
+        (
+            r#"{"maxlength": 2}"#,
+            "abc",
+            "Please enter no more than 2 characters.",
+        ),
+        (
+            r#"{"rangelength": [2, 3]}"#,
+            "abcd",
+            "Please enter a value between 2 and 3 characters long.",
+        ),
+        (
+            r#"{"min": 5}"#,
+            "4.9",
+            "Please enter a value greater than or equal to 5.",
+        ),
+        (
+            r#"{"max": 5}"#,
+            "5.1",
+            "Please enter a value less than or equal to 5.",
+        ),
+        (
+            r#"{"range": [1, 3]}"#,
+            "0",
+            "Please enter a value between 1 and 3.",
+        ),
+        (
+            r#"{"step": 0.25}"#,
+            "0.3",
+            "Please enter a multiple of 0.25.",
+        ),
+        (
+            r##"{"equalTo": "#pw"}"##,
+            "secrет",
+            "Please enter the same value again.",
+        ),
+        (r#"{"pattern": "\\d{3}"}"#, "12", "Invalid format."),
+    ];
+    for (rule, value, message) in cases {
+        let c = bind_ok(
+            "#all",
+            options(&[r#"{"rules": {"t": "#, rule, "}}"].concat()),
+        );
+        input("#t").set_value(value);
+        assert!(!c.validate(), "{rule} should reject {value:?}");
+        assert_eq!(error_text("t").as_deref(), Some(*message), "{rule}");
+        c.destroy();
+    }
+    let c = bind_ok(
+        "#all",
+        options(r##"{"rules": {"t": {"equalTo": "#pw", "pattern": "s.*t"}}}"##),
+    );
+    input("#t").set_value("secret");
+    assert!(c.validate());
+    c.destroy();
+}
+
+#[wasm_bindgen_test]
+fn messages_are_text_never_html() {
+    let _page = mount(r#"<form id="m" action="/x"><input id="q" name="q"></form>"#);
+    let c = bind_ok(
+        "#m",
+        options(
+            r#"{"rules": {"q": "required"}, "messages": {"q": "<img src=x onerror=alert(1)> & <b>bold</b>"}}"#,
+        ),
+    );
+    assert!(!c.validate());
+    let label = el("#q-error");
+    assert_eq!(
+        label.text_content().unwrap(),
+        "<img src=x onerror=alert(1)> & <b>bold</b>"
+    );
+    assert_eq!(label.child_element_count(), 0);
+}
+
+#[wasm_bindgen_test]
+fn checkboxes_radios_and_selects_count_choices() {
+    let _page = mount(
+        r#"<form id="ch" action="/x">
+          <input type="checkbox" name="topics" id="t1" value="a"><input type="checkbox" name="topics" value="b">
+          <input type="radio" name="size" id="s1" value="s"><input type="radio" name="size" value="m">
+          <select name="pick" id="pick"><option value="">Choose</option><option value="x">X</option></select>
+        </form>"#,
+    );
+    let c = bind_ok(
+        "#ch",
+        options(
+            r#"{"rules": {"topics": {"required": true, "minlength": 2}, "size": "required", "pick": "required"}}"#,
+        ),
+    );
+    assert!(!c.validate());
+    assert_eq!(error_text("t1").as_deref(), Some("This field is required."));
+    assert_eq!(error_text("s1").as_deref(), Some("This field is required."));
+    assert_eq!(
+        error_text("pick").as_deref(),
+        Some("This field is required.")
+    );
+    input("#t1").set_checked(true);
+    input("#s1").set_checked(true);
+    el("#pick")
+        .dyn_into::<web_sys::HtmlSelectElement>()
+        .unwrap()
+        .set_value("x");
+    assert!(!c.validate());
+    assert_eq!(
+        error_text("t1").as_deref(),
+        Some("Please enter at least 2 characters.")
+    );
+    assert_eq!(error_text("s1"), None);
+    assert_eq!(error_text("pick"), None);
+}
+
+#[wasm_bindgen_test]
+fn bad_options_fail_at_bind_naming_the_problem() {
+    let _page = seed_page("/x");
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "#contact",
+            r#"{"rules": {"subject": "requird"}}"#,
+            "unknown rule \"requird\"",
+        ),
+        (
+            "#contact",
+            r#"{"rules": {"subject": {"minlength": "ten"}}}"#,
+            "rules.subject.minlength must be a number",
+        ),
+        (
+            "#contact",
+            r#"{"rules": {"subjct": "required"}}"#,
+            "the form has no field named \"subjct\"",
+        ),
+        (
+            "#contact",
+            r#"{"rules": {"subject": {"pattern": "("}}}"#,
+            "invalid regular expression",
+        ),
+        (
+            "#contact",
+            r#"{"panels": {"sending": ".nope"}}"#,
+            "panels.sending: no element matches \".nope\"",
+        ),
+        (
+            "#contact",
+            r#"{"panels": {"loading": ".main"}}"#,
+            "unknown panel \"loading\"",
+        ),
+        (
+            "#contact",
+            r#"{"timeout": "soon"}"#,
+            "timeout must be a number",
+        ),
+        ("#contact", r#"{"rule": {}}"#, "unknown option \"rule\""),
+        (
+            "#contact",
+            r#"{"headers": {"X-Bad Header": "1"}}"#,
+            "headers",
+        ),
+        (
+            "#contact",
+            r#"{"success": 3}"#,
+            "success must be a function",
+        ),
+        ("#nope", r#"{}"#, "form: no element matches \"#nope\""),
+        ("#contact-popup", r#"{}"#, "not a <form>"),
+    ];
+    for (form, opts, want) in cases {
+        let got = bind_error(form, options(opts));
+        assert!(
+            got.starts_with("corsform: ") && got.contains(want),
+            "{opts}: {got}"
+        );
+    }
+}
+
+#[wasm_bindgen_test]
+fn destroy_removes_everything_bind_added() {
+    let _page = seed_page("/x");
+    let form = el("#contact");
+    let c = bind_ok("#contact", seed_options(""));
+    assert!(form.has_attribute("novalidate"));
+    assert!(!c.validate());
+    c.destroy();
+    assert!(document().get_element_by_id("subject-error").is_none());
+    let subject = el("#subject");
+    assert_eq!(subject.get_attribute("aria-invalid"), None);
+    assert_eq!(subject.get_attribute("aria-describedby"), None);
+    assert!(!form.has_attribute("novalidate"));
+    // No longer listening: a submit is not cancelled (a listener on the window records
+    // that, then stops the navigation), and leaving an invalid field says nothing.
+    Function::new_no_args(
+        "window.__seen = undefined; window.addEventListener('submit', e => { \
+         window.__seen = e.defaultPrevented; e.preventDefault(); }, { once: true });",
+    )
+    .call0(&JsValue::NULL)
+    .unwrap();
+    click("#send");
+    assert_eq!(
+        recorded("__seen"),
+        JsValue::FALSE,
+        "submit must not be intercepted after destroy"
+    );
+    type_into("#from", "not-an-email");
+    leave("#from");
+    assert!(document().get_element_by_id("from-error").is_none());
+}
+
+// ---- the same verdicts as the browser and as jquery-validation ----------------------
+
+struct NoPage;
+impl corsform::Env for NoPage {
+    fn equal_to(&self, _: &str) -> Option<String> {
+        None
+    }
+    fn pattern(&self, _: &str, _: &str) -> bool {
+        false
+    }
+}
+
+#[wasm_bindgen_test]
+fn email_verdicts_equal_the_browsers_own_check() {
+    let samples = [
+        "a@b",
+        "user@example.com",
+        "first.last+tag@sub.example.co.uk",
+        ".a.@x",
+        "a@-b.com",
+        "a@b-.com",
+        "a@b..com",
+        "a@b.com.",
+        "a b@c",
+        "\"q\"@example.com",
+        "a@[127.0.0.1]",
+        "josé@example.com",
+        "a@ex_ample.com",
+        "  padded@example.com  ",
+        "a@b@c",
+        "@b",
+        "a@",
+        "x@1.2.3.4",
+        "UPPER@EXAMPLE.COM",
+        "a@b\n",
+        "tab\t@x",
+        "a@xn--mnchen-3ya.de",
+        "!#$%&'*+/=?^_`{|}~-@x",
+        "a@b.c-d.e",
+        "a@0",
+        "a@a.-b",
+        "a@é.com",
+    ];
+    let field = document()
+        .create_element("input")
+        .unwrap()
+        .dyn_into::<HtmlInputElement>()
+        .unwrap();
+    field.set_type("email");
+    for s in samples {
+        field.set_value(s);
+        let value = field.value(); // the browser's sanitized value, what the rules see
+        let browser = !field.validity().type_mismatch();
+        let ours = value.is_empty() || corsform::is_valid_email(&value);
+        let domain_is_ascii = value.rsplit('@').next().is_some_and(|d| d.is_ascii());
+        if domain_is_ascii {
+            assert_eq!(ours, browser, "{s:?} (sanitized {value:?})");
+        } else {
+            // Firefox accepts an internationalized domain (it converts it to punycode);
+            // Chrome and the HTML standard's grammar do not, and neither does corsform.
+            assert!(!ours, "{s:?}");
+        }
+    }
+}
+
+/// jquery-validation 1.22's expressions, run by the browser's RegExp engine.
+const JQ_URL: &str = r#"^(?:(?:(?:https?|ftp):)?\/\/)(?:(?:[^\]\[?\/<~#`!@$^&*()+=}|:";',>{ ]|%[0-9A-Fa-f]{2})+(?::(?:[^\]\[?\/<~#`!@$^&*()+=}|:";',>{ ]|%[0-9A-Fa-f]{2})*)?@)?(?:(?!(?:10|127)(?:\.\d{1,3}){3})(?!(?:169\.254|192\.168)(?:\.\d{1,3}){2})(?!172\.(?:1[6-9]|2\d|3[0-1])(?:\.\d{1,3}){2})(?:[1-9]\d?|1\d\d|2[01]\d|22[0-3])(?:\.(?:1?\d{1,2}|2[0-4]\d|25[0-5])){2}(?:\.(?:[1-9]\d?|1\d\d|2[0-4]\d|25[0-4]))|(?:(?:[a-z0-9\u00a1-\uffff][a-z0-9\u00a1-\uffff_-]{0,62})?[a-z0-9\u00a1-\uffff]\.)+(?:[a-z\u00a1-\uffff]{2,}\.?))(?::\d{2,5})?(?:[/?#]\S*)?$"#;
+const JQ_NUMBER: &str = r#"^(?:-?\d+|-?\d{1,3}(?:,\d{3})+)?(?:-?\.\d+)?$"#;
+const JQ_EMAIL: &str = r#"^[a-zA-Z0-9.!#$%&'*+\/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$"#;
+
+fn same_as_regex(source: &str, flags: &str, method: Method, samples: &[&str]) {
+    let re = js_sys::RegExp::new(source, flags);
+    let rule = Rule {
+        method,
+        param: Param::Flag,
+    };
+    for s in samples {
+        let ours = corsform::validate::check(&rule, Input::text(s), &NoPage);
+        assert_eq!(ours, re.test(s), "{method:?} {s:?}");
+    }
+}
+
+#[wasm_bindgen_test]
+fn url_verdicts_equal_jquery_validations_regex() {
+    let long = format!("http://{}.com", "a".repeat(64));
+    let longer = format!("http://{}.com", "a".repeat(65));
+    let samples = [
+        "http://example.com",
+        "https://www.example.com/path?q=1#top",
+        "HTTPS://EXAMPLE.COM",
+        "ftp://ftp.example.org/f",
+        "//example.com/x",
+        "http://user:pass@example.com:8080/",
+        "http://user@example.com",
+        "http://1.2.3.4",
+        "http://223.255.255.254/x",
+        "http://example.com.",
+        "http://münchen.de",
+        "http://a_b.example.com",
+        "http://localhost",
+        "http://10.0.0.1",
+        "http://127.0.0.1:8080",
+        "http://192.168.1.1",
+        "http://172.16.0.1",
+        "http://172.160.0.1",
+        "http://169.254.1.1",
+        "http://1.2.3.255",
+        "http://224.0.0.1",
+        "http://example.c",
+        "http://example.com:1",
+        "http://example.com:123456",
+        "http://exa mple.com",
+        "http://example.com/a b",
+        "mailto:a@example.com",
+        "http://-example.com",
+        "http://example-.com",
+        "http://example..com",
+        "http://example.com1",
+        "javascript://example.com",
+        "http://x.y.z.example.museum",
+        "http://a.b--c.de",
+        "http://@example.com",
+        "http://u:@example.com",
+        "http://u:p:q@example.com",
+        "http://u%20@example.com",
+        "http://[::1]/",
+        "http://example.com?x",
+        "http://example.com#",
+        "http://ex.com:80/p\u{a0}q",
+        "http://😀.example.com",
+        "http://a.😀😀",
+        "http://100.1.1.1",
+        "http://127.0.0.1.example.com",
+        "http://10.1.1",
+        "http://1.2.3",
+        "http://1.2.3.4.5",
+        "http://05.1.1.1",
+        "http://1.05.1.1",
+        "http://1.1.1.05",
+        &long,
+        &longer,
+    ];
+    same_as_regex(JQ_URL, "i", Method::Url, &samples);
+}
+
+#[wasm_bindgen_test]
+fn number_digits_and_email_verdicts_equal_jquery_validations_regexes() {
+    let numbers = [
+        "1",
+        "-1",
+        "1.5",
+        ".5",
+        "-.5",
+        "1,000",
+        "-12,345.67",
+        "123,456,789",
+        "0.0",
+        "1.",
+        "1,00",
+        "1234,567",
+        "abc",
+        "1e3",
+        "+1",
+        "1.2.3",
+        "-",
+        " 1",
+        "1,000,",
+        "5-.5",
+        "--1",
+        "1,234,56",
+        "12,345",
+        "1234",
+    ];
+    same_as_regex(JQ_NUMBER, "", Method::Number, &numbers);
+    same_as_regex(
+        r"^\d+$",
+        "",
+        Method::Digits,
+        &["0", "0123", "1.5", "-1", "١٢", "12a"],
+    );
+    let emails = [
+        "a@b", "a@b.c", "a@-b", "a@b-", "a.b@c", "a@b..c", "é@x", "a@x.y.", "a@[1]",
+    ];
+    same_as_regex(JQ_EMAIL, "", Method::Email, &emails);
+}
+
+#[wasm_bindgen_test]
+fn lengths_count_as_the_browser_does() {
+    let ta = document()
+        .create_element("textarea")
+        .unwrap()
+        .dyn_into::<HtmlTextAreaElement>()
+        .unwrap();
+    for s in ["abc", "😀", "a\nb", "a\r\nb\rc", "é\u{301}", "中文😀x"] {
+        ta.set_value(s);
+        assert_eq!(
+            corsform::validate::length(&ta.value()),
+            ta.text_length() as usize,
+            "{s:?}"
+        );
+    }
+}
+
+// ---- serialization ------------------------------------------------------------------
+
+const SERIALIZE_FORM: &str = r#"<form id="ser" action="">
+  <input name="text" value="a b+c&d=e">
+  <input name="empty" value="">
+  <textarea name="ta">line1
+line2</textarea>
+  <input type="checkbox" name="cb" value="yes" checked><input type="checkbox" name="cb" value="no">
+  <input type="checkbox" name="cbdefault" checked>
+  <input type="radio" name="r" value="1"><input type="radio" name="r" value="2" checked>
+  <select name="one"><option>first</option><option value="v2" selected>Second</option></select>
+  <select name="multi" multiple><option value="a" selected>A</option><option value="b">B</option><option value="c" selected>C</option><option value="d" selected disabled>D</option></select>
+  <input name="disabled" value="x" disabled>
+  <fieldset disabled><input name="infs" value="x"></fieldset>
+  <input type="file" name="file">
+  <input type="submit" name="sub" id="sub" value="Go">
+  <button name="btn" value="b" type="button">B</button>
+  <input type="hidden" name="hid" value="h">
+  <input name="uni" value="é €😀 ~*'()!">
+  <input value="noname">
+</form>"#;
+
+/// What jQuery 3's `$("#ser").serialize()` gives, with `%20` as `+` as `$.ajax` sends it.
+const SERIALIZED: &str = "text=a+b%2Bc%26d%3De&empty=&ta=line1%0D%0Aline2&cb=yes&cbdefault=on&r=2&one=v2&multi=a&multi=c&hid=h&uni=%C3%A9+%E2%82%AC%F0%9F%98%80+~*'()!";
+
+#[wasm_bindgen_test]
+fn serialize_is_jquerys_serialize() {
+    let _page = mount(SERIALIZE_FORM);
+    assert_eq!(
+        serialize(JsValue::from_str("#ser").unchecked_into()).unwrap(),
+        SERIALIZED
+    );
+}
+
+#[wasm_bindgen_test]
+async fn the_body_sent_is_serialize_plus_the_clicked_button_with_xrw_and_urlencoded() {
+    let _page = mount(SERIALIZE_FORM);
+    let id = unique();
+    let opts = options(&format!(r#"{{"url": "{}/echo/{id}"}}"#, fixture()));
+    set(&opts, "success", &recorder("__sent"));
+    bind_ok("#ser", opts);
+    click("#sub");
+    assert!(
+        until(5000, || recorded("__sent").is_object()).await,
+        "no answer from the echo"
+    );
+    let sent = recorded("__sent");
+    assert_eq!(
+        get(&sent, "body").as_string().unwrap(),
+        [SERIALIZED, "&sub=Go"].concat()
+    );
+    assert_eq!(get(&sent, "xrw").as_string().unwrap(), "XMLHttpRequest");
+    assert_eq!(
+        get(&sent, "type").as_string().unwrap(),
+        "application/x-www-form-urlencoded; charset=UTF-8"
+    );
+}
+
+// ---- transport, panels, failures ----------------------------------------------------
+
+async fn expect_error_panel(kind: &str) -> JsValue {
+    assert!(
+        until(8000, || visible("#contact-popup > .error")).await,
+        "error panel never shown ({kind})"
+    );
+    assert!(
+        !visible("#contact-popup > .success"),
+        "success must not show ({kind})"
+    );
+    assert!(!visible("#contact-popup > .sending"));
+    assert!(
+        visible("#contact-popup > .main"),
+        "the form comes back for a retry"
+    );
+    assert_eq!(input("#subject").value(), "Hello", "input kept");
+    assert_eq!(
+        el("#message")
+            .dyn_into::<HtmlTextAreaElement>()
+            .unwrap()
+            .value(),
+        "A message\nover two lines"
+    );
+    assert!(
+        until(1000, || recorded("__failed").is_object()).await,
+        "error callback not called"
+    );
+    let err = recorded("__failed");
+    assert_eq!(get(&err, "kind").as_string().as_deref(), Some(kind));
+    set(
+        &web_sys::window().unwrap().into(),
+        "__failed",
+        &JsValue::UNDEFINED,
+    );
+    err
+}
+
+fn failing_page(url: &str, extra: &str) -> Mounted {
+    let page = seed_page(url);
+    let opts = seed_options(extra);
+    set(&opts, "error", &recorder("__failed"));
+    bind_ok("#contact", opts);
+    fill_valid();
+    page
+}
+
+#[wasm_bindgen_test]
+async fn a_redirect_is_an_error_not_a_success() {
+    let _page = failing_page(&[fixture(), "/redirect"].concat(), "");
+    click("#send");
+    expect_error_panel("redirect").await;
+}
+
+#[wasm_bindgen_test]
+async fn a_500_shows_the_error_panel() {
+    let _page = failing_page(&[fixture(), "/status/500"].concat(), "");
+    click("#send");
+    let err = expect_error_panel("status").await;
+    assert_eq!(get(&err, "status").as_f64(), Some(500.0));
+}
+
+#[wasm_bindgen_test]
+async fn a_cors_refusal_shows_the_error_panel() {
+    let _page = failing_page(&[fixture(), "/nocors"].concat(), "");
+    click("#send");
+    expect_error_panel("network").await;
+}
+
+#[wasm_bindgen_test]
+async fn a_server_that_is_down_shows_the_error_panel_and_a_retry_works() {
+    let _page = failing_page(&closed_port_url(), "");
+    click("#send");
+    expect_error_panel("network").await;
+    // The visitor retries once the API is back: here, the form is pointed at it.
+    el("#contact").set_attribute("action", api()).unwrap();
+    click("#send");
+    assert!(
+        until(5000, || visible("#contact-popup > .success")).await,
+        "retry did not succeed"
+    );
+    assert!(!visible("#contact-popup > .error"));
+}
+
+#[wasm_bindgen_test]
+async fn the_timeout_aborts_the_request() {
+    let _page = failing_page(&[fixture(), "/stall"].concat(), r#", "timeout": 300"#);
+    click("#send");
+    let err = expect_error_panel("timeout").await;
+    assert!(get(&err, "message").as_string().unwrap().contains("300 ms"));
+}
+
+#[wasm_bindgen_test]
+async fn a_422_puts_the_servers_messages_on_the_fields() {
+    // The page checks nothing; the real server runs the seed rules.
+    let _page = seed_page(api());
+    let opts = options(
+        r##"{"panels": {"main": "#contact-popup .main", "sending": "#contact-popup .sending",
+            "success": "#contact-popup .success", "error": "#contact-popup .error"}}"##,
+    );
+    set(&opts, "error", &recorder("__rejected"));
+    bind_ok("#contact", opts);
+    type_into("#subject", "Hello");
+    type_into("#from", "not an address");
+    type_into("#message", "Hi");
+    click("#send");
+    assert!(
+        until(5000, || error_text("from").is_some()).await,
+        "server message not shown"
+    );
+    assert_eq!(
+        error_text("from").as_deref(),
+        Some("Please enter a valid email address.")
+    );
+    assert_eq!(
+        el("#from").get_attribute("aria-invalid").as_deref(),
+        Some("true")
+    );
+    assert!(visible("#contact-popup > .main"));
+    assert!(
+        !visible("#contact-popup > .error"),
+        "a 422 is not a delivery failure"
+    );
+    assert!(!visible("#contact-popup > .success"));
+    assert_eq!(document().active_element(), Some(el("#from")));
+    assert_eq!(input("#from").value(), "not an address", "input kept");
+    assert_eq!(
+        get(&recorded("__rejected"), "kind").as_string().as_deref(),
+        Some("invalid")
+    );
+    assert_eq!(get(&recorded("__rejected"), "status").as_f64(), Some(422.0));
+}
+
+#[wasm_bindgen_test]
+async fn one_request_at_a_time_and_the_button_is_disabled_meanwhile() {
+    let id = unique();
+    let _page = seed_page(&[fixture(), "/slow/", &id].concat());
+    let c = bind_ok("#contact", seed_options(""));
+    fill_valid();
+    click("#send");
+    click("#send");
+    sleep(50).await;
+    assert!(
+        input("#send").disabled(),
+        "submit button disabled while sending"
+    );
+    assert!(visible("#contact-popup > .sending"));
+    let busy = JsFuture::from(c.submit())
+        .await
+        .expect_err("a second submit while sending");
+    assert_eq!(get(&busy, "kind").as_string().as_deref(), Some("busy"));
+    assert!(until(5000, || visible("#contact-popup > .success")).await);
+    assert!(!input("#send").disabled(), "button enabled again");
+    assert_eq!(fixture_count(&id).await, 1, "exactly one request");
+}
+
+#[wasm_bindgen_test]
+async fn before_send_can_cancel_and_events_fire() {
+    let id = unique();
+    let _page = seed_page(&[fixture(), "/echo/", &id].concat());
+    let opts = seed_options("");
+    set(
+        &opts,
+        "beforeSend",
+        &Function::new_with_args("body", "window.__body = body; return false;"),
+    );
+    let c = bind_ok("#contact", opts);
+    fill_valid();
+    let cancelled = JsFuture::from(c.submit()).await.expect_err("cancelled");
+    assert_eq!(
+        get(&cancelled, "kind").as_string().as_deref(),
+        Some("cancelled")
+    );
+    assert_eq!(
+        recorded("__body").as_string().unwrap(),
+        "subject=Hello&from=visitor%40example.com&message=A+message%0D%0Aover+two+lines"
+    );
+    assert_eq!(fixture_count(&id).await, 0);
+    c.destroy();
+
+    let c = bind_ok("#contact", seed_options(""));
+    let listener = recorder("__event");
+    el("#contact")
+        .add_event_listener_with_callback("corsform:success", &listener)
+        .unwrap();
+    JsFuture::from(c.submit()).await.expect("sent");
+    let event = recorded("__event");
+    assert_eq!(
+        get(&event, "type").as_string().as_deref(),
+        Some("corsform:success")
+    );
+    assert_eq!(get(&get(&event, "detail"), "ok"), JsValue::TRUE);
+}
+
+#[wasm_bindgen_test]
+async fn panels_show_even_when_the_stylesheet_forces_them_hidden() {
+    let _page = seed_page(api());
+    let _css = mount_more(
+        "<style>#contact-popup .success { display: none !important; } .error-free { }</style>",
+    );
+    bind_ok("#contact", seed_options(""));
+    fill_valid();
+    click("#send");
+    assert!(
+        until(5000, || visible("#contact-popup > .success")).await,
+        "success hidden by !important CSS"
+    );
+    let shown = web_sys::window()
+        .unwrap()
+        .get_computed_style(&el("#contact-popup > .success"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        shown.get_property_value("display").unwrap(),
+        "block",
+        "a div shows as a block"
+    );
+}
