@@ -123,8 +123,13 @@ fn type_into(selector: &str, value: &str) {
 }
 /// Leaves a field: `focusout` as the browser fires it when focus moves on.
 fn leave(selector: &str) {
+    leave_to(selector, None);
+}
+/// Leaves a field for `to` (the event's `relatedTarget`).
+fn leave_to(selector: &str, to: Option<&str>) {
     let init = web_sys::FocusEventInit::new();
     init.set_bubbles(true);
+    init.set_related_target(to.map(el).as_ref().map(|e| e.as_ref()));
     let ev = web_sys::FocusEvent::new_with_focus_event_init_dict("focusout", &init).unwrap();
     el(selector).dispatch_event(&ev).unwrap();
 }

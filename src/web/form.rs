@@ -24,6 +24,10 @@ extern "C" {
     fn new(source: &str, flags: &str) -> Result<CheckedRegExp, JsValue>;
 }
 
+/// The controls that submit a form.
+const SUBMITS: &str =
+    "button[type=submit], button:not([type]), input[type=submit], input[type=image]";
+
 /// An event listener on the form, kept to be removed by `destroy`.
 type Listener = (&'static str, Closure<dyn FnMut(Event)>);
 
@@ -271,6 +275,18 @@ impl Bound {
             let s = self.state.borrow();
             (s.submitted[i], s.invalid[i])
         };
+        // Leaving a field for the form's submit button: the submit checks everything, and
+        // a message appearing now would move the button under the pointer, losing the click.
+        let to_submit = leaving
+            && e.dyn_ref::<web_sys::FocusEvent>()
+                .and_then(|f| f.related_target())
+                .and_then(|t| t.dyn_into::<Element>().ok())
+                .is_some_and(|el| {
+                    el.matches(SUBMITS).unwrap_or(false) && self.form.contains(Some(&el))
+                });
+        if to_submit {
+            return;
+        }
         let eager = submitted || invalid;
         let checkable = self.fields[i].controls[0].is_checkable();
         if eager || (leaving && !checkable && !self.input_text(i).is_empty()) {
@@ -324,6 +340,8 @@ impl Bound {
         let label = dom::document().create_element("label").expect("a label");
         let _ = label.set_attribute("id", &[&id, "-error"].concat());
         let _ = label.set_attribute("class", "error");
+        // Announced when it appears as the user leaves a field, not only on submit.
+        let _ = label.set_attribute("aria-live", "polite");
         if el.has_attribute("id") {
             let _ = label.set_attribute("for", &id);
         }
@@ -430,7 +448,7 @@ impl Bound {
         let elements = self.form.elements();
         (0..elements.length())
             .filter_map(|i| elements.item(i))
-            .filter(|el| el.matches("button[type=submit], button:not([type]), input[type=submit], input[type=image]").unwrap_or(false))
+            .filter(|el| el.matches(SUBMITS).unwrap_or(false))
             .filter(|el| !el.has_attribute("disabled"))
             .collect()
     }
