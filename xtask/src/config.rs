@@ -15,8 +15,22 @@ fn strings(raw: &str) -> Result<Vec<String>, String> {
         Some(rest) => rest.strip_suffix(']').ok_or("an array must end with ]")?,
         None => raw,
     };
-    inner
-        .split(',')
+    // Split on the commas between strings, not those inside one.
+    let mut parts = Vec::new();
+    let (mut start, mut quoted) = (0, false);
+    for (i, ch) in inner.char_indices() {
+        match ch {
+            '"' => quoted = !quoted,
+            ',' if !quoted => {
+                parts.push(&inner[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&inner[start..]);
+    parts
+        .into_iter()
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(|s| {

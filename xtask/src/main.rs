@@ -66,7 +66,8 @@ fn config() -> Result<Config, String> {
 /// `cargo xtask build`: pkg/ with the size-tuned profile, then wasm-opt, then the weight.
 pub fn build(c: &Config) -> Result<(), String> {
     let out_dir = c.get("build.out-dir");
-    run(cmd("wasm-pack").args([
+    let mut wasm_pack = cmd("wasm-pack");
+    wasm_pack.args([
         "build",
         "--target",
         c.get("build.target"),
@@ -78,7 +79,26 @@ pub fn build(c: &Config) -> Result<(), String> {
         "--no-opt",
         "--profile",
         c.get("build.profile"),
-    ]))?;
+    ]);
+    // Nightly rebuilds std for the size profile and aborts on panic without formatting
+    // anything: no core::fmt, no panic messages or locations in the .wasm (see
+    // wasm-pack.toml). Its own target directory keeps the stable builds' cache intact.
+    match setup::nightly_ready(c) {
+        Some(toolchain) => {
+            println!("build: {toolchain} with -Zbuild-std and panic=immediate-abort");
+            wasm_pack
+                .env("RUSTUP_TOOLCHAIN", &toolchain)
+                .env("RUSTFLAGS", c.list("build.nightly-rustflags").join(" "))
+                .env("CARGO_TARGET_DIR", root().join("target/nightly"))
+                .args([".", "--"])
+                .args(c.list("build.nightly-cargo-args"));
+        }
+        None => println!(
+            "build: no {} toolchain with rust-src and wasm32: stable, a heavier pkg/",
+            c.get("build.nightly-toolchain")
+        ),
+    }
+    run(&mut wasm_pack)?;
     let wasm = root()
         .join(out_dir)
         .join(format!("{}_bg.wasm", c.get("build.out-name")));

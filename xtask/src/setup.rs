@@ -89,6 +89,50 @@ fn debian(packages: &[String]) -> Result<(), String> {
         .env("DEBIAN_FRONTEND", "noninteractive"))
 }
 
+/// The nightly toolchain `build` prefers (`build.nightly-toolchain`), when it is installed
+/// with what `-Zbuild-std` needs: rust-src and the wasm32 target.
+pub fn nightly_ready(c: &Config) -> Option<String> {
+    let toolchain = c.get("build.nightly-toolchain");
+    let sysroot = output(
+        cmd("rustc")
+            .arg(format!("+{toolchain}"))
+            .args(["--print", "sysroot"]),
+    )?;
+    let lib = std::path::Path::new(sysroot.trim()).join("lib/rustlib");
+    let ready =
+        lib.join("src/rust/library").is_dir() && lib.join("wasm32-unknown-unknown").is_dir();
+    ready.then(|| toolchain.to_owned())
+}
+
+/// When the nightly toolchain is installed, adds rust-src and the wasm32 target to it.
+/// Never fails: without them `build` falls back to stable (and says so).
+fn nightly_setup(c: &Config) {
+    let toolchain = c.get("build.nightly-toolchain");
+    let installed = output(cmd("rustup").args(["toolchain", "list"])).unwrap_or_default();
+    if !installed.lines().any(|l| l.starts_with(toolchain)) {
+        println!("setup: no {toolchain} toolchain; `build` will use stable (a heavier pkg/)");
+        return;
+    }
+    if nightly_ready(c).is_some() {
+        println!("setup: {toolchain} with rust-src and wasm32-unknown-unknown ok");
+        return;
+    }
+    println!("setup: adding rust-src and wasm32-unknown-unknown to {toolchain}");
+    let added = run(cmd("rustup").args(["component", "add", "rust-src", "--toolchain", toolchain]))
+        .and_then(|()| {
+            run(cmd("rustup").args([
+                "target",
+                "add",
+                "wasm32-unknown-unknown",
+                "--toolchain",
+                toolchain,
+            ]))
+        });
+    if let Err(e) = added {
+        println!("setup: {e}; `build` will use stable (a heavier pkg/)");
+    }
+}
+
 /// Installs whatever is missing; quick when everything is there.
 pub fn setup(c: &Config) -> Result<(), String> {
     let installed =
@@ -102,6 +146,7 @@ pub fn setup(c: &Config) -> Result<(), String> {
         println!("setup: adding the wasm32-unknown-unknown target");
         run(cmd("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
     }
+    nightly_setup(c);
     debian(c.list("tools.debian"))?;
     cargo_install("wasm-pack", "wasm-pack", c.get("tools.wasm-pack"), true)?;
     // Its locked dependencies are not all on the registry here: no --locked.
