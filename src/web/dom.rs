@@ -1,16 +1,53 @@
 //! Small typed helpers over web-sys: finding elements, reading a control's value the way
 //! jQuery's `val()` does, showing and hiding whatever the page's stylesheet says.
+//!
+//! Properties are read and written with `Reflect` by name (`get`, `set`, `text`, `flag`)
+//! rather than with web-sys's typed getters: each typed getter is one more import and one
+//! more JS shim in `pkg/`, these are two for all of them.
 
-use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{
-    Document, Element, HtmlElement, HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement,
-};
+use js_sys::{Array, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{CssStyleDeclaration, Document, Element, HtmlElement};
+
+#[wasm_bindgen]
+extern "C" {
+    /// The page's document.
+    #[wasm_bindgen(thread_local_v2, js_name = document)]
+    static DOCUMENT: Document;
+    /// `getComputedStyle(el)`.
+    #[wasm_bindgen(js_name = getComputedStyle)]
+    fn computed_style(el: &Element) -> CssStyleDeclaration;
+}
 
 /// The page's document.
 pub fn document() -> Document {
-    web_sys::window()
-        .and_then(|w| w.document())
-        .expect("a document")
+    DOCUMENT.with(Document::clone)
+}
+
+/// `target[key]`, `undefined` if it cannot be read.
+pub fn get(target: &JsValue, key: &str) -> JsValue {
+    Reflect::get(target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// `target[key] = value`.
+pub fn set(target: &JsValue, key: &str, value: &JsValue) {
+    let _ = Reflect::set(target, &JsValue::from_str(key), value);
+}
+
+/// `target[key]` as a string, empty if it is not one.
+pub fn text(target: &JsValue, key: &str) -> String {
+    get(target, key).as_string().unwrap_or_default()
+}
+
+/// `target[key] === true`.
+pub fn flag(target: &JsValue, key: &str) -> bool {
+    get(target, key).as_bool() == Some(true)
+}
+
+/// The items of an array-like (an `HTMLCollection`, a form's `elements`) as elements.
+pub fn items(list: &JsValue) -> impl Iterator<Item = Element> {
+    Array::from(list).into_iter().map(JsCast::unchecked_into)
 }
 
 /// The first element matching `selector`; a bad selector is reported as no match.
@@ -18,121 +55,119 @@ pub fn query(selector: &str) -> Option<Element> {
     document().query_selector(selector).ok().flatten()
 }
 
-/// A form control, by kind.
-pub enum Control {
-    /// `<input>`.
-    Input(HtmlInputElement),
-    /// `<select>`.
-    Select(HtmlSelectElement),
-    /// `<textarea>`.
-    TextArea(HtmlTextAreaElement),
+/// Whether `el` is an HTML element named `tag` (lower case).
+pub fn is_tag(el: &Element, tag: &str) -> bool {
+    el.tag_name().eq_ignore_ascii_case(tag)
+}
+
+/// Which kind of form control.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tag {
+    Input,
+    Select,
+    TextArea,
+}
+
+/// A form control that can carry a value: `<input>`, `<select>` or `<textarea>`.
+pub struct Control {
+    el: Element,
+    tag: Tag,
 }
 
 impl Control {
     /// `el` as a control that can carry a value (input, select, textarea).
     pub fn of(el: &Element) -> Option<Control> {
-        if let Some(i) = el.dyn_ref::<HtmlInputElement>() {
-            Some(Control::Input(i.clone()))
-        } else if let Some(s) = el.dyn_ref::<HtmlSelectElement>() {
-            Some(Control::Select(s.clone()))
-        } else {
-            el.dyn_ref::<HtmlTextAreaElement>()
-                .map(|t| Control::TextArea(t.clone()))
-        }
+        let tag = match el.tag_name().to_ascii_lowercase().as_str() {
+            "input" => Tag::Input,
+            "select" => Tag::Select,
+            "textarea" => Tag::TextArea,
+            _ => return None,
+        };
+        Some(Control {
+            el: el.clone(),
+            tag,
+        })
     }
 
     /// The element.
     pub fn element(&self) -> &Element {
-        match self {
-            Control::Input(i) => i,
-            Control::Select(s) => s,
-            Control::TextArea(t) => t,
-        }
+        &self.el
     }
 
     /// The control's `type` (`text`, `checkbox`, `select-one`, `textarea`, …).
     pub fn kind(&self) -> String {
-        match self {
-            Control::Input(i) => i.type_(),
-            Control::Select(s) => s.type_(),
-            Control::TextArea(_) => "textarea".into(),
-        }
+        text(&self.el, "type")
+    }
+
+    fn input_of_kind(&self, kinds: &[&str]) -> bool {
+        self.tag == Tag::Input && kinds.contains(&self.kind().as_str())
     }
 
     /// A checkbox or radio.
     pub fn is_checkable(&self) -> bool {
-        matches!(self, Control::Input(i) if matches!(i.type_().as_str(), "checkbox" | "radio"))
+        self.input_of_kind(&["checkbox", "radio"])
     }
 
     /// A button-like input that carries no value of its own.
     pub fn is_button(&self) -> bool {
-        matches!(self, Control::Input(i) if matches!(i.type_().as_str(), "submit" | "button" | "image" | "reset" | "file"))
+        self.input_of_kind(&["submit", "button", "image", "reset", "file"])
     }
 
     /// Whether the control is checked (checkable inputs only).
     pub fn checked(&self) -> bool {
-        matches!(self, Control::Input(i) if i.checked())
+        self.tag == Tag::Input && flag(&self.el, "checked")
+    }
+
+    /// A `<select multiple>`.
+    pub fn is_multiple(&self) -> bool {
+        self.tag == Tag::Select && flag(&self.el, "multiple")
     }
 
     /// `name`.
     pub fn name(&self) -> String {
-        self.element().get_attribute("name").unwrap_or_default()
+        self.el.get_attribute("name").unwrap_or_default()
     }
 
     /// `:disabled`, fieldsets included.
     pub fn disabled(&self) -> bool {
-        self.element().matches(":disabled").unwrap_or(false)
+        self.el.matches(":disabled").unwrap_or(false)
     }
 
     /// jQuery's `val()`: the values this control contributes (several for a multiple
     /// select, none for an unselected one), `\r` removed.
     pub fn values(&self) -> Vec<String> {
-        match self {
-            Control::Select(s) => {
-                let options = s.options();
-                let mut out = Vec::new();
-                for i in 0..options.length() {
-                    let Some(o) = options.item(i) else { continue };
-                    let in_disabled_group = o
-                        .parent_element()
-                        .is_some_and(|p| p.tag_name() == "OPTGROUP" && p.has_attribute("disabled"));
-                    if o.has_attribute("disabled") || in_disabled_group {
-                        continue;
-                    }
-                    if let Some(o) = o.dyn_ref::<web_sys::HtmlOptionElement>() {
-                        if o.selected() {
-                            out.push(o.value());
-                            if !s.multiple() {
-                                break;
-                            }
-                        }
-                    }
-                }
-                out
-            }
-            Control::Input(i) => vec![strip_cr(i.value())],
-            Control::TextArea(t) => vec![strip_cr(t.value())],
+        if self.tag != Tag::Select {
+            return vec![text(&self.el, "value").replace('\r', "")];
         }
+        let multiple = self.is_multiple();
+        let mut out = Vec::new();
+        for o in items(&get(&self.el, "options")) {
+            let in_disabled_group = o
+                .parent_element()
+                .is_some_and(|p| is_tag(&p, "optgroup") && p.has_attribute("disabled"));
+            if o.has_attribute("disabled") || in_disabled_group || !flag(&o, "selected") {
+                continue;
+            }
+            out.push(text(&o, "value"));
+            if !multiple {
+                break;
+            }
+        }
+        out
     }
 
     /// The value the rules see: jquery-validation's `elementValue` (`"NaN"` for a number
     /// input holding something that is not a number).
     pub fn rule_value(&self) -> String {
-        if let Control::Input(i) = self {
-            if i.type_() == "number" && i.validity().bad_input() {
-                return "NaN".into();
-            }
+        if self.input_of_kind(&["number"]) && flag(&get(&self.el, "validity"), "badInput") {
+            return "NaN".into();
         }
         self.values().into_iter().next().unwrap_or_default()
     }
 }
 
-fn strip_cr(s: String) -> String {
-    if s.contains('\r') {
-        s.replace('\r', "")
-    } else {
-        s
-    }
+fn style(el: &Element) -> CssStyleDeclaration {
+    get(el, "style").unchecked_into()
 }
 
 /// Shows `el` even if the page's stylesheet hides it (what jQuery's `show()` does with an
@@ -140,33 +175,33 @@ fn strip_cr(s: String) -> String {
 /// element's own default (block for a div, inline for a label).
 pub fn show(el: &Element) {
     let _ = el.remove_attribute("hidden");
-    let Some(h) = el.dyn_ref::<HtmlElement>() else {
+    let style = style(el);
+    if style.is_undefined() {
         return;
-    };
-    let style = h.style();
+    }
     let _ = style.remove_property("display");
-    let hidden = web_sys::window()
-        .and_then(|w| w.get_computed_style(el).ok().flatten())
-        .and_then(|c| c.get_property_value("display").ok())
-        .is_some_and(|d| d == "none");
-    if hidden {
+    if computed_style(el)
+        .get_property_value("display")
+        .ok()
+        .as_deref()
+        == Some("none")
+    {
         let _ = style.set_property_with_priority("display", "revert", "important");
     }
 }
 
 /// Hides `el`, whatever the page's stylesheet says.
 pub fn hide(el: &Element) {
-    if let Some(h) = el.dyn_ref::<HtmlElement>() {
-        let _ = h
-            .style()
-            .set_property_with_priority("display", "none", "important");
+    let style = style(el);
+    if !style.is_undefined() {
+        let _ = style.set_property_with_priority("display", "none", "important");
     }
 }
 
 /// Focuses `el` if it can take focus.
 pub fn focus(el: &Element) {
-    if let Some(h) = el.dyn_ref::<HtmlElement>() {
-        let _ = h.focus();
+    if get(el, "focus").is_function() {
+        el.unchecked_ref::<HtmlElement>().focus().unwrap_or(());
     }
 }
 
@@ -174,10 +209,11 @@ pub fn focus(el: &Element) {
 pub fn add_token(el: &Element, name: &str, token: &str) {
     let current = el.get_attribute(name).unwrap_or_default();
     if !current.split_ascii_whitespace().any(|t| t == token) {
-        let joined = if current.trim().is_empty() {
+        let current = current.trim();
+        let joined = if current.is_empty() {
             token.to_owned()
         } else {
-            [current.trim(), token].join(" ")
+            [current, " ", token].concat()
         };
         let _ = el.set_attribute(name, &joined);
     }
@@ -188,20 +224,23 @@ pub fn remove_token(el: &Element, name: &str, token: &str) {
     let Some(current) = el.get_attribute(name) else {
         return;
     };
-    let rest: Vec<&str> = current
-        .split_ascii_whitespace()
-        .filter(|t| *t != token)
-        .collect();
+    let mut rest = String::new();
+    for t in current.split_ascii_whitespace().filter(|t| *t != token) {
+        if !rest.is_empty() {
+            rest.push(' ');
+        }
+        rest.push_str(t);
+    }
     let _ = if rest.is_empty() {
         el.remove_attribute(name)
     } else {
-        el.set_attribute(name, &rest.join(" "))
+        el.set_attribute(name, &rest)
     };
 }
 
 /// A JavaScript `Error` with `message`, and a `kind` property the page can switch on.
 pub fn error(kind: &str, message: &str) -> JsValue {
-    let e = js_sys::Error::new(message);
-    let _ = js_sys::Reflect::set(&e, &JsValue::from_str("kind"), &JsValue::from_str(kind));
-    e.into()
+    let e: JsValue = js_sys::Error::new(message).into();
+    set(&e, "kind", &JsValue::from_str(kind));
+    e
 }

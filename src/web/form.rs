@@ -9,7 +9,9 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, Event, HtmlFormElement};
 
-use super::dom::{self, add_token, error, hide, remove_token, show, Control};
+use super::dom::{
+    self, add_token, error, flag, get, hide, items, remove_token, set, show, text, Control,
+};
 use super::options::{Options, Panels};
 use super::send::{self, Outcome};
 use crate::rules::{attribute_rules, FieldRules, Method, OptionsError, Param};
@@ -67,9 +69,7 @@ pub struct Bound {
 
 /// Every value-carrying control of `form`, in document order.
 pub fn controls(form: &HtmlFormElement) -> Vec<Control> {
-    let elements = form.elements();
-    (0..elements.length())
-        .filter_map(|i| elements.item(i))
+    items(&get(form, "elements"))
         .filter_map(|el| Control::of(&el))
         .collect()
 }
@@ -89,10 +89,7 @@ pub fn serialize(form: &HtmlFormElement, submitter: Option<&Element>) -> String 
     if let Some(b) = submitter {
         let name = b.get_attribute("name").unwrap_or_default();
         if !name.is_empty() {
-            let value = super::options::get(b, "value")
-                .as_string()
-                .unwrap_or_default();
-            pairs.push((name, value));
+            pairs.push((name, text(b, "value")));
         }
     }
     crate::encode(pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())))
@@ -208,8 +205,8 @@ impl Bound {
             }
         }
         let n = fields.len();
-        let had_novalidate = form.no_validate();
-        form.set_no_validate(true);
+        let had_novalidate = flag(&form, "noValidate");
+        set(&form, "noValidate", &JsValue::TRUE);
         let bound = Rc::new(Bound {
             form,
             fields,
@@ -244,10 +241,7 @@ impl Bound {
         };
         on("submit", |me, e| {
             e.prevent_default();
-            let submitter = e
-                .dyn_ref::<web_sys::SubmitEvent>()
-                .and_then(|s| s.submitter())
-                .map(Element::from);
+            let submitter = get(&e, "submitter").dyn_into::<Element>().ok();
             let me = me.clone();
             wasm_bindgen_futures::spawn_local(async move {
                 let _ = me.submit(submitter).await;
@@ -278,9 +272,9 @@ impl Bound {
         // Leaving a field for the form's submit button: the submit checks everything, and
         // a message appearing now would move the button under the pointer, losing the click.
         let to_submit = leaving
-            && e.dyn_ref::<web_sys::FocusEvent>()
-                .and_then(|f| f.related_target())
-                .and_then(|t| t.dyn_into::<Element>().ok())
+            && get(e, "relatedTarget")
+                .dyn_into::<Element>()
+                .ok()
                 .is_some_and(|el| {
                     el.matches(SUBMITS).unwrap_or(false) && self.form.contains(Some(&el))
                 });
@@ -306,7 +300,7 @@ impl Bound {
             let checked: Vec<&Control> = f.controls.iter().filter(|c| c.checked()).collect();
             let text = checked.first().map(|c| c.rule_value()).unwrap_or_default();
             (text, Some(checked.len()))
-        } else if matches!(first, Control::Select(s) if s.multiple()) {
+        } else if first.is_multiple() {
             let values = first.values();
             (
                 values.first().cloned().unwrap_or_default(),
@@ -354,7 +348,7 @@ impl Bound {
         let label = self.label(i);
         label.set_text_content(Some(message));
         show(&label);
-        let id = label.id();
+        let id = label.get_attribute("id").unwrap_or_default();
         for c in &self.fields[i].controls {
             let el = c.element();
             let _ = el.set_attribute("aria-invalid", "true");
@@ -427,11 +421,11 @@ impl Bound {
     }
 
     fn emit(&self, name: &str, detail: &JsValue, cancelable: bool) -> bool {
-        let init = web_sys::CustomEventInit::new();
-        init.set_bubbles(true);
-        init.set_cancelable(cancelable);
-        init.set_detail(detail);
-        match web_sys::CustomEvent::new_with_event_init_dict(name, &init) {
+        let init = js_sys::Object::new();
+        set(&init, "bubbles", &JsValue::TRUE);
+        set(&init, "cancelable", &JsValue::from_bool(cancelable));
+        set(&init, "detail", detail);
+        match web_sys::CustomEvent::new_with_event_init_dict(name, init.unchecked_ref()) {
             Ok(event) => self.form.dispatch_event(&event).unwrap_or(true),
             Err(_) => true,
         }
@@ -445,9 +439,7 @@ impl Bound {
     }
 
     fn submit_buttons(&self) -> Vec<Element> {
-        let elements = self.form.elements();
-        (0..elements.length())
-            .filter_map(|i| elements.item(i))
+        items(&get(&self.form, "elements"))
             .filter(|el| el.matches(SUBMITS).unwrap_or(false))
             .filter(|el| !el.has_attribute("disabled"))
             .collect()
@@ -477,7 +469,10 @@ impl Bound {
         {
             return Err(error("cancelled", "corsform: cancelled by beforeSend"));
         }
-        let url = self.url.clone().unwrap_or_else(|| self.form.action());
+        let url = self
+            .url
+            .clone()
+            .unwrap_or_else(|| text(&self.form, "action"));
         self.state.borrow_mut().sending = true;
         let buttons = self.submit_buttons();
         for b in &buttons {
@@ -532,13 +527,18 @@ impl Bound {
                 let el = c.element();
                 let _ = el.remove_attribute("aria-invalid");
                 if let Some(label) = &label {
-                    remove_token(el, "aria-describedby", &label.id());
+                    let id = label.get_attribute("id").unwrap_or_default();
+                    remove_token(el, "aria-describedby", &id);
                 }
             }
             if let Some(label) = label {
                 label.remove();
             }
         }
-        self.form.set_no_validate(self.had_novalidate);
+        set(
+            &self.form,
+            "noValidate",
+            &JsValue::from_bool(self.had_novalidate),
+        );
     }
 }

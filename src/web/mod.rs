@@ -68,15 +68,15 @@ fn js_error(e: OptionsError) -> JsValue {
 
 fn form_of(form: &JsValue) -> Result<HtmlFormElement, JsValue> {
     let el = options::element("form", form).map_err(js_error)?;
-    el.dyn_into::<HtmlFormElement>().map_err(|el| {
-        let el: web_sys::Element = el.unchecked_into();
+    if !dom::is_tag(&el, "form") {
         let tag = el.tag_name().to_ascii_lowercase();
-        js_error(OptionsError::new(&[
+        return Err(js_error(OptionsError::new(&[
             "form: the element is a <",
             &tag,
             ">, not a <form>",
-        ]))
-    })
+        ])));
+    }
+    Ok(el.unchecked_into())
 }
 
 /// A bound form.

@@ -1,6 +1,6 @@
 //! The `options` object of `bind(form, options)`, read and checked once, at bind.
 
-use js_sys::{Array, Function, Object, Reflect};
+use js_sys::{Array, Function, Object};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::Element;
 
@@ -82,10 +82,10 @@ pub fn to_value(v: &JsValue) -> Value {
 
 /// An object's own enumerable `[key, value]` pairs, in order.
 pub fn entries(v: &JsValue) -> Vec<(String, JsValue)> {
-    let Some(obj) = v.dyn_ref::<Object>() else {
+    if !v.is_object() {
         return Vec::new();
-    };
-    Object::entries(obj)
+    }
+    Object::entries(v.unchecked_ref())
         .iter()
         .map(|pair| {
             let pair = Array::from(&pair);
@@ -214,9 +214,4 @@ fn panels(v: &JsValue) -> Result<Panels, OptionsError> {
         }
     }
     Ok(p)
-}
-
-/// Reads a property, `undefined` if absent.
-pub fn get(target: &JsValue, key: &str) -> JsValue {
-    Reflect::get(target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
 }

@@ -2,11 +2,12 @@
 
 use gloo_net::http::Request;
 use js_sys::JSON;
+use wasm_bindgen::JsCast;
 use wasm_bindgen::JsValue;
-use web_sys::{AbortSignal, Headers, RequestInit, RequestMode, RequestRedirect, ResponseType};
+use web_sys::{AbortSignal, Headers};
 
-use super::dom::error;
-use super::options::{entries, get};
+use super::dom::{error, get, set};
+use super::options::entries;
 
 /// How a request ended.
 pub enum Outcome {
@@ -69,16 +70,16 @@ pub async fn post(
     };
     // The request is built with web-sys (gloo-net's builder formats URLs with `format!`)
     // and sent with gloo-net.
-    let init = RequestInit::new();
-    init.set_method("POST");
-    init.set_mode(RequestMode::Cors);
-    init.set_redirect(RequestRedirect::Manual);
-    init.set_signal(Some(&AbortSignal::timeout_with_u32(timeout_ms)));
-    init.set_body(&JsValue::from_str(&body));
+    let init = js_sys::Object::new();
+    set(&init, "method", &"POST".into());
+    set(&init, "mode", &"cors".into());
+    set(&init, "redirect", &"manual".into());
+    set(&init, "signal", &AbortSignal::timeout_with_u32(timeout_ms));
+    set(&init, "body", &JsValue::from_str(&body));
     if let Ok(h) = request_headers(headers) {
-        init.set_headers(&h);
+        set(&init, "headers", &h);
     }
-    let request = match web_sys::Request::new_with_str_and_init(url, &init) {
+    let request = match web_sys::Request::new_with_str_and_init(url, init.unchecked_ref()) {
         Ok(r) => Request::from(r),
         Err(_) => {
             return Outcome::Failed(error("network", "corsform: the form's URL is not valid"))
@@ -89,7 +90,9 @@ pub async fn post(
         Err(e) => return failed(e),
     };
     let status = response.status();
-    if response.type_() == ResponseType::Opaqueredirect || (300..400).contains(&status) {
+    // With `mode: "cors"` and `redirect: "manual"`, the only response with status 0 is the
+    // opaque-redirect one (reading its `type` would cost one more import).
+    if status == 0 || (300..400).contains(&status) {
         return Outcome::Failed(error(
             "redirect",
             "corsform: the server answered with a redirect",
@@ -111,14 +114,14 @@ pub async fn post(
         ]
         .concat(),
     );
-    let _ = js_sys::Reflect::set(&err, &"status".into(), &JsValue::from(status));
-    let _ = js_sys::Reflect::set(&err, &"data".into(), &data);
+    set(&err, "status", &JsValue::from(status));
+    set(&err, "data", &data);
     let fields: Vec<(String, String)> = entries(&get(&data, "errors"))
         .into_iter()
         .filter_map(|(k, v)| Some((k, v.as_string()?)))
         .collect();
     if status == 422 && !fields.is_empty() {
-        let _ = js_sys::Reflect::set(&err, &"kind".into(), &"invalid".into());
+        set(&err, "kind", &"invalid".into());
         Outcome::Rejected(fields, err)
     } else {
         Outcome::Failed(err)
