@@ -201,8 +201,10 @@ impl FieldRules {
 pub fn format_message(template: &str, args: &[&str]) -> String {
     let mut out = String::with_capacity(template.len());
     let mut rest = template;
-    while let Some(open) = rest.find('{') {
-        let close = rest[open..].find('}').map(|c| open + c);
+    // Byte positions, not `str::find`: no char searcher in the wasm.
+    let at = |s: &str, b: u8| s.bytes().position(|x| x == b);
+    while let Some(open) = at(rest, b'{') {
+        let close = at(&rest[open..], b'}').map(|c| open + c);
         let index = close.and_then(|c| rest[open + 1..c].parse::<usize>().ok());
         match (close, index.and_then(|i| args.get(i))) {
             (Some(close), Some(arg)) => {
@@ -304,14 +306,18 @@ fn parse_param(field: &str, method: Method, v: &Value) -> Result<Option<Param>, 
             _ => Param::Numbers(vec![number_text(&at, v)?]),
         },
         Method::Range | Method::RangeLength => {
-            let items: Vec<Value> = match v {
-                Value::Array(items) => items.clone(),
+            let split;
+            let items: &[Value] = match v {
+                Value::Array(items) => items,
                 // jquery-validation also takes "[1, 5]" and "1,5".
-                Value::String(s) => s
-                    .split(|c: char| c == ',' || c.is_whitespace() || c == '[' || c == ']')
-                    .filter(|p| !p.is_empty())
-                    .map(|p| Value::String(p.to_owned()))
-                    .collect(),
+                Value::String(s) => {
+                    split = s
+                        .split(|c: char| c == ',' || c.is_whitespace() || c == '[' || c == ']')
+                        .filter(|p| !p.is_empty())
+                        .map(|p| Value::String(p.to_owned()))
+                        .collect::<Vec<_>>();
+                    &split
+                }
                 _ => return fail("[min, max]"),
             };
             if items.len() != 2 {
@@ -383,12 +389,14 @@ impl RuleSet {
         expect_object("messages", messages)?;
         if let Value::Object(fields) = rules {
             for (field, spec) in fields {
-                let entries: Vec<(String, Value)> = match spec {
+                let entries: Vec<(&str, &Value)> = match spec {
                     Value::String(names) => names
                         .split_whitespace()
-                        .map(|n| (n.to_owned(), Value::Bool(true)))
+                        .map(|n| (n, &Value::Bool(true)))
                         .collect(),
-                    Value::Object(entries) => entries.clone(),
+                    Value::Object(entries) => {
+                        entries.iter().map(|(n, v)| (n.as_str(), v)).collect()
+                    }
                     _ => {
                         return Err(OptionsError::new(&[
                             "rules.",
@@ -399,7 +407,7 @@ impl RuleSet {
                     }
                 };
                 let target = set.field_mut(field);
-                for (name, param) in &entries {
+                for &(name, param) in &entries {
                     let method = Method::from_name(name)
                         .ok_or_else(|| unknown_method("rules", field, name))?;
                     if let Some(param) = parse_param(field, method, param)? {

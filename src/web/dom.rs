@@ -45,6 +45,15 @@ pub fn flag(target: &JsValue, key: &str) -> bool {
     get(target, key).as_bool() == Some(true)
 }
 
+/// A JS number as JavaScript's `String(n)` writes it (`5`, `0.01`, `1e+21`): no float
+/// formatting in the wasm.
+pub fn number_text(n: &JsValue) -> String {
+    n.unchecked_ref::<js_sys::Number>()
+        .to_string_with_radix(10)
+        .map(String::from)
+        .unwrap_or_default()
+}
+
 /// The items of an array-like (an `HTMLCollection`, a form's `elements`) as elements.
 pub fn items(list: &JsValue) -> impl Iterator<Item = Element> {
     Array::from(list).into_iter().map(JsCast::unchecked_into)

@@ -59,11 +59,7 @@ pub fn to_value(v: &JsValue) -> Value {
     } else if let Some(s) = v.as_string() {
         Value::String(s)
     } else if v.as_f64().is_some() {
-        // JS's own number formatting: `5`, `0.01`, `1e+21`, no float code in the wasm.
-        let text = js_sys::Number::from(v.clone())
-            .to_string_with_radix(10)
-            .map(String::from);
-        Value::Number(text.unwrap_or_default())
+        Value::Number(dom::number_text(v))
     } else if Array::is_array(v) {
         Value::Array(Array::from(v).iter().map(|x| to_value(&x)).collect())
     } else if v.is_function() {

@@ -19,18 +19,9 @@ pub enum Outcome {
     Failed(JsValue),
 }
 
-/// `n` in decimal, without pulling in `core::fmt`.
-pub fn decimal(mut n: u32) -> String {
-    let mut digits = Vec::new();
-    loop {
-        digits.push(b'0' + (n % 10) as u8);
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    digits.reverse();
-    String::from_utf8(digits).unwrap_or_default()
+/// `n` in decimal, by JavaScript (no `core::fmt` in the wasm).
+pub fn decimal(n: u32) -> String {
+    super::dom::number_text(&JsValue::from(n))
 }
 
 /// The request headers: the urlencoded content type, then `headers` (which may replace
