@@ -7,12 +7,13 @@ pub mod pages;
 pub mod rules;
 pub mod store;
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Request, State};
-use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, LOCATION, ORIGIN, RETRY_AFTER};
+use axum::extract::{Request, State};
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, LOCATION, ORIGIN};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -25,7 +26,6 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-pub use limit::RateLimiter;
 pub use origin::{parse_origin, parse_redirect};
 pub use rules::Rules;
 pub use store::{Store, StoreError, Submission};
@@ -48,6 +48,12 @@ pub const DEFAULT_ORIGINS: [&str; 2] = ["http://127.0.0.1:8080", "http://localho
 pub const DEFAULT_MAX_BODY: usize = 64 * 1024;
 /// The default largest number of `name=value` pairs.
 pub const DEFAULT_MAX_FIELDS: usize = 100;
+/// The default longest accepted field name or value, in characters.
+pub const DEFAULT_MAX_FIELD_LEN: usize = 10_000;
+/// The default `--rate-limit`: submissions per minute per client address.
+pub const DEFAULT_RATE_LIMIT: u32 = 10;
+/// The default honeypot field's name (Formspree's convention).
+pub const DEFAULT_HONEYPOT: &str = "_gotcha";
 /// How long a preflight answer may be cached by the browser (Chrome caps it at 7200 s).
 pub const PREFLIGHT_MAX_AGE: Duration = Duration::from_secs(600);
 
@@ -68,6 +74,12 @@ pub struct Config {
     pub max_body: usize,
     /// The largest accepted number of `name=value` pairs.
     pub max_fields: usize,
+    /// The longest accepted field name or value, in characters.
+    pub max_field_len: usize,
+    /// A field that people leave empty (it is hidden) and bots fill in: a submission with
+    /// it non-empty is answered as a success and dropped. The field itself is never
+    /// checked or stored. `None`: no honeypot.
+    pub honeypot: Option<String>,
     /// Submissions per minute per client address; 0 = no limit.
     pub rate_limit: u32,
     /// How long one request may take, body and commit included.
@@ -88,7 +100,9 @@ impl Config {
             redirect_invalid: HeaderValue::from_static("/invalid"),
             max_body: DEFAULT_MAX_BODY,
             max_fields: DEFAULT_MAX_FIELDS,
-            rate_limit: 0,
+            max_field_len: DEFAULT_MAX_FIELD_LEN,
+            honeypot: Some(DEFAULT_HONEYPOT.into()),
+            rate_limit: DEFAULT_RATE_LIMIT,
             timeout: Duration::from_secs(30),
         }
     }
@@ -96,7 +110,6 @@ impl Config {
 
 struct Shared {
     config: Config,
-    limiter: RateLimiter,
 }
 
 /// The whole HTTP service: `POST /contact`, the CORS preflight, `/thanks` and `/invalid`.
@@ -111,12 +124,14 @@ pub fn app(config: Config) -> Router {
         .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
         .on_request(())
         .on_response(DefaultOnResponse::new().level(Level::INFO));
-    let shared = Arc::new(Shared {
-        limiter: RateLimiter::new(config.rate_limit),
-        config,
-    });
+    // Only the POST counts towards the limit; its 429 still passes through the CORS layer.
+    let mut submit = post(contact);
+    if let Some(limit) = limit::layer(config.rate_limit) {
+        submit = submit.layer(limit);
+    }
+    let shared = Arc::new(Shared { config });
     Router::new()
-        .route("/contact", post(contact))
+        .route("/contact", submit)
         .route("/thanks", get(pages::thanks))
         .route("/invalid", get(pages::invalid))
         .fallback(not_found)
@@ -144,12 +159,10 @@ fn error(status: StatusCode, message: &str) -> Response {
 enum Rejection {
     /// 403: an `Origin` that is not allowed (cross-site request forgery).
     Forbidden,
-    /// 429, with the seconds until the window ends.
-    RateLimited(u64),
     /// 415.
     UnsupportedType,
     /// 413.
-    TooLarge(&'static str),
+    TooLarge(Cow<'static, str>),
     /// 400.
     BadBody(&'static str),
     /// 422.
@@ -190,16 +203,6 @@ async fn contact(State(shared): State<Arc<Shared>>, request: Request) -> Respons
                 Rejection::Forbidden => {
                     error(StatusCode::FORBIDDEN, "this origin may not post here")
                 }
-                Rejection::RateLimited(seconds) => {
-                    let mut response = error(
-                        StatusCode::TOO_MANY_REQUESTS,
-                        "too many submissions; try again later",
-                    );
-                    response
-                        .headers_mut()
-                        .insert(RETRY_AFTER, HeaderValue::from(seconds));
-                    response
-                }
                 Rejection::Storage => error(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "the submission could not be stored; try again later",
@@ -209,7 +212,7 @@ async fn contact(State(shared): State<Arc<Shared>>, request: Request) -> Respons
                     StatusCode::UNSUPPORTED_MEDIA_TYPE,
                     "the body must be application/x-www-form-urlencoded",
                 ),
-                Rejection::TooLarge(why) => error(StatusCode::PAYLOAD_TOO_LARGE, why),
+                Rejection::TooLarge(why) => error(StatusCode::PAYLOAD_TOO_LARGE, &why),
                 Rejection::BadBody(why) => error(StatusCode::BAD_REQUEST, why),
                 Rejection::Invalid(failures) => {
                     let errors: serde_json::Map<String, serde_json::Value> = failures
@@ -244,16 +247,22 @@ impl Shared {
             }
             _ => return Err(Rejection::Forbidden),
         };
-        if let Some(ConnectInfo(addr)) = parts.extensions.get::<ConnectInfo<std::net::SocketAddr>>()
-        {
-            self.limiter
-                .check(addr.ip())
-                .map_err(Rejection::RateLimited)?;
-        }
         if !is_form_urlencoded(&parts.headers) {
             return Err(Rejection::UnsupportedType);
         }
-        let pairs = read_form(body, &parts.headers, config).await?;
+        let mut pairs = read_form(body, &parts.headers, config).await?;
+        if let Some(honeypot) = &config.honeypot {
+            let mut caught = false;
+            pairs.retain(|(name, value)| {
+                let is_honeypot = name == honeypot;
+                caught |= is_honeypot && !value.is_empty();
+                !is_honeypot
+            });
+            if caught {
+                tracing::info!("honeypot field filled in: answered as stored, dropped");
+                return Ok(config.store.plausible_id());
+            }
+        }
         let failures = config.rules.check(&pairs);
         if !failures.is_empty() {
             return Err(Rejection::Invalid(failures));
@@ -265,7 +274,7 @@ impl Shared {
     }
 }
 
-const TOO_LARGE: &str = "the form body is too large";
+const TOO_LARGE: Cow<'static, str> = Cow::Borrowed("the form body is too large");
 
 async fn read_form(
     body: Body,
@@ -296,7 +305,22 @@ async fn read_form(
         .filter(|piece| !piece.is_empty())
         .count();
     if fields > config.max_fields {
-        return Err(Rejection::TooLarge("the form has too many fields"));
+        return Err(Rejection::TooLarge("the form has too many fields".into()));
     }
-    corsform::decode(&bytes).map_err(|e| Rejection::BadBody(e.message()))
+    let pairs = corsform::decode(&bytes).map_err(|e| Rejection::BadBody(e.message()))?;
+    let max = config.max_field_len;
+    let too_long = |text: &str| text.len() > max && text.chars().count() > max;
+    for (name, value) in &pairs {
+        if too_long(name) {
+            return Err(Rejection::TooLarge(
+                format!("a field name is longer than {max} characters").into(),
+            ));
+        }
+        if too_long(value) {
+            return Err(Rejection::TooLarge(
+                format!("the field {name:?} is longer than {max} characters").into(),
+            ));
+        }
+    }
+    Ok(pairs)
 }

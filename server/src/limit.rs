@@ -1,59 +1,121 @@
-//! `--rate-limit`: submissions per minute per client address, in fixed one-minute windows.
+//! `--rate-limit`: submissions per minute per client address, with tower_governor (a
+//! GCRA token bucket from the `governor` crate): a client may send `N` at once, then one
+//! more every `60/N` seconds.
 //!
-//! Hand-written because it is a dozen lines; a token-bucket crate (tower_governor) is the
-//! natural replacement when issue 6 asks for more (proxies, bursts).
+//! The key is the socket's address; IPv6 clients are keyed by their /64, since one host
+//! usually owns a whole /64. A request without `ConnectInfo` (tests driving the router
+//! with `oneshot`) shares one fixed key.
 
-use std::collections::HashMap;
-use std::net::IpAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
 
-const WINDOW: Duration = Duration::from_secs(60);
-/// Past this many tracked addresses, expired windows are dropped.
-const PRUNE_AT: usize = 10_000;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, Request, Response, StatusCode};
+use axum::response::IntoResponse;
+use axum::Json;
+use tower_governor::governor::GovernorConfigBuilder;
+use tower_governor::key_extractor::KeyExtractor;
+use tower_governor::{GovernorError, GovernorLayer};
 
-/// Counts submissions per address; `limit` 0 lets everything through.
-#[derive(Debug)]
-pub struct RateLimiter {
-    limit: u32,
-    windows: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+/// The rate-limit key: the client's IP address, its /64 for IPv6.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ClientAddr;
+
+impl ClientAddr {
+    /// The key for a peer address.
+    pub fn key(ip: IpAddr) -> IpAddr {
+        match ip {
+            IpAddr::V4(_) => ip,
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => IpAddr::V4(v4),
+                None => {
+                    let prefix = u128::from(v6) & !((1u128 << 64) - 1);
+                    IpAddr::V6(Ipv6Addr::from(prefix))
+                }
+            },
+        }
+    }
 }
 
-impl RateLimiter {
-    /// A limiter allowing `limit` submissions per minute per address (0 = off).
-    pub fn new(limit: u32) -> RateLimiter {
-        RateLimiter {
-            limit,
-            windows: Mutex::new(HashMap::new()),
-        }
-    }
+impl KeyExtractor for ClientAddr {
+    type Key = IpAddr;
 
-    /// Counts one submission from `ip`; `Err(seconds)` until its window ends if over.
-    pub fn check(&self, ip: IpAddr) -> Result<(), u64> {
-        self.check_at(ip, Instant::now())
+    fn extract<T>(&self, req: &Request<T>) -> Result<IpAddr, GovernorError> {
+        Ok(req
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::V4([0, 0, 0, 0].into()), |ConnectInfo(addr)| {
+                ClientAddr::key(addr.ip())
+            }))
     }
+}
 
-    /// [`RateLimiter::check`] at a given time.
-    pub fn check_at(&self, ip: IpAddr, now: Instant) -> Result<(), u64> {
-        if self.limit == 0 {
-            return Ok(());
-        }
-        let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
-        if windows.len() >= PRUNE_AT {
-            windows.retain(|_, (start, _)| now.duration_since(*start) < WINDOW);
-        }
-        let (start, count) = windows.entry(ip).or_insert((now, 0));
-        if now.duration_since(*start) >= WINDOW {
-            *start = now;
-            *count = 0;
-        }
-        if *count >= self.limit {
-            let left = WINDOW.saturating_sub(now.duration_since(*start));
-            return Err(left.as_secs().max(1));
-        }
-        *count += 1;
-        Ok(())
+/// The layer that answers `429` with `Retry-After` to a client over `per_minute`
+/// submissions; `None` when `per_minute` is 0 (no limit).
+pub fn layer(
+    per_minute: u32,
+) -> Option<GovernorLayer<ClientAddr, governor::middleware::NoOpMiddleware, Body>> {
+    if per_minute == 0 {
+        return None;
     }
+    // One cell replenished every 60/N s (at least 1 ns), a burst of N.
+    let period = Duration::from_secs(60) / per_minute;
+    let config = GovernorConfigBuilder::default()
+        .key_extractor(ClientAddr)
+        .period(period.max(Duration::from_nanos(1)))
+        .burst_size(per_minute)
+        .finish()
+        .expect("the period and the burst are not zero");
+    let config = Arc::new(config);
+    forget_idle_clients(&config);
+    Some(GovernorLayer::new(config).error_handler(too_many))
+}
+
+/// Once a minute, drops the state of clients whose bucket is full again, so that the
+/// table does not grow with every address ever seen. Ends when the layer is dropped.
+fn forget_idle_clients(
+    config: &Arc<
+        tower_governor::governor::GovernorConfig<ClientAddr, governor::middleware::NoOpMiddleware>,
+    >,
+) {
+    let weak = Arc::downgrade(config);
+    let _ = std::thread::Builder::new()
+        .name("corsform-rate-limit".into())
+        .spawn(move || loop {
+            std::thread::sleep(Duration::from_secs(60));
+            match weak.upgrade() {
+                Some(config) => config.limiter().retain_recent(),
+                None => return,
+            }
+        });
+}
+
+fn too_many(error: GovernorError) -> Response<Body> {
+    let (status, retry) = match error {
+        // `wait_time` is whole seconds rounded down: one more is never too early.
+        GovernorError::TooManyRequests { wait_time, .. } => {
+            (StatusCode::TOO_MANY_REQUESTS, Some(wait_time + 1))
+        }
+        _ => (StatusCode::INTERNAL_SERVER_ERROR, None),
+    };
+    let message = match retry {
+        Some(_) => "too many submissions; try again later",
+        None => "the rate limit failed",
+    };
+    let mut response = (
+        status,
+        Json(serde_json::json!({"ok": false, "error": message})),
+    )
+        .into_response();
+    if let Some(seconds) = retry {
+        response
+            .headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    response
 }
 
 #[cfg(test)]
@@ -61,23 +123,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_limit_applies_per_address_and_resets_after_a_minute() {
-        let limiter = RateLimiter::new(2);
-        let a: IpAddr = [10, 0, 0, 1].into();
-        let b: IpAddr = [10, 0, 0, 2].into();
-        let t = Instant::now();
-        assert_eq!(limiter.check_at(a, t), Ok(()));
-        assert_eq!(limiter.check_at(a, t), Ok(()));
-        assert_eq!(limiter.check_at(a, t + Duration::from_secs(20)), Err(40));
-        assert_eq!(limiter.check_at(b, t), Ok(()));
-        assert_eq!(limiter.check_at(a, t + WINDOW), Ok(()));
-    }
-
-    #[test]
-    fn zero_means_no_limit() {
-        let limiter = RateLimiter::new(0);
-        for _ in 0..1000 {
-            assert_eq!(limiter.check([10, 0, 0, 1].into()), Ok(()));
-        }
+    fn ipv6_clients_are_keyed_by_their_64_and_mapped_ipv4_as_ipv4() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:bbbb::2".parse().unwrap();
+        let c: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(ClientAddr::key(a), ClientAddr::key(b));
+        assert_ne!(ClientAddr::key(a), ClientAddr::key(c));
+        let mapped: IpAddr = "::ffff:10.0.0.1".parse().unwrap();
+        assert_eq!(ClientAddr::key(mapped), IpAddr::from([10, 0, 0, 1]));
+        let v4: IpAddr = [10, 0, 0, 2].into();
+        assert_eq!(ClientAddr::key(v4), v4);
     }
 }

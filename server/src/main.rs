@@ -71,10 +71,19 @@ struct Serve {
     )]
     redirect_invalid: String,
 
-    /// POSTs per minute per client (socket) address, every attempt counted; more get 429
-    /// with Retry-After. 0 = off.
-    #[arg(long = "rate-limit", value_name = "N", default_value_t = 0)]
+    /// POSTs per minute per client address (IPv6: per /64), every attempt counted; a
+    /// burst of N, then one every 60/N s. More get 429 with Retry-After. 0 = off.
+    #[arg(long = "rate-limit", value_name = "N", default_value_t = corsform_server::DEFAULT_RATE_LIMIT)]
     rate_limit: u32,
+
+    /// A hidden field people leave empty and bots fill in: a submission with it non-empty
+    /// is answered as stored but dropped. The field is never checked or stored. "" = none.
+    #[arg(long, value_name = "NAME", default_value = corsform_server::DEFAULT_HONEYPOT)]
+    honeypot: String,
+
+    /// The longest accepted field name or value, in characters; longer gets 413.
+    #[arg(long = "max-field-len", value_name = "CHARS", default_value_t = corsform_server::DEFAULT_MAX_FIELD_LEN)]
+    max_field_len: usize,
 
     /// The largest accepted request body in bytes; larger gets 413.
     #[arg(long = "max-body", value_name = "BYTES", default_value_t = corsform_server::DEFAULT_MAX_BODY)]
@@ -132,6 +141,8 @@ fn config(serve: &Serve) -> Result<Config, ConfigError> {
         redirect_invalid,
         max_body: serve.max_body,
         max_fields: serve.max_fields,
+        max_field_len: serve.max_field_len,
+        honeypot: Some(serve.honeypot.clone()).filter(|name| !name.is_empty()),
         rate_limit: serve.rate_limit,
         timeout: Duration::from_secs(serve.timeout),
         ..Config::new(store)

@@ -2,12 +2,13 @@
 //! async handlers send it work over a channel and wait for the commit.
 //!
 //! The journal is WAL with `synchronous = FULL`: a commit returns only after the WAL is
-//! fsynced, so an answered submission survives `kill -9` and a power cut. Because every
-//! write goes through the one thread, group commit (several queued submissions in one
-//! transaction) can be added in its loop without touching the handlers.
+//! fsynced, so an answered submission survives `kill -9` and a power cut. Every write goes
+//! through the one thread, which commits whatever has queued up meanwhile in one
+//! transaction (group commit: one fsync for many submissions) and only then answers each.
 
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
@@ -61,7 +62,12 @@ struct Job {
 pub struct Store {
     jobs: mpsc::Sender<Job>,
     path: PathBuf,
+    /// The id of the last committed row.
+    last_id: Arc<AtomicI64>,
 }
+
+/// The most submissions committed in one transaction.
+const MAX_BATCH: usize = 256;
 
 impl Store {
     /// Opens (creating if needed) the database at `path`, checks that it can be written,
@@ -81,15 +87,29 @@ impl Store {
         // first submission.
         conn.execute_batch("BEGIN IMMEDIATE; COMMIT;")
             .map_err(|e| error(path, format!("not writable: {e}")))?;
+        let last: i64 = conn
+            .query_row("SELECT coalesce(max(id), 0) FROM submissions", [], |row| {
+                row.get(0)
+            })
+            .map_err(|e| error(path, e))?;
+        let last_id = Arc::new(AtomicI64::new(last));
         let (jobs, queue) = mpsc::channel();
+        let last_written = last_id.clone();
         std::thread::Builder::new()
             .name("corsform-store".into())
-            .spawn(move || writer(conn, queue))
+            .spawn(move || writer(conn, queue, &last_written))
             .map_err(|e| error(path, e))?;
         Ok(Store {
             jobs,
             path: path.to_owned(),
+            last_id,
         })
+    }
+
+    /// An id like the next one to be stored, for an answer about a submission that is not
+    /// stored (the honeypot's): nothing tells it apart from a real one.
+    pub fn plausible_id(&self) -> i64 {
+        self.last_id.load(Ordering::Relaxed) + 1
     }
 
     /// The database file.
@@ -116,12 +136,54 @@ impl Store {
     }
 }
 
-fn writer(conn: Connection, queue: mpsc::Receiver<Job>) {
-    for job in queue {
-        let result = insert(&conn, job.origin.as_deref(), &job.fields);
-        // The client may have gone; the row is stored all the same.
-        let _ = job.reply.send(result);
+fn writer(mut conn: Connection, queue: mpsc::Receiver<Job>, last_id: &AtomicI64) {
+    while let Ok(first) = queue.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        match commit(&mut conn, &batch) {
+            Ok(ids) => {
+                if let Some(&last) = ids.last() {
+                    last_id.store(last, Ordering::Relaxed);
+                }
+                for (job, id) in batch.into_iter().zip(ids) {
+                    // The client may have gone; the row is stored all the same.
+                    let _ = job.reply.send(Ok(id));
+                }
+            }
+            // One failing row must not fail the others: commit each on its own.
+            Err(_) if batch.len() > 1 => {
+                for job in batch {
+                    let result = commit(&mut conn, std::slice::from_ref(&job)).map(|ids| ids[0]);
+                    if let Ok(id) = result {
+                        last_id.store(id, Ordering::Relaxed);
+                    }
+                    let _ = job.reply.send(result);
+                }
+            }
+            Err(e) => {
+                for job in batch {
+                    let _ = job.reply.send(Err(StoreError(e.0.clone())));
+                }
+            }
+        }
     }
+}
+
+/// Inserts `jobs` in one transaction; their ids once it has committed.
+fn commit(conn: &mut Connection, jobs: &[Job]) -> Result<Vec<i64>, StoreError> {
+    let failed = |e: rusqlite::Error| StoreError(format!("commit failed: {e}"));
+    let tx = conn.transaction().map_err(failed)?;
+    let ids = jobs
+        .iter()
+        .map(|job| insert(&tx, job.origin.as_deref(), &job.fields))
+        .collect::<Result<Vec<_>, _>>()?;
+    tx.commit().map_err(failed)?;
+    Ok(ids)
 }
 
 fn insert(
@@ -130,7 +192,6 @@ fn insert(
     fields: &[(String, String)],
 ) -> Result<i64, StoreError> {
     let json = serde_json::to_string(fields).map_err(|e| StoreError(e.to_string()))?;
-    // One statement is one transaction (autocommit): committed when `execute` returns.
     conn.execute(
         "INSERT INTO submissions (received, origin, fields)
          VALUES (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ?1, ?2)",

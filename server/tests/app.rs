@@ -664,3 +664,131 @@ async fn rate_limit_is_429_with_retry_after_and_cors_headers() {
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(server.rows().len(), 3);
 }
+
+#[tokio::test]
+async fn rate_limit_counts_only_posts_and_is_off_at_zero() {
+    let mut server = Server::new();
+    server.config.rate_limit = 1;
+    let app = server.app();
+    // Without ConnectInfo (oneshot), every request shares one fixed key.
+    for _ in 0..3 {
+        let response = app
+            .clone()
+            .oneshot(preflight(SITE, "x-requested-with"))
+            .await;
+        assert_eq!(response.unwrap().status(), StatusCode::OK);
+    }
+    let response = app.clone().oneshot(xhr(VALID)).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let response = app.clone().oneshot(xhr(VALID)).await.unwrap();
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(json["ok"], false);
+
+    server.config.rate_limit = 0;
+    let app = server.app();
+    for _ in 0..50 {
+        let response = app.clone().oneshot(xhr(VALID)).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+}
+
+// ---- honeypot ----
+
+#[tokio::test]
+async fn a_filled_honeypot_is_answered_like_a_success_and_not_stored() {
+    let server = Server::new();
+    let answer = server.send(xhr(VALID)).await;
+    assert_eq!(answer.json(), serde_json::json!({"ok": true, "id": 1}));
+
+    let answer = server.send(xhr(format!("{VALID}&_gotcha=buy+now"))).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    answer.assert_cors();
+    assert_eq!(answer.json(), serde_json::json!({"ok": true, "id": 2}));
+
+    let answer = server.send(plain(format!("_gotcha=x&{VALID}"))).await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER);
+    assert_eq!(answer.header("location"), Some("/thanks"));
+    assert_eq!(server.rows().len(), 1);
+}
+
+#[tokio::test]
+async fn a_filled_honeypot_is_never_validated() {
+    let server = Server::new();
+    let answer = server.send(xhr("_gotcha=spam&from=not-an-address")).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(answer.json()["ok"], true);
+    assert!(server.rows().is_empty());
+}
+
+#[tokio::test]
+async fn an_empty_honeypot_is_stored_without_the_honeypot_field() {
+    let server = Server::new();
+    let answer = server.send(xhr(format!("_gotcha=&{VALID}"))).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    let rows = server.rows();
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0].fields.iter().all(|(name, _)| name != "_gotcha"));
+    assert_eq!(rows[0].fields.len(), 3);
+}
+
+#[tokio::test]
+async fn the_honeypot_name_is_configurable_and_can_be_off() {
+    let mut server = Server::new();
+    server.config.honeypot = Some("website".into());
+    let answer = server.send(xhr(format!("{VALID}&website=x"))).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    let answer = server.send(xhr(format!("{VALID}&_gotcha=x"))).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    let rows = server.rows();
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0].fields.contains(&("_gotcha".into(), "x".into())));
+
+    server.config.honeypot = None;
+    let answer = server.send(xhr(format!("{VALID}&website=x"))).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(server.rows().len(), 2);
+}
+
+// ---- per-field length ----
+
+#[tokio::test]
+async fn a_field_over_max_field_len_is_413_naming_the_field() {
+    let mut server = Server::new();
+    server.config.max_field_len = 100;
+    // 100 characters of 2 bytes each: counted in characters, accepted.
+    let at_cap = format!("{VALID}&note={}", "%C3%A9".repeat(100));
+    assert_eq!(server.send(xhr(at_cap)).await.status, StatusCode::OK);
+
+    let over = format!("{VALID}&note={}", "a".repeat(101));
+    let answer = server.send(xhr(over)).await;
+    assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
+    answer.assert_cors();
+    assert_eq!(
+        answer.json()["error"],
+        "the field \"note\" is longer than 100 characters"
+    );
+
+    let long_name = format!("{VALID}&{}=1", "n".repeat(101));
+    let answer = server.send(xhr(long_name)).await;
+    assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        answer.json()["error"],
+        "a field name is longer than 100 characters"
+    );
+    assert_eq!(server.rows().len(), 1);
+}
+
+#[tokio::test]
+async fn the_default_field_cap_is_10000_characters() {
+    let mut server = Server::new();
+    server.config.max_body = 100_000;
+    let at_cap = format!("{VALID}&note={}", "a".repeat(10_000));
+    assert_eq!(server.send(xhr(at_cap)).await.status, StatusCode::OK);
+    let over = format!("{VALID}&note={}", "a".repeat(10_001));
+    assert_eq!(
+        server.send(xhr(over)).await.status,
+        StatusCode::PAYLOAD_TOO_LARGE
+    );
+}

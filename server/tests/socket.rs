@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -30,6 +30,11 @@ impl Drop for Running {
 fn start(args: &[&str]) -> Running {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("socket.db");
+    start_on(dir, db, args)
+}
+
+/// Starts the server on `db` (in `dir`, kept as long as the server runs).
+fn start_on(dir: tempfile::TempDir, db: PathBuf, args: &[&str]) -> Running {
     let mut child = Command::new(BIN)
         .args(["serve", "--listen", "127.0.0.1:0", "--db"])
         .arg(&db)
@@ -77,9 +82,16 @@ impl Answer {
 /// Writes `request` and reads one HTTP/1.1 response (the connection stays open).
 fn exchange(stream: &mut TcpStream, request: &str) -> Answer {
     stream.write_all(request.as_bytes()).unwrap();
+    read_answer(stream).unwrap()
+}
+
+/// Reads one HTTP/1.1 response; an error if the connection ends first.
+fn read_answer(stream: &mut TcpStream) -> std::io::Result<Answer> {
     let mut reader = BufReader::new(stream);
     let mut status_line = String::new();
-    reader.read_line(&mut status_line).unwrap();
+    if reader.read_line(&mut status_line)? == 0 {
+        return Err(std::io::ErrorKind::UnexpectedEof.into());
+    }
     let status = status_line
         .split(' ')
         .nth(1)
@@ -89,7 +101,7 @@ fn exchange(stream: &mut TcpStream, request: &str) -> Answer {
     let mut headers = Vec::new();
     loop {
         let mut line = String::new();
-        reader.read_line(&mut line).unwrap();
+        reader.read_line(&mut line)?;
         let line = line.trim_end();
         if line.is_empty() {
             break;
@@ -102,12 +114,12 @@ fn exchange(stream: &mut TcpStream, request: &str) -> Answer {
         .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
         .map_or(0, |(_, v)| v.parse().unwrap());
     let mut body = vec![0; length];
-    reader.read_exact(&mut body).unwrap();
-    Answer {
+    reader.read_exact(&mut body)?;
+    Ok(Answer {
         status,
         headers,
         body: String::from_utf8(body).unwrap(),
-    }
+    })
 }
 
 fn connect(addr: &str) -> TcpStream {
@@ -253,7 +265,7 @@ fn plain_form_post_is_303_and_export_lists_it() {
 
 #[test]
 fn every_answered_submission_survives_kill_9() {
-    let server = start(&[]);
+    let server = start(&["--rate-limit", "0"]);
     let answered = Arc::new(Mutex::new(Vec::<u64>::new()));
     let stop = Arc::new(AtomicBool::new(false));
     // Four clients keep posting while the server is killed, so some requests are in flight.
@@ -346,4 +358,244 @@ fn export_of_a_missing_database_exits_2() {
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("/nonexistent/corsform.db"), "{stderr}");
+}
+
+/// A POST's head announcing `length` body bytes.
+fn post_head(addr: &str, length: usize) -> String {
+    format!(
+        "POST /contact HTTP/1.1\r\n\
+         Host: {addr}\r\n\
+         Content-Length: {length}\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\n\
+         X-Requested-With: XMLHttpRequest\r\n\
+         Origin: {SITE}\r\n\
+         \r\n"
+    )
+}
+
+#[test]
+fn a_stalled_or_trickled_body_gets_408_while_others_are_served() {
+    let server = start(&["--timeout", "3", "--rate-limit", "0"]);
+    // Stalled: the head and 10 of 100 bytes, then nothing.
+    let started = std::time::Instant::now();
+    let mut stalled = connect(&server.addr);
+    stalled
+        .write_all(format!("{}subject=Hi", post_head(&server.addr, 100)).as_bytes())
+        .unwrap();
+    // Trickled: one byte every 200 ms, never finishing within the 3 s.
+    let addr = server.addr.clone();
+    let trickler = std::thread::spawn(move || {
+        let mut stream = connect(&addr);
+        stream.write_all(post_head(&addr, 100).as_bytes()).unwrap();
+        for _ in 0..100 {
+            std::thread::sleep(Duration::from_millis(200));
+            if stream.write_all(b"a").is_err() {
+                break; // the server has answered and closed
+            }
+        }
+        (read_answer(&mut stream).unwrap(), started.elapsed())
+    });
+    // Meanwhile other clients are served at once.
+    for _ in 0..5 {
+        let answer = exchange(
+            &mut connect(&server.addr),
+            &chrome_post(&server.addr, VALID),
+        );
+        assert_eq!(answer.status, 200, "{}", answer.body);
+    }
+    assert!(started.elapsed() < Duration::from_millis(2500));
+
+    let answer = read_answer(&mut stalled).unwrap();
+    assert_eq!(answer.status, 408);
+    assert_eq!(answer.header("access-control-allow-origin"), Some(SITE));
+    let (answer, elapsed) = trickler.join().unwrap();
+    assert_eq!(answer.status, 408);
+    assert!(elapsed < Duration::from_secs(6), "{elapsed:?}");
+    // The server is unharmed.
+    let answer = exchange(
+        &mut connect(&server.addr),
+        &chrome_post(&server.addr, VALID),
+    );
+    assert_eq!(answer.status, 200);
+    assert_eq!(exported(&server.db).len(), 6);
+}
+
+#[test]
+fn oversized_request_headers_get_431_and_the_server_goes_on() {
+    let server = start(&[]);
+    let mut stream = connect(&server.addr);
+    let huge = format!(
+        "POST /contact HTTP/1.1\r\nHost: {}\r\nX-Padding: {}\r\nContent-Length: 0\r\n\r\n",
+        server.addr,
+        "a".repeat(1024 * 1024)
+    );
+    // The server may stop reading (and close) before the whole head is written.
+    let _ = stream.write_all(huge.as_bytes());
+    let answer = read_answer(&mut stream).unwrap();
+    assert_eq!(answer.status, 431);
+
+    let answer = exchange(
+        &mut connect(&server.addr),
+        &chrome_post(&server.addr, VALID),
+    );
+    assert_eq!(answer.status, 200);
+}
+
+#[test]
+fn rate_limit_over_a_socket_is_429_with_retry_after_and_cors() {
+    let server = start(&["--rate-limit", "3"]);
+    let mut stream = connect(&server.addr);
+    for _ in 0..3 {
+        let answer = exchange(&mut stream, &chrome_post(&server.addr, VALID));
+        assert_eq!(answer.status, 200, "{}", answer.body);
+    }
+    // Another connection from the same address shares the budget.
+    let answer = exchange(
+        &mut connect(&server.addr),
+        &chrome_post(&server.addr, VALID),
+    );
+    assert_eq!(answer.status, 429);
+    let retry: u64 = answer.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=20).contains(&retry), "{retry}");
+    assert_eq!(answer.header("access-control-allow-origin"), Some(SITE));
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&answer.body).unwrap()["ok"],
+        false
+    );
+    assert_eq!(exported(&server.db).len(), 3);
+}
+
+#[test]
+fn a_filled_honeypot_over_a_socket_is_200_and_not_exported() {
+    let server = start(&[]);
+    let mut stream = connect(&server.addr);
+    let answer = exchange(&mut stream, &chrome_post(&server.addr, VALID));
+    assert_eq!(answer.body, r#"{"ok":true,"id":1}"#);
+    let bot = format!("{VALID}&_gotcha=http%3A%2F%2Fspam.example");
+    let answer = exchange(&mut stream, &chrome_post(&server.addr, &bot));
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.body, r#"{"ok":true,"id":2}"#);
+    let rows = exported(&server.db);
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0]["fields"].get("_gotcha").is_none());
+}
+
+const CLIENTS: usize = 32;
+const EACH: usize = 50;
+
+/// One client's `n`th submission: tells apart every row of a load test.
+fn numbered(wave: usize, client: usize, n: usize) -> String {
+    format!("{VALID}&wave={wave}&client={client}&n={n}")
+}
+
+/// `CLIENTS` keep-alive connections posting `EACH` submissions each (fewer if the server
+/// dies); every answer must be 200. Returns `(id, body)` for each answered submission.
+fn wave(addr: &str, wave: usize, count: &Arc<AtomicUsize>) -> Vec<(u64, String)> {
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|client| {
+            let (addr, count) = (addr.to_owned(), count.clone());
+            std::thread::spawn(move || {
+                let mut stream = connect(&addr);
+                let mut answered = Vec::new();
+                for n in 0..EACH {
+                    let body = numbered(wave, client, n);
+                    if stream
+                        .write_all(chrome_post(&addr, &body).as_bytes())
+                        .is_err()
+                    {
+                        break;
+                    }
+                    let Ok(answer) = read_answer(&mut stream) else {
+                        break; // the server is gone
+                    };
+                    assert_eq!(answer.status, 200, "{}", answer.body);
+                    let json: serde_json::Value = serde_json::from_str(&answer.body).unwrap();
+                    answered.push((json["id"].as_u64().unwrap(), body));
+                    count.fetch_add(1, Ordering::SeqCst);
+                }
+                answered
+            })
+        })
+        .collect();
+    clients
+        .into_iter()
+        .flat_map(|c| c.join().unwrap())
+        .collect()
+}
+
+/// Every `(id, body)` is in the export, under that id, with that body's fields.
+fn assert_stored(db: &Path, answered: &[(u64, String)]) {
+    let rows: std::collections::HashMap<u64, serde_json::Value> = exported(db)
+        .into_iter()
+        .map(|row| (row["id"].as_u64().unwrap(), row["fields"].clone()))
+        .collect();
+    for (id, body) in answered {
+        let fields = rows
+            .get(id)
+            .unwrap_or_else(|| panic!("answered 200 as id {id} but lost: {body}"));
+        for (name, value) in corsform::decode(body.as_bytes()).unwrap() {
+            assert_eq!(fields[&name], value, "id {id}");
+        }
+    }
+}
+
+#[test]
+fn thirty_two_keep_alive_clients_get_200_and_everything_is_stored() {
+    let server = start(&["--rate-limit", "0"]);
+    let started = std::time::Instant::now();
+    let answered = wave(&server.addr, 1, &Arc::default());
+    assert_eq!(answered.len(), CLIENTS * EACH);
+    let mut ids: Vec<u64> = answered.iter().map(|(id, _)| *id).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), CLIENTS * EACH, "an id was answered twice");
+    assert_stored(&server.db, &answered);
+    assert_eq!(exported(&server.db).len(), CLIENTS * EACH);
+    assert!(
+        started.elapsed() < Duration::from_secs(25),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn kill_9_in_the_middle_of_a_second_wave_loses_no_answered_submission() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crash.db");
+    let mut server = start_on(dir, db.clone(), &["--rate-limit", "0"]);
+    let first = wave(&server.addr, 1, &Arc::default());
+    assert_eq!(first.len(), CLIENTS * EACH);
+
+    // The second wave, killed once a quarter of it has been answered.
+    let count = Arc::new(AtomicUsize::new(0));
+    let (addr, counter) = (server.addr.clone(), count.clone());
+    let second = std::thread::spawn(move || wave(&addr, 2, &counter));
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while count.load(Ordering::SeqCst) < CLIENTS * EACH / 4 && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    server.child.kill().unwrap(); // SIGKILL
+    server.child.wait().unwrap();
+    let second = second.join().unwrap();
+    assert!(
+        !second.is_empty() && second.len() < CLIENTS * EACH,
+        "the kill did not land mid-wave: {} answered",
+        second.len()
+    );
+
+    // Restarted on the same database: everything answered is there, and it goes on.
+    let dir = tempfile::tempdir().unwrap();
+    let restarted = start_on(dir, db.clone(), &["--rate-limit", "0"]);
+    assert_stored(&db, &first);
+    assert_stored(&db, &second);
+    let answer = exchange(
+        &mut connect(&restarted.addr),
+        &chrome_post(&restarted.addr, VALID),
+    );
+    assert_eq!(answer.status, 200);
+    let id: u64 = serde_json::from_str::<serde_json::Value>(&answer.body).unwrap()["id"]
+        .as_u64()
+        .unwrap();
+    assert!(second.iter().all(|(answered, _)| *answered < id));
 }
