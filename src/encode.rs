@@ -3,7 +3,11 @@
 
 /// What `encodeURIComponent` leaves alone.
 fn is_unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b)
+    b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')'
+        )
 }
 
 const HEX: &[u8; 16] = b"0123456789ABCDEF";

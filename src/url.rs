@@ -137,12 +137,17 @@ fn host_part(part: &str, letters_only: bool) -> Option<(usize, char, char)> {
 }
 
 fn hostname_then_tail(s: &str) -> bool {
-    let end = s.find([':', '/', '?', '#']).unwrap_or(s.len());
+    // Byte searches (the separators are ASCII): no char searcher or memchr in the wasm.
+    let end = s
+        .bytes()
+        .position(|b| matches!(b, b':' | b'/' | b'?' | b'#'))
+        .unwrap_or(s.len());
     let host = &s[..end];
     let host = host.strip_suffix('.').unwrap_or(host);
-    let Some((labels, tld)) = host.rsplit_once('.') else {
+    let Some(dot) = host.bytes().rposition(|b| b == b'.') else {
         return false;
     };
+    let (labels, tld) = (&host[..dot], &host[dot + 1..]);
     let edge = |c: char| c != '_' && c != '-';
     host_part(tld, true).is_some_and(|(units, _, _)| units >= 2)
         && labels.split('.').all(|l| {
@@ -153,8 +158,37 @@ fn hostname_then_tail(s: &str) -> bool {
 }
 
 fn is_userinfo_char(c: char) -> bool {
-    // Bytes, not a `str` search: no char searcher in the wasm.
-    !(c.is_ascii() && b"][?/<~#`!@$^&*()+=}|:\";',>{ ".contains(&(c as u8)))
+    // A match, not a `str` search: no char searcher or memchr in the wasm.
+    !matches!(
+        c,
+        ']' | '['
+            | '?'
+            | '/'
+            | '<'
+            | '~'
+            | '#'
+            | '`'
+            | '!'
+            | '@'
+            | '$'
+            | '^'
+            | '&'
+            | '*'
+            | '('
+            | ')'
+            | '+'
+            | '='
+            | '}'
+            | '|'
+            | ':'
+            | '"'
+            | ';'
+            | '\''
+            | ','
+            | '>'
+            | '{'
+            | ' '
+    )
 }
 
 /// `(?:U+(?::U*)?@)?`: where the host starts if there is a user-info part.

@@ -101,9 +101,23 @@ fn step_ok(value: &str, rule: &Rule) -> bool {
         number::parse(value).scaled(places),
         rule.num(0).scaled(places),
     ) {
-        (Some(v), Some(s)) if s != 0 => v % s == 0,
+        (Some(v), Some(s)) if s != 0 => is_multiple(v.unsigned_abs(), s.unsigned_abs()),
         _ => false,
     }
+}
+
+/// `v % s == 0` by shift-and-subtract: `%` on 128-bit integers would bring compiler-builtins'
+/// 1 KB division routine into the wasm. `s` is not 0.
+fn is_multiple(v: u128, s: u128) -> bool {
+    let mut r: u128 = 0;
+    for bit in (0..128).rev() {
+        // r < s <= 2^127 here, so the shift cannot overflow.
+        r = (r << 1) | ((v >> bit) & 1);
+        if r >= s {
+            r -= s;
+        }
+    }
+    r == 0
 }
 
 /// Whether `rule` passes for `input`.
@@ -351,6 +365,21 @@ mod tests {
         assert!(ok(&s, "1.25") && ok(&s, "0.3") && !ok(&s, "1.255") && !ok(&s, "x"));
         let s = rule(Method::Step, nums(&["3"]));
         assert!(ok(&s, "9") && ok(&s, "-3") && !ok(&s, "10") && !ok(&s, "3.0"));
+    }
+
+    #[test]
+    fn multiples_without_division() {
+        for (v, s) in [
+            (0u128, 3u128),
+            (9, 3),
+            (10, 3),
+            (1, 1),
+            (u128::MAX / 2, 7),
+            (10u128.pow(37), 10u128.pow(36) * 5),
+            (10u128.pow(37) + 1, 10),
+        ] {
+            assert_eq!(is_multiple(v, s), v % s == 0, "{v} % {s}");
+        }
     }
 
     #[test]
