@@ -166,10 +166,18 @@ pub fn setup(c: &Config) -> Result<(), String> {
     npm_ci()
 }
 
-/// The npm packages: axe-core for the end-to-end tests, binaryen's wasm-opt for `build`; from xtask/npm/package-lock.json.
+/// The npm packages, from xtask/npm/package-lock.json: axe-core for the end-to-end tests,
+/// binaryen's wasm-opt for `build`, and the peers `bench` measures corsform against
+/// (jQuery 3.7.1 + jquery-validation 1.22.1, htmx 2).
 fn npm_ci() -> Result<(), String> {
     let dir = crate::root().join("xtask/npm");
-    let installed = ["axe-core/axe.min.js", ".bin/wasm-opt"];
+    let installed = [
+        "axe-core/axe.min.js",
+        ".bin/wasm-opt",
+        "jquery/dist/jquery.min.js",
+        "jquery-validation/dist/jquery.validate.min.js",
+        "htmx.org/dist/htmx.min.js",
+    ];
     if installed
         .iter()
         .all(|f| dir.join("node_modules").join(f).is_file())
@@ -178,7 +186,7 @@ fn npm_ci() -> Result<(), String> {
         return Ok(());
     }
     debian(&["nodejs".to_owned(), "npm".to_owned()])?;
-    println!("setup: installing xtask/npm (axe-core, binaryen) with npm ci");
+    println!("setup: installing xtask/npm (axe-core, binaryen, jquery, jquery-validation, htmx) with npm ci");
     run(cmd("npm")
         .args(["ci", "--no-audit", "--no-fund"])
         .current_dir(dir))

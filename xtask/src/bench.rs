@@ -1,0 +1,492 @@
+//! `cargo xtask bench`: corsform side by side with jQuery 3.7.1 + jquery-validation 1.22.1
+//! and htmx 2, in one run, as ratios (these machines are noisy). Writes BENCHMARKS.md.
+//!
+//! - weight: gzip -9 of what a page loads;
+//! - time to bind: navigation start → form bound, headless Chromium, a fresh browser per
+//!   run, the two pages alternating, median;
+//! - validation speed: a 300-field form (required + email + maxlength each), corsform's
+//!   `validate()` against jquery-validation's `form()`;
+//! - server: durable submissions per second and p50/p99 latency with concurrent keep-alive
+//!   clients on loopback, against the preflight path (no storage) as the ceiling.
+//!
+//! Nothing here is a test: no figure fails the task.
+
+use std::fmt::Write as _;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::config::Config;
+use crate::util::{cmd, gzip_size, run, which, Server};
+
+const BIND_RUNS: usize = 11;
+const FIELDS: usize = 300;
+const VALIDATE_REPEAT: usize = 50;
+const CLIENTS: usize = 16;
+const PER_CLIENT: usize = 200;
+
+fn npm(path: &str) -> PathBuf {
+    crate::root().join("xtask/npm/node_modules").join(path)
+}
+
+const JQUERY: &str = "jquery/dist/jquery.min.js";
+const VALIDATE: &str = "jquery-validation/dist/jquery.validate.min.js";
+const HTMX: &str = "htmx.org/dist/htmx.min.js";
+
+// ---- a minimal WebDriver client over std ---------------------------------------------
+
+struct ChromeDriver {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for ChromeDriver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn http(port: u16, method: &str, path: &str, body: &str) -> Result<String, String> {
+    let s = TcpStream::connect(("127.0.0.1", port)).map_err(|e| format!("webdriver: {e}"))?;
+    s.set_read_timeout(Some(Duration::from_secs(60))).ok();
+    let mut w = s.try_clone().map_err(|e| e.to_string())?;
+    write!(
+        w,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .map_err(|e| e.to_string())?;
+    let mut r = BufReader::new(s);
+    let (_, body) = read_response(&mut r).map_err(|e| format!("webdriver: {e}"))?;
+    Ok(String::from_utf8_lossy(&body).into_owned())
+}
+
+/// The JSON text after `"key":`, up to the next `,` or `}` (numbers, null, short strings).
+fn json_field<'a>(json: &'a str, key: &str) -> Option<&'a str> {
+    let at = json.find(&format!("\"{key}\":"))? + key.len() + 3;
+    let rest = json[at..].trim_start();
+    if let Some(s) = rest.strip_prefix('"') {
+        return s.split('"').next();
+    }
+    rest.split([',', '}']).next().map(str::trim)
+}
+
+impl ChromeDriver {
+    fn start() -> Result<ChromeDriver, String> {
+        let port = crate::util::free_port()?;
+        let driver = which("chromedriver").ok_or("chromedriver is not installed")?;
+        let child = Command::new(driver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("chromedriver: {e}"))?;
+        let d = ChromeDriver { child, port };
+        for _ in 0..100 {
+            if http(port, "GET", "/status", "").is_ok_and(|s| s.contains("\"ready\":true")) {
+                return Ok(d);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Err("chromedriver did not start".into())
+    }
+
+    /// A new headless Chromium: a fresh profile, so a fresh context (no cache).
+    fn session(&self) -> Result<String, String> {
+        let caps = r#"{"capabilities":{"alwaysMatch":{"browserName":"chrome","goog:chromeOptions":{"binary":"/usr/bin/chromium","args":["--headless=new","--no-sandbox","--disable-gpu","--disable-dev-shm-usage","--disable-background-networking","--disable-component-update","--disable-sync","--no-first-run","--disable-extensions"]}}}}"#;
+        let reply = http(self.port, "POST", "/session", caps)?;
+        json_field(&reply, "sessionId")
+            .map(str::to_owned)
+            .ok_or_else(|| format!("no session: {reply}"))
+    }
+
+    fn navigate(&self, session: &str, url: &str) -> Result<(), String> {
+        http(
+            self.port,
+            "POST",
+            &format!("/session/{session}/url"),
+            &format!("{{\"url\":\"{url}\"}}"),
+        )
+        .map(drop)
+    }
+
+    /// Runs `script` (a function body) and returns its value as JSON text.
+    fn execute(&self, session: &str, script: &str) -> Result<String, String> {
+        let body = format!("{{\"script\":{},\"args\":[]}}", json_string(script));
+        let reply = http(
+            self.port,
+            "POST",
+            &format!("/session/{session}/execute/sync"),
+            &body,
+        )?;
+        json_field(&reply, "value")
+            .map(str::to_owned)
+            .ok_or_else(|| format!("script failed: {reply}"))
+    }
+
+    fn quit(&self, session: &str) {
+        let _ = http(self.port, "DELETE", &format!("/session/{session}"), "");
+    }
+
+    /// Loads `url` in a fresh browser and waits for `window.__result`.
+    fn measure(&self, url: &str) -> Result<f64, String> {
+        let session = self.session()?;
+        let result = (|| {
+            self.navigate(&session, url)?;
+            for _ in 0..600 {
+                let v = self.execute(
+                    &session,
+                    "return window.__result === undefined ? null : window.__result;",
+                )?;
+                if v != "null" {
+                    return v.parse::<f64>().map_err(|_| format!("{url}: {v}"));
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Err(format!("{url}: no result"))
+        })();
+        self.quit(&session);
+        result
+    }
+}
+
+fn json_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+// ---- pages -------------------------------------------------------------------------
+
+const SEED_FORM: &str = r#"<div id="contact-popup"><div class="main">
+<form id="contact" action="http://127.0.0.1:9/contact" method="post">
+<label for="subject">Subject</label><input id="subject" name="subject">
+<label for="from">From</label><input id="from" name="from">
+<label for="message">Message</label><textarea id="message" name="message"></textarea>
+<button type="submit">Send</button></form></div>
+<div class="sending" style="display:none">Sending</div><div class="success" style="display:none">Thanks</div>
+<div class="error" style="display:none">Sorry</div></div>"#;
+
+fn page(body: &str, script: &str) -> String {
+    format!("<!doctype html><html><head><meta charset=utf-8><title>bench</title></head><body>{body}{script}</body></html>")
+}
+
+fn big_form() -> String {
+    let mut s = String::from(r#"<form id="big" action="http://127.0.0.1:9/contact">"#);
+    for i in 0..FIELDS {
+        let _ = write!(
+            s,
+            r#"<label for="f{i}">F{i}</label><input id="f{i}" name="f{i}" value="user{i}@example.com">"#
+        );
+    }
+    s.push_str("</form>");
+    s
+}
+
+const BIG_RULES: &str = "const rules = {}; for (let i = 0; i < 300; i++) rules['f' + i] = {required: true, email: true, maxlength: 100};";
+
+fn write_site(dir: &Path) -> Result<(), String> {
+    let www = dir.join("www");
+    std::fs::create_dir_all(www.join("npm")).map_err(|e| e.to_string())?;
+    let copy = |from: PathBuf, to: PathBuf| {
+        std::fs::copy(&from, &to)
+            .map(drop)
+            .map_err(|e| format!("{}: {e}", from.display()))
+    };
+    copy(npm(JQUERY), www.join("npm/jquery.min.js"))?;
+    copy(npm(VALIDATE), www.join("npm/jquery.validate.min.js"))?;
+    std::fs::create_dir_all(dir.join("pkg")).map_err(|e| e.to_string())?;
+    for f in ["corsform.js", "corsform_bg.wasm"] {
+        copy(crate::root().join("pkg").join(f), dir.join("pkg").join(f))?;
+    }
+    let seed_opts = r##"{rules: {subject: "required", from: {email: true}, message: "required"}, panels: {main: "#contact-popup .main", sending: "#contact-popup .sending", success: "#contact-popup .success", error: "#contact-popup .error"}}"##;
+    let jq = r#"<script src="/npm/jquery.min.js"></script><script src="/npm/jquery.validate.min.js"></script>"#;
+    let pages = [
+        (
+            "bind-corsform.html",
+            page(
+                SEED_FORM,
+                &format!(
+                    r##"<script type="module">import init, {{ bind }} from "/pkg/corsform.js"; await init(); bind("#contact", {seed_opts}); window.__result = performance.now();</script>"##
+                ),
+            ),
+        ),
+        (
+            "bind-jquery.html",
+            page(
+                SEED_FORM,
+                &format!(
+                    r##"{jq}<script>$(function() {{ $("#contact").validate({{rules: {{subject: "required", from: {{email: true}}, message: "required"}}, submitHandler: function() {{}}}}); window.__result = performance.now(); }});</script>"##
+                ),
+            ),
+        ),
+        (
+            "validate-corsform.html",
+            page(
+                &big_form(),
+                &format!(
+                    r##"<script type="module">import init, {{ bind }} from "/pkg/corsform.js"; await init(); {BIG_RULES} const c = bind("#big", {{rules}}); c.validate(); const t0 = performance.now(); for (let k = 0; k < {VALIDATE_REPEAT}; k++) c.validate(); window.__result = (performance.now() - t0) / {VALIDATE_REPEAT};</script>"##
+                ),
+            ),
+        ),
+        (
+            "validate-jquery.html",
+            page(
+                &big_form(),
+                &format!(
+                    r##"{jq}<script>$(function() {{ {BIG_RULES} const v = $("#big").validate({{rules}}); v.form(); const t0 = performance.now(); for (let k = 0; k < {VALIDATE_REPEAT}; k++) v.form(); window.__result = (performance.now() - t0) / {VALIDATE_REPEAT}; }});</script>"##
+                ),
+            ),
+        ),
+    ];
+    for (name, html) in pages {
+        std::fs::write(www.join(name), html).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+// ---- the server ------------------------------------------------------------------------
+
+struct Load {
+    per_second: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    ok: usize,
+    total: usize,
+}
+
+/// Reads one HTTP/1.1 response with a Content-Length: its status and body.
+fn read_response(r: &mut BufReader<TcpStream>) -> std::io::Result<(u16, Vec<u8>)> {
+    let mut line = String::new();
+    r.read_line(&mut line)?;
+    let status = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let mut len = 0;
+    loop {
+        let mut h = String::new();
+        if r.read_line(&mut h)? == 0 {
+            break;
+        }
+        if h.trim().is_empty() {
+            break;
+        }
+        if let Some((k, v)) = h.split_once(':') {
+            if k.eq_ignore_ascii_case("content-length") {
+                len = v.trim().parse().unwrap_or(0);
+            }
+        }
+    }
+    let mut body = vec![0; len];
+    r.read_exact(&mut body)?;
+    Ok((status, body))
+}
+
+fn load(addr: &str, origin: &str, preflight: bool) -> Load {
+    let started = Instant::now();
+    let handles: Vec<_> = (0..CLIENTS)
+        .map(|client| {
+            let (addr, origin) = (addr.to_owned(), origin.to_owned());
+            std::thread::spawn(move || {
+                let mut lat = Vec::with_capacity(PER_CLIENT);
+                let mut ok = 0;
+                let Ok(stream) = TcpStream::connect(&addr) else { return (lat, ok) };
+                let _ = stream.set_nodelay(true);
+                let mut w = stream.try_clone().expect("clone");
+                let mut r = BufReader::new(stream);
+                for n in 0..PER_CLIENT {
+                    let body = format!("subject=Bench+{client}&from=c{client}%40example.com&message=Message+{n}");
+                    let req = if preflight {
+                        format!("OPTIONS /contact HTTP/1.1\r\nHost: {addr}\r\nOrigin: {origin}\r\nAccess-Control-Request-Method: POST\r\nAccess-Control-Request-Headers: x-requested-with\r\n\r\n")
+                    } else {
+                        format!("POST /contact HTTP/1.1\r\nHost: {addr}\r\nOrigin: {origin}\r\nX-Requested-With: XMLHttpRequest\r\nContent-Type: application/x-www-form-urlencoded; charset=UTF-8\r\nContent-Length: {}\r\n\r\n{body}", body.len())
+                    };
+                    let t = Instant::now();
+                    if w.write_all(req.as_bytes()).is_err() {
+                        break;
+                    }
+                    match read_response(&mut r) {
+                        Ok((s, _)) if (200..300).contains(&s) => ok += 1,
+                        Ok(_) => {}
+                        Err(_) => break,
+                    }
+                    lat.push(t.elapsed().as_secs_f64() * 1000.0);
+                }
+                (lat, ok)
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    let mut ok = 0;
+    for h in handles {
+        let (lat, n) = h.join().unwrap_or_default();
+        all.extend(lat);
+        ok += n;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    all.sort_by(|a, b| a.total_cmp(b));
+    let pct = |p: f64| {
+        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(f64::NAN)
+    };
+    Load {
+        per_second: ok as f64 / secs,
+        p50_ms: pct(0.50),
+        p99_ms: pct(0.99),
+        ok,
+        total: CLIENTS * PER_CLIENT,
+    }
+}
+
+fn exported_rows(db: &Path) -> usize {
+    let out = Command::new(crate::root().join("target/release/corsform-server"))
+        .args(["export", "--db"])
+        .arg(db)
+        .output();
+    out.map(|o| String::from_utf8_lossy(&o.stdout).lines().count())
+        .unwrap_or(0)
+}
+
+// ---- the task --------------------------------------------------------------------------
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    format!("{cores} cores, {cpu}")
+}
+
+/// `cargo xtask bench`.
+pub fn bench(c: &Config) -> Result<(), String> {
+    crate::build(c)?;
+    let mut md = String::new();
+    let _ = writeln!(md, "# Benchmarks\n\nThe latest figures of `cargo xtask bench` (it rewrites this file), on {}.\n", machine());
+    let _ = writeln!(md, "Reproduce: `cargo xtask bench`. Ratios are corsform / peer: below 1 is better for time and weight.\n");
+
+    // Weight.
+    let wasm = gzip_size(&crate::root().join("pkg/corsform_bg.wasm"))?;
+    let js = gzip_size(&crate::root().join("pkg/corsform.js"))?;
+    let ours = wasm + js;
+    let jquery = gzip_size(&npm(JQUERY))? + gzip_size(&npm(VALIDATE))?;
+    let htmx = gzip_size(&npm(HTMX))?;
+    let _ = writeln!(
+        md,
+        "## Weight (gzip -9)\n\n| what | bytes | corsform / it |\n|---|---:|---:|"
+    );
+    let _ = writeln!(
+        md,
+        "| corsform (`corsform_bg.wasm` {wasm} + `corsform.js` {js}) | {ours} | 1.00 |"
+    );
+    let _ = writeln!(
+        md,
+        "| jQuery 3.7.1 + jquery-validation 1.22.1 | {jquery} | {:.2} |",
+        ours as f64 / jquery as f64
+    );
+    let _ = writeln!(md, "| htmx 2 | {htmx} | {:.2} |", ours as f64 / htmx as f64);
+    let _ = writeln!(
+        md,
+        "\nTargets: below htmx; aim 12 KiB (12288 B). Largest items in the .wasm (twiggy):\n\n```"
+    );
+    let top = Command::new(which("twiggy").ok_or("twiggy is not installed")?)
+        .args(["top", "-n", "12"])
+        .arg(crate::root().join("pkg/corsform_bg.wasm"))
+        .output()
+        .map_err(|e| e.to_string())?;
+    md.push_str(&String::from_utf8_lossy(&top.stdout));
+    md.push_str("```\n");
+    print!("{md}");
+
+    // Browser figures.
+    let site = crate::util::temp_dir("bench-site")?;
+    write_site(&site)?;
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    let base = format!(
+        "http://{}",
+        listener.local_addr().map_err(|e| e.to_string())?
+    );
+    std::thread::spawn(move || crate::demo::serve(listener, site));
+    let driver = ChromeDriver::start()?;
+    let (mut ours_bind, mut theirs_bind) = (Vec::new(), Vec::new());
+    for _ in 0..BIND_RUNS {
+        ours_bind.push(driver.measure(&format!("{base}/bind-corsform.html"))?);
+        theirs_bind.push(driver.measure(&format!("{base}/bind-jquery.html"))?);
+    }
+    let (ob, tb) = (median(ours_bind), median(theirs_bind));
+    let ov = driver.measure(&format!("{base}/validate-corsform.html"))?;
+    let tv = driver.measure(&format!("{base}/validate-jquery.html"))?;
+    let mut browser = String::new();
+    let _ = writeln!(browser, "\n## In headless Chromium\n\n| measure | corsform | jQuery + jquery-validation | ratio | target |\n|---|---:|---:|---:|---|");
+    let _ = writeln!(browser, "| time to bind, navigation start → bound, median of {BIND_RUNS} fresh browsers (ms) | {ob:.1} | {tb:.1} | {:.2} | ≤ 1.00 |", ob / tb);
+    let _ = writeln!(browser, "| validating {FIELDS} fields (required + email + maxlength), per call (ms) | {ov:.3} | {tv:.3} | {:.2} (corsform {:.1}× faster) | ≥ 2× faster |", ov / tv, tv / ov);
+    print!("{browser}");
+    md.push_str(&browser);
+
+    // Server.
+    run(cmd("cargo").args(["build", "--release", "-p", "corsform-server"]))?;
+    let tmp = crate::util::temp_dir("bench-server")?;
+    let db = tmp.join("bench.db");
+    let origin = "http://bench.example";
+    let server = Server::start(
+        cmd(crate::root().join("target/release/corsform-server"))
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--rate-limit",
+                "0",
+                "--allow-origin",
+                origin,
+                "--db",
+            ])
+            .arg(&db)
+            .stderr(Stdio::null()),
+    )?;
+    let addr = server.url.trim_start_matches("http://").to_owned();
+    let post = load(&addr, origin, false);
+    let pre = load(&addr, origin, true);
+    drop(server);
+    let stored = exported_rows(&db);
+    let mut srv = String::new();
+    let _ = writeln!(srv, "\n## Server ({CLIENTS} keep-alive clients × {PER_CLIENT} requests, loopback, release build)\n\n| path | per second | p50 (ms) | p99 (ms) | 2xx |\n|---|---:|---:|---:|---:|");
+    let _ = writeln!(
+        srv,
+        "| POST /contact, each 200 after its row is committed | {:.0} | {:.2} | {:.2} | {}/{} |",
+        post.per_second, post.p50_ms, post.p99_ms, post.ok, post.total
+    );
+    let _ = writeln!(
+        srv,
+        "| OPTIONS preflight (no storage: the ceiling) | {:.0} | {:.2} | {:.2} | {}/{} |",
+        pre.per_second, pre.p50_ms, pre.p99_ms, pre.ok, pre.total
+    );
+    let _ = writeln!(srv, "\nDurable / ceiling: {:.2}. Rows exported after the run: {stored} (every 200 must be one). Target: 2,000 durable submissions/s.", post.per_second / pre.per_second);
+    print!("{srv}");
+    md.push_str(&srv);
+    std::fs::write(crate::root().join("BENCHMARKS.md"), md).map_err(|e| e.to_string())?;
+    println!("\nxtask: wrote BENCHMARKS.md");
+    Ok(())
+}
