@@ -1116,3 +1116,114 @@ async fn panels_show_even_when_the_stylesheet_forces_them_hidden() {
         "a div shows as a block"
     );
 }
+
+// ---- against the real jQuery 3.7.1 and jquery-validation 1.22.1 (npm, by setup) --------
+
+const JQUERY_JS: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/xtask/npm/node_modules/jquery/dist/jquery.min.js"
+));
+const VALIDATE_JS: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/xtask/npm/node_modules/jquery-validation/dist/jquery.validate.min.js"
+));
+
+/// Loads jQuery and jquery-validation into the page (once) and returns `jQuery`.
+fn jquery() -> Function {
+    let w: JsValue = web_sys::window().unwrap().into();
+    if get(&w, "jQuery").is_undefined() {
+        Function::new_no_args(JQUERY_JS)
+            .call0(&JsValue::NULL)
+            .unwrap();
+        Function::new_no_args(VALIDATE_JS)
+            .call0(&JsValue::NULL)
+            .unwrap();
+    }
+    get(&w, "jQuery").dyn_into().unwrap()
+}
+
+#[wasm_bindgen_test]
+fn serialize_equals_real_jquery() {
+    let _page = mount(SERIALIZE_FORM);
+    let jq = jquery();
+    let jq_body =
+        Function::new_with_args("$", "return $('#ser').serialize().replace(/%20/g, '+');")
+            .call1(&JsValue::NULL, &jq)
+            .unwrap()
+            .as_string()
+            .unwrap();
+    assert_eq!(
+        serialize(JsValue::from_str("#ser").unchecked_into()).unwrap(),
+        jq_body
+    );
+    assert_eq!(
+        jq_body, SERIALIZED,
+        "the expected body in this file is jQuery's"
+    );
+}
+
+#[wasm_bindgen_test]
+fn verdicts_and_messages_equal_real_jquery_validation() {
+    let jq = jquery();
+    let cases: &[(&str, &str)] = &[
+        (r#""required""#, ""),
+        (r#""required""#, " "),
+        (r#"{"email": true}"#, "a@b"),
+        (r#"{"email": true}"#, "a@"),
+        (r#"{"email": true}"#, "first.last@sub.example.com"),
+        (r#"{"url": true}"#, "http://example.com/x?y"),
+        (r#"{"url": true}"#, "http://localhost"),
+        (r#"{"url": true}"#, "//cdn.example.org"),
+        (r#"{"number": true}"#, "-1,234.5"),
+        (r#"{"number": true}"#, "1,00"),
+        (r#"{"digits": true}"#, "0123"),
+        (r#"{"digits": true}"#, "12a"),
+        (r#"{"minlength": 3}"#, "ab"),
+        (r#"{"minlength": 2}"#, "😀"),
+        (r#"{"maxlength": 2}"#, "abc"),
+        (r#"{"rangelength": [2, 3]}"#, "abcd"),
+        (r#"{"min": 5}"#, "4.9"),
+        (r#"{"min": 5}"#, "1e1"),
+        (r#"{"max": 5}"#, "5.1"),
+        (r#"{"max": 5}"#, " 5 "),
+        (r#"{"range": [1, 3]}"#, "0"),
+        (r#"{"range": [1, 3]}"#, "abc"),
+        (r#"{"step": 0.25}"#, "0.3"),
+        (r#"{"step": 0.25}"#, "1.75"),
+        (r#"{"step": 3}"#, "-3"),
+        (r##"{"equalTo": "#pw-c"}"##, "secret"),
+        (r##"{"equalTo": "#pw-c"}"##, "other"),
+        (r#"{"required": true, "minlength": 4}"#, "abc"),
+        (r#"{"email": true, "maxlength": 5}"#, "abcdefgh"),
+    ];
+    for (rule, value) in cases {
+        let _page = mount(
+            r#"<form id="jqf"><input id="pw-j" name="pw" value="secret"><input id="t-j" name="t"></form>
+               <form id="cff"><input id="pw-c" name="pw" value="secret"><input id="t-c" name="t"></form>"#,
+        );
+        let jq_rule = rule.replace("#pw-c", "#pw-j");
+        let run = Function::new_with_args(
+            "$, rule, value",
+            "const v = $('#jqf').validate({rules: {t: JSON.parse(rule)}}); $('#t-j').val(value); \
+             const ok = v.element('#t-j'); const m = ok ? null : v.errorList[0].message; v.destroy(); return [ok, ok ? null : m];",
+        );
+        let got = run
+            .call3(&JsValue::NULL, &jq, &jq_rule.into(), &(*value).into())
+            .unwrap();
+        let jq_ok = js_sys::Array::from(&got).get(0).as_bool().unwrap();
+        let jq_message = js_sys::Array::from(&got).get(1).as_string();
+        let c = bind_ok(
+            "#cff",
+            options(&[r#"{"rules": {"t": "#, rule, "}}"].concat()),
+        );
+        input("#t-c").set_value(value);
+        let ours = c.validate();
+        let our_message = if ours { None } else { error_text("t-c") };
+        c.destroy();
+        assert_eq!(
+            (ours, our_message),
+            (jq_ok, jq_message),
+            "rule {rule}, value {value:?}"
+        );
+    }
+}
