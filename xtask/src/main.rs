@@ -178,6 +178,10 @@ fn browser_tests(c: &Config, extra: &[String]) -> Result<(), String> {
                 "127.0.0.1:0",
                 "--allow-origin",
                 &page_origin,
+                // The suites post a dozen times a minute from one address; the limit has
+                // tests of its own (server/tests).
+                "--rate-limit",
+                "0",
                 "--db",
             ])
             .arg(tmp.join("browser-tests.db")),
