@@ -983,6 +983,19 @@ async fn a_server_that_is_down_shows_the_error_panel_and_a_retry_works() {
 }
 
 #[wasm_bindgen_test]
+async fn a_server_dying_mid_request_shows_the_error_panel_and_a_retry_works() {
+    let _page = failing_page(&[fixture(), "/drop"].concat(), "");
+    click("#send");
+    expect_error_panel("network").await;
+    el("#contact").set_attribute("action", api()).unwrap();
+    click("#send");
+    assert!(
+        until(5000, || visible("#contact-popup > .success")).await,
+        "retry did not succeed"
+    );
+}
+
+#[wasm_bindgen_test]
 async fn the_timeout_aborts_the_request() {
     let _page = failing_page(&[fixture(), "/stall"].concat(), r#", "timeout": 300"#);
     click("#send");

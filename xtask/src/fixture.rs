@@ -12,6 +12,8 @@
 //! - `/status/500` — 500 JSON
 //! - `/reject` — 422 `{"ok":false,"errors":{"subject":"Server says no","nope":"x"}}`
 //! - `/nocors` — 200 without `Access-Control-Allow-Origin`
+//! - `/drop` — reads the request, then closes the connection without an answer (a server
+//!   killed mid-request)
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -106,6 +108,9 @@ fn serve(stream: TcpStream, allowed: &str, counts: &Counts) -> std::io::Result<(
             header("content-type")
         )
     };
+    if method == "POST" && path == "/drop" {
+        return Ok(()); // the connection closes with no answer
+    }
     let (status, location, reply) = match (method.as_str(), path.as_str()) {
         ("OPTIONS", _) => {
             if cors {
