@@ -3,10 +3,10 @@
 //! Every task but `setup` calls `setup` first, so on a fresh machine each one installs what
 //! it needs: the wasm32 target, wasm-pack, wasm-bindgen-cli, browsers and their drivers.
 
-mod bench;
 mod config;
 mod demo;
 mod fixture;
+mod minify;
 mod setup;
 mod util;
 
@@ -23,8 +23,6 @@ tasks:
   build   build pkg/ (the ES module and its .wasm) and print its gzip -9 weight
   test    fmt, clippy (native and wasm32), native tests, browser tests in headless Chrome and Firefox
   demo    build pkg/, serve www/ on http://127.0.0.1:8080 and the API on :8081, until Ctrl-C
-  bench   weight, time to bind, validation speed and server throughput, side by side with
-          jQuery + jquery-validation and htmx; writes BENCHMARKS.md
   test-browser [-- ARGS]  only the wasm-bindgen browser suites, ARGS passed to `cargo test`
           (e.g. `-- --test browser -- lazy`); CORSFORM_BROWSERS=firefox picks browsers
 ";
@@ -47,7 +45,6 @@ fn main() -> ExitCode {
         Some("test-browser") => {
             config().and_then(|c| setup::setup(&c).and_then(|()| browser_tests(&c, &args[1..])))
         }
-        Some("bench") => config().and_then(|c| setup::setup(&c).and_then(|()| bench::bench(&c))),
         Some("-h" | "--help" | "help") | None => {
             print!("{USAGE}");
             Ok(())
@@ -115,14 +112,40 @@ pub fn build(c: &Config) -> Result<(), String> {
     } else {
         "wasm-opt".into()
     };
-    run(cmd(wasm_opt)
-        .args(c.list("build.wasm-opt"))
+    // wasm-opt prints the mapping of the names it minified (see minify.rs) on stdout.
+    let mut opt = cmd(wasm_opt);
+    opt.args(c.list("build.wasm-opt"))
+        .arg("--minify-imports-and-exports-and-modules")
         .arg(&wasm)
         .arg("-o")
-        .arg(&wasm))?;
-    let js = root()
-        .join(out_dir)
-        .join(format!("{}.js", c.get("build.out-name")));
+        .arg(&wasm);
+    println!("$ {opt:?}");
+    let out = opt
+        .output()
+        .map_err(|e| format!("cannot start wasm-opt: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "wasm-opt failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let renames = minify::Renames::parse(&String::from_utf8_lossy(&out.stdout))?;
+    let bytes = std::fs::read(&wasm).map_err(|e| format!("{}: {e}", wasm.display()))?;
+    let modules = minify::import_modules(&bytes)?;
+    let [new_module] = modules.as_slice() else {
+        return Err(format!(
+            "minified .wasm imports from {modules:?}, not one module"
+        ));
+    };
+    let name = c.get("build.out-name");
+    let js = root().join(out_dir).join(format!("{name}.js"));
+    minify::rewrite(
+        &renames,
+        &js,
+        &root().join(out_dir).join(format!("{name}.d.ts")),
+        &format!("./{name}_bg.js"),
+        new_module,
+    )?;
     let (w, j) = (util::gzip_size(&wasm)?, util::gzip_size(&js)?);
     println!(
         "weight (gzip -9): {} {w} B + {} {j} B = {} B ({:.1} KiB; budget 20 KiB)",
