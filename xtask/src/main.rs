@@ -3,6 +3,7 @@
 //! Every task but `setup` calls `setup` first, so on a fresh machine each one installs what
 //! it needs: the wasm32 target, wasm-pack, wasm-bindgen-cli, browsers and their drivers.
 
+mod bench;
 mod config;
 mod demo;
 mod fixture;
@@ -23,6 +24,8 @@ tasks:
   build   build pkg/ (the ES module and its .wasm) and print its gzip -9 weight
   test    fmt, clippy (native and wasm32), native tests, browser tests in headless Chrome and Firefox
   demo    build pkg/, serve www/ on http://127.0.0.1:8080 and the API on :8081, until Ctrl-C
+  bench   weight, time to bind, validation speed and server throughput, side by side with
+          jQuery + jquery-validation and htmx; writes BENCHMARKS.md
   test-browser [-- ARGS]  only the wasm-bindgen browser suites, ARGS passed to `cargo test`
           (e.g. `-- --test browser -- lazy`); CORSFORM_BROWSERS=firefox picks browsers
 ";
@@ -45,6 +48,7 @@ fn main() -> ExitCode {
         Some("test-browser") => {
             config().and_then(|c| setup::setup(&c).and_then(|()| browser_tests(&c, &args[1..])))
         }
+        Some("bench") => config().and_then(|c| setup::setup(&c).and_then(|()| bench::bench(&c))),
         Some("-h" | "--help" | "help") | None => {
             print!("{USAGE}");
             Ok(())
