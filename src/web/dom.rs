@@ -54,9 +54,15 @@ pub fn number_text(n: &JsValue) -> String {
         .unwrap_or_default()
 }
 
-/// The items of an array-like (an `HTMLCollection`, a form's `elements`) as elements.
+/// The items of an array or array-like (an `HTMLCollection`, a form's `elements`).
+pub fn values(list: &JsValue) -> impl Iterator<Item = JsValue> {
+    let list = Array::from(list);
+    (0..list.length()).map(move |i| list.get(i))
+}
+
+/// The items of an array-like of elements.
 pub fn items(list: &JsValue) -> impl Iterator<Item = Element> {
-    Array::from(list).into_iter().map(JsCast::unchecked_into)
+    values(list).map(JsCast::unchecked_into)
 }
 
 /// The first element matching `selector`; a bad selector is reported as no match.
@@ -66,7 +72,12 @@ pub fn query(selector: &str) -> Option<Element> {
 
 /// Whether `el` is an HTML element named `tag` (lower case).
 pub fn is_tag(el: &Element, tag: &str) -> bool {
-    el.tag_name().eq_ignore_ascii_case(tag)
+    tag_name(el).eq_ignore_ascii_case(tag)
+}
+
+/// `el.tagName`.
+pub fn tag_name(el: &Element) -> String {
+    text(el, "tagName")
 }
 
 /// Which kind of form control.
@@ -86,7 +97,7 @@ pub struct Control {
 impl Control {
     /// `el` as a control that can carry a value (input, select, textarea).
     pub fn of(el: &Element) -> Option<Control> {
-        let tag = match el.tag_name().to_ascii_lowercase().as_str() {
+        let tag = match tag_name(el).to_ascii_lowercase().as_str() {
             "input" => Tag::Input,
             "select" => Tag::Select,
             "textarea" => Tag::TextArea,
@@ -151,9 +162,7 @@ impl Control {
         let multiple = self.is_multiple();
         let mut out = Vec::new();
         for o in items(&get(&self.el, "options")) {
-            let in_disabled_group = o
-                .parent_element()
-                .is_some_and(|p| is_tag(&p, "optgroup") && p.has_attribute("disabled"));
+            let in_disabled_group = o.matches("optgroup[disabled] > option").unwrap_or(false);
             if o.has_attribute("disabled") || in_disabled_group || !flag(&o, "selected") {
                 continue;
             }

@@ -255,9 +255,9 @@ impl Bound {
     /// jquery-validation's lazy-then-eager: a field is checked as the user leaves it if it
     /// has a value or was invalid at a submit, and on every input once it was invalid.
     fn revalidate(&self, e: &Event, leaving: bool) {
-        let Some(name) = e
-            .target()
-            .and_then(|t| t.dyn_into::<Element>().ok())
+        let Some(name) = get(e, "target")
+            .dyn_into::<Element>()
+            .ok()
             .and_then(|el| el.get_attribute("name"))
         else {
             return;
@@ -464,7 +464,7 @@ impl Bound {
         }
         let body = serialize(&self.form, submitter.as_ref());
         let body_js = JsValue::from_str(&body);
-        if self.call(&self.before_send, &body_js) == JsValue::FALSE
+        if self.call(&self.before_send, &body_js).as_bool() == Some(false)
             || !self.emit("corsform:beforesend", &body_js, true)
         {
             return Err(error("cancelled", "corsform: cancelled by beforeSend"));

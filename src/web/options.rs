@@ -61,7 +61,7 @@ pub fn to_value(v: &JsValue) -> Value {
     } else if v.as_f64().is_some() {
         Value::Number(dom::number_text(v))
     } else if Array::is_array(v) {
-        Value::Array(Array::from(v).iter().map(|x| to_value(&x)).collect())
+        Value::Array(dom::values(v).map(|x| to_value(&x)).collect())
     } else if v.is_function() {
         Value::Function
     } else if v.is_object() {
@@ -81,10 +81,9 @@ pub fn entries(v: &JsValue) -> Vec<(String, JsValue)> {
     if !v.is_object() {
         return Vec::new();
     }
-    Object::entries(v.unchecked_ref())
-        .iter()
+    dom::values(&Object::entries(v.unchecked_ref()))
         .map(|pair| {
-            let pair = Array::from(&pair);
+            let pair: Array = pair.unchecked_into();
             (pair.get(0).as_string().unwrap_or_default(), pair.get(1))
         })
         .collect()
