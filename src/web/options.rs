@@ -143,36 +143,7 @@ impl Options {
             match key.as_str() {
                 "rules" => rules = to_value(&v),
                 "messages" => messages = to_value(&v),
-                "panels" => o.panels = panels(&v)?,
-                "url" => o.url = Some(string("url", &v)?),
-                "headers" => {
-                    if !v.is_object() || Array::is_array(&v) {
-                        return Err(fail(&["headers must be an object, not ", kind_of(&v)]));
-                    }
-                    o.headers.clear();
-                    for (name, value) in entries(&v) {
-                        let value = string(&["headers.", &name].concat(), &value)?;
-                        o.headers.push((name, value));
-                    }
-                }
-                "timeout" => {
-                    let ms = v.as_f64().filter(|ms| *ms >= 1.0 && *ms <= 2_147_483_647.0);
-                    o.timeout = ms.ok_or_else(|| {
-                        fail(&["timeout must be a number of milliseconds above 0"])
-                    })? as u32;
-                }
-                "beforeSend" => o.before_send = callback("beforeSend", &v)?,
-                "success" => o.success = callback("success", &v)?,
-                "error" => o.error = callback("error", &v)?,
-                _ => {
-                    return Err(fail(&[
-                        "unknown option \"",
-                        &key,
-                        "\" (known: ",
-                        KNOWN,
-                        ")",
-                    ]))
-                }
+                _ => o.set(&key, &v)?,
             }
         }
         if super::send::request_headers(&o.headers).is_err() {
@@ -182,6 +153,38 @@ impl Options {
         }
         o.rules = RuleSet::from_options(&rules, &messages)?;
         Ok(o)
+    }
+}
+
+impl Options {
+    /// Reads option `key` other than `rules` and `messages` (one place the partly read
+    /// options are dropped on an error, not one per error).
+    fn set(&mut self, key: &str, v: &JsValue) -> Result<(), OptionsError> {
+        match key {
+            "panels" => self.panels = panels(v)?,
+            "url" => self.url = Some(string("url", v)?),
+            "headers" => {
+                if !v.is_object() || Array::is_array(v) {
+                    return Err(fail(&["headers must be an object, not ", kind_of(v)]));
+                }
+                self.headers.clear();
+                for (name, value) in entries(v) {
+                    let value = string(&["headers.", &name].concat(), &value)?;
+                    self.headers.push((name, value));
+                }
+            }
+            "timeout" => {
+                let ms = v.as_f64().filter(|ms| *ms >= 1.0 && *ms <= 2_147_483_647.0);
+                self.timeout = ms
+                    .ok_or_else(|| fail(&["timeout must be a number of milliseconds above 0"]))?
+                    as u32;
+            }
+            "beforeSend" => self.before_send = callback("beforeSend", v)?,
+            "success" => self.success = callback("success", v)?,
+            "error" => self.error = callback("error", v)?,
+            _ => return Err(fail(&["unknown option \"", key, "\" (known: ", KNOWN, ")"])),
+        }
+        Ok(())
     }
 }
 

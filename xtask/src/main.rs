@@ -116,13 +116,23 @@ pub fn build(c: &Config) -> Result<(), String> {
     } else {
         "wasm-opt".into()
     };
-    // wasm-opt prints the mapping of the names it minified (see minify.rs) on stdout.
-    let mut opt = cmd(wasm_opt);
-    opt.args(c.list("build.wasm-opt"))
-        .arg("--minify-imports-and-exports-and-modules")
+    run(cmd(&wasm_opt)
+        .args(c.list("build.wasm-opt"))
         .arg(&wasm)
         .arg("-o")
-        .arg(&wasm);
+        .arg(&wasm))?;
+    // Then, alone (--converge would repeat it), the renaming: wasm-opt prints its mapping
+    // on stdout, for minify.rs.
+    let mut opt = cmd(wasm_opt);
+    opt.args(
+        c.list("build.wasm-opt")
+            .iter()
+            .filter(|a| a.starts_with("--enable-")),
+    )
+    .arg("--minify-imports-and-exports-and-modules")
+    .arg(&wasm)
+    .arg("-o")
+    .arg(&wasm);
     println!("$ {opt:?}");
     let out = opt
         .output()
