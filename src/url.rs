@@ -136,6 +136,7 @@ fn host_part(part: &str, letters_only: bool) -> Option<(usize, char, char)> {
     Some((units, part.chars().next()?, part.chars().last()?))
 }
 
+#[allow(clippy::manual_pattern_char_comparison)]
 fn hostname_then_tail(s: &str) -> bool {
     // Byte searches (the separators are ASCII): no char searcher or memchr in the wasm.
     let end = s
@@ -150,7 +151,8 @@ fn hostname_then_tail(s: &str) -> bool {
     let (labels, tld) = (&host[..dot], &host[dot + 1..]);
     let edge = |c: char| c != '_' && c != '-';
     host_part(tld, true).is_some_and(|(units, _, _)| units >= 2)
-        && labels.split('.').all(|l| {
+        // A closure, not '.': the char searcher would add 600 B to the wasm.
+        && labels.split(|c| c == '.').all(|l| {
             host_part(l, false)
                 .is_some_and(|(units, first, last)| units <= 64 && edge(first) && edge(last))
         })
