@@ -148,7 +148,14 @@ impl Rule {
     pub fn args(&self) -> Vec<&str> {
         match &self.param {
             Param::Flag => vec!["true"],
-            Param::Numbers(n) => n.iter().map(String::as_str).collect(),
+            Param::Numbers(n) => {
+                // Loops rather than iterator chains in this module: a smaller wasm.
+                let mut out = Vec::new();
+                for t in n {
+                    out.push(t.as_str());
+                }
+                out
+            }
             Param::Text(t) => vec![t.as_str()],
         }
     }
@@ -306,16 +313,19 @@ fn parse_param(field: &str, method: Method, v: &Value) -> Result<Option<Param>, 
             _ => Param::Numbers(vec![number_text(&at, v)?]),
         },
         Method::Range | Method::RangeLength => {
-            let split;
+            let mut split;
             let items: &[Value] = match v {
                 Value::Array(items) => items,
                 // jquery-validation also takes "[1, 5]" and "1,5".
                 Value::String(s) => {
-                    split = s
-                        .split(|c: char| c == ',' || c.is_whitespace() || c == '[' || c == ']')
-                        .filter(|p| !p.is_empty())
-                        .map(|p| Value::String(p.to_owned()))
-                        .collect::<Vec<_>>();
+                    split = Vec::new();
+                    for p in
+                        s.split(|c: char| c == ',' || c.is_whitespace() || c == '[' || c == ']')
+                    {
+                        if !p.is_empty() {
+                            split.push(Value::String(p.to_owned()));
+                        }
+                    }
                     &split
                 }
                 _ => return fail("[min, max]"),
@@ -389,13 +399,17 @@ impl RuleSet {
         expect_object("messages", messages)?;
         if let Value::Object(fields) = rules {
             for (field, spec) in fields {
-                let entries: Vec<(&str, &Value)> = match spec {
-                    Value::String(names) => names
-                        .split_whitespace()
-                        .map(|n| (n, &Value::Bool(true)))
-                        .collect(),
-                    Value::Object(entries) => {
-                        entries.iter().map(|(n, v)| (n.as_str(), v)).collect()
+                let mut entries: Vec<(&str, &Value)> = Vec::new();
+                match spec {
+                    Value::String(names) => {
+                        for n in names.split_whitespace() {
+                            entries.push((n, &Value::Bool(true)));
+                        }
+                    }
+                    Value::Object(given) => {
+                        for (n, v) in given {
+                            entries.push((n.as_str(), v));
+                        }
                     }
                     _ => {
                         return Err(OptionsError::new(&[

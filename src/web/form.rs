@@ -69,9 +69,12 @@ pub struct Bound {
 
 /// Every value-carrying control of `form`, in document order.
 pub fn controls(form: &HtmlFormElement) -> Vec<Control> {
-    items(&get(form, "elements"))
-        .filter_map(|el| Control::of(&el))
-        .collect()
+    // Loops rather than iterator chains here: smaller wasm.
+    let mut out = Vec::new();
+    for el in items(&get(form, "elements")) {
+        out.extend(Control::of(&el));
+    }
+    out
 }
 
 /// The body jQuery would send for `form`, `submitter` (the clicked button) last.
@@ -297,9 +300,14 @@ impl Bound {
         let f = &self.fields[i];
         let first = &f.controls[0];
         let (text, count) = if first.is_checkable() {
-            let checked: Vec<&Control> = f.controls.iter().filter(|c| c.checked()).collect();
-            let text = checked.first().map(|c| c.rule_value()).unwrap_or_default();
-            (text, Some(checked.len()))
+            let (mut text, mut count) = (None, 0);
+            for c in &f.controls {
+                if c.checked() {
+                    text.get_or_insert_with(|| c.rule_value());
+                    count += 1;
+                }
+            }
+            (text.unwrap_or_default(), Some(count))
         } else if first.is_multiple() {
             let values = first.values();
             (
@@ -439,10 +447,13 @@ impl Bound {
     }
 
     fn submit_buttons(&self) -> Vec<Element> {
-        items(&get(&self.form, "elements"))
-            .filter(|el| el.matches(SUBMITS).unwrap_or(false))
-            .filter(|el| !el.has_attribute("disabled"))
-            .collect()
+        let mut out = Vec::new();
+        for el in items(&get(&self.form, "elements")) {
+            if el.matches(SUBMITS).unwrap_or(false) && !el.has_attribute("disabled") {
+                out.push(el);
+            }
+        }
+        out
     }
 
     fn fail(&self, err: JsValue) -> Result<JsValue, JsValue> {

@@ -61,16 +61,19 @@ pub fn to_value(v: &JsValue) -> Value {
     } else if v.as_f64().is_some() {
         Value::Number(dom::number_text(v))
     } else if Array::is_array(v) {
-        Value::Array(dom::values(v).map(|x| to_value(&x)).collect())
+        let mut items = Vec::new();
+        for x in dom::values(v) {
+            items.push(to_value(&x));
+        }
+        Value::Array(items)
     } else if v.is_function() {
         Value::Function
     } else if v.is_object() {
-        Value::Object(
-            entries(v)
-                .into_iter()
-                .map(|(k, x)| (k, to_value(&x)))
-                .collect(),
-        )
+        let mut fields = Vec::new();
+        for (k, x) in entries(v) {
+            fields.push((k, to_value(&x)));
+        }
+        Value::Object(fields)
     } else {
         Value::Function
     }
@@ -81,12 +84,12 @@ pub fn entries(v: &JsValue) -> Vec<(String, JsValue)> {
     if !v.is_object() {
         return Vec::new();
     }
-    dom::values(&Object::entries(v.unchecked_ref()))
-        .map(|pair| {
-            let pair: Array = pair.unchecked_into();
-            (pair.get(0).as_string().unwrap_or_default(), pair.get(1))
-        })
-        .collect()
+    let mut out = Vec::new();
+    for pair in dom::values(&Object::entries(v.unchecked_ref())) {
+        let pair: Array = pair.unchecked_into();
+        out.push((pair.get(0).as_string().unwrap_or_default(), pair.get(1)));
+    }
+    out
 }
 
 fn kind_of(v: &JsValue) -> &'static str {

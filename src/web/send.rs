@@ -110,10 +110,12 @@ pub async fn post(
     );
     set(&err, "status", &JsValue::from(status));
     set(&err, "data", &data);
-    let fields: Vec<(String, String)> = entries(&get(&data, "errors"))
-        .into_iter()
-        .filter_map(|(k, v)| Some((k, v.as_string()?)))
-        .collect();
+    let mut fields: Vec<(String, String)> = Vec::new();
+    for (name, message) in entries(&get(&data, "errors")) {
+        if let Some(message) = message.as_string() {
+            fields.push((name, message));
+        }
+    }
     if status == 422 && !fields.is_empty() {
         set(&err, "kind", &"invalid".into());
         Outcome::Rejected(fields, err)
