@@ -87,25 +87,33 @@ fn octet_matches(kind: Octet, d: &[u8]) -> bool {
 
 /// The dotted-quad alternative followed by the tail, trying every octet length as the
 /// regex's backtracking would.
-fn ip_then_tail(s: &[u8], octets: &[Octet]) -> bool {
+fn ip_then_tail(s: &str, octets: &[Octet]) -> bool {
     let Some((&kind, more)) = octets.split_first() else {
         return tail(s);
     };
-    let run = digit_run(s).min(3);
-    (1..=run).any(|len| {
-        octet_matches(kind, &s[..len])
-            && match more.is_empty() {
-                true => ip_then_tail(&s[len..], more),
-                false => s.get(len) == Some(&b'.') && ip_then_tail(&s[len + 1..], more),
-            }
-    })
+    let b = s.as_bytes();
+    let run = digit_run(b).min(3);
+    // `s` is sliced after ASCII digits and dots only: always on a char boundary.
+    for len in 1..=run {
+        if !octet_matches(kind, &b[..len]) {
+            continue;
+        }
+        let rest_ok = match more.is_empty() {
+            true => ip_then_tail(&s[len..], more),
+            false => b.get(len) == Some(&b'.') && ip_then_tail(&s[len + 1..], more),
+        };
+        if rest_ok {
+            return true;
+        }
+    }
+    false
 }
 
 /// `(?::\d{2,5})?(?:[/?#]\S*)?$`
-fn tail(s: &[u8]) -> bool {
-    let s = match s.first() {
+fn tail(s: &str) -> bool {
+    let s = match s.as_bytes().first() {
         Some(b':') => {
-            let run = digit_run(&s[1..]);
+            let run = digit_run(&s.as_bytes()[1..]);
             if !(2..=5).contains(&run) {
                 return false;
             }
@@ -113,9 +121,9 @@ fn tail(s: &[u8]) -> bool {
         }
         _ => s,
     };
-    match s.first() {
+    match s.as_bytes().first() {
         None => true,
-        Some(b'/' | b'?' | b'#') => core::str::from_utf8(s).is_ok_and(|t| !t.contains(is_js_space)),
+        Some(b'/' | b'?' | b'#') => !s.chars().any(is_js_space),
         Some(_) => false,
     }
 }
@@ -156,7 +164,7 @@ fn hostname_then_tail(s: &str) -> bool {
             host_part(l, false)
                 .is_some_and(|(units, first, last)| units <= 64 && edge(first) && edge(last))
         })
-        && tail(&s.as_bytes()[end..])
+        && tail(&s[end..])
 }
 
 fn is_userinfo_char(c: char) -> bool {
@@ -213,7 +221,7 @@ fn host_then_tail(s: &str) -> bool {
     let b = s.as_bytes();
     (!is_excluded_address(b)
         && ip_then_tail(
-            b,
+            s,
             &[Octet::First, Octet::Middle, Octet::Middle, Octet::Last],
         ))
         || hostname_then_tail(s)
