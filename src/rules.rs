@@ -216,7 +216,7 @@ pub fn format_message(template: &str, args: &[&str]) -> String {
         match (close, index.and_then(|i| args.get(i))) {
             (Some(close), Some(arg)) => {
                 let head = &rest[..open];
-                out.push_str(head.strip_suffix('$').unwrap_or(head));
+                out.push_str(head.strip_suffix("$").unwrap_or(head));
                 out.push_str(arg);
                 rest = &rest[close + 1..];
             }

@@ -152,7 +152,8 @@ fn hostname_then_tail(s: &str) -> bool {
         .position(|b| matches!(b, b':' | b'/' | b'?' | b'#'))
         .unwrap_or(s.len());
     let host = &s[..end];
-    let host = host.strip_suffix('.').unwrap_or(host);
+    // "." rather than '.' here and below: a char pattern brings its UTF-8 encoder along.
+    let host = host.strip_suffix(".").unwrap_or(host);
     let Some(dot) = host.bytes().rposition(|b| b == b'.') else {
         return false;
     };
@@ -208,13 +209,13 @@ fn after_userinfo(s: &str) -> Option<usize> {
         return None;
     }
     let mut at = user;
-    if s[at..].starts_with(':') {
+    if s[at..].starts_with(":") {
         at += 1;
         at += s[at..]
             .find(|c| !is_userinfo_char(c))
             .unwrap_or(s.len() - at);
     }
-    s[at..].starts_with('@').then_some(at + 1)
+    s[at..].starts_with("@").then_some(at + 1)
 }
 
 fn host_then_tail(s: &str) -> bool {

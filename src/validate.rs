@@ -55,12 +55,13 @@ fn is_number(s: &str) -> bool {
     // /^(?:-?\d+|-?\d{1,3}(?:,\d{3})+)?(?:-?\.\d+)?$/
     let digits = |s: &str| s.bytes().take_while(u8::is_ascii_digit).count();
     let fraction = |s: &str| {
-        let t = s.strip_prefix('-').unwrap_or(s);
+        let t = s.strip_prefix("-").unwrap_or(s);
         s.is_empty()
-            || t.strip_prefix('.')
+            || t.strip_prefix(".")
                 .is_some_and(|d| !d.is_empty() && digits(d) == d.len())
     };
-    let unsigned = s.strip_prefix('-').unwrap_or(s);
+    // String patterns ("-"), not chars: a char pattern brings its UTF-8 encoder along.
+    let unsigned = s.strip_prefix("-").unwrap_or(s);
     let lead = digits(unsigned);
     if lead == 0 {
         return !s.is_empty() && fraction(s);
@@ -70,10 +71,10 @@ fn is_number(s: &str) -> bool {
     }
     // Thousands separators: 1-3 digits, then one or more ",ddd".
     let mut rest = &unsigned[lead..];
-    if lead > 3 || !rest.starts_with(',') {
+    if lead > 3 || !rest.starts_with(",") {
         return false;
     }
-    while let Some(group) = rest.strip_prefix(',') {
+    while let Some(group) = rest.strip_prefix(",") {
         if group.len() < 3 || digits(&group[..3]) != 3 {
             return false;
         }
