@@ -12,7 +12,7 @@ use web_sys::{Element, Event, HtmlFormElement};
 use super::dom::{
     self, add_token, error, flag, get, hide, items, remove_token, set, show, text, Control,
 };
-use super::options::{Options, Panels};
+use super::options::Options;
 use super::send::{self, Outcome};
 use crate::rules::{attribute_rules, FieldRules, Method, OptionsError, Param};
 use crate::validate::{check_field, Env, Input};
@@ -55,13 +55,8 @@ pub struct Bound {
     form: HtmlFormElement,
     fields: Vec<Field>,
     patterns: Vec<(String, RegExp)>,
-    panels: Panels,
-    url: Option<String>,
-    headers: Vec<(String, String)>,
-    timeout: u32,
-    before_send: Option<Function>,
-    success: Option<Function>,
-    error: Option<Function>,
+    /// What `bind` was told, its rules already merged into `fields`.
+    opts: Options,
     had_novalidate: bool,
     state: RefCell<State>,
     listeners: RefCell<Vec<Listener>>,
@@ -134,17 +129,8 @@ fn data_messages(el: &Element, messages: &mut Vec<(Option<Method>, String)>) {
 
 impl Bound {
     /// Binds `options` to `form`: reads the fields' attribute rules, checks every option.
-    pub fn new(form: HtmlFormElement, options: Options) -> Result<Rc<Bound>, JsValue> {
-        let Options {
-            rules: given,
-            panels,
-            url,
-            headers,
-            timeout,
-            before_send,
-            success,
-            error,
-        } = options;
+    pub fn new(form: HtmlFormElement, mut opts: Options) -> Result<Rc<Bound>, JsValue> {
+        let given = std::mem::take(&mut opts.rules);
         let mut fields: Vec<Field> = Vec::new();
         for c in controls(&form) {
             let name = c.name();
@@ -214,13 +200,7 @@ impl Bound {
             form,
             fields,
             patterns,
-            panels,
-            url,
-            headers,
-            timeout,
-            before_send,
-            success,
-            error,
+            opts,
             had_novalidate,
             state: RefCell::new(State {
                 sending: false,
@@ -457,7 +437,7 @@ impl Bound {
     }
 
     fn fail(&self, err: JsValue) -> Result<JsValue, JsValue> {
-        self.call(&self.error, &err);
+        self.call(&self.opts.error, &err);
         self.emit("corsform:error", &err, false);
         Err(err)
     }
@@ -475,12 +455,13 @@ impl Bound {
         }
         let body = serialize(&self.form, submitter.as_ref());
         let body_js = JsValue::from_str(&body);
-        if self.call(&self.before_send, &body_js).as_bool() == Some(false)
+        if self.call(&self.opts.before_send, &body_js).as_bool() == Some(false)
             || !self.emit("corsform:beforesend", &body_js, true)
         {
             return Err(error("cancelled", "corsform: cancelled by beforeSend"));
         }
         let url = self
+            .opts
             .url
             .clone()
             .unwrap_or_else(|| text(&self.form, "action"));
@@ -490,36 +471,36 @@ impl Bound {
             let _ = b.set_attribute("disabled", "");
         }
         let _ = self.form.set_attribute("aria-busy", "true");
-        self.panel(&self.panels.main, false);
-        self.panel(&self.panels.success, false);
-        self.panel(&self.panels.error, false);
-        self.panel(&self.panels.sending, true);
+        self.panel(&self.opts.panels.main, false);
+        self.panel(&self.opts.panels.success, false);
+        self.panel(&self.opts.panels.error, false);
+        self.panel(&self.opts.panels.sending, true);
 
-        let outcome = send::post(&url, &self.headers, body, self.timeout).await;
+        let outcome = send::post(&url, &self.opts.headers, body, self.opts.timeout).await;
 
         self.state.borrow_mut().sending = false;
         for b in &buttons {
             let _ = b.remove_attribute("disabled");
         }
         let _ = self.form.remove_attribute("aria-busy");
-        self.panel(&self.panels.sending, false);
+        self.panel(&self.opts.panels.sending, false);
         match outcome {
             Outcome::Accepted(data) => {
-                self.panel(&self.panels.success, true);
-                self.announce(&self.panels.success);
-                self.call(&self.success, &data);
+                self.panel(&self.opts.panels.success, true);
+                self.announce(&self.opts.panels.success);
+                self.call(&self.opts.success, &data);
                 self.emit("corsform:success", &data, false);
                 Ok(data)
             }
             Outcome::Rejected(errors, err) => {
-                self.panel(&self.panels.main, true);
+                self.panel(&self.opts.panels.main, true);
                 self.show_server_errors(&errors);
                 self.fail(err)
             }
             Outcome::Failed(err) => {
-                self.panel(&self.panels.main, true);
-                self.panel(&self.panels.error, true);
-                self.announce(&self.panels.error);
+                self.panel(&self.opts.panels.main, true);
+                self.panel(&self.opts.panels.error, true);
+                self.announce(&self.opts.panels.error);
                 self.fail(err)
             }
         }
