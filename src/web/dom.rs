@@ -15,6 +15,10 @@ extern "C" {
     /// The page's document.
     #[wasm_bindgen(thread_local_v2, js_name = document)]
     static DOCUMENT: Document;
+    /// `Function.prototype`: a function that does nothing, for promises whose rejection
+    /// is already reported elsewhere.
+    #[wasm_bindgen(thread_local_v2, js_namespace = Function, js_name = prototype)]
+    pub static NOOP: js_sys::Function;
     /// `getComputedStyle(el)`.
     #[wasm_bindgen(js_name = getComputedStyle)]
     fn computed_style(el: &Element) -> CssStyleDeclaration;

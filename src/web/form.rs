@@ -4,7 +4,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Function, RegExp};
+use js_sys::{Function, Promise, RegExp};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, Event, HtmlFormElement};
@@ -30,8 +30,12 @@ extern "C" {
 const SUBMITS: &str =
     "button[type=submit], button:not([type]), input[type=submit], input[type=image]";
 
+/// Every callback handed to JS, listeners and promise reactions alike: one closure type,
+/// so one shim in the JS glue.
+type Callback = Closure<dyn FnMut(JsValue) -> JsValue>;
+
 /// An event listener on the form, kept to be removed by `destroy`.
-type Listener = (&'static str, Closure<dyn FnMut(Event)>);
+type Listener = (&'static str, Callback);
 
 /// One named field (a radio group is one field) with its rules.
 struct Field {
@@ -44,6 +48,9 @@ struct Field {
 #[derive(Default)]
 struct State {
     sending: bool,
+    /// While sending: the submit buttons disabled meanwhile, and the response's status.
+    buttons: Vec<Element>,
+    status: u16,
     /// Fields that were invalid at a submit: validated on every input from then on.
     submitted: Vec<bool>,
     /// Fields whose error is showing.
@@ -60,6 +67,8 @@ pub struct Bound {
     had_novalidate: bool,
     state: RefCell<State>,
     listeners: RefCell<Vec<Listener>>,
+    /// The promise reactions of the request in flight, dropped when it ends.
+    reactions: RefCell<Vec<Callback>>,
 }
 
 /// Every value-carrying control of `form`, in document order.
@@ -203,11 +212,12 @@ impl Bound {
             opts,
             had_novalidate,
             state: RefCell::new(State {
-                sending: false,
                 submitted: vec![false; n],
                 invalid: vec![false; n],
+                ..State::default()
             }),
             listeners: RefCell::new(Vec::new()),
+            reactions: RefCell::new(Vec::new()),
         });
         Bound::listen(&bound);
         Ok(bound)
@@ -216,7 +226,10 @@ impl Bound {
     fn listen(this: &Rc<Bound>) {
         let on = |event: &'static str, handler: fn(&Rc<Bound>, Event)| {
             let me = this.clone();
-            let closure = Closure::<dyn FnMut(Event)>::new(move |e: Event| handler(&me, e));
+            let closure: Callback = Closure::new(move |e: JsValue| {
+                handler(&me, e.unchecked_into());
+                JsValue::UNDEFINED
+            });
             let _ = this
                 .form
                 .add_event_listener_with_callback(event, closure.as_ref().unchecked_ref());
@@ -225,10 +238,12 @@ impl Bound {
         on("submit", |me, e| {
             e.prevent_default();
             let submitter = get(&e, "submitter").dyn_into::<Element>().ok();
-            let me = me.clone();
-            wasm_bindgen_futures::spawn_local(async move {
-                let _ = me.submit(submitter).await;
-            });
+            // The outcome reaches the page through the callbacks and events; the promise
+            // only matters to `controller.submit()`.
+            if let Ok(sent) = Bound::submit(me, submitter) {
+                let noop = dom::NOOP.with(Function::clone);
+                let _ = sent.unchecked_ref::<send::Pending>().catch_with(&noop);
+            }
         });
         on("focusout", |me, e| me.revalidate(&e, true));
         on("input", |me, e| me.revalidate(&e, false));
@@ -436,14 +451,37 @@ impl Bound {
         out
     }
 
-    fn fail(&self, err: JsValue) -> Result<JsValue, JsValue> {
+    /// Reports `err` to the `error` callback and as an event; returns it.
+    fn fail(&self, err: JsValue) -> JsValue {
         self.call(&self.opts.error, &err);
         self.emit("corsform:error", &err, false);
-        Err(err)
+        err
     }
 
-    /// Validates, then sends: the whole flow behind a submit.
-    pub async fn submit(self: Rc<Self>, submitter: Option<Element>) -> Result<JsValue, JsValue> {
+    /// `promise.then(fulfilled, rejected)`, the two kept until the request ends. Each
+    /// request's reactions run at most once each, and none after it ended.
+    fn reaction(
+        self: &Rc<Self>,
+        promise: Promise,
+        fulfilled: fn(&Rc<Bound>, JsValue) -> JsValue,
+        rejected: fn(&Rc<Bound>, JsValue) -> JsValue,
+    ) -> Promise {
+        let callback = |f: fn(&Rc<Bound>, JsValue) -> JsValue| -> Callback {
+            let me = self.clone();
+            Closure::new(move |v: JsValue| f(&me, v))
+        };
+        let (ok, err) = (callback(fulfilled), callback(rejected));
+        let next = promise
+            .unchecked_ref::<send::Pending>()
+            .then_both(ok.as_ref(), err.as_ref());
+        self.reactions.borrow_mut().extend([ok, err]);
+        next
+    }
+
+    /// Validates, then starts sending: the whole flow behind a submit. The promise
+    /// resolves with the server's answer or rejects with a `CorsformError`; an `Err` is
+    /// the error of a submission that was not sent (busy, invalid, cancelled).
+    pub fn submit(self: &Rc<Self>, submitter: Option<Element>) -> Result<Promise, JsValue> {
         if self.state.borrow().sending {
             return Err(error(
                 "busy",
@@ -451,7 +489,7 @@ impl Bound {
             ));
         }
         if !self.validate() {
-            return self.fail(error("invalid", "corsform: the form has errors"));
+            return Err(self.fail(error("invalid", "corsform: the form has errors")));
         }
         let body = serialize(&self.form, submitter.as_ref());
         let body_js = JsValue::from_str(&body);
@@ -465,10 +503,14 @@ impl Bound {
             .url
             .clone()
             .unwrap_or_else(|| text(&self.form, "action"));
-        self.state.borrow_mut().sending = true;
         let buttons = self.submit_buttons();
         for b in &buttons {
             let _ = b.set_attribute("disabled", "");
+        }
+        {
+            let mut state = self.state.borrow_mut();
+            state.sending = true;
+            state.buttons = buttons;
         }
         let _ = self.form.set_attribute("aria-busy", "true");
         self.panel(&self.opts.panels.main, false);
@@ -476,9 +518,45 @@ impl Bound {
         self.panel(&self.opts.panels.error, false);
         self.panel(&self.opts.panels.sending, true);
 
-        let outcome = send::post(&url, &self.opts.headers, body, self.opts.timeout).await;
+        let response = send::post(&url, &self.opts.headers, &body, self.opts.timeout);
+        Ok(self.reaction(response, Bound::on_response, Bound::on_failure))
+    }
 
-        self.state.borrow_mut().sending = false;
+    /// The response arrived: its body text next, unless it is a redirect.
+    fn on_response(self: &Rc<Self>, response: JsValue) -> JsValue {
+        match send::status(&response) {
+            Ok(status) => {
+                self.state.borrow_mut().status = status;
+                self.reaction(send::text(&response), Bound::on_body, Bound::on_failure)
+                    .into()
+            }
+            Err(err) => self.finish(Outcome::Failed(err)),
+        }
+    }
+
+    /// The body arrived: success, the server's field errors, or another status.
+    fn on_body(self: &Rc<Self>, text: JsValue) -> JsValue {
+        let status = self.state.borrow().status;
+        let outcome = send::outcome(status, &text.as_string().unwrap_or_default());
+        self.finish(outcome)
+    }
+
+    /// `fetch` or the body read failed: the network, CORS or the timeout.
+    fn on_failure(self: &Rc<Self>, err: JsValue) -> JsValue {
+        self.finish(Outcome::Failed(send::failure(&err, self.opts.timeout)))
+    }
+
+    /// Ends the request: the form back, the panels, the callbacks and events. Returns
+    /// what the promise settles with (a rejected promise for an error).
+    fn finish(self: &Rc<Self>, outcome: Outcome) -> JsValue {
+        let buttons = {
+            let mut state = self.state.borrow_mut();
+            state.sending = false;
+            std::mem::take(&mut state.buttons)
+        };
+        // None of this request's reactions runs after this; dropping the one running now
+        // is safe (JS frees it when it returns).
+        self.reactions.borrow_mut().clear();
         for b in &buttons {
             let _ = b.remove_attribute("disabled");
         }
@@ -490,24 +568,25 @@ impl Bound {
                 self.announce(&self.opts.panels.success);
                 self.call(&self.opts.success, &data);
                 self.emit("corsform:success", &data, false);
-                Ok(data)
+                data
             }
             Outcome::Rejected(errors, err) => {
                 self.panel(&self.opts.panels.main, true);
                 self.show_server_errors(&errors);
-                self.fail(err)
+                Promise::reject(&self.fail(err)).into()
             }
             Outcome::Failed(err) => {
                 self.panel(&self.opts.panels.main, true);
                 self.panel(&self.opts.panels.error, true);
                 self.announce(&self.opts.panels.error);
-                self.fail(err)
+                Promise::reject(&self.fail(err)).into()
             }
         }
     }
 
     /// Removes the listeners, the messages and the attributes bind added.
     pub fn destroy(&self) {
+        // A request in flight ends as usual: its reactions hold the state until then.
         for (event, closure) in self.listeners.borrow_mut().drain(..) {
             let _ = self
                 .form

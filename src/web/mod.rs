@@ -100,8 +100,9 @@ impl Controller {
     /// rejects with a `CorsformError`.
     #[wasm_bindgen(unchecked_return_type = "Promise<unknown>")]
     pub fn submit(&self) -> js_sys::Promise {
-        let bound = self.bound.clone();
-        wasm_bindgen_futures::future_to_promise(bound.submit(None))
+        self.bound
+            .submit(None)
+            .unwrap_or_else(|err| js_sys::Promise::reject(&err))
     }
 
     /// Unbinds: removes listeners, messages and the attributes `bind` added.

@@ -2,7 +2,7 @@
 
 use js_sys::{Array, Function, Object};
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::Element;
+use web_sys::{Element, Headers};
 
 use super::dom;
 use crate::rules::{OptionsError, RuleSet};
@@ -32,8 +32,9 @@ pub struct Options {
     pub panels: Panels,
     /// `url`, else the form's `action`.
     pub url: Option<String>,
-    /// Request headers; `X-Requested-With: XMLHttpRequest` unless replaced.
-    pub headers: Vec<(String, String)>,
+    /// The request headers: the content type, and `X-Requested-With: XMLHttpRequest`
+    /// unless `headers` replaced it.
+    pub headers: Headers,
     /// Milliseconds before the request is aborted.
     pub timeout: u32,
     /// `beforeSend(body)`: returning `false` cancels.
@@ -129,7 +130,7 @@ impl Options {
             rules: RuleSet::default(),
             panels: Panels::default(),
             url: None,
-            headers: vec![("X-Requested-With".into(), "XMLHttpRequest".into())],
+            headers: headers(&JsValue::UNDEFINED)?,
             timeout: DEFAULT_TIMEOUT_MS,
             before_send: None,
             success: None,
@@ -149,11 +150,6 @@ impl Options {
                 _ => o.set(&key, &v)?,
             }
         }
-        if super::send::request_headers(&o.headers).is_err() {
-            return Err(fail(&[
-                "headers: a header name or value is not valid in HTTP",
-            ]));
-        }
         o.rules = RuleSet::from_options(&rules, &messages)?;
         Ok(o)
     }
@@ -170,11 +166,10 @@ impl Options {
                 if !v.is_object() || Array::is_array(v) {
                     return Err(fail(&["headers must be an object, not ", kind_of(v)]));
                 }
-                self.headers.clear();
                 for (name, value) in entries(v) {
-                    let value = string(&["headers.", &name].concat(), &value)?;
-                    self.headers.push((name, value));
+                    string(&["headers.", &name].concat(), &value)?;
                 }
+                self.headers = headers(v)?;
             }
             "timeout" => {
                 let ms = v.as_f64().filter(|ms| *ms >= 1.0 && *ms <= 2_147_483_647.0);
@@ -189,6 +184,11 @@ impl Options {
         }
         Ok(())
     }
+}
+
+fn headers(given: &JsValue) -> Result<Headers, OptionsError> {
+    super::send::request_headers(given)
+        .map_err(|_| fail(&["headers: a header name or value is not valid in HTTP"]))
 }
 
 fn panels(v: &JsValue) -> Result<Panels, OptionsError> {

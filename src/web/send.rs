@@ -1,13 +1,34 @@
-//! The request: gloo-net fetch, cross-origin, redirects refused, timed out.
+//! The request: `fetch`, cross-origin, redirects refused, timed out. Promise callbacks, not
+//! `async`: an async runtime (wasm-bindgen-futures, which gloo-net's `send` needs) would
+//! weigh more than the rest of the transport together.
 
-use gloo_net::http::Request;
-use js_sys::JSON;
+use js_sys::{Object, Promise};
+use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen::JsValue;
 use web_sys::{AbortSignal, Headers};
 
 use super::dom::{error, get, set};
 use super::options::entries;
+
+#[wasm_bindgen]
+extern "C" {
+    /// `fetch(url, init)`: a bad URL rejects, as a network failure does.
+    #[wasm_bindgen(js_name = fetch)]
+    fn fetch_with_init(url: &str, init: &Object) -> Promise;
+    /// A `Response` or a `Promise`, seen only through the two methods used here.
+    #[wasm_bindgen(extends = Promise)]
+    pub type Pending;
+    /// `response.text()`.
+    #[wasm_bindgen(method, js_name = text)]
+    fn response_text(response: &Pending) -> Promise;
+    /// `promise.then(fulfilled, rejected)`, with callbacks that return a value (js-sys's
+    /// `then2` takes ones that return nothing).
+    #[wasm_bindgen(method, js_name = then)]
+    pub fn then_both(promise: &Pending, fulfilled: &JsValue, rejected: &JsValue) -> Promise;
+    /// `promise.catch(rejected)`.
+    #[wasm_bindgen(method, js_name = catch)]
+    pub fn catch_with(promise: &Pending, rejected: &JsValue) -> Promise;
+}
 
 /// How a request ended.
 pub enum Outcome {
@@ -26,77 +47,71 @@ pub fn decimal(n: u32) -> String {
 
 /// The request headers: the urlencoded content type, then `headers` (which may replace
 /// it). Fails on a name or value `fetch` would refuse.
-pub fn request_headers(headers: &[(String, String)]) -> Result<Headers, JsValue> {
+pub fn request_headers(headers: &JsValue) -> Result<Headers, JsValue> {
     let h = Headers::new()?;
     h.set(
         "Content-Type",
         "application/x-www-form-urlencoded; charset=UTF-8",
     )?;
-    for (name, value) in headers {
-        h.set(name, value)?;
+    if headers.is_undefined() {
+        h.set("X-Requested-With", "XMLHttpRequest")?;
+    }
+    for (name, value) in entries(headers) {
+        h.set(&name, &value.as_string().unwrap_or_default())?;
     }
     Ok(h)
 }
 
-/// POSTs `body` to `url` and says how it went.
-pub async fn post(
-    url: &str,
-    headers: &[(String, String)],
-    body: String,
-    timeout_ms: u32,
-) -> Outcome {
-    let failed = |e: gloo_net::Error| {
-        let timed_out = matches!(&e, gloo_net::Error::JsError(j) if j.name == "TimeoutError" || j.name == "AbortError");
-        Outcome::Failed(if timed_out {
-            error(
-                "timeout",
-                &["corsform: no answer within ", &decimal(timeout_ms), " ms"].concat(),
-            )
-        } else {
-            error(
-                "network",
-                "corsform: the request failed (network error, or refused by CORS)",
-            )
-        })
-    };
-    // The request is built with web-sys (gloo-net's builder formats URLs with `format!`)
-    // and sent with gloo-net.
-    let init = js_sys::Object::new();
+/// Starts the POST of `body` to `url`: the promise of the response.
+pub fn post(url: &str, headers: &Headers, body: &str, timeout_ms: u32) -> Promise {
+    let init = Object::new();
     set(&init, "method", &"POST".into());
     set(&init, "mode", &"cors".into());
     set(&init, "redirect", &"manual".into());
     set(&init, "signal", &AbortSignal::timeout_with_u32(timeout_ms));
-    set(&init, "body", &JsValue::from_str(&body));
-    if let Ok(h) = request_headers(headers) {
-        set(&init, "headers", &h);
-    }
-    let request = match web_sys::Request::new_with_str_and_init(url, init.unchecked_ref()) {
-        Ok(r) => Request::from(r),
-        Err(_) => {
-            return Outcome::Failed(error("network", "corsform: the form's URL is not valid"))
-        }
-    };
-    let response = match request.send().await {
-        Ok(r) => r,
-        Err(e) => return failed(e),
-    };
-    // The status through the raw response: one import fewer than gloo's `status()`.
-    let raw = web_sys::Response::from(response);
-    let status = get(&raw, "status").as_f64().unwrap_or(0.0) as u16;
-    let response = gloo_net::http::Response::from(raw);
-    // With `mode: "cors"` and `redirect: "manual"`, the only response with status 0 is the
-    // opaque-redirect one (reading its `type` would cost one more import).
+    set(&init, "body", &JsValue::from_str(body));
+    set(&init, "headers", headers);
+    fetch_with_init(url, &init)
+}
+
+/// The response's status, or the redirect error: with `mode: "cors"` and `redirect:
+/// "manual"`, the only response with status 0 is the opaque-redirect one.
+pub fn status(response: &JsValue) -> Result<u16, JsValue> {
+    let status = get(response, "status").as_f64().unwrap_or(0.0) as u16;
     if status == 0 || (300..400).contains(&status) {
-        return Outcome::Failed(error(
+        return Err(error(
             "redirect",
             "corsform: the server answered with a redirect",
         ));
     }
-    let text = match response.text().await {
-        Ok(t) => t,
-        Err(e) => return failed(e),
-    };
-    let data = JSON::parse(&text).unwrap_or_else(|_| JsValue::from_str(&text));
+    Ok(status)
+}
+
+/// The promise of the response's body text.
+pub fn text(response: &JsValue) -> Promise {
+    response.unchecked_ref::<Pending>().response_text()
+}
+
+/// What a failed `fetch` or body read means: an abort is the timeout, anything else is
+/// the network or CORS.
+pub fn failure(err: &JsValue, timeout_ms: u32) -> JsValue {
+    let name = get(err, "name").as_string().unwrap_or_default();
+    if name == "TimeoutError" || name == "AbortError" {
+        error(
+            "timeout",
+            &["corsform: no answer within ", &decimal(timeout_ms), " ms"].concat(),
+        )
+    } else {
+        error(
+            "network",
+            "corsform: the request failed (network error, or refused by CORS)",
+        )
+    }
+}
+
+/// What a response with `status` and body `text` means.
+pub fn outcome(status: u16, text: &str) -> Outcome {
+    let data = js_sys::JSON::parse(text).unwrap_or_else(|_| JsValue::from_str(text));
     if (200..300).contains(&status) {
         return Outcome::Accepted(data);
     }
