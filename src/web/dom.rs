@@ -1,42 +1,136 @@
-//! Small typed helpers over web-sys: finding elements, reading a control's value the way
+//! Small typed helpers over the DOM: finding elements, reading a control's value the way
 //! jQuery's `val()` does, showing and hiding whatever the page's stylesheet says.
 //!
-//! Properties are read and written with `Reflect` by name (`get`, `set`, `text`, `flag`)
-//! rather than with web-sys's typed getters: each typed getter is one more import and one
-//! more JS shim in `pkg/`, these are two for all of them.
+//! The bindings are declared here rather than taken from web-sys: only the methods
+//! corsform calls, and without `catch` where the call cannot throw (attribute names and
+//! selectors that are constants, listeners, styles), since each `catch` costs a JS wrapper
+//! and a check at every call site. Properties are read and written by name (`get`, `set`,
+//! `text`, `flag`): two imports for all of them.
 
-use js_sys::{Array, Reflect};
+use js_sys::{Array, Object};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{CssStyleDeclaration, Document, Element, HtmlElement};
 
 #[wasm_bindgen]
 extern "C" {
+    /// A DOM element.
+    #[derive(Clone)]
+    pub type Element;
+    /// `el.getAttribute(name)`.
+    #[wasm_bindgen(method, js_name = getAttribute)]
+    pub fn get_attribute(this: &Element, name: &str) -> Option<String>;
+    /// `el.setAttribute(name, value)`.
+    #[wasm_bindgen(method, js_name = setAttribute)]
+    pub fn set_attribute(this: &Element, name: &str, value: &str);
+    /// `el.removeAttribute(name)`.
+    #[wasm_bindgen(method, js_name = removeAttribute)]
+    pub fn remove_attribute(this: &Element, name: &str);
+    /// `el.hasAttribute(name)`.
+    #[wasm_bindgen(method, js_name = hasAttribute)]
+    pub fn has_attribute(this: &Element, name: &str) -> bool;
+    /// `el.matches(selector)`, for corsform's own (valid) selectors.
+    #[wasm_bindgen(method)]
+    pub fn matches(this: &Element, selector: &str) -> bool;
+    /// `el.contains(other)`.
+    #[wasm_bindgen(method)]
+    pub fn contains(this: &Element, other: &Element) -> bool;
+    /// `el.after(node)`.
+    #[wasm_bindgen(method)]
+    pub fn after(this: &Element, node: &Element);
+    /// `el.remove()`.
+    #[wasm_bindgen(method)]
+    pub fn remove(this: &Element);
+    /// `el.focus()`.
+    #[wasm_bindgen(method, js_name = focus)]
+    fn focus_element(this: &Element);
+    /// `el.addEventListener(type, listener)`.
+    #[wasm_bindgen(method, js_name = addEventListener)]
+    pub fn add_event_listener(this: &Element, kind: &str, listener: &JsValue);
+    /// `el.removeEventListener(type, listener)`.
+    #[wasm_bindgen(method, js_name = removeEventListener)]
+    pub fn remove_event_listener(this: &Element, kind: &str, listener: &JsValue);
+    /// `el.dispatchEvent(event)`: false when a listener called `preventDefault()`.
+    #[wasm_bindgen(method, js_name = dispatchEvent)]
+    pub fn dispatch_event(this: &Element, event: &CustomEvent) -> bool;
+
+    /// An event, as listeners receive it.
+    pub type Event;
+    /// `event.preventDefault()`.
+    #[wasm_bindgen(method, js_name = preventDefault)]
+    pub fn prevent_default(this: &Event);
+
+    /// `new CustomEvent(type, init)`.
+    pub type CustomEvent;
+    #[wasm_bindgen(constructor)]
+    fn new(kind: &str, init: &Object) -> CustomEvent;
+
     /// The page's document.
     #[wasm_bindgen(thread_local_v2, js_name = document)]
-    static DOCUMENT: Document;
+    static DOCUMENT: Element;
+    /// `document.querySelector(selector)`: a bad selector throws.
+    #[wasm_bindgen(method, catch, js_name = querySelector)]
+    fn query_selector(this: &Element, selector: &str) -> Result<Option<Element>, JsValue>;
+    /// `document.createElement(tag)`.
+    #[wasm_bindgen(method, js_name = createElement)]
+    fn create_element(this: &Element, tag: &str) -> Element;
+
+    /// An element's style, inline or computed.
+    type Style;
+    /// `getComputedStyle(el)`.
+    #[wasm_bindgen(js_name = getComputedStyle)]
+    fn computed_style(el: &Element) -> Style;
+    /// `style.getPropertyValue(name)`.
+    #[wasm_bindgen(method, js_name = getPropertyValue)]
+    fn get_property_value(this: &Style, name: &str) -> String;
+    /// `style.setProperty(name, value, priority)`.
+    #[wasm_bindgen(method, js_name = setProperty)]
+    fn set_property(this: &Style, name: &str, value: &str, priority: &str);
+    /// `style.removeProperty(name)`.
+    #[wasm_bindgen(method, js_name = removeProperty)]
+    fn remove_property(this: &Style, name: &str);
+
+    /// Any object, read and written by property name.
+    type Props;
+    #[wasm_bindgen(method, structural, indexing_getter)]
+    fn prop(this: &Props, key: &str) -> JsValue;
+    #[wasm_bindgen(method, structural, indexing_setter)]
+    fn set_prop(this: &Props, key: &str, value: &JsValue);
+
+    /// `String(value)`: a number as JavaScript writes it (`5`, `0.01`, `1e+21`).
+    #[wasm_bindgen(js_name = String)]
+    fn js_string(value: &JsValue) -> String;
+
     /// `Function.prototype`: a function that does nothing, for promises whose rejection
     /// is already reported elsewhere.
     #[wasm_bindgen(thread_local_v2, js_namespace = Function, js_name = prototype)]
     pub static NOOP: js_sys::Function;
-    /// `getComputedStyle(el)`.
-    #[wasm_bindgen(js_name = getComputedStyle)]
-    fn computed_style(el: &Element) -> CssStyleDeclaration;
 }
 
-/// The page's document.
-pub fn document() -> Document {
-    DOCUMENT.with(Document::clone)
+/// A `CustomEvent` named `kind` that bubbles, with `detail`.
+pub fn custom_event(kind: &str, detail: &JsValue, cancelable: bool) -> CustomEvent {
+    let init = Object::new();
+    set(&init, "bubbles", &JsValue::TRUE);
+    set(&init, "cancelable", &JsValue::from_bool(cancelable));
+    set(&init, "detail", detail);
+    CustomEvent::new(kind, &init)
 }
 
-/// `target[key]`, `undefined` if it cannot be read.
+/// `document.createElement(tag)`.
+pub fn create_element(tag: &str) -> Element {
+    DOCUMENT.with(|d| d.create_element(tag))
+}
+
+/// `target[key]`; `undefined` for `null` and `undefined`.
 pub fn get(target: &JsValue, key: &str) -> JsValue {
-    Reflect::get(target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+    if target.is_undefined() || target.is_null() {
+        return JsValue::UNDEFINED;
+    }
+    target.unchecked_ref::<Props>().prop(key)
 }
 
 /// `target[key] = value`.
 pub fn set(target: &JsValue, key: &str, value: &JsValue) {
-    let _ = Reflect::set(target, &JsValue::from_str(key), value);
+    target.unchecked_ref::<Props>().set_prop(key, value);
 }
 
 /// `target[key]` as a string, empty if it is not one.
@@ -52,10 +146,7 @@ pub fn flag(target: &JsValue, key: &str) -> bool {
 /// A JS number as JavaScript's `String(n)` writes it (`5`, `0.01`, `1e+21`): no float
 /// formatting in the wasm.
 pub fn number_text(n: &JsValue) -> String {
-    n.unchecked_ref::<js_sys::Number>()
-        .to_string_with_radix(10)
-        .map(String::from)
-        .unwrap_or_default()
+    js_string(n)
 }
 
 /// The items of an array or array-like (an `HTMLCollection`, a form's `elements`).
@@ -71,7 +162,7 @@ pub fn items(list: &JsValue) -> impl Iterator<Item = Element> {
 
 /// The first element matching `selector`; a bad selector is reported as no match.
 pub fn query(selector: &str) -> Option<Element> {
-    document().query_selector(selector).ok().flatten()
+    DOCUMENT.with(|d| d.query_selector(selector).ok().flatten())
 }
 
 /// Whether `el` is an HTML element named `tag` (lower case).
@@ -154,7 +245,7 @@ impl Control {
 
     /// `:disabled`, fieldsets included.
     pub fn disabled(&self) -> bool {
-        self.el.matches(":disabled").unwrap_or(false)
+        self.el.matches(":disabled")
     }
 
     /// jQuery's `val()`: the values this control contributes (several for a multiple
@@ -168,7 +259,7 @@ impl Control {
         let multiple = self.is_multiple();
         let mut out = Vec::new();
         for o in items(&get(&self.el, "options")) {
-            let in_disabled_group = o.matches("optgroup[disabled] > option").unwrap_or(false);
+            let in_disabled_group = o.matches("optgroup[disabled] > option");
             if o.has_attribute("disabled") || in_disabled_group || !flag(&o, "selected") {
                 continue;
             }
@@ -190,7 +281,7 @@ impl Control {
     }
 }
 
-fn style(el: &Element) -> CssStyleDeclaration {
+fn style(el: &Element) -> Style {
     get(el, "style").unchecked_into()
 }
 
@@ -198,19 +289,14 @@ fn style(el: &Element) -> CssStyleDeclaration {
 /// inline style): an inline `display` wins over the stylesheet, `revert` gives the
 /// element's own default (block for a div, inline for a label).
 pub fn show(el: &Element) {
-    let _ = el.remove_attribute("hidden");
+    el.remove_attribute("hidden");
     let style = style(el);
     if style.is_undefined() {
         return;
     }
-    let _ = style.remove_property("display");
-    if computed_style(el)
-        .get_property_value("display")
-        .ok()
-        .as_deref()
-        == Some("none")
-    {
-        let _ = style.set_property_with_priority("display", "revert", "important");
+    style.remove_property("display");
+    if computed_style(el).get_property_value("display") == "none" {
+        style.set_property("display", "revert", "important");
     }
 }
 
@@ -218,14 +304,14 @@ pub fn show(el: &Element) {
 pub fn hide(el: &Element) {
     let style = style(el);
     if !style.is_undefined() {
-        let _ = style.set_property_with_priority("display", "none", "important");
+        style.set_property("display", "none", "important");
     }
 }
 
 /// Focuses `el` if it can take focus.
 pub fn focus(el: &Element) {
     if get(el, "focus").is_function() {
-        el.unchecked_ref::<HtmlElement>().focus().unwrap_or(());
+        el.focus_element();
     }
 }
 
@@ -239,7 +325,7 @@ pub fn add_token(el: &Element, name: &str, token: &str) {
         } else {
             [current, " ", token].concat()
         };
-        let _ = el.set_attribute(name, &joined);
+        el.set_attribute(name, &joined);
     }
 }
 
@@ -255,11 +341,11 @@ pub fn remove_token(el: &Element, name: &str, token: &str) {
         }
         rest.push_str(t);
     }
-    let _ = if rest.is_empty() {
+    if rest.is_empty() {
         el.remove_attribute(name)
     } else {
         el.set_attribute(name, &rest)
-    };
+    }
 }
 
 /// A JavaScript `Error` with `message`, and a `kind` property the page can switch on.

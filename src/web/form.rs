@@ -7,10 +7,10 @@ use std::rc::Rc;
 use js_sys::{Function, Promise, RegExp};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{Element, Event, HtmlFormElement};
 
 use super::dom::{
     self, add_token, error, flag, get, hide, items, remove_token, set, show, text, Control,
+    Element, Event,
 };
 use super::options::Options;
 use super::send::{self, Outcome};
@@ -59,7 +59,7 @@ struct State {
 
 /// The state behind a controller.
 pub struct Bound {
-    form: HtmlFormElement,
+    form: Element,
     fields: Vec<Field>,
     patterns: Vec<(String, RegExp)>,
     /// What `bind` was told, its rules already merged into `fields`.
@@ -72,7 +72,7 @@ pub struct Bound {
 }
 
 /// Every value-carrying control of `form`, in document order.
-pub fn controls(form: &HtmlFormElement) -> Vec<Control> {
+pub fn controls(form: &Element) -> Vec<Control> {
     // Loops rather than iterator chains here: smaller wasm.
     let mut out = Vec::new();
     for el in items(&get(form, "elements")) {
@@ -82,7 +82,7 @@ pub fn controls(form: &HtmlFormElement) -> Vec<Control> {
 }
 
 /// The body jQuery would send for `form`, `submitter` (the clicked button) last.
-pub fn serialize(form: &HtmlFormElement, submitter: Option<&Element>) -> String {
+pub fn serialize(form: &Element, submitter: Option<&Element>) -> String {
     let mut pairs: Vec<(String, String)> = Vec::new();
     for c in controls(form) {
         let name = c.name();
@@ -138,7 +138,7 @@ fn data_messages(el: &Element, messages: &mut Vec<(Option<Method>, String)>) {
 
 impl Bound {
     /// Binds `options` to `form`: reads the fields' attribute rules, checks every option.
-    pub fn new(form: HtmlFormElement, mut opts: Options) -> Result<Rc<Bound>, JsValue> {
+    pub fn new(form: Element, mut opts: Options) -> Result<Rc<Bound>, JsValue> {
         let given = std::mem::take(&mut opts.rules);
         let mut fields: Vec<Field> = Vec::new();
         for c in controls(&form) {
@@ -230,9 +230,7 @@ impl Bound {
                 handler(&me, e.unchecked_into());
                 JsValue::UNDEFINED
             });
-            let _ = this
-                .form
-                .add_event_listener_with_callback(event, closure.as_ref().unchecked_ref());
+            this.form.add_event_listener(event, closure.as_ref());
             this.listeners.borrow_mut().push((event, closure));
         };
         on("submit", |me, e| {
@@ -273,9 +271,7 @@ impl Bound {
             && get(e, "relatedTarget")
                 .dyn_into::<Element>()
                 .ok()
-                .is_some_and(|el| {
-                    el.matches(SUBMITS).unwrap_or(false) && self.form.contains(Some(&el))
-                });
+                .is_some_and(|el| el.matches(SUBMITS) && self.form.contains(&el));
         if to_submit {
             return;
         }
@@ -334,27 +330,27 @@ impl Bound {
             .get_attribute("id")
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| f.rules.name.clone());
-        let label = dom::document().create_element("label").expect("a label");
-        let _ = label.set_attribute("id", &[&id, "-error"].concat());
-        let _ = label.set_attribute("class", "error");
+        let label = dom::create_element("label");
+        label.set_attribute("id", &[&id, "-error"].concat());
+        label.set_attribute("class", "error");
         // Announced when it appears as the user leaves a field, not only on submit.
-        let _ = label.set_attribute("aria-live", "polite");
+        label.set_attribute("aria-live", "polite");
         if el.has_attribute("id") {
-            let _ = label.set_attribute("for", &id);
+            label.set_attribute("for", &id);
         }
-        let _ = el.after_with_node_1(&label);
+        el.after(&label);
         *f.label.borrow_mut() = Some(label.clone());
         label
     }
 
     fn show_error(&self, i: usize, message: &str) {
         let label = self.label(i);
-        label.set_text_content(Some(message));
+        set(&label, "textContent", &JsValue::from_str(message));
         show(&label);
         let id = label.get_attribute("id").unwrap_or_default();
         for c in &self.fields[i].controls {
             let el = c.element();
-            let _ = el.set_attribute("aria-invalid", "true");
+            el.set_attribute("aria-invalid", "true");
             add_token(el, "aria-describedby", &id);
         }
         self.state.borrow_mut().invalid[i] = true;
@@ -362,12 +358,12 @@ impl Bound {
 
     fn clear_error(&self, i: usize) {
         if let Some(label) = self.fields[i].label.borrow().as_ref() {
-            label.set_text_content(Some(""));
+            set(label, "textContent", &JsValue::from_str(""));
             hide(label);
         }
         for c in &self.fields[i].controls {
             let el = c.element();
-            let _ = el.set_attribute("aria-invalid", "false");
+            el.set_attribute("aria-invalid", "false");
         }
         self.state.borrow_mut().invalid[i] = false;
     }
@@ -417,21 +413,15 @@ impl Bound {
     fn announce(&self, panel: &Option<Element>) {
         if let Some(el) = panel {
             if !el.has_attribute("tabindex") {
-                let _ = el.set_attribute("tabindex", "-1");
+                el.set_attribute("tabindex", "-1");
             }
             dom::focus(el);
         }
     }
 
     fn emit(&self, name: &str, detail: &JsValue, cancelable: bool) -> bool {
-        let init = js_sys::Object::new();
-        set(&init, "bubbles", &JsValue::TRUE);
-        set(&init, "cancelable", &JsValue::from_bool(cancelable));
-        set(&init, "detail", detail);
-        match web_sys::CustomEvent::new_with_event_init_dict(name, init.unchecked_ref()) {
-            Ok(event) => self.form.dispatch_event(&event).unwrap_or(true),
-            Err(_) => true,
-        }
+        self.form
+            .dispatch_event(&dom::custom_event(name, detail, cancelable))
     }
 
     fn call(&self, f: &Option<Function>, arg: &JsValue) -> JsValue {
@@ -444,7 +434,7 @@ impl Bound {
     fn submit_buttons(&self) -> Vec<Element> {
         let mut out = Vec::new();
         for el in items(&get(&self.form, "elements")) {
-            if el.matches(SUBMITS).unwrap_or(false) && !el.has_attribute("disabled") {
+            if el.matches(SUBMITS) && !el.has_attribute("disabled") {
                 out.push(el);
             }
         }
@@ -505,14 +495,14 @@ impl Bound {
             .unwrap_or_else(|| text(&self.form, "action"));
         let buttons = self.submit_buttons();
         for b in &buttons {
-            let _ = b.set_attribute("disabled", "");
+            b.set_attribute("disabled", "");
         }
         {
             let mut state = self.state.borrow_mut();
             state.sending = true;
             state.buttons = buttons;
         }
-        let _ = self.form.set_attribute("aria-busy", "true");
+        self.form.set_attribute("aria-busy", "true");
         self.panel(&self.opts.panels.main, false);
         self.panel(&self.opts.panels.success, false);
         self.panel(&self.opts.panels.error, false);
@@ -558,9 +548,9 @@ impl Bound {
         // is safe (JS frees it when it returns).
         self.reactions.borrow_mut().clear();
         for b in &buttons {
-            let _ = b.remove_attribute("disabled");
+            b.remove_attribute("disabled");
         }
-        let _ = self.form.remove_attribute("aria-busy");
+        self.form.remove_attribute("aria-busy");
         self.panel(&self.opts.panels.sending, false);
         match outcome {
             Outcome::Accepted(data) => {
@@ -588,15 +578,13 @@ impl Bound {
     pub fn destroy(&self) {
         // A request in flight ends as usual: its reactions hold the state until then.
         for (event, closure) in self.listeners.borrow_mut().drain(..) {
-            let _ = self
-                .form
-                .remove_event_listener_with_callback(event, closure.as_ref().unchecked_ref());
+            self.form.remove_event_listener(event, closure.as_ref());
         }
         for f in &self.fields {
             let label = f.label.borrow_mut().take();
             for c in &f.controls {
                 let el = c.element();
-                let _ = el.remove_attribute("aria-invalid");
+                el.remove_attribute("aria-invalid");
                 if let Some(label) = &label {
                     let id = label.get_attribute("id").unwrap_or_default();
                     remove_token(el, "aria-describedby", &id);

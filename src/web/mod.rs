@@ -9,8 +9,6 @@ mod send;
 use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
-use web_sys::HtmlFormElement;
 
 use crate::rules::OptionsError;
 
@@ -58,6 +56,9 @@ export interface CorsformOptions {
 
 #[wasm_bindgen]
 extern "C" {
+    /// `Number(text)`, by the JS engine: the rules' numbers in the browser.
+    #[wasm_bindgen(js_name = Number)]
+    pub fn js_number(text: &str) -> f64;
     /// The `options` argument of `bind`.
     #[wasm_bindgen(typescript_type = "CorsformOptions")]
     pub type BindOptions;
@@ -70,7 +71,7 @@ fn js_error(e: OptionsError) -> JsValue {
     dom::error("options", &["corsform: ", &e.0].concat())
 }
 
-fn form_of(form: &JsValue) -> Result<HtmlFormElement, JsValue> {
+fn form_of(form: &JsValue) -> Result<dom::Element, JsValue> {
     let el = options::element("form", form).map_err(js_error)?;
     if !dom::is_tag(&el, "form") {
         let tag = dom::tag_name(&el).to_ascii_lowercase();
@@ -80,7 +81,7 @@ fn form_of(form: &JsValue) -> Result<HtmlFormElement, JsValue> {
             ">, not a <form>",
         ])));
     }
-    Ok(el.unchecked_into())
+    Ok(el)
 }
 
 /// A bound form.

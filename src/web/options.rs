@@ -1,12 +1,11 @@
 //! The `options` object of `bind(form, options)`, read and checked once, at bind.
 
-use js_sys::{Array, Function, Object};
-use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{Element, Headers};
-
-use super::dom;
+use super::dom::{self, Element};
+use super::send::Headers;
 use crate::rules::{OptionsError, RuleSet};
 use crate::value::Value;
+use js_sys::{Array, Function, Object};
+use wasm_bindgen::{JsCast, JsValue};
 
 /// The default `timeout`, in milliseconds.
 pub const DEFAULT_TIMEOUT_MS: u32 = 15_000;

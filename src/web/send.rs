@@ -5,13 +5,22 @@
 use js_sys::{Object, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{AbortSignal, Headers};
 
 use super::dom::{error, get, set};
 use super::options::entries;
 
 #[wasm_bindgen]
 extern "C" {
+    /// Request headers.
+    pub type Headers;
+    #[wasm_bindgen(constructor)]
+    fn new() -> Headers;
+    /// `headers.set(name, value)`: throws on a name or value HTTP does not allow.
+    #[wasm_bindgen(method, catch)]
+    fn set(this: &Headers, name: &str, value: &str) -> Result<(), JsValue>;
+    /// `AbortSignal.timeout(ms)`.
+    #[wasm_bindgen(js_namespace = AbortSignal, js_name = timeout)]
+    fn abort_after(ms: u32) -> JsValue;
     /// `fetch(url, init)`: a bad URL rejects, as a network failure does.
     #[wasm_bindgen(js_name = fetch)]
     fn fetch_with_init(url: &str, init: &Object) -> Promise;
@@ -48,7 +57,7 @@ pub fn decimal(n: u32) -> String {
 /// The request headers: the urlencoded content type, then `headers` (which may replace
 /// it). Fails on a name or value `fetch` would refuse.
 pub fn request_headers(headers: &JsValue) -> Result<Headers, JsValue> {
-    let h = Headers::new()?;
+    let h = Headers::new();
     h.set(
         "Content-Type",
         "application/x-www-form-urlencoded; charset=UTF-8",
@@ -68,7 +77,7 @@ pub fn post(url: &str, headers: &Headers, body: &str, timeout_ms: u32) -> Promis
     set(&init, "method", &"POST".into());
     set(&init, "mode", &"cors".into());
     set(&init, "redirect", &"manual".into());
-    set(&init, "signal", &AbortSignal::timeout_with_u32(timeout_ms));
+    set(&init, "signal", &abort_after(timeout_ms));
     set(&init, "body", &JsValue::from_str(body));
     set(&init, "headers", headers);
     fetch_with_init(url, &init)
