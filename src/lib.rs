@@ -16,6 +16,7 @@ pub mod web;
 
 pub use email::is_valid_email;
 pub use encode::{decode, encode, DecodeError};
+pub use number::js_number;
 pub use rules::{FieldRules, Method, OptionsError, Param, Rule, RuleSet};
 pub use url::is_valid_url;
 pub use validate::{check_field, Env, Failure, Input};

@@ -1,38 +1,12 @@
-//! JavaScript's `Number(string)` as exact decimals, without floats: `min`, `max`, `range`
-//! and `step` compare what the user typed with the rule's parameter the way
-//! jquery-validation's `value >= param` does, and no float parsing or formatting lands in
-//! the wasm.
-
-use core::cmp::Ordering;
-
-/// A number read from text.
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) enum Num {
-    /// Not a number: JS comparisons with it are all false.
-    NaN,
-    /// `-Infinity` (`neg`) or `Infinity`.
-    Inf { neg: bool },
-    /// `0.d1d2d3… × 10^exp`, digits without leading or trailing zeros (none for zero).
-    Fin {
-        neg: bool,
-        digits: Vec<u8>,
-        exp: i64,
-    },
-}
-
-impl Num {
-    /// A count (a length), without formatting it as text first.
-    pub(crate) fn count(mut n: usize) -> Num {
-        let mut raw = Vec::new();
-        while n > 0 {
-            raw.push((n % 10) as u8);
-            n /= 10;
-        }
-        raw.reverse();
-        let len = raw.len() as i64;
-        fin(false, &raw, len)
-    }
-}
+//! JavaScript's `Number(string)` and what jquery-validation computes with it, in doubles as
+//! JavaScript computes them: `min`, `max` and `range` compare what the user typed with the
+//! rule's parameter the way `value >= param` does, and `step` rounds and divides as its
+//! `toInt` and `%` do.
+//!
+//! In the browser the text is read by the JS engine itself (`Number()`), so no float
+//! parsing lands in the wasm. Elsewhere (the server) [`js_number`] checks JavaScript's
+//! grammar and lets Rust's correctly rounded parser read the digits, which gives the same
+//! double; the browser tests compare the two over a corpus.
 
 /// JavaScript's StrWhiteSpaceChar: WhiteSpace and LineTerminator.
 pub(crate) fn is_js_space(c: char) -> bool {
@@ -49,25 +23,26 @@ pub(crate) fn is_js_space(c: char) -> bool {
     )
 }
 
-fn fin(neg: bool, raw: &[u8], mut exp: i64) -> Num {
-    // `raw` are digit values with the point after the first `exp` of them.
-    let start = raw.iter().position(|&d| d != 0).unwrap_or(raw.len());
-    let end = raw.iter().rposition(|&d| d != 0).map_or(start, |i| i + 1);
-    exp -= start as i64;
-    Num::Fin {
-        neg: neg && start != end,
-        digits: raw[start..end].to_vec(),
-        exp: if start == end { 0 } else { exp },
+/// `Number(text)`: the JS engine's in the browser, [`js_number`] elsewhere.
+pub(crate) fn parse(text: &str) -> f64 {
+    #[cfg(all(feature = "web", target_arch = "wasm32"))]
+    {
+        crate::web::js_number(text)
+    }
+    #[cfg(not(all(feature = "web", target_arch = "wasm32")))]
+    {
+        js_number(text)
     }
 }
 
-/// `Number(text)` in JavaScript.
-pub(crate) fn parse(text: &str) -> Num {
+/// JavaScript's `Number(text)` in Rust: whitespace trimmed, `""` is 0, `0x`/`0o`/`0b`
+/// integers, `Infinity`, and decimals with an optional exponent; anything else is NaN.
+pub fn js_number(text: &str) -> f64 {
     let t = text.trim_matches(is_js_space);
-    if t.is_empty() {
-        return fin(false, &[], 0);
-    }
     let b = t.as_bytes();
+    if b.is_empty() {
+        return 0.0;
+    }
     if b.len() > 2 && b[0] == b'0' {
         let radix = match b[1] {
             b'x' | b'X' => 16,
@@ -76,159 +51,70 @@ pub(crate) fn parse(text: &str) -> Num {
             _ => 0,
         };
         if radix != 0 {
-            return parse_radix(&t[2..], radix);
-        }
-    }
-    let (neg, rest) = match b[0] {
-        b'-' => (true, &t[1..]),
-        b'+' => (false, &t[1..]),
-        _ => (false, t),
-    };
-    if rest == "Infinity" {
-        return Num::Inf { neg };
-    }
-    let mut raw = Vec::new();
-    let mut int_len: i64 = 0;
-    let mut seen_point = false;
-    let mut any_digit = false;
-    let mut bytes = rest.bytes().peekable();
-    while let Some(&c) = bytes.peek() {
-        match c {
-            b'0'..=b'9' => {
-                raw.push(c - b'0');
-                any_digit = true;
-                if !seen_point {
-                    int_len += 1;
+            let mut n = 0.0;
+            for c in t[2..].chars() {
+                match c.to_digit(radix) {
+                    Some(d) => n = n * f64::from(radix) + f64::from(d),
+                    None => return f64::NAN,
                 }
             }
-            b'.' if !seen_point => seen_point = true,
-            _ => break,
-        }
-        bytes.next();
-    }
-    if !any_digit {
-        return Num::NaN;
-    }
-    let mut exp: i64 = 0;
-    if let Some(c) = bytes.next() {
-        if c != b'e' && c != b'E' {
-            return Num::NaN;
-        }
-        let mut eneg = false;
-        let mut edigits = false;
-        if let Some(&s) = bytes.peek() {
-            if s == b'+' || s == b'-' {
-                eneg = s == b'-';
-                bytes.next();
-            }
-        }
-        for c in bytes {
-            if !c.is_ascii_digit() {
-                return Num::NaN;
-            }
-            edigits = true;
-            exp = (exp * 10 + i64::from(c - b'0')).min(1 << 40);
-        }
-        if !edigits {
-            return Num::NaN;
-        }
-        if eneg {
-            exp = -exp;
+            return n;
         }
     }
-    fin(neg, &raw, int_len + exp)
+    let unsigned = t.strip_prefix(['-', '+']).unwrap_or(t);
+    if unsigned == "Infinity" {
+        return if b[0] == b'-' {
+            f64::NEG_INFINITY
+        } else {
+            f64::INFINITY
+        };
+    }
+    // StrUnsignedDecimalLiteral: digits, at most one point, at least one digit, then an
+    // optional exponent with digits. Rust's parser also takes "inf" and "nan": not these.
+    let digits = |s: &str| s.bytes().take_while(u8::is_ascii_digit).count();
+    let int = digits(unsigned);
+    let mut rest = &unsigned[int..];
+    let mut frac = 0;
+    if let Some(r) = rest.strip_prefix('.') {
+        frac = digits(r);
+        rest = &r[frac..];
+    }
+    if int + frac == 0 {
+        return f64::NAN;
+    }
+    if let Some(e) = rest.strip_prefix(['e', 'E']) {
+        let e = e.strip_prefix(['-', '+']).unwrap_or(e);
+        if e.is_empty() || digits(e) != e.len() {
+            return f64::NAN;
+        }
+    } else if !rest.is_empty() {
+        return f64::NAN;
+    }
+    t.parse().unwrap_or(f64::NAN)
 }
 
-fn parse_radix(digits: &str, radix: u32) -> Num {
-    let mut raw: Vec<u8> = Vec::new(); // decimal digits, most significant first
-    for c in digits.chars() {
-        let Some(d) = c.to_digit(radix) else {
-            return Num::NaN;
-        };
-        // raw = raw * radix + d, in decimal.
-        let mut carry = d;
-        for x in raw.iter_mut().rev() {
-            let v = u32::from(*x) * radix + carry;
-            *x = (v % 10) as u8;
-            carry = v / 10;
-        }
-        while carry > 0 {
-            raw.insert(0, (carry % 10) as u8);
-            carry /= 10;
-        }
+/// JavaScript's `Math.round`: halves go up, towards +Infinity.
+pub(crate) fn js_round(x: f64) -> f64 {
+    let down = x.floor();
+    if x - down >= 0.5 {
+        down + 1.0
+    } else {
+        down
     }
-    let len = raw.len() as i64;
-    fin(false, &raw, len)
 }
 
-impl Num {
-    /// JavaScript's relational comparison; `None` when either side is NaN.
-    pub(crate) fn cmp_js(&self, other: &Num) -> Option<Ordering> {
-        use Num::*;
-        let rank = |n: &Num| match n {
-            NaN => None,
-            Inf { neg: true } => Some(0),
-            Fin {
-                neg: true, digits, ..
-            } if !digits.is_empty() => Some(1),
-            Fin { digits, .. } if digits.is_empty() => Some(2),
-            Fin { .. } => Some(3),
-            Inf { neg: false } => Some(4),
-        };
-        let (ra, rb) = (rank(self)?, rank(other)?);
-        if ra != rb {
-            return Some(ra.cmp(&rb));
-        }
-        match (self, other) {
-            (
-                Fin {
-                    neg,
-                    digits: da,
-                    exp: ea,
-                },
-                Fin {
-                    digits: db,
-                    exp: eb,
-                    ..
-                },
-            ) => {
-                let magnitude = ea.cmp(eb).then_with(|| da.cmp(db));
-                Some(if *neg { magnitude.reverse() } else { magnitude })
-            }
-            _ => Some(Ordering::Equal),
-        }
+/// `10 ** places`, exact up to 10^22 as `Math.pow(10, places)` is.
+pub(crate) fn pow10(places: u32) -> f64 {
+    let mut p = 1.0;
+    for _ in 0..places.min(400) {
+        p *= 10.0;
     }
+    p
+}
 
-    /// `Math.round(self * 10^places)` as an integer; `None` when not finite or too large.
-    pub(crate) fn scaled(&self, places: u32) -> Option<i128> {
-        let Num::Fin { neg, digits, exp } = self else {
-            return None;
-        };
-        let point = exp.checked_add(i64::from(places))?;
-        if point > 36 {
-            return None;
-        }
-        let mut int: i128 = 0;
-        for i in 0..point.max(0) {
-            let d = digits.get(i as usize).copied().unwrap_or(0);
-            int = int * 10 + i128::from(d);
-        }
-        // Math.round: halves go up, towards +Infinity.
-        let first_frac = if point < 0 {
-            0
-        } else {
-            digits.get(point as usize).copied().unwrap_or(0)
-        };
-        let rest_nonzero = point >= 0 && digits.len() > point as usize + 1;
-        let frac_ge_half = first_frac >= 5;
-        let frac_gt_half = first_frac > 5 || (first_frac == 5 && rest_nonzero);
-        Some(if *neg {
-            // -(int + f): rounds to -int when f <= 0.5, else -(int + 1).
-            -(int + i128::from(frac_gt_half))
-        } else {
-            int + i128::from(frac_ge_half)
-        })
-    }
+/// `a % b === 0` in JavaScript (`NaN` and a zero divisor are not multiples; `-0` is 0).
+pub(crate) fn is_multiple(a: f64, b: f64) -> bool {
+    a % b == 0.0
 }
 
 /// The digits after the point at the end of `text`, as jquery-validation's `step` counts
@@ -247,54 +133,59 @@ pub(crate) fn decimal_places(text: &str) -> u32 {
 mod tests {
     use super::*;
 
-    fn ord(a: &str, b: &str) -> Option<Ordering> {
-        parse(a).cmp_js(&parse(b))
-    }
-
     #[test]
     fn parses_like_number_of_string() {
-        assert_eq!(parse(""), parse("0"));
-        assert_eq!(parse("  12 "), parse("12"));
-        assert_eq!(parse("0x10"), parse("16"));
-        assert_eq!(parse("0b101"), parse("5"));
-        assert_eq!(parse("1e3"), parse("1000"));
-        assert_eq!(parse(".5"), parse("0.5"));
-        assert_eq!(parse("5."), parse("5"));
-        assert_eq!(parse("-0"), parse("0"));
-        assert_eq!(parse("-Infinity"), Num::Inf { neg: true });
+        assert_eq!(js_number(""), 0.0);
+        assert_eq!(js_number("  12 "), 12.0);
+        assert_eq!(js_number("\u{a0}12\u{feff}"), 12.0);
+        assert_eq!(js_number("0x10"), 16.0);
+        assert_eq!(js_number("0b101"), 5.0);
+        assert_eq!(js_number("0o17"), 15.0);
+        assert_eq!(js_number("1e3"), 1000.0);
+        assert_eq!(js_number("1E+3"), 1000.0);
+        assert_eq!(js_number(".5"), 0.5);
+        assert_eq!(js_number("5."), 5.0);
+        assert_eq!(js_number("+5"), 5.0);
+        assert_eq!(js_number("0.1"), 0.1);
+        assert!(js_number("-0").is_sign_negative());
+        assert_eq!(js_number("-Infinity"), f64::NEG_INFINITY);
+        assert_eq!(js_number("1e400"), f64::INFINITY);
         for nan in [
-            "abc", "1,000", "1e", "--1", "-0x10", ".", "1.2.3", "infinity", "NaN", "1 2",
+            "abc", "1,000", "1e", "--1", "-0x10", ".", "1.2.3", "infinity", "inf", "NaN", "nan",
+            "1 2", "0x", "+-1", "1e+", "e5", "1_000", "0xg",
         ] {
-            assert_eq!(parse(nan), Num::NaN, "{nan}");
+            assert!(js_number(nan).is_nan(), "{nan}");
         }
     }
 
     #[test]
-    fn counts_are_numbers() {
-        assert_eq!(Num::count(0), parse("0"));
-        assert_eq!(Num::count(120), parse("120"));
+    fn rounds_like_math_round() {
+        assert_eq!(js_round(2.5), 3.0);
+        assert_eq!(js_round(-2.5), -2.0);
+        assert_eq!(js_round(-2.51), -3.0);
+        assert_eq!(js_round(0.49999999999999994), 0.0);
+        assert_eq!(js_round(0.3 * pow10(1)), 3.0);
+        assert_eq!(js_round(12.345 * pow10(2)), 1235.0);
     }
 
     #[test]
-    fn compares_exactly() {
-        assert_eq!(ord("10", "9"), Some(Ordering::Greater));
-        assert_eq!(ord("-10", "-9"), Some(Ordering::Less));
-        assert_eq!(ord("0.10", "0.1"), Some(Ordering::Equal));
-        assert_eq!(ord("-0.5", "0"), Some(Ordering::Less));
-        assert_eq!(ord("1e2", "99.9"), Some(Ordering::Greater));
-        assert_eq!(ord("Infinity", "1e300"), Some(Ordering::Greater));
-        assert_eq!(ord("x", "1"), None);
-    }
-
-    #[test]
-    fn scales_and_rounds_like_math_round() {
-        assert_eq!(parse("0.3").scaled(1), Some(3));
-        assert_eq!(parse("2.5").scaled(0), Some(3));
-        assert_eq!(parse("-2.5").scaled(0), Some(-2));
-        assert_eq!(parse("-2.51").scaled(0), Some(-3));
-        assert_eq!(parse("0.001").scaled(0), Some(0));
-        assert_eq!(parse("12.345").scaled(2), Some(1235));
-        assert_eq!(parse("1e40").scaled(0), None);
+    fn finds_multiples_as_the_remainder_does() {
+        assert!(is_multiple(30.0, 10.0));
+        assert!(is_multiple(-30.0, 10.0));
+        assert!(is_multiple(0.0, 7.0));
+        assert!(!is_multiple(31.0, 10.0));
+        assert!(!is_multiple(f64::NAN, 10.0));
+        assert!(!is_multiple(5.0, 0.0));
+        assert!(!is_multiple(f64::INFINITY, 3.0));
+        assert!(is_multiple(0.0, f64::INFINITY));
+        assert!(is_multiple(2f64.powi(70), 2f64.powi(10)));
+        assert!(is_multiple(3.0 * 2f64.powi(70), 3.0));
+        assert!(!is_multiple(2f64.powi(70), 3.0));
+        // Exact remainders of large doubles: 1e30 is 1000000000000000019884624838656.
+        assert!(!is_multiple(1e30, 5.0));
+        assert!(is_multiple(1e30, 2f64.powi(30)));
+        assert_eq!(is_multiple(1e30, 3.0), 1e30 % 3.0 == 0.0);
+        assert_eq!(is_multiple(1e25, 1e24 + 1.0), 1e25 % (1e24 + 1.0) == 0.0);
     }
 
     #[test]

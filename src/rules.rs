@@ -2,7 +2,7 @@
 //! `--rules` file, the same JSON) and from HTML attributes, with its default English
 //! messages.
 
-use crate::number::{self, Num};
+use crate::number;
 use crate::value::Value;
 
 /// A validation method: jquery-validation's built-ins plus `pattern` from its
@@ -161,10 +161,10 @@ impl Rule {
     }
 
     /// The `n`th number of the parameter, as read by `Number()`.
-    pub(crate) fn num(&self, n: usize) -> Num {
+    pub(crate) fn num(&self, n: usize) -> f64 {
         match &self.param {
-            Param::Numbers(v) => v.get(n).map_or(Num::NaN, |t| number::parse(t)),
-            _ => Num::NaN,
+            Param::Numbers(v) => v.get(n).map_or(f64::NAN, |t| number::parse(t)),
+            _ => f64::NAN,
         }
     }
 }
@@ -262,7 +262,7 @@ fn number_text(where_: &[&str], v: &Value) -> Result<String, OptionsError> {
         _ => "",
     };
     match number::parse(text) {
-        Num::Fin { .. } if !text.is_empty() => Ok(text.to_owned()),
+        n if n.is_finite() && !text.is_empty() => Ok(text.to_owned()),
         _ => {
             let mut parts = where_.to_vec();
             parts.extend([" must be a number, not ", v.kind()]);
@@ -303,13 +303,13 @@ fn parse_param(field: &str, method: Method, v: &Value) -> Result<Option<Param>, 
         }
         Method::Step => {
             let t = number_text(&at, v)?;
-            if number::parse(&t).cmp_js(&number::parse("0")) != Some(core::cmp::Ordering::Greater) {
+            if number::parse(&t) <= 0.0 {
                 return fail("a number above 0");
             }
             Param::Numbers(vec![t])
         }
         Method::Min | Method::Max => match v {
-            Value::String(t) if number::parse(t) == Num::NaN => Param::Text(t.clone()),
+            Value::String(t) if number::parse(t).is_nan() => Param::Text(t.clone()),
             _ => Param::Numbers(vec![number_text(&at, v)?]),
         },
         Method::Range | Method::RangeLength => {
@@ -503,18 +503,14 @@ pub fn attribute_rules(
                     .then(|| Param::Numbers(vec![t.to_owned()]))
             }
             (Method::Min | Method::Max, Some(v)) if numeric_type => match number::parse(&v) {
-                Num::NaN => None,
+                n if n.is_nan() => None,
                 _ => Some(Param::Numbers(vec![v
                     .trim_matches(number::is_js_space)
                     .to_owned()])),
             },
             (Method::Min | Method::Max, Some(v)) => Some(Param::Text(v)),
             (Method::Step, Some(v)) => match number::parse(&v) {
-                Num::Fin {
-                    neg: false,
-                    ref digits,
-                    ..
-                } if !digits.is_empty() => Some(Param::Numbers(vec![v])),
+                n if n.is_finite() && n > 0.0 => Some(Param::Numbers(vec![v])),
                 _ => None, // "any", zero, negative: no step rule
             },
             (Method::Range | Method::RangeLength, Some(v)) => {

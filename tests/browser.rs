@@ -702,6 +702,84 @@ fn email_verdicts_equal_the_browsers_own_check() {
     }
 }
 
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// The JS engine's own `Number(text)`.
+    #[wasm_bindgen(js_name = Number)]
+    fn engine_number(text: &str) -> f64;
+}
+
+#[wasm_bindgen_test]
+fn the_servers_number_parse_equals_the_js_engines() {
+    // The browser build reads numbers with `Number()`; the server with `js_number`.
+    let samples = [
+        "",
+        " ",
+        "0",
+        "-0",
+        "12",
+        "  12\n",
+        "\u{a0}7\u{feff}",
+        "1.5",
+        ".5",
+        "5.",
+        "+5",
+        "-.5",
+        "1e3",
+        "1E+3",
+        "2e-3",
+        "1e400",
+        "-1e400",
+        "1e-400",
+        "0.1",
+        "0.30000000000000004",
+        "9007199254740993",
+        "123456789012345678901234567890",
+        "0x1F",
+        "0X1f",
+        "0o17",
+        "0b101",
+        "0x",
+        "-0x10",
+        "+0x10",
+        "0b2",
+        "Infinity",
+        "-Infinity",
+        "+Infinity",
+        "infinity",
+        "inf",
+        "NaN",
+        "nan",
+        "abc",
+        "1,000",
+        "1e",
+        "1e+",
+        "--1",
+        "+-1",
+        ".",
+        "1.2.3",
+        "1 2",
+        "1_000",
+        "e5",
+        "0.0000001",
+        "4.35",
+        "1.0000000000000002",
+        "2.2250738585072014e-308",
+        "4.9e-324",
+        "1.7976931348623157e308",
+        "1.7976931348623159e308",
+        "٣",
+        "\u{2003}3\u{3000}",
+    ];
+    for s in samples {
+        let (ours, engine) = (corsform::js_number(s), engine_number(s));
+        assert!(
+            ours.to_bits() == engine.to_bits() || (ours.is_nan() && engine.is_nan()),
+            "Number({s:?}): {ours} against {engine}"
+        );
+    }
+}
+
 /// jquery-validation 1.22's expressions, run by the browser's RegExp engine.
 const JQ_URL: &str = r#"^(?:(?:(?:https?|ftp):)?\/\/)(?:(?:[^\]\[?\/<~#`!@$^&*()+=}|:";',>{ ]|%[0-9A-Fa-f]{2})+(?::(?:[^\]\[?\/<~#`!@$^&*()+=}|:";',>{ ]|%[0-9A-Fa-f]{2})*)?@)?(?:(?!(?:10|127)(?:\.\d{1,3}){3})(?!(?:169\.254|192\.168)(?:\.\d{1,3}){2})(?!172\.(?:1[6-9]|2\d|3[0-1])(?:\.\d{1,3}){2})(?:[1-9]\d?|1\d\d|2[01]\d|22[0-3])(?:\.(?:1?\d{1,2}|2[0-4]\d|25[0-5])){2}(?:\.(?:[1-9]\d?|1\d\d|2[0-4]\d|25[0-4]))|(?:(?:[a-z0-9\u00a1-\uffff][a-z0-9\u00a1-\uffff_-]{0,62})?[a-z0-9\u00a1-\uffff]\.)+(?:[a-z\u00a1-\uffff]{2,}\.?))(?::\d{2,5})?(?:[/?#]\S*)?$"#;
 const JQ_NUMBER: &str = r#"^(?:-?\d+|-?\d{1,3}(?:,\d{3})+)?(?:-?\.\d+)?$"#;
