@@ -113,8 +113,30 @@ pub(crate) fn pow10(places: u32) -> f64 {
 }
 
 /// `a % b === 0` in JavaScript (`NaN` and a zero divisor are not multiples; `-0` is 0).
+///
+/// The remainder by long division in doubles, not with `%`: Rust's `%` on `f64` is libm's
+/// `fmod`, which brings 128-bit integer division (1.2 KB) into the wasm.
 pub(crate) fn is_multiple(a: f64, b: f64) -> bool {
-    a % b == 0.0
+    let (mut r, b) = (a.abs(), b.abs());
+    if !r.is_finite() || b.is_nan() || b == 0.0 {
+        return false;
+    }
+    if b.is_infinite() {
+        return r == 0.0;
+    }
+    let mut t = b;
+    while t * 2.0 <= r {
+        t *= 2.0;
+    }
+    // t = b·2^k. While r < 2t, `r - t` for t <= r is exact (Sterbenz), and halving t is
+    // exact down to b.
+    while t >= b {
+        if r >= t {
+            r -= t;
+        }
+        t /= 2.0;
+    }
+    r == 0.0
 }
 
 /// The digits after the point at the end of `text`, as jquery-validation's `step` counts
@@ -184,8 +206,33 @@ mod tests {
         // Exact remainders of large doubles: 1e30 is 1000000000000000019884624838656.
         assert!(!is_multiple(1e30, 5.0));
         assert!(is_multiple(1e30, 2f64.powi(30)));
-        assert_eq!(is_multiple(1e30, 3.0), 1e30 % 3.0 == 0.0);
-        assert_eq!(is_multiple(1e25, 1e24 + 1.0), 1e25 % (1e24 + 1.0) == 0.0);
+        // The same verdicts as the remainder operator, on numbers of every size.
+        let samples = [
+            0.0,
+            1.0,
+            2.0,
+            3.0,
+            7.0,
+            10.0,
+            12.0,
+            1e3,
+            1e15,
+            9007199254740993.0,
+            1e19,
+            1e22,
+            1e24 + 1.0,
+            1e25,
+            3e40,
+            1e300,
+            f64::MAX,
+            6.0 * 2f64.powi(900),
+        ];
+        for a in samples {
+            for b in samples {
+                assert_eq!(is_multiple(a, b), a % b == 0.0, "{a} % {b}");
+                assert_eq!(is_multiple(-a, b), a % b == 0.0, "-{a} % {b}");
+            }
+        }
     }
 
     #[test]
