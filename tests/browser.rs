@@ -259,7 +259,9 @@ async fn submit_promise_resolves_with_the_servers_answer() {
     let _page = seed_page(api());
     let c = bind_ok("#contact", seed_options(""));
     fill_valid();
-    let answer = JsFuture::from(c.submit()).await.expect("submit resolves");
+    let answer = JsFuture::from(promise(c.submit()))
+        .await
+        .expect("submit resolves");
     assert_eq!(get(&answer, "ok"), JsValue::TRUE);
     assert!(get(&answer, "id").as_f64().unwrap() >= 1.0);
 }
@@ -702,6 +704,11 @@ fn email_verdicts_equal_the_browsers_own_check() {
     }
 }
 
+/// `controller.submit()`'s promise as js-sys's `Promise`, to await it.
+fn promise(p: impl Into<JsValue>) -> Promise {
+    p.into().unchecked_into()
+}
+
 #[wasm_bindgen::prelude::wasm_bindgen]
 extern "C" {
     /// The JS engine's own `Number(text)`.
@@ -1136,7 +1143,7 @@ async fn one_request_at_a_time_and_the_button_is_disabled_meanwhile() {
         "submit button disabled while sending"
     );
     assert!(visible("#contact-popup > .sending"));
-    let busy = JsFuture::from(c.submit())
+    let busy = JsFuture::from(promise(c.submit()))
         .await
         .expect_err("a second submit while sending");
     assert_eq!(get(&busy, "kind").as_string().as_deref(), Some("busy"));
@@ -1157,7 +1164,9 @@ async fn before_send_can_cancel_and_events_fire() {
     );
     let c = bind_ok("#contact", opts);
     fill_valid();
-    let cancelled = JsFuture::from(c.submit()).await.expect_err("cancelled");
+    let cancelled = JsFuture::from(promise(c.submit()))
+        .await
+        .expect_err("cancelled");
     assert_eq!(
         get(&cancelled, "kind").as_string().as_deref(),
         Some("cancelled")
@@ -1174,7 +1183,7 @@ async fn before_send_can_cancel_and_events_fire() {
     el("#contact")
         .add_event_listener_with_callback("corsform:success", &listener)
         .unwrap();
-    JsFuture::from(c.submit()).await.expect("sent");
+    JsFuture::from(promise(c.submit())).await.expect("sent");
     let event = recorded("__event");
     assert_eq!(
         get(&event, "type").as_string().as_deref(),

@@ -7,7 +7,7 @@
 //! and a check at every call site. Properties are read and written by name (`get`, `set`,
 //! `text`, `flag`): two imports for all of them.
 
-use js_sys::{Array, Object};
+use super::js::{Array, JsError, Object};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -103,7 +103,7 @@ extern "C" {
     /// `Function.prototype`: a function that does nothing, for promises whose rejection
     /// is already reported elsewhere.
     #[wasm_bindgen(thread_local_v2, js_namespace = Function, js_name = prototype)]
-    pub static NOOP: js_sys::Function;
+    pub static NOOP: super::js::Function;
 }
 
 /// A `CustomEvent` named `kind` that bubbles, with `detail`.
@@ -350,7 +350,7 @@ pub fn remove_token(el: &Element, name: &str, token: &str) {
 
 /// A JavaScript `Error` with `message`, and a `kind` property the page can switch on.
 pub fn error(kind: &str, message: &str) -> JsValue {
-    let e: JsValue = js_sys::Error::new(message).into();
+    let e: JsValue = JsError::new(message).into();
     set(&e, "kind", &JsValue::from_str(kind));
     e
 }

@@ -4,7 +4,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Function, Promise, RegExp};
+use super::js::{Function, Promise, RegExp};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -16,15 +16,6 @@ use super::options::Options;
 use super::send::{self, Outcome};
 use crate::rules::{attribute_rules, FieldRules, Method, OptionsError, Param};
 use crate::validate::{check_field, Env, Input};
-
-#[wasm_bindgen]
-extern "C" {
-    /// `new RegExp(source, flags)`, its SyntaxError caught.
-    #[wasm_bindgen(js_name = RegExp)]
-    type CheckedRegExp;
-    #[wasm_bindgen(constructor, js_class = "RegExp", catch)]
-    fn new(source: &str, flags: &str) -> Result<CheckedRegExp, JsValue>;
-}
 
 /// The controls that submit a form.
 const SUBMITS: &str =
@@ -189,7 +180,7 @@ impl Bound {
             for r in &f.rules.rules {
                 if let (Method::Pattern, Param::Text(source)) = (r.method, &r.param) {
                     let anchored = ["^(?:", source, ")$"].concat();
-                    let re = CheckedRegExp::new(&anchored, "").map_err(|_| {
+                    let re = RegExp::new(&anchored, "").map_err(|_| {
                         let at = ["rules.", &f.rules.name, ".pattern"].concat();
                         js_error(OptionsError::new(&[
                             &at,
@@ -198,7 +189,7 @@ impl Bound {
                             "\"",
                         ]))
                     })?;
-                    patterns.push((source.clone(), re.unchecked_into()));
+                    patterns.push((source.clone(), re));
                 }
             }
         }

@@ -3,6 +3,7 @@
 
 mod dom;
 mod form;
+mod js;
 mod options;
 mod send;
 
@@ -100,10 +101,10 @@ impl Controller {
     /// Validates and sends, as clicking submit does. Resolves with the server's answer;
     /// rejects with a `CorsformError`.
     #[wasm_bindgen(unchecked_return_type = "Promise<unknown>")]
-    pub fn submit(&self) -> js_sys::Promise {
+    pub fn submit(&self) -> js::Promise {
         self.bound
             .submit(None)
-            .unwrap_or_else(|err| js_sys::Promise::reject(&err))
+            .unwrap_or_else(|err| js::Promise::reject(&err))
     }
 
     /// Unbinds: removes listeners, messages and the attributes `bind` added.

@@ -1,10 +1,10 @@
 //! The `options` object of `bind(form, options)`, read and checked once, at bind.
 
 use super::dom::{self, Element};
+use super::js::{Array, Function, Object};
 use super::send::Headers;
 use crate::rules::{OptionsError, RuleSet};
 use crate::value::Value;
-use js_sys::{Array, Function, Object};
 use wasm_bindgen::{JsCast, JsValue};
 
 /// The default `timeout`, in milliseconds.

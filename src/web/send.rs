@@ -2,7 +2,7 @@
 //! `async`: an async runtime (wasm-bindgen-futures, which gloo-net's `send` needs) would
 //! weigh more than the rest of the transport together.
 
-use js_sys::{Object, Promise};
+use super::js::{Object, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -120,7 +120,7 @@ pub fn failure(err: &JsValue, timeout_ms: u32) -> JsValue {
 
 /// What a response with `status` and body `text` means.
 pub fn outcome(status: u16, text: &str) -> Outcome {
-    let data = js_sys::JSON::parse(text).unwrap_or_else(|_| JsValue::from_str(text));
+    let data = super::js::json_parse(text).unwrap_or_else(|_| JsValue::from_str(text));
     if (200..300).contains(&status) {
         return Outcome::Accepted(data);
     }
