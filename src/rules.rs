@@ -237,7 +237,7 @@ pub struct OptionsError(pub String);
 impl OptionsError {
     /// An error whose message is `parts` joined.
     pub fn new(parts: &[&str]) -> OptionsError {
-        OptionsError(parts.concat())
+        OptionsError(crate::cat(parts))
     }
 }
 

@@ -323,7 +323,7 @@ pub fn add_token(el: &Element, name: &str, token: &str) {
         let joined = if current.is_empty() {
             token.to_owned()
         } else {
-            [current, " ", token].concat()
+            crate::cat(&[current, " ", token])
         };
         el.set_attribute(name, &joined);
     }

@@ -110,12 +110,12 @@ impl Env for Page<'_> {
 }
 
 fn js_error(e: OptionsError) -> JsValue {
-    error("options", &["corsform: ", &e.0].concat())
+    error("options", &crate::cat(&["corsform: ", &e.0]))
 }
 
 fn data_messages(el: &Element, messages: &mut Vec<(Option<Method>, String)>) {
     for m in Method::all() {
-        let attr = ["data-msg-", &m.name().to_ascii_lowercase()].concat();
+        let attr = crate::cat(&["data-msg-", &m.name().to_ascii_lowercase()]);
         if let Some(text) = el.get_attribute(&attr) {
             messages.push((Some(m), text));
         }
@@ -179,9 +179,9 @@ impl Bound {
         for f in &fields {
             for r in &f.rules.rules {
                 if let (Method::Pattern, Param::Text(source)) = (r.method, &r.param) {
-                    let anchored = ["^(?:", source, ")$"].concat();
+                    let anchored = crate::cat(&["^(?:", source, ")$"]);
                     let re = RegExp::new(&anchored, "").map_err(|_| {
-                        let at = ["rules.", &f.rules.name, ".pattern"].concat();
+                        let at = crate::cat(&["rules.", &f.rules.name, ".pattern"]);
                         js_error(OptionsError::new(&[
                             &at,
                             ": invalid regular expression \"",
@@ -322,7 +322,7 @@ impl Bound {
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| f.rules.name.clone());
         let label = dom::create_element("label");
-        label.set_attribute("id", &[&id, "-error"].concat());
+        label.set_attribute("id", &crate::cat(&[&id, "-error"]));
         label.set_attribute("class", "error");
         // Announced when it appears as the user leaves a field, not only on submit.
         label.set_attribute("aria-live", "polite");

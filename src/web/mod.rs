@@ -69,7 +69,7 @@ extern "C" {
 }
 
 fn js_error(e: OptionsError) -> JsValue {
-    dom::error("options", &["corsform: ", &e.0].concat())
+    dom::error("options", &crate::cat(&["corsform: ", &e.0]))
 }
 
 fn form_of(form: &JsValue) -> Result<dom::Element, JsValue> {

@@ -166,7 +166,7 @@ impl Options {
                     return Err(fail(&["headers must be an object, not ", kind_of(v)]));
                 }
                 for (name, value) in entries(v) {
-                    string(&["headers.", &name].concat(), &value)?;
+                    string(&crate::cat(&["headers.", &name]), &value)?;
                 }
                 self.headers = headers(v)?;
             }
@@ -210,7 +210,7 @@ fn panels(v: &JsValue) -> Result<Panels, OptionsError> {
             }
         };
         if !value.is_null() && !value.is_undefined() {
-            *slot = Some(element(&["panels.", &key].concat(), &value)?);
+            *slot = Some(element(&crate::cat(&["panels.", &key]), &value)?);
         }
     }
     Ok(p)

@@ -108,7 +108,7 @@ pub fn failure(err: &JsValue, timeout_ms: u32) -> JsValue {
     if name == "TimeoutError" || name == "AbortError" {
         error(
             "timeout",
-            &["corsform: no answer within ", &decimal(timeout_ms), " ms"].concat(),
+            &crate::cat(&["corsform: no answer within ", &decimal(timeout_ms), " ms"]),
         )
     } else {
         error(
@@ -126,11 +126,10 @@ pub fn outcome(status: u16, text: &str) -> Outcome {
     }
     let err = error(
         "status",
-        &[
+        &crate::cat(&[
             "corsform: the server answered HTTP ",
             &decimal(status.into()),
-        ]
-        .concat(),
+        ]),
     );
     set(&err, "status", &JsValue::from(status));
     set(&err, "data", &data);
