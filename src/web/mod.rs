@@ -13,9 +13,11 @@ use wasm_bindgen::prelude::*;
 
 use crate::rules::OptionsError;
 
-/// talc instead of the default dlmalloc: the same job in fewer bytes of wasm.
+/// lol_alloc's free-list allocator instead of the default dlmalloc: the same job in
+/// fewer bytes of wasm (the module is single-threaded, so the lock is never contended).
 #[global_allocator]
-static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+static ALLOCATOR: lol_alloc::LockedAllocator<lol_alloc::FreeListAllocator> =
+    lol_alloc::LockedAllocator::new(lol_alloc::FreeListAllocator::new());
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_OPTIONS: &'static str = r#"
