@@ -1,10 +1,10 @@
 //! A bound form: its fields and their rules, error messages on the page, the submit flow
 //! and the panels.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use super::js::{Function, Promise, RegExp};
+use super::js::{Function, Object, Promise, RegExp};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -25,8 +25,8 @@ const SUBMITS: &str =
 /// so one shim in the JS glue.
 type Callback = Closure<dyn FnMut(JsValue) -> JsValue>;
 
-/// An event listener on the form, kept to be removed by `destroy`.
-type Listener = (&'static str, Callback);
+/// The form's events corsform listens to, all with one listener.
+const EVENTS: [&str; 4] = ["submit", "focusout", "input", "change"];
 
 /// One named field (a radio group is one field) with its rules.
 struct Field {
@@ -34,6 +34,10 @@ struct Field {
     rules: FieldRules,
     /// The `<label class="error">` after the field, once it was needed.
     label: RefCell<Option<Element>>,
+    /// Invalid at a submit: validated on every input from then on.
+    submitted: Cell<bool>,
+    /// Its error is showing.
+    invalid: Cell<bool>,
 }
 
 #[derive(Default)]
@@ -42,10 +46,6 @@ struct State {
     /// While sending: the submit buttons disabled meanwhile, and the response's status.
     buttons: Vec<Element>,
     status: u16,
-    /// Fields that were invalid at a submit: validated on every input from then on.
-    submitted: Vec<bool>,
-    /// Fields whose error is showing.
-    invalid: Vec<bool>,
 }
 
 /// The state behind a controller.
@@ -57,7 +57,9 @@ pub struct Bound {
     opts: Options,
     had_novalidate: bool,
     state: RefCell<State>,
-    listeners: RefCell<Vec<Listener>>,
+    /// The one listener of the form's events (see `EVENTS`), kept to be removed by
+    /// `destroy`.
+    listener: RefCell<Option<Callback>>,
     /// The promise reactions of the request in flight, dropped when it ends.
     reactions: RefCell<Vec<Callback>>,
 }
@@ -130,7 +132,8 @@ fn data_messages(el: &Element, messages: &mut Vec<(Option<Method>, String)>) {
 impl Bound {
     /// Binds `options` to `form`: reads the fields' attribute rules, checks every option.
     pub fn new(form: Element, mut opts: Options) -> Result<Rc<Bound>, JsValue> {
-        let given = std::mem::take(&mut opts.rules);
+        // Each field's given rules move to it; what is left names no field of the form.
+        let mut given = std::mem::take(&mut opts.rules.fields);
         let mut fields: Vec<Field> = Vec::new();
         for c in controls(&form) {
             let name = c.name();
@@ -148,24 +151,23 @@ impl Bound {
                 rules: attribute_rules(type_attr.as_deref(), |a| el.get_attribute(a)),
                 messages: Vec::new(),
             };
-            if let Some(opt) = given.field(&name) {
-                for r in &opt.rules {
-                    rules.set(r.clone());
+            if let Some(k) = given.iter().position(|g| g.name == name) {
+                let opt = given.remove(k);
+                for r in opt.rules {
+                    rules.set(r);
                 }
-                rules.messages.extend(opt.messages.iter().cloned());
+                rules.messages.extend(opt.messages);
             }
             data_messages(&el, &mut rules.messages);
             fields.push(Field {
                 controls: vec![c],
                 rules,
                 label: RefCell::new(None),
+                submitted: Cell::new(false),
+                invalid: Cell::new(false),
             });
         }
-        if let Some(missing) = given
-            .fields
-            .iter()
-            .find(|g| !fields.iter().any(|f| f.rules.name == g.name))
-        {
+        if let Some(missing) = given.first() {
             let n = &missing.name;
             return Err(js_error(OptionsError::new(&[
                 "rules.",
@@ -193,7 +195,6 @@ impl Bound {
                 }
             }
         }
-        let n = fields.len();
         let had_novalidate = flag(&form, "noValidate");
         set(&form, "noValidate", &JsValue::TRUE);
         let bound = Rc::new(Bound {
@@ -202,41 +203,62 @@ impl Bound {
             patterns,
             opts,
             had_novalidate,
-            state: RefCell::new(State {
-                submitted: vec![false; n],
-                invalid: vec![false; n],
-                ..State::default()
-            }),
-            listeners: RefCell::new(Vec::new()),
+            state: RefCell::new(State::default()),
+            listener: RefCell::new(None),
             reactions: RefCell::new(Vec::new()),
         });
         Bound::listen(&bound);
         Ok(bound)
     }
 
-    fn listen(this: &Rc<Bound>) {
-        let on = |event: &'static str, handler: fn(&Rc<Bound>, Event)| {
-            let me = this.clone();
-            let closure: Callback = Closure::new(move |e: JsValue| {
-                handler(&me, e.unchecked_into());
-                JsValue::UNDEFINED
-            });
-            this.form.add_event_listener(event, closure.as_ref());
-            this.listeners.borrow_mut().push((event, closure));
+    /// The controller `bind` returns: `{validate, submit, destroy}`, closures that JS owns
+    /// (and frees when the page lets go of the controller).
+    pub fn controller(self: &Rc<Self>) -> super::Controller {
+        let o = Object::new();
+        let method = |name: &str, f: fn(&Rc<Bound>) -> JsValue| {
+            let me = self.clone();
+            let closure: Callback = Closure::new(move |_: JsValue| f(&me));
+            set(&o, name, &closure.into_js_value());
         };
-        on("submit", |me, e| {
-            e.prevent_default();
-            let submitter = get(&e, "submitter").dyn_into::<Element>().ok();
-            // The outcome reaches the page through the callbacks and events; the promise
-            // only matters to `controller.submit()`.
-            if let Ok(sent) = Bound::submit(me, submitter) {
-                let noop = dom::NOOP.with(Function::clone);
-                let _ = sent.unchecked_ref::<send::Pending>().catch_with(&noop);
-            }
+        method("validate", |me| me.validate().into());
+        method("submit", |me| {
+            me.submit(None)
+                .unwrap_or_else(|err| Promise::reject(&err))
+                .into()
         });
-        on("focusout", |me, e| me.revalidate(&e, true));
-        on("input", |me, e| me.revalidate(&e, false));
-        on("change", |me, e| me.revalidate(&e, false));
+        method("destroy", |me| {
+            me.destroy();
+            JsValue::UNDEFINED
+        });
+        o.unchecked_into()
+    }
+
+    fn listen(this: &Rc<Bound>) {
+        let me = this.clone();
+        let closure: Callback = Closure::new(move |e: JsValue| {
+            me.on_event(e.unchecked_into());
+            JsValue::UNDEFINED
+        });
+        for event in EVENTS {
+            this.form.add_event_listener(event, closure.as_ref());
+        }
+        *this.listener.borrow_mut() = Some(closure);
+    }
+
+    fn on_event(self: &Rc<Self>, e: Event) {
+        match text(&e, "type").as_str() {
+            "submit" => {
+                e.prevent_default();
+                let submitter = get(&e, "submitter").dyn_into::<Element>().ok();
+                // The outcome reaches the page through the callbacks and events; the
+                // promise only matters to `controller.submit()`.
+                if let Ok(sent) = self.submit(submitter) {
+                    let noop = dom::NOOP.with(Function::clone);
+                    let _ = sent.unchecked_ref::<send::Pending>().catch_with(&noop);
+                }
+            }
+            kind => self.revalidate(&e, kind == "focusout"),
+        }
     }
 
     /// jquery-validation's lazy-then-eager: a field is checked as the user leaves it if it
@@ -252,10 +274,7 @@ impl Bound {
         let Some(i) = self.fields.iter().position(|f| f.rules.name == name) else {
             return;
         };
-        let (submitted, invalid) = {
-            let s = self.state.borrow();
-            (s.submitted[i], s.invalid[i])
-        };
+        let (submitted, invalid) = (self.fields[i].submitted.get(), self.fields[i].invalid.get());
         // Leaving a field for the form's submit button: the submit checks everything, and
         // a message appearing now would move the button under the pointer, losing the click.
         let to_submit = leaving
@@ -344,7 +363,7 @@ impl Bound {
             el.set_attribute("aria-invalid", "true");
             add_token(el, "aria-describedby", &id);
         }
-        self.state.borrow_mut().invalid[i] = true;
+        self.fields[i].invalid.set(true);
     }
 
     fn clear_error(&self, i: usize) {
@@ -356,13 +375,12 @@ impl Bound {
             let el = c.element();
             el.set_attribute("aria-invalid", "false");
         }
-        self.state.borrow_mut().invalid[i] = false;
+        self.fields[i].invalid.set(false);
     }
 
     fn focus_first_invalid(&self) {
-        let invalid = self.state.borrow().invalid.clone();
-        if let Some(i) = invalid.iter().position(|&x| x) {
-            dom::focus(self.fields[i].controls[0].element());
+        if let Some(f) = self.fields.iter().find(|f| f.invalid.get()) {
+            dom::focus(f.controls[0].element());
         }
     }
 
@@ -372,7 +390,7 @@ impl Bound {
         for i in 0..self.fields.len() {
             if !self.check(i) {
                 all = false;
-                self.state.borrow_mut().submitted[i] = true;
+                self.fields[i].submitted.set(true);
             }
         }
         self.focus_first_invalid();
@@ -385,7 +403,7 @@ impl Bound {
         for (name, message) in errors {
             if let Some(i) = self.fields.iter().position(|f| &f.rules.name == name) {
                 self.show_error(i, message);
-                self.state.borrow_mut().submitted[i] = true;
+                self.fields[i].submitted.set(true);
             }
         }
         self.focus_first_invalid();
@@ -568,8 +586,10 @@ impl Bound {
     /// Removes the listeners, the messages and the attributes bind added.
     pub fn destroy(&self) {
         // A request in flight ends as usual: its reactions hold the state until then.
-        for (event, closure) in self.listeners.borrow_mut().drain(..) {
-            self.form.remove_event_listener(event, closure.as_ref());
+        if let Some(closure) = self.listener.borrow_mut().take() {
+            for event in EVENTS {
+                self.form.remove_event_listener(event, closure.as_ref());
+            }
         }
         for f in &self.fields {
             let label = f.label.borrow_mut().take();

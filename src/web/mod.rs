@@ -7,8 +7,6 @@ mod js;
 mod options;
 mod send;
 
-use std::rc::Rc;
-
 use wasm_bindgen::prelude::*;
 
 use crate::rules::OptionsError;
@@ -33,6 +31,16 @@ export interface CorsformError extends Error {
   status?: number;
   /** The server's answer, parsed, when there was one. */
   data?: unknown;
+}
+/** What `bind` returns. */
+export interface Controller {
+  /** Validates every field, shows the messages, focuses the first invalid field. */
+  validate(): boolean;
+  /** Validates and sends, as clicking submit does. Resolves with the server's answer (parsed
+   * JSON, else its text); rejects with a `CorsformError`. */
+  submit(): Promise<unknown>;
+  /** Unbinds: removes listeners, messages and the attributes `bind` added. */
+  destroy(): void;
 }
 /** Options for `bind`: jquery-validation's `rules` and `messages`, plus the transport. */
 export interface CorsformOptions {
@@ -68,6 +76,20 @@ extern "C" {
     /// A form: a selector or an element.
     #[wasm_bindgen(typescript_type = "string | HTMLFormElement")]
     pub type FormRef;
+
+    /// What `bind` returns: a plain object whose three methods are Rust closures over the
+    /// bound form (lighter than an exported class with its ownership checks and finalizer).
+    #[wasm_bindgen(typescript_type = "Controller")]
+    pub type Controller;
+    /// Validates every field, shows the messages, focuses the first invalid field.
+    #[wasm_bindgen(method)]
+    pub fn validate(this: &Controller) -> bool;
+    /// Validates and sends, as clicking submit does.
+    #[wasm_bindgen(method)]
+    pub fn submit(this: &Controller) -> js::Promise;
+    /// Unbinds: removes listeners, messages and the attributes `bind` added.
+    #[wasm_bindgen(method)]
+    pub fn destroy(this: &Controller);
 }
 
 fn js_error(e: OptionsError) -> JsValue {
@@ -87,34 +109,6 @@ fn form_of(form: &JsValue) -> Result<dom::Element, JsValue> {
     Ok(el)
 }
 
-/// A bound form.
-#[wasm_bindgen]
-pub struct Controller {
-    bound: Rc<form::Bound>,
-}
-
-#[wasm_bindgen]
-impl Controller {
-    /// Validates every field, shows the messages, focuses the first invalid field.
-    pub fn validate(&self) -> bool {
-        self.bound.validate()
-    }
-
-    /// Validates and sends, as clicking submit does. Resolves with the server's answer;
-    /// rejects with a `CorsformError`.
-    #[wasm_bindgen(unchecked_return_type = "Promise<unknown>")]
-    pub fn submit(&self) -> js::Promise {
-        self.bound
-            .submit(None)
-            .unwrap_or_else(|err| js::Promise::reject(&err))
-    }
-
-    /// Unbinds: removes listeners, messages and the attributes `bind` added.
-    pub fn destroy(&self) {
-        self.bound.destroy();
-    }
-}
-
 /// Binds corsform to `form` (a selector or an element) with jquery-validation-style
 /// `options`. Throws an `Error` naming the problem when an option is wrong.
 #[wasm_bindgen]
@@ -122,9 +116,7 @@ pub fn bind(form: FormRef, options: Option<BindOptions>) -> Result<Controller, J
     let form = form_of(&form)?;
     let options = options.map_or(JsValue::UNDEFINED, Into::into);
     let options = options::Options::read(&options).map_err(js_error)?;
-    Ok(Controller {
-        bound: form::Bound::new(form, options)?,
-    })
+    Ok(form::Bound::new(form, options)?.controller())
 }
 
 /// The body corsform sends for `form`: jQuery's `$(form).serialize()` with `%20` as `+`.
