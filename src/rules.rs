@@ -319,8 +319,8 @@ fn parse_param(field: &str, method: Method, v: &Value) -> Result<Option<Param>, 
                 // jquery-validation also takes "[1, 5]" and "1,5".
                 Value::String(s) => {
                     split = Vec::new();
-                    for p in
-                        s.split(|c: char| c == ',' || c.is_whitespace() || c == '[' || c == ']')
+                    for p in s
+                        .split(|c: char| c == ',' || number::is_js_space(c) || c == '[' || c == ']')
                     {
                         if !p.is_empty() {
                             split.push(Value::String(p.to_owned()));
@@ -402,7 +402,8 @@ impl RuleSet {
                 let mut entries: Vec<(&str, &Value)> = Vec::new();
                 match spec {
                     Value::String(names) => {
-                        for n in names.split_whitespace() {
+                        // jquery-validation splits at JavaScript's `\s`.
+                        for n in names.split(number::is_js_space).filter(|n| !n.is_empty()) {
                             entries.push((n, &Value::Bool(true)));
                         }
                     }

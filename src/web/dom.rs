@@ -165,14 +165,9 @@ pub fn query(selector: &str) -> Option<Element> {
     DOCUMENT.with(|d| d.query_selector(selector).ok().flatten())
 }
 
-/// Whether `el` is an HTML element named `tag` (lower case).
-pub fn is_tag(el: &Element, tag: &str) -> bool {
-    tag_name(el).eq_ignore_ascii_case(tag)
-}
-
-/// `el.tagName`.
+/// `el.localName`: the tag name, lower case for HTML elements whatever the document.
 pub fn tag_name(el: &Element) -> String {
-    text(el, "tagName")
+    text(el, "localName")
 }
 
 /// Which kind of form control.
@@ -192,7 +187,7 @@ pub struct Control {
 impl Control {
     /// `el` as a control that can carry a value (input, select, textarea).
     pub fn of(el: &Element) -> Option<Control> {
-        let tag = match tag_name(el).to_ascii_lowercase().as_str() {
+        let tag = match tag_name(el).as_str() {
             "input" => Tag::Input,
             "select" => Tag::Select,
             "textarea" => Tag::TextArea,
@@ -315,29 +310,15 @@ pub fn focus(el: &Element) {
     }
 }
 
-/// Adds `token` to the space-separated attribute `name` (e.g. `aria-describedby`).
-pub fn add_token(el: &Element, name: &str, token: &str) {
+/// Adds `token` to the space-separated attribute `name` (e.g. `aria-describedby`), or
+/// removes it (and the attribute once empty). The other tokens stay, in their order.
+pub fn set_token(el: &Element, name: &str, token: &str, present: bool) {
     let current = el.get_attribute(name).unwrap_or_default();
-    if !current.split_ascii_whitespace().any(|t| t == token) {
-        let current = current.trim();
-        let joined = if current.is_empty() {
-            token.to_owned()
-        } else {
-            crate::cat(&[current, " ", token])
-        };
-        el.set_attribute(name, &joined);
-    }
-}
-
-/// Removes `token` from the space-separated attribute `name`, and the attribute if empty.
-pub fn remove_token(el: &Element, name: &str, token: &str) {
-    let Some(current) = el.get_attribute(name) else {
-        return;
-    };
     let mut rest = String::new();
-    for t in current.split_ascii_whitespace().filter(|t| *t != token) {
+    let others = current.split_ascii_whitespace().filter(|t| *t != token);
+    for t in others.chain(present.then_some(token)) {
         if !rest.is_empty() {
-            rest.push(' ');
+            rest.push_str(" ");
         }
         rest.push_str(t);
     }

@@ -9,8 +9,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::dom::{
-    self, add_token, error, flag, get, hide, items, remove_token, set, show, text, Control,
-    Element, Event,
+    self, error, flag, get, hide, items, set, set_token, show, text, Control, Element, Event,
 };
 use super::options::Options;
 use super::send::{self, Outcome};
@@ -117,7 +116,13 @@ fn js_error(e: OptionsError) -> JsValue {
 
 fn data_messages(el: &Element, messages: &mut Vec<(Option<Method>, String)>) {
     for m in Method::all() {
-        let attr = crate::cat(&["data-msg-", &m.name().to_ascii_lowercase()]);
+        // jQuery's data() reads `data-msg-equalto` as `msgEqualto`: lower case after "msg".
+        let name = if m == Method::EqualTo {
+            "equalto"
+        } else {
+            m.name()
+        };
+        let attr = crate::cat(&["data-msg-", name]);
         if let Some(text) = el.get_attribute(&attr) {
             messages.push((Some(m), text));
         }
@@ -361,7 +366,7 @@ impl Bound {
         for c in &self.fields[i].controls {
             let el = c.element();
             el.set_attribute("aria-invalid", "true");
-            add_token(el, "aria-describedby", &id);
+            set_token(el, "aria-describedby", &id, true);
         }
         self.fields[i].invalid.set(true);
     }
@@ -598,7 +603,7 @@ impl Bound {
                 el.remove_attribute("aria-invalid");
                 if let Some(label) = &label {
                     let id = label.get_attribute("id").unwrap_or_default();
-                    remove_token(el, "aria-describedby", &id);
+                    set_token(el, "aria-describedby", &id, false);
                 }
             }
             if let Some(label) = label {

@@ -98,8 +98,8 @@ fn js_error(e: OptionsError) -> JsValue {
 
 fn form_of(form: &JsValue) -> Result<dom::Element, JsValue> {
     let el = options::element("form", form).map_err(js_error)?;
-    if !dom::is_tag(&el, "form") {
-        let tag = dom::tag_name(&el).to_ascii_lowercase();
+    let tag = dom::tag_name(&el);
+    if tag != "form" {
         return Err(js_error(OptionsError::new(&[
             "form: the element is a <",
             &tag,
