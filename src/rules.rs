@@ -204,23 +204,26 @@ impl FieldRules {
     }
 }
 
-/// jquery-validation's `$.validator.format`: `{n}` and `${n}` become `args[n]`.
+/// jquery-validation's `$.validator.format`: `{n}` and `${n}` become `args[n]`, for each
+/// `n` of `args` (one digit: there are at most two).
 pub fn format_message(template: &str, args: &[&str]) -> String {
-    let mut out = String::with_capacity(template.len());
+    let mut out = String::new();
     let mut rest = template;
     // Byte positions, not `str::find`: no char searcher in the wasm.
-    let at = |s: &str, b: u8| s.bytes().position(|x| x == b);
-    while let Some(open) = at(rest, b'{') {
-        let close = at(&rest[open..], b'}').map(|c| open + c);
-        let index = close.and_then(|c| rest[open + 1..c].parse::<usize>().ok());
-        match (close, index.and_then(|i| args.get(i))) {
-            (Some(close), Some(arg)) => {
-                let head = &rest[..open];
+    while let Some(open) = rest.bytes().position(|b| b == b'{') {
+        let b = rest.as_bytes();
+        let arg = match (b.get(open + 1), b.get(open + 2)) {
+            (Some(d @ b'0'..=b'9'), Some(b'}')) => args.get(usize::from(d - b'0')),
+            _ => None,
+        };
+        let head = &rest[..open];
+        match arg {
+            Some(arg) => {
                 out.push_str(head.strip_suffix("$").unwrap_or(head));
                 out.push_str(arg);
-                rest = &rest[close + 1..];
+                rest = &rest[open + 3..];
             }
-            _ => {
+            None => {
                 out.push_str(&rest[..=open]);
                 rest = &rest[open + 1..];
             }
@@ -606,6 +609,8 @@ mod tests {
         );
         assert_eq!(format_message("at least ${0}!", &["3"]), "at least 3!");
         assert_eq!(format_message("{x} {9} {", &["a"]), "{x} {9} {");
+        // As jquery-validation's regex `\$?\{0\}`: "{00}" is not "{0}".
+        assert_eq!(format_message("{00} {0}{", &["a"]), "{00} a{");
     }
 
     #[test]

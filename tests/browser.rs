@@ -954,7 +954,10 @@ const SERIALIZED: &str = "text=a+b%2Bc%26d%3De&empty=&ta=line1%0D%0Aline2&cb=yes
 fn serialize_is_jquerys_serialize() {
     let _page = mount(SERIALIZE_FORM);
     assert_eq!(
-        serialize(JsValue::from_str("#ser").unchecked_into()).unwrap(),
+        serialize(JsValue::from_str("#ser").unchecked_into())
+            .unwrap()
+            .as_string()
+            .unwrap(),
         SERIALIZED
     );
 }
@@ -1253,7 +1256,10 @@ fn serialize_equals_real_jquery() {
             .as_string()
             .unwrap();
     assert_eq!(
-        serialize(JsValue::from_str("#ser").unchecked_into()).unwrap(),
+        serialize(JsValue::from_str("#ser").unchecked_into())
+            .unwrap()
+            .as_string()
+            .unwrap(),
         jq_body
     );
     assert_eq!(

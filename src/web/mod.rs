@@ -120,7 +120,8 @@ pub fn bind(form: FormRef, options: Option<BindOptions>) -> Result<Controller, J
 }
 
 /// The body corsform sends for `form`: jQuery's `$(form).serialize()` with `%20` as `+`.
-#[wasm_bindgen]
-pub fn serialize(form: FormRef) -> Result<String, JsValue> {
-    Ok(form::serialize(&form_of(&form)?, None))
+/// (A JS string made here: returning a Rust `String` would add a copy and its glue.)
+#[wasm_bindgen(unchecked_return_type = "string")]
+pub fn serialize(form: FormRef) -> Result<JsValue, JsValue> {
+    Ok(JsValue::from_str(&form::serialize(&form_of(&form)?, None)))
 }

@@ -50,6 +50,33 @@ fn fail(parts: &[&str]) -> OptionsError {
     OptionsError::new(parts)
 }
 
+/// What a JS value is, as an error message says it: "a string", "an array", ….
+fn kind_of(v: &JsValue) -> &'static str {
+    if v.is_null() || v.is_undefined() {
+        "null"
+    } else if v.as_bool().is_some() {
+        "a boolean"
+    } else if v.is_string() {
+        "a string"
+    } else if v.as_f64().is_some() {
+        "a number"
+    } else if Array::is_array(v) {
+        "an array"
+    } else if v.is_function() {
+        "a function"
+    } else {
+        "an object"
+    }
+}
+
+/// `Ok(())` if `ok`, else "`name` must be `what`, not (what `v` is)".
+fn expect(ok: bool, name: &str, what: &str, v: &JsValue) -> Result<(), OptionsError> {
+    match ok {
+        true => Ok(()),
+        false => Err(fail(&[name, " must be ", what, ", not ", kind_of(v)])),
+    }
+}
+
 /// A JS value as the shared [`Value`] tree the rules are read from.
 pub fn to_value(v: &JsValue) -> Value {
     if v.is_null() || v.is_undefined() {
@@ -66,8 +93,6 @@ pub fn to_value(v: &JsValue) -> Value {
             items.push(to_value(&x));
         }
         Value::Array(items)
-    } else if v.is_function() {
-        Value::Function
     } else if v.is_object() {
         let mut fields = Vec::new();
         for (k, x) in entries(v) {
@@ -92,13 +117,10 @@ pub fn entries(v: &JsValue) -> Vec<(String, JsValue)> {
     out
 }
 
-fn kind_of(v: &JsValue) -> &'static str {
-    to_value(v).kind()
-}
-
-fn string(name: &str, v: &JsValue) -> Result<String, OptionsError> {
-    v.as_string()
-        .ok_or_else(|| fail(&[name, " must be a string, not ", kind_of(v)]))
+/// The entries of option `name`, which must be a plain object (not an array).
+fn object(name: &str, v: &JsValue) -> Result<Vec<(String, JsValue)>, OptionsError> {
+    expect(v.is_object() && !Array::is_array(v), name, "an object", v)?;
+    Ok(entries(v))
 }
 
 /// An element given as a selector or as the element itself.
@@ -106,20 +128,9 @@ pub fn element(what: &str, v: &JsValue) -> Result<Element, OptionsError> {
     if let Some(el) = v.dyn_ref::<Element>() {
         return Ok(el.clone());
     }
-    let selector = v
-        .as_string()
-        .ok_or_else(|| fail(&[what, " must be a selector or an element, not ", kind_of(v)]))?;
+    expect(v.is_string(), what, "a selector or an element", v)?;
+    let selector = v.as_string().unwrap_or_default();
     dom::query(&selector).ok_or_else(|| fail(&[what, ": no element matches \"", &selector, "\""]))
-}
-
-fn callback(name: &str, v: &JsValue) -> Result<Option<Function>, OptionsError> {
-    if v.is_null() || v.is_undefined() {
-        return Ok(None);
-    }
-    v.dyn_ref::<Function>()
-        .cloned()
-        .map(Some)
-        .ok_or_else(|| fail(&[name, " must be a function, not ", kind_of(v)]))
 }
 
 impl Options {
@@ -138,64 +149,80 @@ impl Options {
         if options.is_null() || options.is_undefined() {
             return Ok(o);
         }
-        if !options.is_object() || options.is_function() || Array::is_array(options) {
-            return Err(fail(&["options must be an object, not ", kind_of(options)]));
-        }
         let (mut rules, mut messages) = (Value::Null, Value::Null);
-        for (key, v) in entries(options) {
+        for (key, v) in object("options", options)? {
             match key.as_str() {
                 "rules" => rules = to_value(&v),
                 "messages" => messages = to_value(&v),
-                _ => o.set(&key, &v)?,
+                _ => o.set(&key, v)?,
             }
         }
         o.rules = RuleSet::from_options(&rules, &messages)?;
         Ok(o)
     }
-}
 
-impl Options {
     /// Reads option `key` other than `rules` and `messages` (one place the partly read
     /// options are dropped on an error, not one per error).
-    fn set(&mut self, key: &str, v: &JsValue) -> Result<(), OptionsError> {
-        match key {
-            "panels" => self.panels = panels(v)?,
-            "url" => self.url = Some(string("url", v)?),
+    fn set(&mut self, key: &str, v: JsValue) -> Result<(), OptionsError> {
+        let callback = match key {
+            "panels" => {
+                self.panels = panels(&v)?;
+                return Ok(());
+            }
+            "url" => {
+                expect(v.is_string(), key, "a string", &v)?;
+                self.url = v.as_string();
+                return Ok(());
+            }
             "headers" => {
-                if !v.is_object() || Array::is_array(v) {
-                    return Err(fail(&["headers must be an object, not ", kind_of(v)]));
-                }
-                for (name, value) in entries(v) {
-                    string(&crate::cat(&["headers.", &name]), &value)?;
-                }
-                self.headers = headers(v)?;
+                self.headers = headers(&v)?;
+                return Ok(());
             }
             "timeout" => {
                 let ms = v.as_f64().filter(|ms| *ms >= 1.0 && *ms <= 2_147_483_647.0);
-                self.timeout = ms
-                    .ok_or_else(|| fail(&["timeout must be a number of milliseconds above 0"]))?
-                    as u32;
+                expect(ms.is_some(), key, "a number of milliseconds above 0", &v)?;
+                self.timeout = ms.unwrap_or_default() as u32;
+                return Ok(());
             }
-            "beforeSend" => self.before_send = callback("beforeSend", v)?,
-            "success" => self.success = callback("success", v)?,
-            "error" => self.error = callback("error", v)?,
+            "beforeSend" => &mut self.before_send,
+            "success" => &mut self.success,
+            "error" => &mut self.error,
             _ => return Err(fail(&["unknown option \"", key, "\" (known: ", KNOWN, ")"])),
+        };
+        if !v.is_null() && !v.is_undefined() {
+            expect(v.is_function(), key, "a function", &v)?;
+            *callback = Some(v.unchecked_into());
         }
         Ok(())
     }
 }
 
+/// The request headers: the urlencoded content type, then `given` (which may replace it),
+/// or `X-Requested-With: XMLHttpRequest` when `given` is `undefined`. Fails on what is
+/// not an object of strings, and on a name or value `fetch` would refuse.
 fn headers(given: &JsValue) -> Result<Headers, OptionsError> {
-    super::send::request_headers(given)
-        .map_err(|_| fail(&["headers: a header name or value is not valid in HTTP"]))
+    let mut pairs = vec![(
+        "Content-Type".to_owned(),
+        JsValue::from_str("application/x-www-form-urlencoded; charset=UTF-8"),
+    )];
+    if given.is_undefined() {
+        pairs.push(("X-Requested-With".into(), "XMLHttpRequest".into()));
+    } else {
+        pairs.extend(object("headers", given)?);
+    }
+    let h = Headers::new();
+    for (name, value) in &pairs {
+        let at = crate::cat(&["headers.", name]);
+        expect(value.is_string(), &at, "a string", value)?;
+        h.set(name, &value.as_string().unwrap_or_default())
+            .map_err(|_| fail(&[&at, ": not a valid HTTP header"]))?;
+    }
+    Ok(h)
 }
 
 fn panels(v: &JsValue) -> Result<Panels, OptionsError> {
-    if !v.is_object() || Array::is_array(v) {
-        return Err(fail(&["panels must be an object, not ", kind_of(v)]));
-    }
     let mut p = Panels::default();
-    for (key, value) in entries(v) {
+    for (key, value) in object("panels", v)? {
         let slot = match key.as_str() {
             "main" => &mut p.main,
             "sending" => &mut p.sending,

@@ -13,11 +13,12 @@ use super::options::entries;
 extern "C" {
     /// Request headers.
     pub type Headers;
+    /// `new Headers()`.
     #[wasm_bindgen(constructor)]
-    fn new() -> Headers;
+    pub fn new() -> Headers;
     /// `headers.set(name, value)`: throws on a name or value HTTP does not allow.
     #[wasm_bindgen(method, catch)]
-    fn set(this: &Headers, name: &str, value: &str) -> Result<(), JsValue>;
+    pub fn set(this: &Headers, name: &str, value: &str) -> Result<(), JsValue>;
     /// `AbortSignal.timeout(ms)`.
     #[wasm_bindgen(js_namespace = AbortSignal, js_name = timeout)]
     fn abort_after(ms: u32) -> JsValue;
@@ -52,23 +53,6 @@ pub enum Outcome {
 /// `n` in decimal, by JavaScript (no `core::fmt` in the wasm).
 pub fn decimal(n: u32) -> String {
     super::dom::number_text(&JsValue::from(n))
-}
-
-/// The request headers: the urlencoded content type, then `headers` (which may replace
-/// it). Fails on a name or value `fetch` would refuse.
-pub fn request_headers(headers: &JsValue) -> Result<Headers, JsValue> {
-    let h = Headers::new();
-    h.set(
-        "Content-Type",
-        "application/x-www-form-urlencoded; charset=UTF-8",
-    )?;
-    if headers.is_undefined() {
-        h.set("X-Requested-With", "XMLHttpRequest")?;
-    }
-    for (name, value) in entries(headers) {
-        h.set(&name, &value.as_string().unwrap_or_default())?;
-    }
-    Ok(h)
 }
 
 /// Starts the POST of `body` to `url`: the promise of the response.
