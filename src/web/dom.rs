@@ -318,7 +318,7 @@ pub fn set_token(el: &Element, name: &str, token: &str, present: bool) {
     let others = current.split_ascii_whitespace().filter(|t| *t != token);
     for t in others.chain(present.then_some(token)) {
         if !rest.is_empty() {
-            rest.push_str(" ");
+            rest.push(' ');
         }
         rest.push_str(t);
     }
