@@ -497,35 +497,26 @@ pub fn attribute_rules(
     let numeric_type = type_attr.is_none_or(|t| matches!(t, "number" | "range" | "text"));
     for method in Method::all() {
         let name = method.name();
-        let value = attr(name).filter(|v| !v.is_empty() || method == Method::Required);
-        let param = match (method, value) {
-            (Method::Required, Some(_)) => Some(Param::Flag),
-            (Method::MinLength | Method::MaxLength, Some(v)) => {
-                let t = v.trim_matches(number::is_js_space);
-                t.bytes()
-                    .all(|b| b.is_ascii_digit())
-                    .then(|| Param::Numbers(vec![t.to_owned()]))
+        let min_max = matches!(method, Method::Min | Method::Max);
+        // The attribute's value read as the option's would be (one reading of both);
+        // a value the option would refuse gives no rule, as in jquery-validation.
+        let given = match attr(name).filter(|v| !v.is_empty() || method == Method::Required) {
+            None if method.is_flag() && type_attr == Some(name) => Value::Bool(true),
+            None => continue,
+            Some(_) if method.is_flag() => Value::Bool(true),
+            // Dates and times: compared as text, whatever they look like.
+            Some(v) if min_max && !numeric_type => {
+                rules.push(Rule {
+                    method,
+                    param: Param::Text(v),
+                });
+                continue;
             }
-            (Method::Min | Method::Max, Some(v)) if numeric_type => match number::parse(&v) {
-                n if n.is_nan() => None,
-                _ => Some(Param::Numbers(vec![v
-                    .trim_matches(number::is_js_space)
-                    .to_owned()])),
-            },
-            (Method::Min | Method::Max, Some(v)) => Some(Param::Text(v)),
-            (Method::Step, Some(v)) => match number::parse(&v) {
-                n if n.is_finite() && n > 0.0 => Some(Param::Numbers(vec![v])),
-                _ => None, // "any", zero, negative: no step rule
-            },
-            (Method::Range | Method::RangeLength, Some(v)) => {
-                parse_param("", method, &Value::String(v)).ok().flatten()
-            }
-            (Method::EqualTo | Method::Pattern, Some(v)) => Some(Param::Text(v)),
-            (_, Some(_)) => Some(Param::Flag),
-            (_, None) if method.is_flag() && type_attr == Some(name) => Some(Param::Flag),
-            _ => None,
+            Some(v) if min_max && number::parse(&v).is_nan() => continue,
+            Some(v) if min_max => Value::Number(v),
+            Some(v) => Value::String(v),
         };
-        if let Some(param) = param {
+        if let Ok(Some(param)) = parse_param("", method, &given) {
             rules.push(Rule { method, param });
         }
     }
@@ -672,6 +663,15 @@ mod tests {
                 param: Param::Text("2020-01-01".into())
             }]
         );
+        // Not a number type: even a numeral compares as text.
+        let r = attribute_rules(Some("month"), attrs(&[("max", "5")]));
+        assert_eq!(r[0].param, Param::Text("5".into()));
+        // Values the option would refuse give no rule.
+        let r = attribute_rules(
+            None,
+            attrs(&[("minlength", "2.5"), ("step", "0"), ("range", "1")]),
+        );
+        assert!(r.is_empty(), "{r:?}");
         assert!(attribute_rules(Some("range"), attrs(&[])).is_empty());
     }
 }

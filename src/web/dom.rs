@@ -7,7 +7,7 @@
 //! and a check at every call site. Properties are read and written by name (`get`, `set`,
 //! `text`, `flag`): two imports for all of them.
 
-use super::js::{Array, JsError, Object};
+use super::js::{Array, Function, JsError, Object};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -64,15 +64,13 @@ extern "C" {
     #[wasm_bindgen(constructor)]
     fn new(kind: &str, init: &Object) -> CustomEvent;
 
-    /// The page's document.
-    #[wasm_bindgen(thread_local_v2, js_name = document)]
-    static DOCUMENT: Element;
-    /// `document.querySelector(selector)`: a bad selector throws.
-    #[wasm_bindgen(method, catch, js_name = querySelector)]
-    fn query_selector(this: &Element, selector: &str) -> Result<Option<Element>, JsValue>;
+    /// `document.querySelector(selector)`: a bad selector throws. (Called through the
+    /// `document` namespace: no thread-local holding the document in the wasm.)
+    #[wasm_bindgen(catch, js_namespace = document, js_name = querySelector)]
+    fn query_selector(selector: &str) -> Result<Option<Element>, JsValue>;
     /// `document.createElement(tag)`.
-    #[wasm_bindgen(method, js_name = createElement)]
-    fn create_element(this: &Element, tag: &str) -> Element;
+    #[wasm_bindgen(js_namespace = document, js_name = createElement)]
+    pub fn create_element(tag: &str) -> Element;
 
     /// An element's style, inline or computed.
     type Style;
@@ -102,8 +100,8 @@ extern "C" {
 
     /// `Function.prototype`: a function that does nothing, for promises whose rejection
     /// is already reported elsewhere.
-    #[wasm_bindgen(thread_local_v2, js_namespace = Function, js_name = prototype)]
-    pub static NOOP: super::js::Function;
+    #[wasm_bindgen(static_method_of = Function, getter = prototype)]
+    pub fn noop() -> Function;
 }
 
 /// A `CustomEvent` named `kind` that bubbles, with `detail`.
@@ -113,11 +111,6 @@ pub fn custom_event(kind: &str, detail: &JsValue, cancelable: bool) -> CustomEve
     set(&init, "cancelable", &JsValue::from_bool(cancelable));
     set(&init, "detail", detail);
     CustomEvent::new(kind, &init)
-}
-
-/// `document.createElement(tag)`.
-pub fn create_element(tag: &str) -> Element {
-    DOCUMENT.with(|d| d.create_element(tag))
 }
 
 /// `target[key]`; `undefined` for `null` and `undefined`.
@@ -162,7 +155,7 @@ pub fn items(list: &JsValue) -> impl Iterator<Item = Element> {
 
 /// The first element matching `selector`; a bad selector is reported as no match.
 pub fn query(selector: &str) -> Option<Element> {
-    DOCUMENT.with(|d| d.query_selector(selector).ok().flatten())
+    query_selector(selector).ok().flatten()
 }
 
 /// `el.localName`: the tag name, lower case for HTML elements whatever the document.

@@ -258,8 +258,9 @@ impl Bound {
                 // The outcome reaches the page through the callbacks and events; the
                 // promise only matters to `controller.submit()`.
                 if let Ok(sent) = self.submit(submitter) {
-                    let noop = dom::NOOP.with(Function::clone);
-                    let _ = sent.unchecked_ref::<send::Pending>().catch_with(&noop);
+                    let _ = sent
+                        .unchecked_ref::<send::Pending>()
+                        .catch_with(&Function::noop());
                 }
             }
             kind => self.revalidate(&e, kind == "focusout"),
