@@ -144,19 +144,12 @@ pub struct Rule {
 }
 
 impl Rule {
-    /// The parameter texts that `{0}`, `{1}` in the message stand for.
-    pub fn args(&self) -> Vec<&str> {
+    /// The parameter text that `{i}` in the message stands for.
+    pub fn arg(&self, i: usize) -> Option<&str> {
         match &self.param {
-            Param::Flag => vec!["true"],
-            Param::Numbers(n) => {
-                // Loops rather than iterator chains in this module: a smaller wasm.
-                let mut out = Vec::new();
-                for t in n {
-                    out.push(t.as_str());
-                }
-                out
-            }
-            Param::Text(t) => vec![t.as_str()],
+            Param::Flag => (i == 0).then_some("true"),
+            Param::Numbers(n) => n.get(i).map(String::as_str),
+            Param::Text(t) => (i == 0).then_some(t.as_str()),
         }
     }
 
@@ -200,20 +193,25 @@ impl FieldRules {
             .iter()
             .find(|(m, _)| m.is_none_or(|m| m == rule.method))
             .map_or(rule.method.default_message(), |(_, t)| t.as_str());
-        format_message(template, &rule.args())
+        format_with(template, &|i| rule.arg(i))
     }
 }
 
 /// jquery-validation's `$.validator.format`: `{n}` and `${n}` become `args[n]`, for each
 /// `n` of `args` (one digit: there are at most two).
 pub fn format_message(template: &str, args: &[&str]) -> String {
+    format_with(template, &|i| args.get(i).copied())
+}
+
+/// [`format_message`] with the `n`th argument from `arg`.
+fn format_with<'a>(template: &str, arg: &dyn Fn(usize) -> Option<&'a str>) -> String {
     let mut out = String::new();
     let mut rest = template;
     // Byte positions, not `str::find`: no char searcher in the wasm.
     while let Some(open) = rest.bytes().position(|b| b == b'{') {
         let b = rest.as_bytes();
         let arg = match (b.get(open + 1), b.get(open + 2)) {
-            (Some(d @ b'0'..=b'9'), Some(b'}')) => args.get(usize::from(d - b'0')),
+            (Some(d @ b'0'..=b'9'), Some(b'}')) => arg(usize::from(d - b'0')),
             _ => None,
         };
         let head = &rest[..open];
@@ -259,36 +257,30 @@ pub struct RuleSet {
     pub fields: Vec<FieldRules>,
 }
 
-fn number_text(where_: &[&str], v: &Value) -> Result<String, OptionsError> {
+/// "PATH must be WHAT, not (what `v` is)", PATH being `path` joined.
+fn must(path: &[&str], what: &str, v: &Value) -> OptionsError {
+    OptionsError::new(&[&crate::cat(path), " must be ", what, ", not ", v.kind()])
+}
+
+/// "rules.FIELD.METHOD must be WHAT, not (what `v` is)".
+fn must_be(field: &str, method: Method, what: &str, v: &Value) -> OptionsError {
+    must(&["rules.", field, ".", method.name()], what, v)
+}
+
+/// A number parameter (a number, or a string holding one), trimmed.
+fn number_text(field: &str, method: Method, v: &Value) -> Result<String, OptionsError> {
     let text = match v {
         Value::Number(t) | Value::String(t) => t.trim_matches(number::is_js_space),
         _ => "",
     };
     match number::parse(text) {
         n if n.is_finite() && !text.is_empty() => Ok(text.to_owned()),
-        _ => {
-            let mut parts = where_.to_vec();
-            parts.extend([" must be a number, not ", v.kind()]);
-            Err(OptionsError::new(&parts))
-        }
+        _ => Err(must_be(field, method, "a number", v)),
     }
 }
 
 fn parse_param(field: &str, method: Method, v: &Value) -> Result<Option<Param>, OptionsError> {
-    let name = method.name();
-    let at = ["rules.", field, ".", name];
-    let fail = |what: &str| {
-        Err(OptionsError::new(&[
-            "rules.",
-            field,
-            ".",
-            name,
-            " must be ",
-            what,
-            ", not ",
-            v.kind(),
-        ]))
-    };
+    let fail = |what: &str| Err(must_be(field, method, what, v));
     if let Value::Bool(false) = v {
         return Ok(None); // jquery-validation: `required: false` removes the rule
     }
@@ -298,14 +290,14 @@ fn parse_param(field: &str, method: Method, v: &Value) -> Result<Option<Param>, 
             _ => return fail("true or false"),
         },
         Method::MinLength | Method::MaxLength => {
-            let t = number_text(&at, v)?;
+            let t = number_text(field, method, v)?;
             if !t.bytes().all(|b| b.is_ascii_digit()) {
                 return fail("a whole number of characters");
             }
             Param::Numbers(vec![t])
         }
         Method::Step => {
-            let t = number_text(&at, v)?;
+            let t = number_text(field, method, v)?;
             if number::parse(&t) <= 0.0 {
                 return fail("a number above 0");
             }
@@ -313,7 +305,7 @@ fn parse_param(field: &str, method: Method, v: &Value) -> Result<Option<Param>, 
         }
         Method::Min | Method::Max => match v {
             Value::String(t) if number::parse(t).is_nan() => Param::Text(t.clone()),
-            _ => Param::Numbers(vec![number_text(&at, v)?]),
+            _ => Param::Numbers(vec![number_text(field, method, v)?]),
         },
         Method::Range | Method::RangeLength => {
             let mut split;
@@ -336,7 +328,10 @@ fn parse_param(field: &str, method: Method, v: &Value) -> Result<Option<Param>, 
             if items.len() != 2 {
                 return fail("[min, max]");
             }
-            let pair = vec![number_text(&at, &items[0])?, number_text(&at, &items[1])?];
+            let pair = vec![
+                number_text(field, method, &items[0])?,
+                number_text(field, method, &items[1])?,
+            ];
             Param::Numbers(pair)
         }
         Method::EqualTo | Method::Pattern => match v {
@@ -392,11 +387,7 @@ impl RuleSet {
         let mut set = RuleSet::default();
         let expect_object = |what: &str, v: &Value| match v {
             Value::Object(_) | Value::Null => Ok(()),
-            _ => Err(OptionsError::new(&[
-                what,
-                " must be an object, not ",
-                v.kind(),
-            ])),
+            _ => Err(must(&[what], "an object", v)),
         };
         expect_object("rules", rules)?;
         expect_object("messages", messages)?;
@@ -416,12 +407,11 @@ impl RuleSet {
                         }
                     }
                     _ => {
-                        return Err(OptionsError::new(&[
-                            "rules.",
-                            field,
-                            " must be a string of rule names or an object, not ",
-                            spec.kind(),
-                        ]))
+                        return Err(must(
+                            &["rules.", field],
+                            "a string of rule names or an object",
+                            spec,
+                        ))
                     }
                 };
                 let target = set.field_mut(field);
@@ -444,26 +434,16 @@ impl RuleSet {
                             let method = Method::from_name(name)
                                 .ok_or_else(|| unknown_method("messages", field, name))?;
                             let Value::String(text) = text else {
-                                return Err(OptionsError::new(&[
-                                    "messages.",
-                                    field,
-                                    ".",
-                                    name,
-                                    " must be a string, not ",
-                                    text.kind(),
-                                ]));
+                                return Err(must(
+                                    &["messages.", field, ".", name],
+                                    "a string",
+                                    text,
+                                ));
                             };
                             target.messages.push((Some(method), text.clone()));
                         }
                     }
-                    _ => {
-                        return Err(OptionsError::new(&[
-                            "messages.",
-                            field,
-                            " must be a string or an object, not ",
-                            spec.kind(),
-                        ]))
-                    }
+                    _ => return Err(must(&["messages.", field], "a string or an object", spec)),
                 }
             }
         }
