@@ -201,20 +201,20 @@ impl Options {
 /// or `X-Requested-With: XMLHttpRequest` when `given` is `undefined`. Fails on what is
 /// not an object of strings, and on a name or value `fetch` would refuse.
 fn headers(given: &JsValue) -> Result<Headers, OptionsError> {
-    let mut pairs = vec![(
-        "Content-Type".to_owned(),
-        JsValue::from_str("application/x-www-form-urlencoded; charset=UTF-8"),
-    )];
-    if given.is_undefined() {
-        pairs.push(("X-Requested-With".into(), "XMLHttpRequest".into()));
-    } else {
-        pairs.extend(object("headers", given)?);
-    }
     let h = Headers::new();
-    for (name, value) in &pairs {
-        let at = crate::cat(&["headers.", name]);
-        expect(value.is_string(), &at, "a string", value)?;
-        h.set(name, &value.as_string().unwrap_or_default())
+    // Constant, valid names and values: these cannot throw.
+    let _ = h.set(
+        "Content-Type",
+        "application/x-www-form-urlencoded; charset=UTF-8",
+    );
+    if given.is_undefined() {
+        let _ = h.set("X-Requested-With", "XMLHttpRequest");
+        return Ok(h);
+    }
+    for (name, value) in object("headers", given)? {
+        let at = crate::cat(&["headers.", &name]);
+        expect(value.is_string(), &at, "a string", &value)?;
+        h.set(&name, &value.as_string().unwrap_or_default())
             .map_err(|_| fail(&[&at, ": not a valid HTTP header"]))?;
     }
     Ok(h)

@@ -123,7 +123,7 @@ pub fn build(c: &Config) -> Result<(), String> {
         .arg(&wasm)
         .arg("-o")
         .arg(&wasm))?;
-    // Then, alone (--converge would repeat it), the renaming: wasm-opt prints its mapping
+    // Then, alone (the passes above could repeat it), the renaming: wasm-opt prints its mapping
     // on stdout, for minify.rs.
     let mut opt = cmd(wasm_opt);
     opt.args(
