@@ -70,7 +70,7 @@ fn config() -> Result<Config, String> {
 }
 
 /// `cargo xtask build`: pkg/ with the size-tuned profile, then wasm-opt, short import and
-/// export names, esbuild on the JS glue, then the weight.
+/// export names, terser on the JS glue, then the weight.
 pub fn build(c: &Config) -> Result<(), String> {
     let out_dir = c.get("build.out-dir");
     let mut wasm_pack = cmd("wasm-pack");
@@ -162,7 +162,7 @@ pub fn build(c: &Config) -> Result<(), String> {
         &format!("./{name}_bg.js"),
         new_module,
     )?;
-    esbuild(c, &js)?;
+    minify_glue(c, &js)?;
     let (w, j) = (util::gzip_size(&wasm)?, util::gzip_size(&js)?);
     println!(
         "weight (gzip -9): {} {w} B + {} {j} B = {} B ({:.1} KiB; budget 20 KiB)",
@@ -174,24 +174,23 @@ pub fn build(c: &Config) -> Result<(), String> {
     Ok(())
 }
 
-/// Minifies the JS glue in place with esbuild, with the `build.esbuild` flags. esbuild
-/// drops the comments, among them the first line's `/* @ts-self-types="./NAME.d.ts" */`
-/// that Deno reads to find the .d.ts: that line is put back on top.
-fn esbuild(c: &Config, js: &Path) -> Result<(), String> {
+/// Minifies the JS glue in place with terser, with the `build.terser` flags. terser drops
+/// the comments, among them the first line's `/* @ts-self-types="./NAME.d.ts" */` that
+/// Deno reads to find the .d.ts: that line is put back on top.
+fn minify_glue(c: &Config, js: &Path) -> Result<(), String> {
     let read = |p: &Path| std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()));
     let glue = read(js)?;
     let header = glue
         .lines()
         .next()
         .filter(|l| l.starts_with("/* @ts-self-types="));
-    let tmp = util::temp_dir("esbuild")?;
+    let tmp = util::temp_dir("terser")?;
     let out = tmp.join(js.file_name().expect("a file name"));
-    let mut outfile = OsString::from("--outfile=");
-    outfile.push(&out);
-    run(cmd(root().join("xtask/npm/node_modules/.bin/esbuild"))
+    run(cmd(root().join("xtask/npm/node_modules/.bin/terser"))
         .arg(js)
-        .args(c.list("build.esbuild"))
-        .arg(outfile))?;
+        .args(c.list("build.terser"))
+        .arg("--output")
+        .arg(&out))?;
     let mut minified = read(&out)?;
     if let Some(header) = header.filter(|h| !minified.starts_with(h)) {
         minified.insert_str(0, &format!("{header}\n"));

@@ -167,14 +167,14 @@ pub fn setup(c: &Config) -> Result<(), String> {
 }
 
 /// The npm packages, from xtask/npm/package-lock.json: axe-core for the end-to-end tests,
-/// binaryen's wasm-opt and esbuild for `build`, and the peers `bench` measures corsform
+/// binaryen's wasm-opt and terser for `build`, and the peers `bench` measures corsform
 /// against (jQuery 3.7.1 + jquery-validation 1.22.1, htmx 2).
 fn npm_ci() -> Result<(), String> {
     let dir = crate::root().join("xtask/npm");
     let installed = [
         "axe-core/axe.min.js",
         ".bin/wasm-opt",
-        ".bin/esbuild",
+        ".bin/terser",
         "jquery/dist/jquery.min.js",
         "jquery-validation/dist/jquery.validate.min.js",
         "htmx.org/dist/htmx.min.js",
@@ -187,7 +187,7 @@ fn npm_ci() -> Result<(), String> {
         return Ok(());
     }
     debian(&["nodejs".to_owned(), "npm".to_owned()])?;
-    println!("setup: installing xtask/npm (axe-core, binaryen, esbuild, jquery, jquery-validation, htmx) with npm ci");
+    println!("setup: installing xtask/npm (axe-core, binaryen, terser, jquery, jquery-validation, htmx) with npm ci");
     run(cmd("npm")
         .args(["ci", "--no-audit", "--no-fund"])
         .current_dir(dir))
