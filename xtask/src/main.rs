@@ -11,7 +11,6 @@ mod minify;
 mod setup;
 mod util;
 
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
