@@ -7,7 +7,7 @@
 //! and a check at every call site. Properties are read and written by name (`get`, `set`,
 //! `text`, `flag`): two imports for all of them.
 
-use super::js::{Array, Function, JsError, Object};
+use super::js::{Array, JsError, Object};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -97,11 +97,6 @@ extern "C" {
     /// `String(value)`: a number as JavaScript writes it (`5`, `0.01`, `1e+21`).
     #[wasm_bindgen(js_name = String)]
     fn js_string(value: &JsValue) -> String;
-
-    /// `Function.prototype`: a function that does nothing, for promises whose rejection
-    /// is already reported elsewhere.
-    #[wasm_bindgen(static_method_of = Function, getter = prototype)]
-    pub fn noop() -> Function;
 }
 
 /// A `CustomEvent` named `kind` that bubbles, with `detail`.

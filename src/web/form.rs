@@ -11,6 +11,7 @@ use wasm_bindgen::JsCast;
 use super::dom::{
     self, error, flag, get, hide, items, set, set_token, show, text, Control, Element, Event,
 };
+use super::js_error;
 use super::options::Options;
 use super::send::{self, Outcome};
 use crate::rules::{attribute_rules, FieldRules, Method, OptionsError, Param};
@@ -108,10 +109,6 @@ impl Env for Page<'_> {
             .find(|(s, _)| s == source)
             .is_some_and(|(_, re)| re.test(value))
     }
-}
-
-fn js_error(e: OptionsError) -> JsValue {
-    error("options", &crate::cat(&["corsform: ", &e.0]))
 }
 
 fn data_messages(el: &Element, messages: &mut Vec<(Option<Method>, String)>) {
