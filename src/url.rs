@@ -15,234 +15,189 @@
 
 use crate::number::is_js_space;
 
-/// The text at the start of `s` that `\d*` would take.
+/// The length of the run of ASCII digits at the start of `s`.
 fn digit_run(s: &[u8]) -> usize {
     s.iter().take_while(|c| c.is_ascii_digit()).count()
 }
 
-/// `(?:\.\d{1,3}){n}` at the start of `s` (a lookahead: anything may follow).
-fn dotted_groups(s: &[u8], n: usize) -> bool {
-    if n == 0 {
-        return true;
-    }
-    if s.first() != Some(&b'.') {
-        return false;
-    }
-    let run = digit_run(&s[1..]);
-    match n {
-        1 => run >= 1,
-        _ => (1..=3).contains(&run) && dotted_groups(&s[1 + run..], n - 1),
-    }
-}
-
-/// The three negative lookaheads: private and loopback addresses are not URLs here.
-fn is_excluded_address(s: &[u8]) -> bool {
-    let after = |p: &[u8]| s.strip_prefix(p);
-    [&b"10"[..], b"127"]
-        .iter()
-        .any(|p| after(p).is_some_and(|r| dotted_groups(r, 3)))
-        || [&b"169.254"[..], b"192.168"]
-            .iter()
-            .any(|p| after(p).is_some_and(|r| dotted_groups(r, 2)))
-        || after(b"172.").is_some_and(|r| {
-            r.len() >= 2
-                && matches!(
-                    (r[0], r[1]),
-                    (b'1', b'6'..=b'9') | (b'2', b'0'..=b'9') | (b'3', b'0'..=b'1')
-                )
-                && dotted_groups(&r[2..], 2)
-        })
-}
-
-#[derive(Clone, Copy)]
-enum Octet {
-    First,
-    Middle,
-    Last,
-}
-
-fn octet_matches(kind: Octet, d: &[u8]) -> bool {
-    matches!(
-        (kind, d),
-        (
-            Octet::First,
-            [b'1'..=b'9']
-                | [b'1'..=b'9', _]
-                | [b'1', _, _]
-                | [b'2', b'0' | b'1', _]
-                | [b'2', b'2', b'0'..=b'3']
-        ) | (
-            Octet::Middle,
-            [_] | [_, _] | [b'1', _, _] | [b'2', b'0'..=b'4', _] | [b'2', b'5', b'0'..=b'5']
-        ) | (
-            Octet::Last,
-            [b'1'..=b'9']
-                | [b'1'..=b'9', _]
-                | [b'1', _, _]
-                | [b'2', b'0'..=b'4', _]
-                | [b'2', b'5', b'0'..=b'4']
-        )
-    )
-}
-
-/// The dotted-quad alternative followed by the tail, trying every octet length as the
-/// regex's backtracking would.
-fn ip_then_tail(s: &str, octets: &[Octet]) -> bool {
-    let Some((&kind, more)) = octets.split_first() else {
-        return tail(s);
-    };
-    let b = s.as_bytes();
-    let run = digit_run(b).min(3);
-    // `s` is sliced after ASCII digits and dots only: always on a char boundary.
-    for len in 1..=run {
-        if !octet_matches(kind, &b[..len]) {
-            continue;
-        }
-        let rest_ok = match more.is_empty() {
-            true => ip_then_tail(&s[len..], more),
-            false => b.get(len) == Some(&b'.') && ip_then_tail(&s[len + 1..], more),
-        };
-        if rest_ok {
-            return true;
-        }
-    }
-    false
-}
-
-/// `(?::\d{2,5})?(?:[/?#]\S*)?$`
-fn tail(s: &str) -> bool {
-    let s = match s.as_bytes().first() {
-        Some(b':') => {
-            let run = digit_run(&s.as_bytes()[1..]);
-            if !(2..=5).contains(&run) {
+/// The dotted-quad alternative from byte `i` of `v`, then the tail.
+///
+/// Backtracking cannot make an octet shorter than its run of digits: each of the first
+/// three is followed by a dot, and the last by the tail, which does not start with a
+/// digit. So the address is four whole runs, each checked as a number: the first
+/// `[1-9]\d?|1\d\d|2[01]\d|22[0-3]` is 1–223, the middle two `1?\d{1,2}|2[0-4]\d|25[0-5]`
+/// are up to 255 (a leading zero only in one or two digits), the last
+/// `[1-9]\d?|1\d\d|2[0-4]\d|25[0-4]` is 1–254. The lookaheads then only exclude
+/// 10/8, 127/8, 169.254/16, 192.168/16 and 172.16/12.
+fn ip_then_tail(v: &str, mut i: usize) -> bool {
+    let b = v.as_bytes();
+    let mut n = [0u32; 4];
+    for (k, max) in [223, 255, 255, 254].into_iter().enumerate() {
+        if k > 0 {
+            if b.get(i) != Some(&b'.') {
                 return false;
             }
-            &s[1 + run..]
+            i += 1;
         }
-        _ => s,
+        let digits = &b[i..i + digit_run(&b[i..])];
+        let ok = match digits {
+            [] => false,
+            [b'0', ..] => max == 255 && digits.len() < 3,
+            _ => digits.len() <= 3,
+        };
+        for d in digits {
+            n[k] = n[k] * 10 + u32::from(d - b'0');
+        }
+        if !ok || n[k] > max {
+            return false;
+        }
+        i += digits.len();
+    }
+    let excluded = match (n[0], n[1]) {
+        (10 | 127, _) | (169, 254) | (192, 168) => true,
+        (172, second) => (16..=31).contains(&second),
+        _ => false,
     };
-    match s.as_bytes().first() {
+    !excluded && tail(v, i)
+}
+
+/// `(?::\d{2,5})?(?:[/?#]\S*)?$` from byte `i` of `v`.
+fn tail(v: &str, mut i: usize) -> bool {
+    let b = v.as_bytes();
+    if b.get(i) == Some(&b':') {
+        let run = digit_run(&b[i + 1..]);
+        if !(2..=5).contains(&run) {
+            return false;
+        }
+        i += 1 + run;
+    }
+    match b.get(i) {
         None => true,
-        Some(b'/' | b'?' | b'#') => !s.chars().any(is_js_space),
+        // `i` is at an ASCII byte: a char boundary.
+        Some(b'/' | b'?' | b'#') => !v[i..].chars().any(is_js_space),
         Some(_) => false,
     }
 }
 
-/// UTF-16 length of a label made of the host character classes, or `None` if some
-/// character is in none of them. `letters_only` is the top-level domain's class.
-fn host_part(part: &str, letters_only: bool) -> Option<(usize, char, char)> {
+/// The UTF-16 length of a host label whose characters are all in
+/// `[a-z0-9\u00a1-\uffff_-]` (`[a-z\u00a1-\uffff]` when `letters_only`), case-insensitive,
+/// or `None` if one is not. Byte by byte, without decoding: a non-ASCII character is in
+/// the class unless it is U+0080–U+00A0 (`C2 80`–`C2 A0` in UTF-8); continuation bytes
+/// count with their lead byte, and a 4-byte character is two UTF-16 units.
+fn host_units(label: &[u8], letters_only: bool) -> Option<usize> {
     let mut units = 0;
-    for c in part.chars() {
-        let ok = c.is_ascii_alphabetic()
-            || c >= '\u{a1}'
-            || (!letters_only && (c.is_ascii_digit() || c == '_' || c == '-'));
+    for (i, &c) in label.iter().enumerate() {
+        let ok = match c {
+            0x80..=0xBF => continue,
+            0xC2 => label.get(i + 1) > Some(&0xA0),
+            0xC3.. => true,
+            _ => {
+                c.is_ascii_alphabetic()
+                    || (!letters_only && (c.is_ascii_digit() || c == b'_' || c == b'-'))
+            }
+        };
         if !ok {
             return None;
         }
-        units += c.len_utf16();
+        units += 1 + usize::from(c >= 0xF0);
     }
-    Some((units, part.chars().next()?, part.chars().last()?))
+    Some(units)
 }
 
-#[allow(clippy::manual_pattern_char_comparison)]
-fn hostname_then_tail(s: &str) -> bool {
-    // Byte searches (the separators are ASCII): no char searcher or memchr in the wasm.
-    let end = s
-        .bytes()
-        .position(|b| matches!(b, b':' | b'/' | b'?' | b'#'))
-        .unwrap_or(s.len());
-    let host = &s[..end];
-    // "." rather than '.' here and below: a char pattern brings its UTF-8 encoder along.
-    let host = host.strip_suffix(".").unwrap_or(host);
-    let Some(dot) = host.bytes().rposition(|b| b == b'.') else {
+/// The host-name alternative from byte `i` of `v`, followed by the tail.
+fn hostname_then_tail(v: &str, i: usize) -> bool {
+    let b = &v.as_bytes()[i..];
+    let end = b
+        .iter()
+        .position(|c| matches!(c, b':' | b'/' | b'?' | b'#'))
+        .unwrap_or(b.len());
+    let host = &b[..end];
+    let host = host.strip_suffix(b".").unwrap_or(host);
+    let Some(dot) = host.iter().rposition(|&c| c == b'.') else {
         return false;
     };
-    let (labels, tld) = (&host[..dot], &host[dot + 1..]);
-    let edge = |c: char| c != '_' && c != '-';
-    host_part(tld, true).is_some_and(|(units, _, _)| units >= 2)
-        // A closure, not '.': the char searcher would add 600 B to the wasm.
-        && labels.split(|c| c == '.').all(|l| {
-            host_part(l, false)
-                .is_some_and(|(units, first, last)| units <= 64 && edge(first) && edge(last))
+    // A label neither starts nor ends with `_` or `-`.
+    let edge = |c: Option<&u8>| !matches!(c, Some(b'_' | b'-'));
+    host_units(&host[dot + 1..], true).is_some_and(|units| units >= 2)
+        && host[..dot].split(|&c| c == b'.').all(|l| {
+            host_units(l, false).is_some_and(|units| (1..=64).contains(&units))
+                && edge(l.first())
+                && edge(l.last())
         })
-        && tail(&s[end..])
+        && tail(v, i + end)
 }
 
-fn is_userinfo_char(c: char) -> bool {
-    // A match, not a `str` search: no char searcher or memchr in the wasm.
+/// `U`: a user-info byte (any non-ASCII byte is one).
+fn is_userinfo_byte(c: u8) -> bool {
     !matches!(
         c,
-        ']' | '['
-            | '?'
-            | '/'
-            | '<'
-            | '~'
-            | '#'
-            | '`'
-            | '!'
-            | '@'
-            | '$'
-            | '^'
-            | '&'
-            | '*'
-            | '('
-            | ')'
-            | '+'
-            | '='
-            | '}'
-            | '|'
-            | ':'
-            | '"'
-            | ';'
-            | '\''
-            | ','
-            | '>'
-            | '{'
-            | ' '
+        b']' | b'['
+            | b'?'
+            | b'/'
+            | b'<'
+            | b'~'
+            | b'#'
+            | b'`'
+            | b'!'
+            | b'@'
+            | b'$'
+            | b'^'
+            | b'&'
+            | b'*'
+            | b'('
+            | b')'
+            | b'+'
+            | b'='
+            | b'}'
+            | b'|'
+            | b':'
+            | b'"'
+            | b';'
+            | b'\''
+            | b','
+            | b'>'
+            | b'{'
+            | b' '
     )
 }
 
 /// `(?:U+(?::U*)?@)?`: where the host starts if there is a user-info part.
-fn after_userinfo(s: &str) -> Option<usize> {
-    let user = s.find(|c| !is_userinfo_char(c)).unwrap_or(s.len());
+fn after_userinfo(s: &[u8]) -> Option<usize> {
+    let run = |from: usize| {
+        s[from..]
+            .iter()
+            .position(|&c| !is_userinfo_byte(c))
+            .map_or(s.len(), |n| from + n)
+    };
+    let user = run(0);
     if user == 0 {
         return None;
     }
-    let mut at = user;
-    if s[at..].starts_with(":") {
-        at += 1;
-        at += s[at..]
-            .find(|c| !is_userinfo_char(c))
-            .unwrap_or(s.len() - at);
-    }
-    s[at..].starts_with("@").then_some(at + 1)
+    let at = match s.get(user) {
+        Some(b':') => run(user + 1),
+        _ => user,
+    };
+    (s.get(at) == Some(&b'@')).then_some(at + 1)
 }
 
-fn host_then_tail(s: &str) -> bool {
-    let b = s.as_bytes();
-    (!is_excluded_address(b)
-        && ip_then_tail(
-            s,
-            &[Octet::First, Octet::Middle, Octet::Middle, Octet::Last],
-        ))
-        || hostname_then_tail(s)
+/// The host (an address or a name) from byte `i` of `v`, then the tail.
+fn host_then_tail(v: &str, i: usize) -> bool {
+    ip_then_tail(v, i) || hostname_then_tail(v, i)
 }
 
 /// Whether jquery-validation's `url` method accepts `value`.
 pub fn is_valid_url(value: &str) -> bool {
-    let lower_prefix = |p: &str| {
-        value
-            .get(..p.len())
-            .is_some_and(|h| h.eq_ignore_ascii_case(p))
-    };
-    let scheme = ["http:", "https:", "ftp:"]
+    let b = value.as_bytes();
+    let scheme = [&b"http:"[..], b"https:", b"ftp:"]
         .into_iter()
-        .find(|p| lower_prefix(p))
-        .map_or(0, str::len);
-    let Some(rest) = value[scheme..].strip_prefix("//") else {
+        .find(|p| b.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p)))
+        .map_or(0, <[u8]>::len);
+    if !b[scheme..].starts_with(b"//") {
         return false;
-    };
-    after_userinfo(rest).is_some_and(|at| host_then_tail(&rest[at..])) || host_then_tail(rest)
+    }
+    let i = scheme + 2;
+    after_userinfo(&b[i..]).is_some_and(|at| host_then_tail(value, i + at))
+        || host_then_tail(value, i)
 }
 
 #[cfg(test)]
@@ -266,6 +221,14 @@ mod tests {
             "http://a_b.example.com",
             "http://example.com:80",
             "http://xn--mnchen-3ya.de",
+            // Addresses next to the excluded ranges, and a leading zero where the middle
+            // octets allow one (all checked against the regex itself, in node).
+            "http://172.32.0.1",
+            "http://172.15.0.1",
+            "http://169.253.1.1",
+            "http://1.01.2.3",
+            "http://1.2.3.254",
+            "http://a.b.c.d.com",
         ] {
             assert!(is_valid_url(ok), "{ok}");
         }
@@ -296,6 +259,15 @@ mod tests {
             "http://example..com",
             "http://example.com1",
             "javascript://example.com",
+            "http://172.31.0.1",
+            "http://1.001.2.3",
+            "http://01.2.3.4",
+            "http://1.2.3.04",
+            "http://1.2.3.4567",
+            "http://127.1.1.1:80",
+            "http://1.2.3",
+            "http://a\u{a0}b.com",
+            "http://example.com/\u{3000}",
         ] {
             assert!(!is_valid_url(bad), "{bad}");
         }
