@@ -52,35 +52,30 @@ pub fn length(text: &str) -> usize {
 }
 
 fn is_number(s: &str) -> bool {
-    // /^(?:-?\d+|-?\d{1,3}(?:,\d{3})+)?(?:-?\.\d+)?$/
-    let digits = |s: &str| s.bytes().take_while(u8::is_ascii_digit).count();
-    let fraction = |s: &str| {
-        let t = s.strip_prefix("-").unwrap_or(s);
-        s.is_empty()
-            || t.strip_prefix(".")
-                .is_some_and(|d| !d.is_empty() && digits(d) == d.len())
+    // /^(?:-?\d+|-?\d{1,3}(?:,\d{3})+)?(?:-?\.\d+)?$/, on bytes (no char-boundary checks).
+    let b = s.as_bytes();
+    let digits = |i: usize| {
+        b[i.min(b.len())..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count()
     };
-    // String patterns ("-"), not chars: a char pattern brings its UTF-8 encoder along.
-    let unsigned = s.strip_prefix("-").unwrap_or(s);
-    let lead = digits(unsigned);
-    if lead == 0 {
-        return !s.is_empty() && fraction(s);
-    }
-    if fraction(&unsigned[lead..]) {
-        return true;
-    }
-    // Thousands separators: 1-3 digits, then one or more ",ddd".
-    let mut rest = &unsigned[lead..];
-    if lead > 3 || !rest.starts_with(",") {
-        return false;
-    }
-    while let Some(group) = rest.strip_prefix(",") {
-        if group.len() < 3 || digits(&group[..3]) != 3 {
-            return false;
+    let sign = usize::from(b.first() == Some(&b'-'));
+    let lead = digits(sign);
+    let mut i = 0;
+    if lead > 0 {
+        i = sign + lead;
+        // Thousands separators after 1-3 digits: groups of exactly three.
+        while lead <= 3 && b.get(i) == Some(&b',') && digits(i + 1) == 3 {
+            i += 4;
         }
-        rest = &group[3..];
     }
-    fraction(rest)
+    let rest = &b[i..];
+    let fraction = rest.strip_prefix(b"-").unwrap_or(rest);
+    match fraction.strip_prefix(b".") {
+        Some(d) => !d.is_empty() && d.iter().all(u8::is_ascii_digit),
+        None => rest.is_empty() && i > 0,
+    }
 }
 
 fn compare(value: &str, rule: &Rule, n: usize) -> Option<Ordering> {
@@ -317,11 +312,24 @@ mod tests {
             "-12,345.67",
             "123,456,789",
             "0.0",
+            "1-.5",
+            "1,000-.5",
         ] {
             assert!(ok(&n, good), "{good}");
         }
         for bad in [
-            "1.", "1,00", "1234,567", "abc", "1e3", "+1", "1.2.3", "-", " 1", "1,000,",
+            "1.",
+            "1,00",
+            "1234,567",
+            "abc",
+            "1e3",
+            "+1",
+            "1.2.3",
+            "-",
+            " 1",
+            "1,000,",
+            "1-",
+            "12,345,67",
         ] {
             assert!(!ok(&n, bad), "{bad}");
         }
