@@ -18,7 +18,7 @@ pub use email::is_valid_email;
 pub use encode::{decode, encode, DecodeError};
 pub use number::js_number;
 pub use rules::{FieldRules, Method, OptionsError, Param, Rule, RuleSet};
-pub use url::is_valid_url;
+pub use url::{is_valid_url, PATTERN as URL_PATTERN};
 pub use validate::{check_field, Env, Failure, Input};
 pub use value::Value;
 

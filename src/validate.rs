@@ -29,6 +29,11 @@ pub trait Env {
     fn equal_to(&self, selector: &str) -> Option<String>;
     /// Whether the whole of `value` matches the regular expression `source`.
     fn pattern(&self, source: &str, value: &str) -> bool;
+    /// jquery-validation's `url`: by default [`crate::is_valid_url`], the regex written
+    /// out in Rust; the browser runs the regex itself ([`crate::URL_PATTERN`]).
+    fn url(&self, value: &str) -> bool {
+        crate::url::is_valid_url(value)
+    }
 }
 
 /// The failed rule of a field and its message.
@@ -115,7 +120,7 @@ pub fn check(rule: &Rule, input: Input<'_>, env: &dyn Env) -> bool {
         },
         _ if !present => true, // optional and empty: every other rule passes
         Method::Email => crate::email::is_valid_email(v),
-        Method::Url => crate::url::is_valid_url(v),
+        Method::Url => env.url(v),
         Method::Number => is_number(v),
         Method::Digits => v.bytes().all(|b| b.is_ascii_digit()),
         // `length >= param`: false against NaN, as in JavaScript.

@@ -865,6 +865,116 @@ fn url_verdicts_equal_jquery_validations_regex() {
         &longer,
     ];
     same_as_regex(JQ_URL, "i", Method::Url, &samples);
+    // The browser build runs the crate's copy of the expression; the server runs the
+    // transcription checked here.
+    assert_eq!(corsform::URL_PATTERN, JQ_URL);
+    let generated = generated_urls(20_000);
+    let generated: Vec<&str> = generated.iter().map(String::as_str).collect();
+    same_as_regex(JQ_URL, "i", Method::Url, &generated);
+    let re = js_sys::RegExp::new(JQ_URL, "i");
+    let valid = generated.iter().filter(|s| re.test(s)).count();
+    assert!(valid > 1_000, "only {valid} generated URLs are valid");
+}
+
+/// `n` URL-like strings from a fixed seed: schemes, user-info, dotted quads at the edges
+/// of the excluded ranges, host labels of every character class (and at 63/64 units),
+/// ports and paths with JavaScript's white space.
+fn generated_urls(n: usize) -> Vec<String> {
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = move |k: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % k as u64) as usize
+    };
+    let schemes = [
+        "http://", "https://", "HTTPS://", "ftp://", "//", "http:/", "", "mailto:",
+    ];
+    let users = [
+        "", "", "", "user@", "u:p@", "u:@", ":p@", "a b@", "\u{e9}@", "%zz@", "u:p:q@",
+    ];
+    let octets = [
+        "0", "1", "9", "10", "127", "169", "254", "192", "168", "172", "16", "31", "32", "15",
+        "223", "224", "255", "256", "00", "01", "001", "099", "100", "199", "249", "250", "1000",
+        "",
+    ];
+    let a63 = "a".repeat(63);
+    let a62 = "b".repeat(62);
+    let label_parts = [
+        "a",
+        "ab",
+        "com",
+        "x1",
+        "\u{e9}",
+        "\u{fc}",
+        "-",
+        "_",
+        "9",
+        "Z",
+        "\u{a1}",
+        "\u{a0}",
+        "\u{80}",
+        "\u{1f600}",
+        &a63,
+        &a62,
+        "\u{3000}",
+        "\u{212a}",
+        "%",
+        "~",
+    ];
+    let ends = [
+        "",
+        "",
+        ":80",
+        ":8",
+        ":123456",
+        ":",
+        ":8080",
+        ".",
+        "/",
+        "/a b",
+        "/x",
+        "?q=1",
+        "#f",
+        "/\u{3000}",
+        "/\u{a0}",
+        "/\u{1f600}",
+        "/\u{2028}",
+        "x",
+    ];
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        let mut s = String::new();
+        s.push_str(schemes[next(schemes.len())]);
+        s.push_str(users[next(users.len())]);
+        // A dotted quad (sometimes with an octet too few or too many), or host labels.
+        let ip = next(2) == 0;
+        let parts = if ip {
+            3 + next(3)
+        } else {
+            1 + next(3) + next(2)
+        };
+        for p in 0..parts {
+            if p > 0 {
+                s.push('.');
+            }
+            if ip {
+                s.push_str(octets[next(octets.len())]);
+            } else {
+                for _ in 0..1 + next(2) {
+                    let plain = next(3) > 0;
+                    s.push_str(if plain {
+                        "ab"
+                    } else {
+                        label_parts[next(label_parts.len())]
+                    });
+                }
+            }
+        }
+        s.push_str(ends[next(ends.len())]);
+        out.push(s);
+    }
+    out
 }
 
 #[wasm_bindgen_test]

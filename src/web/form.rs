@@ -109,6 +109,9 @@ impl Env for Page<'_> {
             .find(|(s, _)| s == source)
             .is_some_and(|(_, re)| re.test(value))
     }
+    fn url(&self, value: &str) -> bool {
+        RegExp::new(crate::url::PATTERN, "i").is_ok_and(|re| re.test(value))
+    }
 }
 
 fn data_messages(el: &Element, messages: &mut Vec<(Option<Method>, String)>) {
