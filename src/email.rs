@@ -51,7 +51,7 @@ pub fn is_valid_email(value: &str) -> bool {
     let (local, domain) = (&b[..at], &b[at + 1..]);
     !local.is_empty()
         && local.iter().all(|&c| is_local_char(c))
-        && domain.split(|&c| c == b'.').all(is_label)
+        && domain.split(crate::is_dot).all(is_label)
 }
 
 #[cfg(test)]

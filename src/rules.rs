@@ -314,9 +314,9 @@ fn parse_param(field: &str, method: Method, v: &Value) -> Result<Option<Param>, 
                 // jquery-validation also takes "[1, 5]" and "1,5".
                 Value::String(s) => {
                     split = Vec::new();
-                    for p in s
-                        .split(|c: char| c == ',' || number::is_js_space(c) || c == '[' || c == ']')
-                    {
+                    let separator =
+                        |c: char| c == ',' || number::is_js_space(c) || c == '[' || c == ']';
+                    for p in number::split_at(s, separator) {
                         if !p.is_empty() {
                             split.push(Value::String(p.to_owned()));
                         }
@@ -397,7 +397,9 @@ impl RuleSet {
                 match spec {
                     Value::String(names) => {
                         // jquery-validation splits at JavaScript's `\s`.
-                        for n in names.split(number::is_js_space).filter(|n| !n.is_empty()) {
+                        for n in
+                            number::split_at(names, number::is_js_space).filter(|n| !n.is_empty())
+                        {
                             entries.push((n, &Value::Bool(true)));
                         }
                     }

@@ -129,7 +129,7 @@ fn hostname_then_tail(v: &str, i: usize) -> bool {
     // A label neither starts nor ends with `_` or `-`.
     let edge = |c: Option<&u8>| !matches!(c, Some(b'_' | b'-'));
     host_units(&host[dot + 1..], true).is_some_and(|units| units >= 2)
-        && host[..dot].split(|&c| c == b'.').all(|l| {
+        && host[..dot].split(crate::is_dot).all(|l| {
             host_units(l, false).is_some_and(|units| (1..=64).contains(&units))
                 && edge(l.first())
                 && edge(l.last())

@@ -192,23 +192,22 @@ impl Control {
         &self.el
     }
 
-    /// The control's `type` (`text`, `checkbox`, `select-one`, `textarea`, …).
-    pub fn kind(&self) -> String {
-        text(&self.el, "type")
-    }
-
-    fn input_of_kind(&self, kinds: &[&str]) -> bool {
-        self.tag == Tag::Input && kinds.contains(&self.kind().as_str())
+    /// Whether the control matches `selector`: for an input's kind, `[type=… i]` matches
+    /// exactly when the `type` property (the attribute's state) is that kind.
+    pub fn is(&self, selector: &str) -> bool {
+        self.el.matches(selector)
     }
 
     /// A checkbox or radio.
     pub fn is_checkable(&self) -> bool {
-        self.input_of_kind(&["checkbox", "radio"])
+        self.is("input:is([type=checkbox i],[type=radio i])")
     }
 
     /// A button-like input that carries no value of its own.
     pub fn is_button(&self) -> bool {
-        self.input_of_kind(&["submit", "button", "image", "reset", "file"])
+        self.is(
+            "input:is([type=submit i],[type=button i],[type=image i],[type=reset i],[type=file i])",
+        )
     }
 
     /// Whether the control is checked (checkable inputs only).
@@ -235,8 +234,11 @@ impl Control {
     /// select, none for an unselected one), `\r` removed.
     pub fn values(&self) -> Vec<String> {
         if self.tag != Tag::Select {
-            let mut value = text(&self.el, "value");
-            value.retain(|c| c != '\r'); // not `replace`: no char searcher in the wasm
+            // `\r` removed; not `replace`: no char searcher in the wasm.
+            let mut value = String::new();
+            for part in crate::number::split_at(&text(&self.el, "value"), |c| c == '\r') {
+                value.push_str(part);
+            }
             return vec![value];
         }
         let multiple = self.is_multiple();
@@ -257,7 +259,7 @@ impl Control {
     /// The value the rules see: jquery-validation's `elementValue` (`"NaN"` for a number
     /// input holding something that is not a number).
     pub fn rule_value(&self) -> String {
-        if self.input_of_kind(&["number"]) && flag(&get(&self.el, "validity"), "badInput") {
+        if self.is("input[type=number i]") && flag(&get(&self.el, "validity"), "badInput") {
             return "NaN".into();
         }
         self.values().into_iter().next().unwrap_or_default()

@@ -142,7 +142,7 @@ impl Bound {
         let mut fields: Vec<Field> = Vec::new();
         for c in controls(&form) {
             let name = c.name();
-            if name.is_empty() || c.is_button() || c.kind() == "hidden" {
+            if name.is_empty() || c.is_button() || c.is("input[type=hidden i]") {
                 continue;
             }
             if let Some(f) = fields.iter_mut().find(|f| f.rules.name == name) {
@@ -216,22 +216,27 @@ impl Bound {
         Ok(bound)
     }
 
+    /// A callback for JS that runs `f` on this form. Every callback is this one closure
+    /// type: one vtable and one call shim in the wasm.
+    fn callback(self: &Rc<Self>, f: fn(&Rc<Bound>, JsValue) -> JsValue) -> Callback {
+        let me = self.clone();
+        Closure::new(move |v: JsValue| f(&me, v))
+    }
+
     /// The controller `bind` returns: `{validate, submit, destroy}`, closures that JS owns
     /// (and frees when the page lets go of the controller).
     pub fn controller(self: &Rc<Self>) -> super::Controller {
         let o = Object::new();
-        let method = |name: &str, f: fn(&Rc<Bound>) -> JsValue| {
-            let me = self.clone();
-            let closure: Callback = Closure::new(move |_: JsValue| f(&me));
-            set(&o, name, &closure.into_js_value());
+        let method = |name: &str, f: fn(&Rc<Bound>, JsValue) -> JsValue| {
+            set(&o, name, &self.callback(f).into_js_value());
         };
-        method("validate", |me| me.validate().into());
-        method("submit", |me| {
+        method("validate", |me, _| me.validate().into());
+        method("submit", |me, _| {
             me.submit(None)
                 .unwrap_or_else(|err| Promise::reject(&err))
                 .into()
         });
-        method("destroy", |me| {
+        method("destroy", |me, _| {
             me.destroy();
             JsValue::UNDEFINED
         });
@@ -239,8 +244,7 @@ impl Bound {
     }
 
     fn listen(this: &Rc<Bound>) {
-        let me = this.clone();
-        let closure: Callback = Closure::new(move |e: JsValue| {
+        let closure = this.callback(|me, e| {
             me.on_event(e.unchecked_into());
             JsValue::UNDEFINED
         });
@@ -403,13 +407,14 @@ impl Bound {
         all
     }
 
-    /// Puts the server's messages on the fields it names; names that are not fields of
-    /// the form are left to the `error` callback.
-    fn show_server_errors(&self, errors: &[(String, String)]) {
-        for (name, message) in errors {
-            if let Some(i) = self.fields.iter().position(|f| &f.rules.name == name) {
-                self.show_error(i, message);
-                self.fields[i].submitted.set(true);
+    /// Puts the server's messages (`errors`: `{field: message}`) on the fields it names;
+    /// names that are not fields of the form are left to the `error` callback.
+    fn show_server_errors(&self, errors: &JsValue) {
+        for (i, f) in self.fields.iter().enumerate() {
+            // Only own string values: what an object inherits is never a string.
+            if let Some(message) = get(errors, &f.rules.name).as_string() {
+                self.show_error(i, &message);
+                f.submitted.set(true);
             }
         }
         self.focus_first_invalid();
@@ -471,15 +476,13 @@ impl Bound {
         fulfilled: fn(&Rc<Bound>, JsValue) -> JsValue,
         rejected: fn(&Rc<Bound>, JsValue) -> JsValue,
     ) -> Promise {
-        let callback = |f: fn(&Rc<Bound>, JsValue) -> JsValue| -> Callback {
-            let me = self.clone();
-            Closure::new(move |v: JsValue| f(&me, v))
-        };
-        let (ok, err) = (callback(fulfilled), callback(rejected));
+        let (ok, err) = (self.callback(fulfilled), self.callback(rejected));
         let next = promise
             .unchecked_ref::<send::Pending>()
             .then_both(ok.as_ref(), err.as_ref());
-        self.reactions.borrow_mut().extend([ok, err]);
+        let mut reactions = self.reactions.borrow_mut();
+        reactions.push(ok);
+        reactions.push(err);
         next
     }
 

@@ -104,21 +104,26 @@ pub fn to_value(v: &JsValue) -> Value {
     }
 }
 
-/// An object's own enumerable `[key, value]` pairs, in order.
-pub fn entries(v: &JsValue) -> Vec<(String, JsValue)> {
-    if !v.is_object() {
-        return Vec::new();
-    }
-    let mut out = Vec::new();
-    for pair in dom::values(&Object::entries(v.unchecked_ref())) {
+/// An object's own enumerable `[key, value]` pairs, in order (none for what is not an
+/// object).
+pub fn entries(v: &JsValue) -> impl Iterator<Item = (String, JsValue)> {
+    // Not an object: the entries of an empty one (`Object.entries` would list a string's
+    // characters, and throw on `null`).
+    let pairs = match v.is_object() {
+        true => Object::entries(v),
+        false => Object::entries(&Object::new()),
+    };
+    dom::values(&pairs).map(|pair| {
         let pair: Array = pair.unchecked_into();
-        out.push((pair.get(0).as_string().unwrap_or_default(), pair.get(1)));
-    }
-    out
+        (pair.get(0).as_string().unwrap_or_default(), pair.get(1))
+    })
 }
 
 /// The entries of option `name`, which must be a plain object (not an array).
-fn object(name: &str, v: &JsValue) -> Result<Vec<(String, JsValue)>, OptionsError> {
+fn object(
+    name: &str,
+    v: &JsValue,
+) -> Result<impl Iterator<Item = (String, JsValue)>, OptionsError> {
     expect(v.is_object() && !Array::is_array(v), name, "an object", v)?;
     Ok(entries(v))
 }

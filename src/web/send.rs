@@ -44,8 +44,9 @@ extern "C" {
 pub enum Outcome {
     /// A 2xx; the body, parsed as JSON when it is JSON.
     Accepted(JsValue),
-    /// A 422 naming fields: `(field, message)` pairs, and the error to report.
-    Rejected(Vec<(String, String)>, JsValue),
+    /// A 422 naming fields: its `errors` object (`{field: message}`), and the error to
+    /// report.
+    Rejected(JsValue, JsValue),
     /// Anything else: a JS `Error` with a `kind`.
     Failed(JsValue),
 }
@@ -117,15 +118,10 @@ pub fn outcome(status: u16, text: &str) -> Outcome {
     );
     set(&err, "status", &JsValue::from(status));
     set(&err, "data", &data);
-    let mut fields: Vec<(String, String)> = Vec::new();
-    for (name, message) in entries(&get(&data, "errors")) {
-        if let Some(message) = message.as_string() {
-            fields.push((name, message));
-        }
-    }
-    if status == 422 && !fields.is_empty() {
+    let errors = get(&data, "errors");
+    if status == 422 && entries(&errors).any(|(_, message)| message.is_string()) {
         set(&err, "kind", &"invalid".into());
-        Outcome::Rejected(fields, err)
+        Outcome::Rejected(errors, err)
     } else {
         Outcome::Failed(err)
     }
