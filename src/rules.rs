@@ -197,6 +197,65 @@ impl FieldRules {
     }
 }
 
+impl FieldRules {
+    /// Reads this field's entry of the `rules` option: `"required email"` (split at
+    /// JavaScript's `\s`, as jquery-validation splits it) or `{method: param}`. A rule
+    /// given `false` is removed, as jquery-validation's `normalizeRules` removes it.
+    pub fn read_rules(&mut self, spec: &Value) -> Result<(), OptionsError> {
+        match spec {
+            Value::String(names) => {
+                for n in number::split_at(names, number::is_js_space).filter(|n| !n.is_empty()) {
+                    self.read_rule(n, &Value::Bool(true))?;
+                }
+            }
+            Value::Object(given) => {
+                for (n, v) in given {
+                    self.read_rule(n, v)?;
+                }
+            }
+            _ => {
+                return Err(must(
+                    &["rules.", &self.name],
+                    "a string of rule names or an object",
+                    spec,
+                ))
+            }
+        }
+        Ok(())
+    }
+
+    fn read_rule(&mut self, name: &str, param: &Value) -> Result<(), OptionsError> {
+        let method =
+            Method::from_name(name).ok_or_else(|| unknown_method("rules", &self.name, name))?;
+        match parse_param(&self.name, method, param)? {
+            Some(param) => self.set(Rule { method, param }),
+            None => self.rules.retain(|r| r.method != method),
+        }
+        Ok(())
+    }
+
+    /// Reads this field's entry of the `messages` option: `"message"` (for every rule) or
+    /// `{method: "message"}`.
+    pub fn read_messages(&mut self, spec: &Value) -> Result<(), OptionsError> {
+        let field = &self.name;
+        match spec {
+            Value::String(text) => self.messages.push((None, text.clone())),
+            Value::Object(entries) => {
+                for (name, text) in entries {
+                    let method = Method::from_name(name)
+                        .ok_or_else(|| unknown_method("messages", field, name))?;
+                    let Value::String(text) = text else {
+                        return Err(must(&["messages.", field, ".", name], "a string", text));
+                    };
+                    self.messages.push((Some(method), text.clone()));
+                }
+            }
+            _ => return Err(must(&["messages.", field], "a string or an object", spec)),
+        }
+        Ok(())
+    }
+}
+
 /// jquery-validation's `$.validator.format`: `{n}` and `${n}` become `args[n]`, for each
 /// `n` of `args` (one digit: there are at most two).
 pub fn format_message(template: &str, args: &[&str]) -> String {
@@ -393,60 +452,12 @@ impl RuleSet {
         expect_object("messages", messages)?;
         if let Value::Object(fields) = rules {
             for (field, spec) in fields {
-                let mut entries: Vec<(&str, &Value)> = Vec::new();
-                match spec {
-                    Value::String(names) => {
-                        // jquery-validation splits at JavaScript's `\s`.
-                        for n in
-                            number::split_at(names, number::is_js_space).filter(|n| !n.is_empty())
-                        {
-                            entries.push((n, &Value::Bool(true)));
-                        }
-                    }
-                    Value::Object(given) => {
-                        for (n, v) in given {
-                            entries.push((n.as_str(), v));
-                        }
-                    }
-                    _ => {
-                        return Err(must(
-                            &["rules.", field],
-                            "a string of rule names or an object",
-                            spec,
-                        ))
-                    }
-                };
-                let target = set.field_mut(field);
-                for &(name, param) in &entries {
-                    let method = Method::from_name(name)
-                        .ok_or_else(|| unknown_method("rules", field, name))?;
-                    if let Some(param) = parse_param(field, method, param)? {
-                        target.set(Rule { method, param });
-                    }
-                }
+                set.field_mut(field).read_rules(spec)?;
             }
         }
         if let Value::Object(fields) = messages {
             for (field, spec) in fields {
-                let target = set.field_mut(field);
-                match spec {
-                    Value::String(text) => target.messages.push((None, text.clone())),
-                    Value::Object(entries) => {
-                        for (name, text) in entries {
-                            let method = Method::from_name(name)
-                                .ok_or_else(|| unknown_method("messages", field, name))?;
-                            let Value::String(text) = text else {
-                                return Err(must(
-                                    &["messages.", field, ".", name],
-                                    "a string",
-                                    text,
-                                ));
-                            };
-                            target.messages.push((Some(method), text.clone()));
-                        }
-                    }
-                    _ => return Err(must(&["messages.", field], "a string or an object", spec)),
-                }
+                set.field_mut(field).read_messages(spec)?;
             }
         }
         Ok(set)
@@ -549,6 +560,22 @@ mod tests {
         let set = RuleSet::from_options(&rules, &Value::Null).unwrap();
         let methods: Vec<Method> = set.fields[0].rules.iter().map(|r| r.method).collect();
         assert_eq!(methods, [Method::Required, Method::Email]);
+    }
+
+    #[test]
+    fn false_removes_a_rule_already_there() {
+        let mut f = FieldRules {
+            name: "a".into(),
+            rules: attribute_rules(None, |n| (n == "required").then(String::new)),
+            messages: vec![],
+        };
+        f.read_rules(&obj(&[
+            ("required", Value::Bool(false)),
+            ("digits", Value::Bool(true)),
+        ]))
+        .unwrap();
+        let methods: Vec<Method> = f.rules.iter().map(|r| r.method).collect();
+        assert_eq!(methods, [Method::Digits]);
     }
 
     #[test]

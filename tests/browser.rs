@@ -364,12 +364,13 @@ fn html_attributes_give_rules_and_messages_override_them() {
           <input id="e" name="e" pattern="[a-z]+" data-msg-pattern="Lowercase only.">
           <input id="f" name="f" maxlength="4" title="Four at most.">
           <input id="g" name="g" data-msg="Digits, please.">
+          <input id="h" name="h" required>
         </form>"#,
     );
     let c = bind_ok(
         "#attrs",
         options(
-            r#"{"rules": {"g": {"digits": true}, "a": {"minlength": 5}}, "messages": {"a": {"minlength": "At least {0}, you wrote too little."}}}"#,
+            r#"{"rules": {"g": {"digits": true}, "a": {"minlength": 5}, "h": {"required": false}}, "messages": {"a": {"minlength": "At least {0}, you wrote too little."}}}"#,
         ),
     );
     let cases: &[(&str, &str, Option<&str>)] = &[
@@ -379,6 +380,8 @@ fn html_attributes_give_rules_and_messages_override_them() {
         ("#e", "ABC", Some("Lowercase only.")),
         ("#f", "abcde", Some("Four at most.")),
         ("#g", "12a", Some("Digits, please.")),
+        // `required: false` in the options removes the attribute's rule.
+        ("#h", "", None),
     ];
     for (sel, value, _) in cases {
         input(sel).set_value(value);
@@ -563,6 +566,16 @@ fn bad_options_fail_at_bind_naming_the_problem() {
             "#contact",
             r#"{"rules": {"subjct": "required"}}"#,
             "the form has no field named \"subjct\"",
+        ),
+        (
+            "#contact",
+            r#"{"messages": {"mesage": "Say something."}}"#,
+            "messages.mesage: the form has no field named \"mesage\"",
+        ),
+        (
+            "#contact",
+            r#"{"rules": ["subject"]}"#,
+            "rules must be an object, not an array",
         ),
         (
             "#contact",

@@ -305,12 +305,16 @@ pub fn focus(el: &Element) {
 pub fn set_token(el: &Element, name: &str, token: &str, present: bool) {
     let current = el.get_attribute(name).unwrap_or_default();
     let mut rest = String::new();
-    let others = current.split_ascii_whitespace().filter(|t| *t != token);
-    for t in others.chain(present.then_some(token)) {
-        if !rest.is_empty() {
+    for t in crate::number::split_at(&current, |c| c.is_ascii_whitespace()) {
+        if !t.is_empty() && t != token {
+            rest.push_str(t);
             rest.push(' ');
         }
-        rest.push_str(t);
+    }
+    if present {
+        rest.push_str(token);
+    } else {
+        rest.pop();
     }
     if rest.is_empty() {
         el.remove_attribute(name)

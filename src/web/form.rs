@@ -12,7 +12,7 @@ use super::dom::{
     self, error, flag, get, hide, items, set, set_token, show, text, Control, Element, Event,
 };
 use super::js_error;
-use super::options::Options;
+use super::options::{entries, to_value, Options};
 use super::send::{self, Outcome};
 use crate::rules::{attribute_rules, FieldRules, Method, OptionsError, Param};
 use crate::validate::{check_field, Env, Input};
@@ -136,9 +136,7 @@ fn data_messages(el: &Element, messages: &mut Vec<(Option<Method>, String)>) {
 
 impl Bound {
     /// Binds `options` to `form`: reads the fields' attribute rules, checks every option.
-    pub fn new(form: Element, mut opts: Options) -> Result<Rc<Bound>, JsValue> {
-        // Each field's given rules move to it; what is left names no field of the form.
-        let mut given = std::mem::take(&mut opts.rules.fields);
+    pub fn new(form: Element, opts: Options) -> Result<Rc<Bound>, JsValue> {
         let mut fields: Vec<Field> = Vec::new();
         for c in controls(&form) {
             let name = c.name();
@@ -151,19 +149,11 @@ impl Bound {
             }
             let el = c.element().clone();
             let type_attr = el.get_attribute("type");
-            let mut rules = FieldRules {
-                name: name.clone(),
+            let rules = FieldRules {
+                name,
                 rules: attribute_rules(type_attr.as_deref(), |a| el.get_attribute(a)),
                 messages: Vec::new(),
             };
-            if let Some(k) = given.iter().position(|g| g.name == name) {
-                let opt = given.remove(k);
-                for r in opt.rules {
-                    rules.set(r);
-                }
-                rules.messages.extend(opt.messages);
-            }
-            data_messages(&el, &mut rules.messages);
             fields.push(Field {
                 controls: vec![c],
                 rules,
@@ -172,15 +162,30 @@ impl Bound {
                 invalid: Cell::new(false),
             });
         }
-        if let Some(missing) = given.first() {
-            let n = &missing.name;
-            return Err(js_error(OptionsError::new(&[
-                "rules.",
-                n,
-                ": the form has no field named \"",
-                n,
-                "\"",
-            ])));
+        // The options' rules override the attributes', then the messages: the options',
+        // then the elements' own (`data-msg-*`, `data-msg`, `title`).
+        for (section, given) in ["rules", "messages"].into_iter().zip(&opts.rules) {
+            for (name, spec) in entries(given) {
+                let Some(f) = fields.iter_mut().find(|f| f.rules.name == name) else {
+                    return Err(js_error(OptionsError::new(&[
+                        section,
+                        ".",
+                        &name,
+                        ": the form has no field named \"",
+                        &name,
+                        "\"",
+                    ])));
+                };
+                let spec = to_value(&spec);
+                match section {
+                    "rules" => f.rules.read_rules(&spec),
+                    _ => f.rules.read_messages(&spec),
+                }
+                .map_err(js_error)?;
+            }
+        }
+        for f in &mut fields {
+            data_messages(f.controls[0].element(), &mut f.rules.messages);
         }
         let mut patterns: Vec<(String, RegExp)> = Vec::new();
         for f in &fields {

@@ -3,7 +3,7 @@
 use super::dom::{self, Element};
 use super::js::{Array, Function, Object};
 use super::send::Headers;
-use crate::rules::{OptionsError, RuleSet};
+use crate::rules::OptionsError;
 use crate::value::Value;
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -25,8 +25,9 @@ pub struct Panels {
 
 /// Everything `bind` was told.
 pub struct Options {
-    /// From `rules` and `messages`.
-    pub rules: RuleSet,
+    /// `rules` and `messages`: objects (or `undefined`), read field by field at bind
+    /// (`FieldRules::read_rules`, `read_messages`).
+    pub rules: [JsValue; 2],
     /// From `panels`.
     pub panels: Panels,
     /// `url`, else the form's `action`.
@@ -142,7 +143,7 @@ impl Options {
     /// Reads `options` (`undefined` and `null` mean all defaults).
     pub fn read(options: &JsValue) -> Result<Options, OptionsError> {
         let mut o = Options {
-            rules: RuleSet::default(),
+            rules: [JsValue::UNDEFINED, JsValue::UNDEFINED],
             panels: Panels::default(),
             url: None,
             headers: headers(&JsValue::UNDEFINED)?,
@@ -154,22 +155,27 @@ impl Options {
         if options.is_null() || options.is_undefined() {
             return Ok(o);
         }
-        let (mut rules, mut messages) = (Value::Null, Value::Null);
         for (key, v) in object("options", options)? {
-            match key.as_str() {
-                "rules" => rules = to_value(&v),
-                "messages" => messages = to_value(&v),
-                _ => o.set(&key, v)?,
-            }
+            o.set(&key, v)?;
         }
-        o.rules = RuleSet::from_options(&rules, &messages)?;
         Ok(o)
     }
 
-    /// Reads option `key` other than `rules` and `messages` (one place the partly read
-    /// options are dropped on an error, not one per error).
+    /// Reads option `key` (one place the partly read options are dropped on an error, not
+    /// one per error).
     fn set(&mut self, key: &str, v: JsValue) -> Result<(), OptionsError> {
         let callback = match key {
+            "rules" | "messages" => {
+                let plain = v.is_object() && !Array::is_array(&v);
+                expect(
+                    plain || v.is_null() || v.is_undefined(),
+                    key,
+                    "an object",
+                    &v,
+                )?;
+                self.rules[usize::from(key == "messages")] = v;
+                return Ok(());
+            }
             "panels" => {
                 self.panels = panels(&v)?;
                 return Ok(());
