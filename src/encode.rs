@@ -10,27 +10,31 @@ fn is_unreserved(b: u8) -> bool {
         )
 }
 
-const HEX: &[u8; 16] = b"0123456789ABCDEF";
+const HEX: &str = "0123456789ABCDEF";
 
 /// `encodeURIComponent(text)` with jQuery's newline rule (`\r?\n` → `\r\n`, after `val()`
 /// has dropped lone `\r`) and `$.ajax`'s `%20` → `+`.
+#[allow(clippy::single_char_add_str)] // `push(char)` would bring a UTF-8 encoder
 fn push_component(out: &mut String, text: &str) {
-    for &b in text.as_bytes() {
+    // `push_str` of one-byte slices, not `push(char)`: no UTF-8 encoder in the wasm.
+    for (i, &b) in text.as_bytes().iter().enumerate() {
         match b {
             b'\r' => {}
             b'\n' => out.push_str("%0D%0A"),
-            b' ' => out.push('+'),
-            _ if is_unreserved(b) => out.push(b as char),
+            b' ' => out.push_str("+"),
+            _ if is_unreserved(b) => out.push_str(&text[i..=i]),
             _ => {
-                out.push('%');
-                out.push(HEX[usize::from(b >> 4)] as char);
-                out.push(HEX[usize::from(b & 15)] as char);
+                let (high, low) = (usize::from(b >> 4), usize::from(b & 15));
+                out.push_str("%");
+                out.push_str(&HEX[high..=high]);
+                out.push_str(&HEX[low..=low]);
             }
         }
     }
 }
 
 /// `name=value` pairs joined with `&`, byte for byte what jQuery sends for them.
+#[allow(clippy::single_char_add_str)] // as in `push_component`
 pub fn encode<'a, I>(pairs: I) -> String
 where
     I: IntoIterator<Item = (&'a str, &'a str)>,
@@ -38,10 +42,10 @@ where
     let mut out = String::new();
     for (name, value) in pairs {
         if !out.is_empty() {
-            out.push('&');
+            out.push_str("&");
         }
         push_component(&mut out, name);
-        out.push('=');
+        out.push_str("=");
         push_component(&mut out, value);
     }
     out

@@ -302,19 +302,20 @@ pub fn focus(el: &Element) {
 
 /// Adds `token` to the space-separated attribute `name` (e.g. `aria-describedby`), or
 /// removes it (and the attribute once empty). The other tokens stay, in their order.
+#[allow(clippy::single_char_add_str)] // `push(char)` would bring a UTF-8 encoder
 pub fn set_token(el: &Element, name: &str, token: &str, present: bool) {
     let current = el.get_attribute(name).unwrap_or_default();
     let mut rest = String::new();
     for t in crate::number::split_at(&current, |c| c.is_ascii_whitespace()) {
         if !t.is_empty() && t != token {
             rest.push_str(t);
-            rest.push(' ');
+            rest.push_str(" ");
         }
     }
     if present {
         rest.push_str(token);
-    } else {
-        rest.pop();
+    } else if !rest.is_empty() {
+        rest.truncate(rest.len() - 1); // the last space
     }
     if rest.is_empty() {
         el.remove_attribute(name)

@@ -164,7 +164,8 @@ impl Bound {
         }
         // The options' rules override the attributes', then the messages: the options',
         // then the elements' own (`data-msg-*`, `data-msg`, `title`).
-        for (section, given) in ["rules", "messages"].into_iter().zip(&opts.rules) {
+        for (k, given) in opts.rules.iter().enumerate() {
+            let section = ["rules", "messages"][k];
             for (name, spec) in entries(given) {
                 let Some(f) = fields.iter_mut().find(|f| f.rules.name == name) else {
                     return Err(js_error(OptionsError::new(&[
