@@ -108,9 +108,14 @@ pub fn custom_event(kind: &str, detail: &JsValue, cancelable: bool) -> CustomEve
     CustomEvent::new(kind, &init)
 }
 
+/// `v == null`: `null` or `undefined` (one import for both).
+pub fn is_nullish(v: &JsValue) -> bool {
+    v.loose_eq(&JsValue::NULL)
+}
+
 /// `target[key]`; `undefined` for `null` and `undefined`.
 pub fn get(target: &JsValue, key: &str) -> JsValue {
-    if target.is_undefined() || target.is_null() {
+    if is_nullish(target) {
         return JsValue::UNDEFINED;
     }
     target.unchecked_ref::<Props>().prop(key)
@@ -276,7 +281,7 @@ fn style(el: &Element) -> Style {
 pub fn show(el: &Element) {
     el.remove_attribute("hidden");
     let style = style(el);
-    if style.is_undefined() {
+    if is_nullish(&style) {
         return;
     }
     style.remove_property("display");
@@ -288,7 +293,7 @@ pub fn show(el: &Element) {
 /// Hides `el`, whatever the page's stylesheet says.
 pub fn hide(el: &Element) {
     let style = style(el);
-    if !style.is_undefined() {
+    if !is_nullish(&style) {
         style.set_property("display", "none", "important");
     }
 }

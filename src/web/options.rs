@@ -53,7 +53,7 @@ fn fail(parts: &[&str]) -> OptionsError {
 
 /// What a JS value is, as an error message says it: "a string", "an array", ….
 fn kind_of(v: &JsValue) -> &'static str {
-    if v.is_null() || v.is_undefined() {
+    if dom::is_nullish(v) {
         "null"
     } else if v.as_bool().is_some() {
         "a boolean"
@@ -80,7 +80,7 @@ fn expect(ok: bool, name: &str, what: &str, v: &JsValue) -> Result<(), OptionsEr
 
 /// A JS value as the shared [`Value`] tree the rules are read from.
 pub fn to_value(v: &JsValue) -> Value {
-    if v.is_null() || v.is_undefined() {
+    if dom::is_nullish(v) {
         Value::Null
     } else if let Some(b) = v.as_bool() {
         Value::Bool(b)
@@ -152,7 +152,7 @@ impl Options {
             success: None,
             error: None,
         };
-        if options.is_null() || options.is_undefined() {
+        if dom::is_nullish(options) {
             return Ok(o);
         }
         for (key, v) in object("options", options)? {
@@ -167,12 +167,7 @@ impl Options {
         let callback = match key {
             "rules" | "messages" => {
                 let plain = v.is_object() && !Array::is_array(&v);
-                expect(
-                    plain || v.is_null() || v.is_undefined(),
-                    key,
-                    "an object",
-                    &v,
-                )?;
+                expect(plain || dom::is_nullish(&v), key, "an object", &v)?;
                 self.rules[usize::from(key == "messages")] = v;
                 return Ok(());
             }
@@ -200,7 +195,7 @@ impl Options {
             "error" => &mut self.error,
             _ => return Err(fail(&["unknown option \"", key, "\" (known: ", KNOWN, ")"])),
         };
-        if !v.is_null() && !v.is_undefined() {
+        if !dom::is_nullish(&v) {
             expect(v.is_function(), key, "a function", &v)?;
             *callback = Some(v.unchecked_into());
         }
@@ -218,7 +213,7 @@ fn headers(given: &JsValue) -> Result<Headers, OptionsError> {
         "Content-Type",
         "application/x-www-form-urlencoded; charset=UTF-8",
     );
-    if given.is_undefined() {
+    if dom::is_nullish(given) {
         let _ = h.set("X-Requested-With", "XMLHttpRequest");
         return Ok(h);
     }
@@ -247,7 +242,7 @@ fn panels(v: &JsValue) -> Result<Panels, OptionsError> {
                 ]))
             }
         };
-        if !value.is_null() && !value.is_undefined() {
+        if !dom::is_nullish(&value) {
             *slot = Some(element(&crate::cat(&["panels.", &key]), &value)?);
         }
     }
