@@ -27,6 +27,12 @@ pub(crate) fn is_dot(c: &u8) -> bool {
     *c == b'.'
 }
 
+/// `s` split where `sep` matches. One `split` in the wasm for every caller: the
+/// separator is a function pointer, not a closure type of its own.
+pub(crate) fn split_at(s: &str, sep: fn(char) -> bool) -> core::str::Split<'_, fn(char) -> bool> {
+    s.split(sep)
+}
+
 /// `parts` joined, as `[a, b].concat()` would, without its generic join, which weighs
 /// several hundred bytes of wasm.
 pub(crate) fn cat(parts: &[&str]) -> String {

@@ -23,12 +23,6 @@ pub(crate) fn is_js_space(c: char) -> bool {
     )
 }
 
-/// `s` split where `sep` matches. One `split` in the wasm for every caller: the
-/// separator is a function pointer, not a closure type of its own.
-pub(crate) fn split_at(s: &str, sep: fn(char) -> bool) -> core::str::Split<'_, fn(char) -> bool> {
-    s.split(sep)
-}
-
 /// `Number(text)`: the JS engine's in the browser, [`js_number`] elsewhere.
 pub(crate) fn parse(text: &str) -> f64 {
     #[cfg(all(feature = "web", target_arch = "wasm32"))]

@@ -204,7 +204,7 @@ impl FieldRules {
     pub fn read_rules(&mut self, spec: &Value) -> Result<(), OptionsError> {
         match spec {
             Value::String(names) => {
-                for n in number::split_at(names, number::is_js_space).filter(|n| !n.is_empty()) {
+                for n in crate::split_at(names, number::is_js_space).filter(|n| !n.is_empty()) {
                     self.read_rule(n, &Value::Bool(true))?;
                 }
             }
@@ -375,7 +375,7 @@ fn parse_param(field: &str, method: Method, v: &Value) -> Result<Option<Param>, 
                     split = Vec::new();
                     let separator =
                         |c: char| c == ',' || number::is_js_space(c) || c == '[' || c == ']';
-                    for p in number::split_at(s, separator) {
+                    for p in crate::split_at(s, separator) {
                         if !p.is_empty() {
                             split.push(Value::String(p.to_owned()));
                         }

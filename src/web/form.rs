@@ -109,6 +109,8 @@ impl Env for Page<'_> {
             .find(|(s, _)| s == source)
             .is_some_and(|(_, re)| re.test(value))
     }
+    /// Built at each check, like a literal in jquery-validation's method: the engines
+    /// keep compiled expressions by source and flags.
     fn url(&self, value: &str) -> bool {
         RegExp::new(crate::url::PATTERN, "i").is_ok_and(|re| re.test(value))
     }

@@ -204,7 +204,7 @@ impl Options {
 }
 
 /// The request headers: the urlencoded content type, then `given` (which may replace it),
-/// or `X-Requested-With: XMLHttpRequest` when `given` is `undefined`. Fails on what is
+/// or `X-Requested-With: XMLHttpRequest` when `given` is `undefined` or `null`. Fails on what is
 /// not an object of strings, and on a name or value `fetch` would refuse.
 fn headers(given: &JsValue) -> Result<Headers, OptionsError> {
     let h = Headers::new();
