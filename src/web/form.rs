@@ -12,7 +12,7 @@ use super::dom::{
     self, error, flag, get, hide, items, set, set_token, show, text, Control, Element, Event,
 };
 use super::js_error;
-use super::options::{entries, to_value, Options};
+use super::options::{self, entries, to_value, Options};
 use super::send::{self, Outcome};
 use crate::rules::{attribute_rules, FieldRules, Method, OptionsError, Param};
 use crate::validate::{check_field, Env, Input};
@@ -166,9 +166,9 @@ impl Bound {
         }
         // The options' rules override the attributes', then the messages: the options',
         // then the elements' own (`data-msg-*`, `data-msg`, `title`).
-        for (k, given) in opts.rules.iter().enumerate() {
-            let section = ["rules", "messages"][k];
-            for (name, spec) in entries(given) {
+        for k in [options::RULES, options::MESSAGES] {
+            let section = options::NAMES[k];
+            for (name, spec) in entries(&opts.given[k]) {
                 let Some(f) = fields.iter_mut().find(|f| f.rules.name == name) else {
                     return Err(js_error(OptionsError::new(&[
                         section,
@@ -180,8 +180,8 @@ impl Bound {
                     ])));
                 };
                 let spec = to_value(&spec);
-                match section {
-                    "rules" => f.rules.read_rules(&spec),
+                match k {
+                    options::RULES => f.rules.read_rules(&spec),
                     _ => f.rules.read_messages(&spec),
                 }
                 .map_err(js_error)?;
@@ -428,18 +428,18 @@ impl Bound {
         self.focus_first_invalid();
     }
 
-    fn panel(&self, which: &Option<Element>, visible: bool) {
-        if let Some(el) = which {
-            if visible {
-                show(el)
-            } else {
-                hide(el)
+    /// Shows the panels `visible` names, hides the others. Then, if `announced` is one of
+    /// them, moves the focus to it, so that screen readers read it.
+    fn panels(&self, visible: &[usize], announced: Option<usize>) {
+        for (i, panel) in self.opts.panels.iter().enumerate() {
+            if let Some(el) = panel {
+                match visible.contains(&i) {
+                    true => show(el),
+                    false => hide(el),
+                }
             }
         }
-    }
-
-    fn announce(&self, panel: &Option<Element>) {
-        if let Some(el) = panel {
+        if let Some(el) = announced.and_then(|i| self.opts.panels[i].as_ref()) {
             if !el.has_attribute("tabindex") {
                 el.set_attribute("tabindex", "-1");
             }
@@ -452,10 +452,15 @@ impl Bound {
             .dispatch_event(&dom::custom_event(name, detail, cancelable))
     }
 
-    fn call(&self, f: &Option<Function>, arg: &JsValue) -> JsValue {
-        match f {
-            Some(f) => f.call1(&self.form, arg).unwrap_or(JsValue::UNDEFINED),
-            None => JsValue::UNDEFINED,
+    /// Calls the callback option `which` (if given) with `arg`, the form as `this`.
+    fn call(&self, which: usize, arg: &JsValue) -> JsValue {
+        let f = &self.opts.given[which];
+        match f.is_function() {
+            true => f
+                .unchecked_ref::<Function>()
+                .call1(&self.form, arg)
+                .unwrap_or(JsValue::UNDEFINED),
+            false => JsValue::UNDEFINED,
         }
     }
 
@@ -471,7 +476,7 @@ impl Bound {
 
     /// Reports `err` to the `error` callback and as an event; returns it.
     fn fail(&self, err: JsValue) -> JsValue {
-        self.call(&self.opts.error, &err);
+        self.call(options::ERROR, &err);
         self.emit("corsform:error", &err, false);
         err
     }
@@ -509,15 +514,14 @@ impl Bound {
         }
         let body = serialize(&self.form, submitter.as_ref());
         let body_js = JsValue::from_str(&body);
-        if self.call(&self.opts.before_send, &body_js).as_bool() == Some(false)
+        if self.call(options::BEFORE_SEND, &body_js).as_bool() == Some(false)
             || !self.emit("corsform:beforesend", &body_js, true)
         {
             return Err(error("cancelled", "corsform: cancelled by beforeSend"));
         }
         let url = self
             .opts
-            .url
-            .clone()
+            .url()
             .unwrap_or_else(|| text(&self.form, "action"));
         let buttons = self.submit_buttons();
         for b in &buttons {
@@ -529,12 +533,9 @@ impl Bound {
             state.buttons = buttons;
         }
         self.form.set_attribute("aria-busy", "true");
-        self.panel(&self.opts.panels.main, false);
-        self.panel(&self.opts.panels.success, false);
-        self.panel(&self.opts.panels.error, false);
-        self.panel(&self.opts.panels.sending, true);
+        self.panels(&[options::SENDING], None);
 
-        let response = send::post(&url, &self.opts.headers, &body, self.opts.timeout);
+        let response = send::post(&url, &self.opts.headers, &body, self.opts.timeout());
         Ok(self.reaction(response, Bound::on_response, Bound::on_failure))
     }
 
@@ -559,7 +560,7 @@ impl Bound {
 
     /// `fetch` or the body read failed: the network, CORS or the timeout.
     fn on_failure(self: &Rc<Self>, err: JsValue) -> JsValue {
-        self.finish(Outcome::Failed(send::failure(&err, self.opts.timeout)))
+        self.finish(Outcome::Failed(send::failure(&err, self.opts.timeout())))
     }
 
     /// Ends the request: the form back, the panels, the callbacks and events. Returns
@@ -577,24 +578,21 @@ impl Bound {
             b.remove_attribute("disabled");
         }
         self.form.remove_attribute("aria-busy");
-        self.panel(&self.opts.panels.sending, false);
         match outcome {
             Outcome::Accepted(data) => {
-                self.panel(&self.opts.panels.success, true);
-                self.announce(&self.opts.panels.success);
-                self.call(&self.opts.success, &data);
+                self.panels(&[options::ACCEPTED], Some(options::ACCEPTED));
+                self.call(options::SUCCESS, &data);
                 self.emit("corsform:success", &data, false);
                 data
             }
             Outcome::Rejected(errors, err) => {
-                self.panel(&self.opts.panels.main, true);
+                self.panels(&[options::MAIN], None);
                 self.show_server_errors(&errors);
                 Promise::reject(&self.fail(err)).into()
             }
             Outcome::Failed(err) => {
-                self.panel(&self.opts.panels.main, true);
-                self.panel(&self.opts.panels.error, true);
-                self.announce(&self.opts.panels.error);
+                let failed = options::FAILED;
+                self.panels(&[options::MAIN, failed], Some(failed));
                 Promise::reject(&self.fail(err)).into()
             }
         }

@@ -1,7 +1,7 @@
 //! The `options` object of `bind(form, options)`, read and checked once, at bind.
 
 use super::dom::{self, Element};
-use super::js::{Array, Function, Object};
+use super::js::{Array, Object};
 use super::send::Headers;
 use crate::rules::OptionsError;
 use crate::value::Value;
@@ -10,39 +10,55 @@ use wasm_bindgen::{JsCast, JsValue};
 /// The default `timeout`, in milliseconds.
 pub const DEFAULT_TIMEOUT_MS: u32 = 15_000;
 
-/// The four panels of the seed's popup, each optional.
-#[derive(Default)]
-pub struct Panels {
-    /// Holds the form; hidden while sending and after success.
-    pub main: Option<Element>,
-    /// Shown while the request is in flight.
-    pub sending: Option<Element>,
-    /// Shown when the server accepted the submission.
-    pub success: Option<Element>,
-    /// Shown when it could not be delivered.
-    pub error: Option<Element>,
-}
+/// The options `bind` knows, in the order of the `given` array: [`RULES`], [`MESSAGES`], ….
+pub const NAMES: [&str; 9] = [
+    "rules",
+    "messages",
+    "panels",
+    "url",
+    "headers",
+    "timeout",
+    "beforeSend",
+    "success",
+    "error",
+];
+/// Indices into [`Options::given`].
+pub const RULES: usize = 0;
+/// `messages`.
+pub const MESSAGES: usize = 1;
+const PANELS: usize = 2;
+const URL: usize = 3;
+const HEADERS: usize = 4;
+const TIMEOUT: usize = 5;
+/// `beforeSend(body)`: returning `false` cancels.
+pub const BEFORE_SEND: usize = 6;
+/// `success(data)`.
+pub const SUCCESS: usize = 7;
+/// `error(err)`.
+pub const ERROR: usize = 8;
+
+/// The seed's four panels, in the order of [`Options::panels`].
+const PANEL_NAMES: [&str; 4] = ["main", "sending", "success", "error"];
+/// Holds the form; hidden while sending and after success.
+pub const MAIN: usize = 0;
+/// Shown while the request is in flight.
+pub const SENDING: usize = 1;
+/// Shown when the server accepted the submission.
+pub const ACCEPTED: usize = 2;
+/// Shown when it could not be delivered.
+pub const FAILED: usize = 3;
 
 /// Everything `bind` was told.
 pub struct Options {
-    /// `rules` and `messages`: objects (or `undefined`), read field by field at bind
-    /// (`FieldRules::read_rules`, `read_messages`).
-    pub rules: [JsValue; 2],
-    /// From `panels`.
-    pub panels: Panels,
-    /// `url`, else the form's `action`.
-    pub url: Option<String>,
+    /// Each option as given, checked (`undefined` where not given or `null`), indexed by
+    /// [`RULES`], [`MESSAGES`], … . `rules` and `messages` are read field by field at bind
+    /// (`FieldRules::read_rules`, `read_messages`); the callbacks are functions.
+    pub given: [JsValue; 9],
+    /// From `panels`, indexed by [`MAIN`], [`SENDING`], [`ACCEPTED`], [`FAILED`].
+    pub panels: [Option<Element>; 4],
     /// The request headers: the content type, and `X-Requested-With: XMLHttpRequest`
     /// unless `headers` replaced it.
     pub headers: Headers,
-    /// Milliseconds before the request is aborted.
-    pub timeout: u32,
-    /// `beforeSend(body)`: returning `false` cancels.
-    pub before_send: Option<Function>,
-    /// `success(data)`.
-    pub success: Option<Function>,
-    /// `error(err)`.
-    pub error: Option<Function>,
 }
 
 const KNOWN: &str = "rules, messages, panels, url, headers, timeout, beforeSend, success, error";
@@ -140,66 +156,55 @@ pub fn element(what: &str, v: &JsValue) -> Result<Element, OptionsError> {
 }
 
 impl Options {
-    /// Reads `options` (`undefined` and `null` mean all defaults).
+    /// Reads `options` (`undefined` and `null` mean all defaults, as they do for each
+    /// option).
     pub fn read(options: &JsValue) -> Result<Options, OptionsError> {
-        let mut o = Options {
-            rules: [JsValue::UNDEFINED, JsValue::UNDEFINED],
-            panels: Panels::default(),
-            url: None,
-            headers: headers(&JsValue::UNDEFINED)?,
-            timeout: DEFAULT_TIMEOUT_MS,
-            before_send: None,
-            success: None,
-            error: None,
-        };
-        if dom::is_nullish(options) {
-            return Ok(o);
+        let mut given: [JsValue; 9] = Default::default();
+        if !dom::is_nullish(options) {
+            for (key, v) in object("options", options)? {
+                let Some(i) = NAMES.iter().position(|n| *n == key) else {
+                    return Err(fail(&[
+                        "unknown option \"",
+                        &key,
+                        "\" (known: ",
+                        KNOWN,
+                        ")",
+                    ]));
+                };
+                if dom::is_nullish(&v) {
+                    continue;
+                }
+                let (ok, what) = match i {
+                    URL => (v.is_string(), "a string"),
+                    TIMEOUT => (
+                        v.as_f64()
+                            .is_some_and(|ms| (1.0..=2_147_483_647.0).contains(&ms)),
+                        "a number of milliseconds above 0",
+                    ),
+                    BEFORE_SEND.. => (v.is_function(), "a function"),
+                    _ => (v.is_object() && !Array::is_array(&v), "an object"),
+                };
+                expect(ok, &key, what, &v)?;
+                given[i] = v;
+            }
         }
-        for (key, v) in object("options", options)? {
-            o.set(&key, v)?;
-        }
-        Ok(o)
+        Ok(Options {
+            panels: panels(&given[PANELS])?,
+            headers: headers(&given[HEADERS])?,
+            given,
+        })
     }
 
-    /// Reads option `key` (one place the partly read options are dropped on an error, not
-    /// one per error).
-    fn set(&mut self, key: &str, v: JsValue) -> Result<(), OptionsError> {
-        let callback = match key {
-            "rules" | "messages" => {
-                let plain = v.is_object() && !Array::is_array(&v);
-                expect(plain || dom::is_nullish(&v), key, "an object", &v)?;
-                self.rules[usize::from(key == "messages")] = v;
-                return Ok(());
-            }
-            "panels" => {
-                self.panels = panels(&v)?;
-                return Ok(());
-            }
-            "url" => {
-                expect(v.is_string(), key, "a string", &v)?;
-                self.url = v.as_string();
-                return Ok(());
-            }
-            "headers" => {
-                self.headers = headers(&v)?;
-                return Ok(());
-            }
-            "timeout" => {
-                let ms = v.as_f64().filter(|ms| *ms >= 1.0 && *ms <= 2_147_483_647.0);
-                expect(ms.is_some(), key, "a number of milliseconds above 0", &v)?;
-                self.timeout = ms.unwrap_or_default() as u32;
-                return Ok(());
-            }
-            "beforeSend" => &mut self.before_send,
-            "success" => &mut self.success,
-            "error" => &mut self.error,
-            _ => return Err(fail(&["unknown option \"", key, "\" (known: ", KNOWN, ")"])),
-        };
-        if !dom::is_nullish(&v) {
-            expect(v.is_function(), key, "a function", &v)?;
-            *callback = Some(v.unchecked_into());
-        }
-        Ok(())
+    /// `url`, if given.
+    pub fn url(&self) -> Option<String> {
+        self.given[URL].as_string()
+    }
+
+    /// `timeout`, in milliseconds.
+    pub fn timeout(&self) -> u32 {
+        self.given[TIMEOUT]
+            .as_f64()
+            .map_or(DEFAULT_TIMEOUT_MS, |ms| ms as u32)
     }
 }
 
@@ -217,7 +222,7 @@ fn headers(given: &JsValue) -> Result<Headers, OptionsError> {
         let _ = h.set("X-Requested-With", "XMLHttpRequest");
         return Ok(h);
     }
-    for (name, value) in object("headers", given)? {
+    for (name, value) in entries(given) {
         let at = crate::cat(&["headers.", &name]);
         expect(value.is_string(), &at, "a string", &value)?;
         h.set(&name, &value.as_string().unwrap_or_default())
@@ -226,24 +231,19 @@ fn headers(given: &JsValue) -> Result<Headers, OptionsError> {
     Ok(h)
 }
 
-fn panels(v: &JsValue) -> Result<Panels, OptionsError> {
-    let mut p = Panels::default();
-    for (key, value) in object("panels", v)? {
-        let slot = match key.as_str() {
-            "main" => &mut p.main,
-            "sending" => &mut p.sending,
-            "success" => &mut p.success,
-            "error" => &mut p.error,
-            _ => {
-                return Err(fail(&[
-                    "unknown panel \"",
-                    &key,
-                    "\" (known: main, sending, success, error)",
-                ]))
-            }
+/// The panels given as `panels` (an object, or `undefined`).
+fn panels(v: &JsValue) -> Result<[Option<Element>; 4], OptionsError> {
+    let mut p: [Option<Element>; 4] = Default::default();
+    for (key, value) in entries(v) {
+        let Some(i) = PANEL_NAMES.iter().position(|n| *n == key) else {
+            return Err(fail(&[
+                "unknown panel \"",
+                &key,
+                "\" (known: main, sending, success, error)",
+            ]));
         };
         if !dom::is_nullish(&value) {
-            *slot = Some(element(&crate::cat(&["panels.", &key]), &value)?);
+            p[i] = Some(element(&crate::cat(&["panels.", &key]), &value)?);
         }
     }
     Ok(p)
