@@ -34,21 +34,27 @@ fn push_component(out: &mut String, text: &str) {
 }
 
 /// `name=value` pairs joined with `&`, byte for byte what jQuery sends for them.
-#[allow(clippy::single_char_add_str)] // as in `push_component`
 pub fn encode<'a, I>(pairs: I) -> String
 where
     I: IntoIterator<Item = (&'a str, &'a str)>,
 {
     let mut out = String::new();
     for (name, value) in pairs {
-        if !out.is_empty() {
-            out.push_str("&");
-        }
-        push_component(&mut out, name);
-        out.push_str("=");
-        push_component(&mut out, value);
+        push_pair(&mut out, name, value);
     }
     out
+}
+
+/// Appends `name=value` to the body `out` (after a `&` unless it is empty), as
+/// [`encode`] does.
+#[allow(clippy::single_char_add_str)] // as in `push_component`
+pub fn push_pair(out: &mut String, name: &str, value: &str) {
+    if !out.is_empty() {
+        out.push_str("&");
+    }
+    push_component(out, name);
+    out.push_str("=");
+    push_component(out, value);
 }
 
 /// Why a body is not `application/x-www-form-urlencoded`.

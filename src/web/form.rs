@@ -65,34 +65,29 @@ pub struct Bound {
 }
 
 /// Every value-carrying control of `form`, in document order.
-pub fn controls(form: &Element) -> Vec<Control> {
-    // Loops rather than iterator chains here: smaller wasm.
-    let mut out = Vec::new();
-    for el in items(&get(form, "elements")) {
-        out.extend(Control::of(&el));
-    }
-    out
+pub fn controls(form: &Element) -> impl Iterator<Item = Control> {
+    items(&get(form, "elements")).filter_map(|el| Control::of(&el))
 }
 
 /// The body jQuery would send for `form`, `submitter` (the clicked button) last.
 pub fn serialize(form: &Element, submitter: Option<&Element>) -> String {
-    let mut pairs: Vec<(String, String)> = Vec::new();
+    let mut body = String::new();
     for c in controls(form) {
         let name = c.name();
         if name.is_empty() || c.disabled() || c.is_button() || (c.is_checkable() && !c.checked()) {
             continue;
         }
-        for v in c.values() {
-            pairs.push((name.clone(), v));
+        for v in &c.values() {
+            crate::encode::push_pair(&mut body, &name, v);
         }
     }
     if let Some(b) = submitter {
         let name = b.get_attribute("name").unwrap_or_default();
         if !name.is_empty() {
-            pairs.push((name, text(b, "value")));
+            crate::encode::push_pair(&mut body, &name, &text(b, "value"));
         }
     }
-    crate::encode(pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())))
+    body
 }
 
 struct Page<'a>(&'a [(String, RegExp)]);
@@ -129,7 +124,7 @@ fn data_messages(el: &Element, messages: &mut Vec<(Option<Method>, String)>) {
             messages.push((Some(m), text));
         }
     }
-    for attr in ["data-msg", "title"] {
+    for attr in &["data-msg", "title"] {
         if let Some(text) = el.get_attribute(attr).filter(|t| !t.is_empty()) {
             messages.push((None, text));
         }
@@ -166,7 +161,7 @@ impl Bound {
         }
         // The options' rules override the attributes', then the messages: the options',
         // then the elements' own (`data-msg-*`, `data-msg`, `title`).
-        for k in [options::RULES, options::MESSAGES] {
+        for &k in &[options::RULES, options::MESSAGES] {
             let section = options::NAMES[k];
             for (name, spec) in entries(&opts.given[k]) {
                 let Some(f) = fields.iter_mut().find(|f| f.rules.name == name) else {
@@ -256,7 +251,7 @@ impl Bound {
             me.on_event(e.unchecked_into());
             JsValue::UNDEFINED
         });
-        for event in EVENTS {
+        for event in &EVENTS {
             this.form.add_event_listener(event, closure.as_ref());
         }
         *this.listener.borrow_mut() = Some(closure);
@@ -602,7 +597,7 @@ impl Bound {
     pub fn destroy(&self) {
         // A request in flight ends as usual: its reactions hold the state until then.
         if let Some(closure) = self.listener.borrow_mut().take() {
-            for event in EVENTS {
+            for event in &EVENTS {
                 self.form.remove_event_listener(event, closure.as_ref());
             }
         }
