@@ -22,12 +22,12 @@ fn push_component(out: &mut String, text: &str) {
             b'\r' => {}
             b'\n' => out.push_str("%0D%0A"),
             b' ' => out.push_str("+"),
-            _ if is_unreserved(b) => out.push_str(&text[i..=i]),
+            _ if is_unreserved(b) => out.push_str(&text[i..i + 1]),
             _ => {
                 let (high, low) = (usize::from(b >> 4), usize::from(b & 15));
                 out.push_str("%");
-                out.push_str(&HEX[high..=high]);
-                out.push_str(&HEX[low..=low]);
+                out.push_str(&HEX[high..high + 1]);
+                out.push_str(&HEX[low..low + 1]);
             }
         }
     }

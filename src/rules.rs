@@ -281,7 +281,7 @@ fn format_with<'a>(template: &str, arg: &dyn Fn(usize) -> Option<&'a str>) -> St
                 rest = &rest[open + 3..];
             }
             None => {
-                out.push_str(&rest[..=open]);
+                out.push_str(&rest[..open + 1]);
                 rest = &rest[open + 1..];
             }
         }

@@ -75,11 +75,14 @@ fn is_number(s: &str) -> bool {
             i += 4;
         }
     }
-    let rest = &b[i..];
-    let fraction = rest.strip_prefix(b"-").unwrap_or(rest);
-    match fraction.strip_prefix(b".") {
-        Some(d) => !d.is_empty() && d.iter().all(u8::is_ascii_digit),
-        None => rest.is_empty() && i > 0,
+    // Then `-?\.\d+` to the end, or nothing after a whole part.
+    let dot = i + usize::from(b.get(i) == Some(&b'-'));
+    match b.get(dot) == Some(&b'.') {
+        true => {
+            let d = digits(dot + 1);
+            d > 0 && dot + 1 + d == b.len()
+        }
+        false => i > 0 && i == b.len(),
     }
 }
 
