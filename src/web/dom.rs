@@ -142,15 +142,28 @@ pub fn number_text(n: &JsValue) -> String {
     js_string(n)
 }
 
-/// The items of an array or array-like (an `HTMLCollection`, a form's `elements`).
-pub fn values(list: &JsValue) -> impl Iterator<Item = JsValue> {
-    let list = Array::from(list);
-    (0..list.length()).map(move |i| list.get(i))
+/// The items of an array or an array-like (an `HTMLCollection`, a form's `elements`), in
+/// order: one iterator type for every list corsform walks, so one `next` in the wasm.
+pub struct Items {
+    list: Array,
+    at: u32,
 }
 
-/// The items of an array-like of elements.
-pub fn items(list: &JsValue) -> impl Iterator<Item = Element> {
-    values(list).map(JsCast::unchecked_into)
+impl Iterator for Items {
+    type Item = JsValue;
+    fn next(&mut self) -> Option<JsValue> {
+        let item = (self.at < self.list.length()).then(|| self.list.get(self.at));
+        self.at += 1;
+        item
+    }
+}
+
+/// The items of an array or array-like.
+pub fn values(list: &JsValue) -> Items {
+    Items {
+        list: Array::from(list),
+        at: 0,
+    }
 }
 
 /// The first element matching `selector`; a bad selector is reported as no match.
@@ -248,7 +261,8 @@ impl Control {
         }
         let multiple = self.is_multiple();
         let mut out = Vec::new();
-        for o in items(&get(&self.el, "options")) {
+        for o in values(&get(&self.el, "options")) {
+            let o: Element = o.unchecked_into();
             let in_disabled_group = o.matches("optgroup[disabled] > option");
             if o.has_attribute("disabled") || in_disabled_group || !flag(&o, "selected") {
                 continue;

@@ -9,7 +9,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::dom::{
-    self, error, flag, get, hide, items, set, set_token, show, text, Control, Element, Event,
+    self, error, flag, get, hide, set, set_token, show, text, values, Control, Element, Event,
 };
 use super::js_error;
 use super::options::{self, entries, to_value, Options};
@@ -64,15 +64,18 @@ pub struct Bound {
     reactions: RefCell<Vec<Callback>>,
 }
 
-/// Every value-carrying control of `form`, in document order.
-pub fn controls(form: &Element) -> impl Iterator<Item = Control> {
-    items(&get(form, "elements")).filter_map(|el| Control::of(&el))
+/// The elements of `form` (`form.elements`), in document order.
+fn elements(form: &Element) -> dom::Items {
+    values(&get(form, "elements"))
 }
 
 /// The body jQuery would send for `form`, `submitter` (the clicked button) last.
 pub fn serialize(form: &Element, submitter: Option<&Element>) -> String {
     let mut body = String::new();
-    for c in controls(form) {
+    for el in elements(form) {
+        let Some(c) = Control::of(el.unchecked_ref()) else {
+            continue;
+        };
         let name = c.name();
         if name.is_empty() || c.disabled() || c.is_button() || (c.is_checkable() && !c.checked()) {
             continue;
@@ -135,7 +138,10 @@ impl Bound {
     /// Binds `options` to `form`: reads the fields' attribute rules, checks every option.
     pub fn new(form: Element, opts: Options) -> Result<Rc<Bound>, JsValue> {
         let mut fields: Vec<Field> = Vec::new();
-        for c in controls(&form) {
+        for el in elements(&form) {
+            let Some(c) = Control::of(el.unchecked_ref()) else {
+                continue;
+            };
             let name = c.name();
             if name.is_empty() || c.is_button() || c.is("input[type=hidden i]") {
                 continue;
@@ -261,10 +267,10 @@ impl Bound {
         match text(&e, "type").as_str() {
             "submit" => {
                 e.prevent_default();
-                let submitter = get(&e, "submitter").dyn_into::<Element>().ok();
+                let submitter = get(&e, "submitter");
                 // The outcome reaches the page through the callbacks and events; the
                 // promise only matters to `controller.submit()`.
-                if let Ok(sent) = self.submit(submitter) {
+                if let Ok(sent) = self.submit(submitter.dyn_ref()) {
                     let _ = sent
                         .unchecked_ref::<send::Pending>()
                         .catch_with(&Function::noop());
@@ -277,13 +283,8 @@ impl Bound {
     /// jquery-validation's lazy-then-eager: a field is checked as the user leaves it if it
     /// has a value or was invalid at a submit, and on every input once it was invalid.
     fn revalidate(&self, e: &Event, leaving: bool) {
-        let Some(name) = get(e, "target")
-            .dyn_into::<Element>()
-            .ok()
-            .and_then(|el| el.get_attribute("name"))
-        else {
-            return;
-        };
+        // The control's `name`, as jquery-validation reads it (`element.name`).
+        let name = text(&get(e, "target"), "name");
         let Some(i) = self.fields.iter().position(|f| f.rules.name == name) else {
             return;
         };
@@ -292,9 +293,8 @@ impl Bound {
         // a message appearing now would move the button under the pointer, losing the click.
         let to_submit = leaving
             && get(e, "relatedTarget")
-                .dyn_into::<Element>()
-                .ok()
-                .is_some_and(|el| el.matches(SUBMITS) && self.form.contains(&el));
+                .dyn_ref::<Element>()
+                .is_some_and(|el| el.matches(SUBMITS) && self.form.contains(el));
         if to_submit {
             return;
         }
@@ -461,7 +461,8 @@ impl Bound {
 
     fn submit_buttons(&self) -> Vec<Element> {
         let mut out = Vec::new();
-        for el in items(&get(&self.form, "elements")) {
+        for el in elements(&self.form) {
+            let el: Element = el.unchecked_into();
             if el.matches(SUBMITS) && !el.has_attribute("disabled") {
                 out.push(el);
             }
@@ -497,7 +498,7 @@ impl Bound {
     /// Validates, then starts sending: the whole flow behind a submit. The promise
     /// resolves with the server's answer or rejects with a `CorsformError`; an `Err` is
     /// the error of a submission that was not sent (busy, invalid, cancelled).
-    pub fn submit(self: &Rc<Self>, submitter: Option<Element>) -> Result<Promise, JsValue> {
+    pub fn submit(self: &Rc<Self>, submitter: Option<&Element>) -> Result<Promise, JsValue> {
         if self.state.borrow().sending {
             return Err(error(
                 "busy",
@@ -507,7 +508,7 @@ impl Bound {
         if !self.validate() {
             return Err(self.fail(error("invalid", "corsform: the form has errors")));
         }
-        let body = serialize(&self.form, submitter.as_ref());
+        let body = serialize(&self.form, submitter);
         let body_js = JsValue::from_str(&body);
         if self.call(options::BEFORE_SEND, &body_js).as_bool() == Some(false)
             || !self.emit("corsform:beforesend", &body_js, true)
