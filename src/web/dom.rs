@@ -281,7 +281,7 @@ impl Control {
         if self.is("input[type=number i]") && flag(&get(&self.el, "validity"), "badInput") {
             return "NaN".into();
         }
-        self.values().into_iter().next().unwrap_or_default()
+        self.values().first().cloned().unwrap_or_default()
     }
 }
 

@@ -313,24 +313,23 @@ impl Bound {
     fn check(&self, i: usize) -> bool {
         let f = &self.fields[i];
         let first = &f.controls[0];
-        let (text, count) = if first.is_checkable() {
-            let (mut text, mut count) = (None, 0);
-            for c in &f.controls {
+        // The value the rules see, and for choice fields how many are chosen.
+        let mut text = first.rule_value();
+        let mut count = None;
+        if first.is_checkable() {
+            // The first checked control's value ("" when none is checked).
+            text.clear();
+            let mut checked = 0;
+            for c in f.controls.iter().rev() {
                 if c.checked() {
-                    text.get_or_insert_with(|| c.rule_value());
-                    count += 1;
+                    text = c.rule_value();
+                    checked += 1;
                 }
             }
-            (text.unwrap_or_default(), Some(count))
+            count = Some(checked);
         } else if first.is_multiple() {
-            let values = first.values();
-            (
-                values.first().cloned().unwrap_or_default(),
-                Some(values.len()),
-            )
-        } else {
-            (first.rule_value(), None)
-        };
+            count = Some(first.values().len());
+        }
         let failed = check_field(
             &f.rules,
             Input { text: &text, count },
