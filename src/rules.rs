@@ -317,7 +317,7 @@ pub struct RuleSet {
 }
 
 /// "PATH must be WHAT, not (what `v` is)", PATH being `path` joined.
-fn must(path: &[&str], what: &str, v: &Value) -> OptionsError {
+pub(crate) fn must(path: &[&str], what: &str, v: &Value) -> OptionsError {
     OptionsError::new(&[&crate::cat(path), " must be ", what, ", not ", v.kind()])
 }
 

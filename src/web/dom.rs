@@ -176,33 +176,16 @@ pub fn tag_name(el: &Element) -> String {
     text(el, "localName")
 }
 
-/// Which kind of form control.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Tag {
-    Input,
-    Select,
-    TextArea,
-}
-
 /// A form control that can carry a value: `<input>`, `<select>` or `<textarea>`.
 pub struct Control {
     el: Element,
-    tag: Tag,
 }
 
 impl Control {
     /// `el` as a control that can carry a value (input, select, textarea).
     pub fn of(el: &Element) -> Option<Control> {
-        let tag = match tag_name(el).as_str() {
-            "input" => Tag::Input,
-            "select" => Tag::Select,
-            "textarea" => Tag::TextArea,
-            _ => return None,
-        };
-        Some(Control {
-            el: el.clone(),
-            tag,
-        })
+        el.matches("input,select,textarea")
+            .then(|| Control { el: el.clone() })
     }
 
     /// The element.
@@ -228,14 +211,14 @@ impl Control {
         )
     }
 
-    /// Whether the control is checked (checkable inputs only).
+    /// Whether the control is checked (only checkable inputs ever are).
     pub fn checked(&self) -> bool {
-        self.tag == Tag::Input && flag(&self.el, "checked")
+        flag(&self.el, "checked")
     }
 
     /// A `<select multiple>`.
     pub fn is_multiple(&self) -> bool {
-        self.tag == Tag::Select && flag(&self.el, "multiple")
+        self.is("select[multiple]")
     }
 
     /// `name`.
@@ -251,7 +234,7 @@ impl Control {
     /// jQuery's `val()`: the values this control contributes (several for a multiple
     /// select, none for an unselected one), `\r` removed.
     pub fn values(&self) -> Vec<String> {
-        if self.tag != Tag::Select {
+        if !self.is("select") {
             // `\r` removed; not `replace`: no char searcher in the wasm.
             let mut value = String::new();
             for part in crate::split_at(&text(&self.el, "value"), |c| c == '\r') {

@@ -67,30 +67,11 @@ fn fail(parts: &[&str]) -> OptionsError {
     OptionsError::new(parts)
 }
 
-/// What a JS value is, as an error message says it: "a string", "an array", ….
-fn kind_of(v: &JsValue) -> &'static str {
-    if dom::is_nullish(v) {
-        "null"
-    } else if v.as_bool().is_some() {
-        "a boolean"
-    } else if v.is_string() {
-        "a string"
-    } else if v.as_f64().is_some() {
-        "a number"
-    } else if Array::is_array(v) {
-        "an array"
-    } else if v.is_function() {
-        "a function"
-    } else {
-        "an object"
-    }
-}
-
 /// `Ok(())` if `ok`, else "`name` must be `what`, not (what `v` is)".
 fn expect(ok: bool, name: &str, what: &str, v: &JsValue) -> Result<(), OptionsError> {
     match ok {
         true => Ok(()),
-        false => Err(fail(&[name, " must be ", what, ", not ", kind_of(v)])),
+        false => Err(crate::rules::must(&[name], what, &to_value(v))),
     }
 }
 
