@@ -358,6 +358,28 @@ async fn lazy_until_left_then_eager_after_submit() {
 }
 
 #[wasm_bindgen_test]
+fn leaving_a_field_for_a_submit_button_of_the_form_waits_for_the_submit() {
+    let _page = seed_page("/x");
+    // A submit button outside the form, tied to it by `form=`, and one of another form.
+    let _more = mount_more(
+        r#"<button id="outside" form="contact">Send</button>
+        <form id="other"><button id="other-send">Send</button></form>"#,
+    );
+    bind_ok("#contact", seed_options(""));
+    type_into("#from", "not-an-email");
+    for to in ["#send", "#outside"] {
+        leave_to("#from", Some(to));
+        assert_eq!(error_text("from"), None, "leaving for {to}");
+    }
+    leave_to("#from", Some("#other-send"));
+    assert_eq!(
+        error_text("from").as_deref(),
+        Some("Please enter a valid email address."),
+        "another form's button is just another element"
+    );
+}
+
+#[wasm_bindgen_test]
 fn html_attributes_give_rules_and_messages_override_them() {
     let _page = mount(
         r#"<form id="attrs" action="/x">
@@ -1063,7 +1085,7 @@ line2</textarea>
   <input type="checkbox" name="cbdefault" checked>
   <input type="radio" name="r" value="1"><input type="radio" name="r" value="2" checked>
   <select name="one"><option>first</option><option value="v2" selected>Second</option></select>
-  <select name="multi" multiple><option value="a" selected>A</option><option value="b">B</option><option value="c" selected>C</option><option value="d" selected disabled>D</option></select>
+  <select name="multi" multiple><option value="a" selected>A</option><option value="b">B</option><option value="c" selected>C</option><option value="d" selected disabled>D</option><optgroup disabled><option value="e" selected>E</option></optgroup></select>
   <input name="disabled" value="x" disabled>
   <fieldset disabled><input name="infs" value="x"></fieldset>
   <input type="file" name="file">

@@ -31,9 +31,6 @@ extern "C" {
     /// `el.matches(selector)`, for corsform's own (valid) selectors.
     #[wasm_bindgen(method)]
     pub fn matches(this: &Element, selector: &str) -> bool;
-    /// `el.contains(other)`.
-    #[wasm_bindgen(method)]
-    pub fn contains(this: &Element, other: &Element) -> bool;
     /// `el.after(node)`.
     #[wasm_bindgen(method)]
     pub fn after(this: &Element, node: &Element);
@@ -77,16 +74,9 @@ extern "C" {
     /// `getComputedStyle(el)`.
     #[wasm_bindgen(js_name = getComputedStyle)]
     fn computed_style(el: &Element) -> Style;
-    /// `style.getPropertyValue(name)`.
-    #[wasm_bindgen(method, js_name = getPropertyValue)]
-    fn get_property_value(this: &Style, name: &str) -> String;
     /// `style.setProperty(name, value, priority)`.
     #[wasm_bindgen(method, js_name = setProperty)]
     fn set_property(this: &Style, name: &str, value: &str, priority: &str);
-    /// `style.removeProperty(name)`.
-    #[wasm_bindgen(method, js_name = removeProperty)]
-    fn remove_property(this: &Style, name: &str);
-
     /// Any object, read and written by property name.
     type Props;
     #[wasm_bindgen(method, structural, indexing_getter)]
@@ -246,8 +236,8 @@ impl Control {
         let mut out = Vec::new();
         for o in values(&get(&self.el, "options")) {
             let o: Element = o.unchecked_into();
-            let in_disabled_group = o.matches("optgroup[disabled] > option");
-            if o.has_attribute("disabled") || in_disabled_group || !flag(&o, "selected") {
+            // Disabled itself or in a disabled `<optgroup>`: what jQuery's `val()` skips.
+            if o.matches(":disabled") || !flag(&o, "selected") {
                 continue;
             }
             out.push(text(&o, "value"));
@@ -281,8 +271,8 @@ pub fn show(el: &Element) {
     if is_nullish(&style) {
         return;
     }
-    style.remove_property("display");
-    if computed_style(el).get_property_value("display") == "none" {
+    style.set_property("display", "", "");
+    if text(&computed_style(el), "display") == "none" {
         style.set_property("display", "revert", "important");
     }
 }

@@ -267,10 +267,12 @@ impl Bound {
         match text(&e, "type").as_str() {
             "submit" => {
                 e.prevent_default();
+                // The button clicked (an element), or null.
                 let submitter = get(&e, "submitter");
+                let submitter = (!dom::is_nullish(&submitter)).then(|| submitter.unchecked_ref());
                 // The outcome reaches the page through the callbacks and events; the
                 // promise only matters to `controller.submit()`.
-                if let Ok(sent) = self.submit(submitter.dyn_ref()) {
+                if let Ok(sent) = self.submit(submitter) {
                     let _ = sent
                         .unchecked_ref::<send::Pending>()
                         .catch_with(&Function::noop());
@@ -289,12 +291,13 @@ impl Bound {
             return;
         };
         let (submitted, invalid) = (self.fields[i].submitted.get(), self.fields[i].invalid.get());
-        // Leaving a field for the form's submit button: the submit checks everything, and
-        // a message appearing now would move the button under the pointer, losing the click.
+        // Leaving a field for a submit button of this form (its form owner; then it is an
+        // element): the submit checks everything, and a message appearing now would move
+        // the button under the pointer, losing the click.
+        let to = get(e, "relatedTarget");
         let to_submit = leaving
-            && get(e, "relatedTarget")
-                .dyn_ref::<Element>()
-                .is_some_and(|el| el.matches(SUBMITS) && self.form.contains(el));
+            && get(&to, "form").loose_eq(&self.form)
+            && to.unchecked_ref::<Element>().matches(SUBMITS);
         if to_submit {
             return;
         }
@@ -348,17 +351,15 @@ impl Bound {
             return l.clone();
         }
         let el = f.controls[0].element();
-        let id = el
-            .get_attribute("id")
-            .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| f.rules.name.clone());
+        let id = el.get_attribute("id").filter(|s| !s.is_empty());
         let label = dom::create_element("label");
-        label.set_attribute("id", &crate::cat(&[&id, "-error"]));
+        let id_or_name = id.as_deref().unwrap_or(&f.rules.name);
+        label.set_attribute("id", &crate::cat(&[id_or_name, "-error"]));
         label.set_attribute("class", "error");
         // Announced when it appears as the user leaves a field, not only on submit.
         label.set_attribute("aria-live", "polite");
-        if el.has_attribute("id") {
-            label.set_attribute("for", &id);
+        if let Some(id) = &id {
+            label.set_attribute("for", id);
         }
         el.after(&label);
         *f.label.borrow_mut() = Some(label.clone());

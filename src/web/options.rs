@@ -128,8 +128,9 @@ fn object(
 
 /// An element given as a selector or as the element itself.
 pub fn element(what: &str, v: &JsValue) -> Result<Element, OptionsError> {
-    if let Some(el) = v.dyn_ref::<Element>() {
-        return Ok(el.clone());
+    // An element is a node of type 1 (`instanceof Element` would refuse one from a frame).
+    if dom::get(v, "nodeType").as_f64() == Some(1.0) {
+        return Ok(v.clone().unchecked_into());
     }
     expect(v.is_string(), what, "a selector or an element", v)?;
     let selector = v.as_string().unwrap_or_default();
