@@ -27,10 +27,11 @@ pub(crate) fn is_dot(c: &u8) -> bool {
     *c == b'.'
 }
 
-/// `s` split where `sep` matches. One `split` in the wasm for every caller: the
-/// separator is a function pointer, not a closure type of its own.
-pub(crate) fn split_at(s: &str, sep: fn(char) -> bool) -> core::str::Split<'_, fn(char) -> bool> {
-    s.split(sep)
+/// The non-empty pieces of `s` between the characters where `sep` matches. One `split`
+/// in the wasm for every caller: the separator is a function pointer, not a closure type
+/// of its own.
+pub(crate) fn pieces(s: &str, sep: fn(char) -> bool) -> impl Iterator<Item = &str> {
+    s.split(sep).filter(|p| !p.is_empty())
 }
 
 /// `parts` joined, as `[a, b].concat()` would, without its generic join, which weighs

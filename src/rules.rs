@@ -204,7 +204,7 @@ impl FieldRules {
     pub fn read_rules(&mut self, spec: &Value) -> Result<(), OptionsError> {
         match spec {
             Value::String(names) => {
-                for n in crate::split_at(names, number::is_js_space).filter(|n| !n.is_empty()) {
+                for n in crate::pieces(names, number::is_js_space) {
                     self.read_rule(n, &Value::Bool(true))?;
                 }
             }
@@ -329,11 +329,13 @@ fn must_be(field: &str, method: Method, what: &str, v: &Value) -> OptionsError {
 /// A number parameter (a number, or a string holding one), trimmed.
 fn number_text(field: &str, method: Method, v: &Value) -> Result<String, OptionsError> {
     let text = match v {
-        Value::Number(t) | Value::String(t) => t.trim_matches(number::is_js_space),
+        Value::Number(t) | Value::String(t) => t.as_str(),
         _ => "",
     };
-    match number::parse(text) {
-        n if n.is_finite() && !text.is_empty() => Ok(text.to_owned()),
+    // Trimmed: its one piece between spaces (more than one is no number anyway).
+    let mut words = crate::pieces(text, number::is_js_space);
+    match (words.next(), words.next()) {
+        (Some(t), None) if number::parse(t).is_finite() => Ok(t.to_owned()),
         _ => Err(must_be(field, method, "a number", v)),
     }
 }
@@ -375,10 +377,8 @@ fn parse_param(field: &str, method: Method, v: &Value) -> Result<Option<Param>, 
                     split = Vec::new();
                     let separator =
                         |c: char| c == ',' || number::is_js_space(c) || c == '[' || c == ']';
-                    for p in crate::split_at(s, separator) {
-                        if !p.is_empty() {
-                            split.push(Value::String(p.to_owned()));
-                        }
+                    for p in crate::pieces(s, separator) {
+                        split.push(Value::String(p.to_owned()));
                     }
                     &split
                 }
@@ -599,6 +599,27 @@ mod tests {
             .unwrap_err()
             .0;
         assert!(msg_err.starts_with("messages.m: unknown rule \"nope\""));
+    }
+
+    #[test]
+    fn number_parameters_are_trimmed_and_must_be_one_number() {
+        let param = |v: Value| parse_param("m", Method::Min, &v);
+        let one = |t: &str| Ok(Some(Param::Numbers(vec![t.to_owned()])));
+        assert_eq!(param(s(" 5\u{a0}")), one("5"));
+        assert_eq!(param(s("\u{feff}0.5\t")), one("0.5"));
+        assert_eq!(param(n("1e+21")), one("1e+21"));
+        let range = parse_param("m", Method::Range, &s(" [ 1 ,\u{3000}5 ] "));
+        assert_eq!(
+            range,
+            Ok(Some(Param::Numbers(vec!["1".into(), "5".into()])))
+        );
+        for bad in ["1 2", " ", ""] {
+            let err = parse_param("m", Method::Step, &s(bad)).unwrap_err().0;
+            assert_eq!(
+                err, "rules.m.step must be a number, not a string",
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]

@@ -227,7 +227,7 @@ impl Control {
         if !self.is("select") {
             // `\r` removed; not `replace`: no char searcher in the wasm.
             let mut value = String::new();
-            for part in crate::split_at(&text(&self.el, "value"), |c| c == '\r') {
+            for part in crate::pieces(&text(&self.el, "value"), |c| c == '\r') {
                 value.push_str(part);
             }
             return vec![value];
@@ -298,8 +298,8 @@ pub fn focus(el: &Element) {
 pub fn set_token(el: &Element, name: &str, token: &str, present: bool) {
     let current = el.get_attribute(name).unwrap_or_default();
     let mut rest = String::new();
-    for t in crate::split_at(&current, |c| c.is_ascii_whitespace()) {
-        if !t.is_empty() && t != token {
+    for t in crate::pieces(&current, |c| c.is_ascii_whitespace()) {
+        if t != token {
             rest.push_str(t);
             rest.push_str(" ");
         }
