@@ -143,11 +143,14 @@ pub(crate) fn is_multiple(a: f64, b: f64) -> bool {
 /// them with `/(?:\.(\d+))?$/`.
 pub(crate) fn decimal_places(text: &str) -> u32 {
     let b = text.as_bytes();
-    let digits = b.iter().rev().take_while(|c| c.is_ascii_digit()).count();
-    if digits > 0 && b.len() > digits && b[b.len() - digits - 1] == b'.' {
-        digits as u32
-    } else {
-        0
+    // The digits at the end, then the point before them.
+    let mut start = b.len();
+    while start > 0 && b[start - 1].is_ascii_digit() {
+        start -= 1;
+    }
+    match start < b.len() && start > 0 && b[start - 1] == b'.' {
+        true => (b.len() - start) as u32,
+        false => 0,
     }
 }
 
@@ -241,5 +244,12 @@ mod tests {
         assert_eq!(decimal_places("1e-3"), 0);
         assert_eq!(decimal_places("7"), 0);
         assert_eq!(decimal_places("0.01"), 2);
+        // /(?:\.(\d+))?$/: digits right after a point, at the very end.
+        assert_eq!(decimal_places(".5"), 1);
+        assert_eq!(decimal_places("5."), 0);
+        assert_eq!(decimal_places("."), 0);
+        assert_eq!(decimal_places(""), 0);
+        assert_eq!(decimal_places("1.2.34"), 2);
+        assert_eq!(decimal_places("1.5x"), 0);
     }
 }
