@@ -1,7 +1,7 @@
 //! A bound form: its fields and their rules, error messages on the page, the submit flow
 //! and the panels.
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::rc::Rc;
 
 use super::js::{Function, Object, Promise, RegExp};
@@ -32,20 +32,62 @@ const EVENTS: [&str; 4] = ["submit", "focusout", "input", "change"];
 struct Field {
     controls: Vec<Control>,
     rules: FieldRules,
-    /// The `<label class="error">` after the field, once it was needed.
-    label: RefCell<Option<Element>>,
+    /// The `<label class="error">` after the field, once it was needed. (`Cell`s here
+    /// and in `Bound`: no borrow flags to check.)
+    label: Cell<Option<Element>>,
     /// Invalid at a submit: validated on every input from then on.
     submitted: Cell<bool>,
     /// Its error is showing.
     invalid: Cell<bool>,
 }
 
-#[derive(Default)]
-struct State {
-    sending: bool,
-    /// While sending: the submit buttons disabled meanwhile, and the response's status.
-    buttons: Vec<Element>,
-    status: u16,
+impl Field {
+    /// The message's `<label>`, made and put after the field when first needed.
+    fn label(&self) -> Element {
+        if let Some(l) = self.label.take() {
+            self.label.set(Some(l.clone()));
+            return l;
+        }
+        let el = self.controls[0].element();
+        let id = el.get_attribute("id").filter(|s| !s.is_empty());
+        let label = dom::create_element("label");
+        let id_or_name = id.as_deref().unwrap_or(&self.rules.name);
+        label.set_attribute("id", &crate::cat(&[id_or_name, "-error"]));
+        label.set_attribute("class", "error");
+        // Announced when it appears as the user leaves a field, not only on submit.
+        label.set_attribute("aria-live", "polite");
+        if let Some(id) = &id {
+            label.set_attribute("for", id);
+        }
+        el.after(&label);
+        self.label.set(Some(label.clone()));
+        label
+    }
+
+    fn show_error(&self, message: &str) {
+        let label = self.label();
+        set(&label, "textContent", &JsValue::from_str(message));
+        show(&label);
+        let id = label.get_attribute("id").unwrap_or_default();
+        for c in &self.controls {
+            let el = c.element();
+            el.set_attribute("aria-invalid", "true");
+            set_token(el, "aria-describedby", &id, true);
+        }
+        self.invalid.set(true);
+    }
+
+    fn clear_error(&self) {
+        if let Some(label) = self.label.take() {
+            set(&label, "textContent", &JsValue::from_str(""));
+            hide(&label);
+            self.label.set(Some(label));
+        }
+        for c in &self.controls {
+            c.element().set_attribute("aria-invalid", "false");
+        }
+        self.invalid.set(false);
+    }
 }
 
 /// The state behind a controller.
@@ -56,12 +98,16 @@ pub struct Bound {
     /// What `bind` was told, its rules already merged into `fields`.
     opts: Options,
     had_novalidate: bool,
-    state: RefCell<State>,
+    /// A request is in flight.
+    sending: Cell<bool>,
+    /// While sending: the submit buttons disabled meanwhile, and the response's status.
+    buttons: Cell<Vec<Element>>,
+    status: Cell<u16>,
     /// The one listener of the form's events (see `EVENTS`), kept to be removed by
     /// `destroy`.
-    listener: RefCell<Option<Callback>>,
+    listener: Cell<Option<Callback>>,
     /// The promise reactions of the request in flight, dropped when it ends.
-    reactions: RefCell<Vec<Callback>>,
+    reactions: Cell<Vec<Callback>>,
 }
 
 /// The elements of `form` (`form.elements`), in document order.
@@ -160,7 +206,7 @@ impl Bound {
             fields.push(Field {
                 controls: vec![c],
                 rules,
-                label: RefCell::new(None),
+                label: Cell::new(None),
                 submitted: Cell::new(false),
                 invalid: Cell::new(false),
             });
@@ -217,9 +263,11 @@ impl Bound {
             patterns,
             opts,
             had_novalidate,
-            state: RefCell::new(State::default()),
-            listener: RefCell::new(None),
-            reactions: RefCell::new(Vec::new()),
+            sending: Cell::new(false),
+            buttons: Cell::new(Vec::new()),
+            status: Cell::new(0),
+            listener: Cell::new(None),
+            reactions: Cell::new(Vec::new()),
         });
         Bound::listen(&bound);
         Ok(bound)
@@ -260,7 +308,7 @@ impl Bound {
         for event in &EVENTS {
             this.form.add_event_listener(event, closure.as_ref());
         }
-        *this.listener.borrow_mut() = Some(closure);
+        this.listener.set(Some(closure));
     }
 
     fn on_event(self: &Rc<Self>, e: Event) {
@@ -287,10 +335,9 @@ impl Bound {
     fn revalidate(&self, e: &Event, leaving: bool) {
         // The control's `name`, as jquery-validation reads it (`element.name`).
         let name = text(&get(e, "target"), "name");
-        let Some(i) = self.fields.iter().position(|f| f.rules.name == name) else {
+        let Some(f) = self.fields.iter().find(|f| f.rules.name == name) else {
             return;
         };
-        let (submitted, invalid) = (self.fields[i].submitted.get(), self.fields[i].invalid.get());
         // Leaving a field for a submit button of this form (its form owner; then it is an
         // element): the submit checks everything, and a message appearing now would move
         // the button under the pointer, losing the click.
@@ -301,20 +348,15 @@ impl Bound {
         if to_submit {
             return;
         }
-        let eager = submitted || invalid;
-        let checkable = self.fields[i].controls[0].is_checkable();
-        if eager || (leaving && !checkable && !self.input_text(i).is_empty()) {
-            self.check(i);
+        let eager = f.submitted.get() || f.invalid.get();
+        let first = &f.controls[0];
+        if eager || (leaving && !first.is_checkable() && !first.rule_value().is_empty()) {
+            self.check(f);
         }
     }
 
-    fn input_text(&self, i: usize) -> String {
-        self.fields[i].controls[0].rule_value()
-    }
-
-    /// Runs field `i`'s rules and shows or clears its message. True when valid.
-    fn check(&self, i: usize) -> bool {
-        let f = &self.fields[i];
+    /// Runs field `f`'s rules and shows or clears its message. True when valid.
+    fn check(&self, f: &Field) -> bool {
         let first = &f.controls[0];
         // The value the rules see, and for choice fields how many are chosen.
         let mut text = first.rule_value();
@@ -339,56 +381,10 @@ impl Bound {
             &Page(&self.patterns),
         );
         match failed {
-            Some(rule) => self.show_error(i, &f.rules.message(rule)),
-            None => self.clear_error(i),
+            Some(rule) => f.show_error(&f.rules.message(rule)),
+            None => f.clear_error(),
         }
         failed.is_none()
-    }
-
-    fn label(&self, i: usize) -> Element {
-        let f = &self.fields[i];
-        if let Some(l) = f.label.borrow().as_ref() {
-            return l.clone();
-        }
-        let el = f.controls[0].element();
-        let id = el.get_attribute("id").filter(|s| !s.is_empty());
-        let label = dom::create_element("label");
-        let id_or_name = id.as_deref().unwrap_or(&f.rules.name);
-        label.set_attribute("id", &crate::cat(&[id_or_name, "-error"]));
-        label.set_attribute("class", "error");
-        // Announced when it appears as the user leaves a field, not only on submit.
-        label.set_attribute("aria-live", "polite");
-        if let Some(id) = &id {
-            label.set_attribute("for", id);
-        }
-        el.after(&label);
-        *f.label.borrow_mut() = Some(label.clone());
-        label
-    }
-
-    fn show_error(&self, i: usize, message: &str) {
-        let label = self.label(i);
-        set(&label, "textContent", &JsValue::from_str(message));
-        show(&label);
-        let id = label.get_attribute("id").unwrap_or_default();
-        for c in &self.fields[i].controls {
-            let el = c.element();
-            el.set_attribute("aria-invalid", "true");
-            set_token(el, "aria-describedby", &id, true);
-        }
-        self.fields[i].invalid.set(true);
-    }
-
-    fn clear_error(&self, i: usize) {
-        if let Some(label) = self.fields[i].label.borrow().as_ref() {
-            set(label, "textContent", &JsValue::from_str(""));
-            hide(label);
-        }
-        for c in &self.fields[i].controls {
-            let el = c.element();
-            el.set_attribute("aria-invalid", "false");
-        }
-        self.fields[i].invalid.set(false);
     }
 
     fn focus_first_invalid(&self) {
@@ -400,10 +396,10 @@ impl Bound {
     /// Validates every field, shows every message, focuses the first invalid field.
     pub fn validate(&self) -> bool {
         let mut all = true;
-        for i in 0..self.fields.len() {
-            if !self.check(i) {
+        for f in &self.fields {
+            if !self.check(f) {
                 all = false;
-                self.fields[i].submitted.set(true);
+                f.submitted.set(true);
             }
         }
         self.focus_first_invalid();
@@ -413,10 +409,10 @@ impl Bound {
     /// Puts the server's messages (`errors`: `{field: message}`) on the fields it names;
     /// names that are not fields of the form are left to the `error` callback.
     fn show_server_errors(&self, errors: &JsValue) {
-        for (i, f) in self.fields.iter().enumerate() {
+        for f in &self.fields {
             // Only own string values: what an object inherits is never a string.
             if let Some(message) = get(errors, &f.rules.name).as_string() {
-                self.show_error(i, &message);
+                f.show_error(&message);
                 f.submitted.set(true);
             }
         }
@@ -489,9 +485,10 @@ impl Bound {
         let next = promise
             .unchecked_ref::<send::Pending>()
             .then_both(ok.as_ref(), err.as_ref());
-        let mut reactions = self.reactions.borrow_mut();
+        let mut reactions = self.reactions.take();
         reactions.push(ok);
         reactions.push(err);
+        self.reactions.set(reactions);
         next
     }
 
@@ -499,7 +496,7 @@ impl Bound {
     /// resolves with the server's answer or rejects with a `CorsformError`; an `Err` is
     /// the error of a submission that was not sent (busy, invalid, cancelled).
     pub fn submit(self: &Rc<Self>, submitter: Option<&Element>) -> Result<Promise, JsValue> {
-        if self.state.borrow().sending {
+        if self.sending.get() {
             return Err(error(
                 "busy",
                 "corsform: a submission is already being sent",
@@ -523,11 +520,8 @@ impl Bound {
         for b in &buttons {
             b.set_attribute("disabled", "");
         }
-        {
-            let mut state = self.state.borrow_mut();
-            state.sending = true;
-            state.buttons = buttons;
-        }
+        self.sending.set(true);
+        self.buttons.set(buttons);
         self.form.set_attribute("aria-busy", "true");
         self.panels(&[options::SENDING], None);
 
@@ -539,7 +533,7 @@ impl Bound {
     fn on_response(self: &Rc<Self>, response: JsValue) -> JsValue {
         match send::status(&response) {
             Ok(status) => {
-                self.state.borrow_mut().status = status;
+                self.status.set(status);
                 self.reaction(send::text(&response), Bound::on_body, Bound::on_failure)
                     .into()
             }
@@ -549,7 +543,7 @@ impl Bound {
 
     /// The body arrived: success, the server's field errors, or another status.
     fn on_body(self: &Rc<Self>, text: JsValue) -> JsValue {
-        let status = self.state.borrow().status;
+        let status = self.status.get();
         let outcome = send::outcome(status, &text.as_string().unwrap_or_default());
         self.finish(outcome)
     }
@@ -562,15 +556,11 @@ impl Bound {
     /// Ends the request: the form back, the panels, the callbacks and events. Returns
     /// what the promise settles with (a rejected promise for an error).
     fn finish(self: &Rc<Self>, outcome: Outcome) -> JsValue {
-        let buttons = {
-            let mut state = self.state.borrow_mut();
-            state.sending = false;
-            std::mem::take(&mut state.buttons)
-        };
+        self.sending.set(false);
         // None of this request's reactions runs after this; dropping the one running now
         // is safe (JS frees it when it returns).
-        self.reactions.borrow_mut().clear();
-        for b in &buttons {
+        drop(self.reactions.take());
+        for b in &self.buttons.take() {
             b.remove_attribute("disabled");
         }
         self.form.remove_attribute("aria-busy");
@@ -597,13 +587,13 @@ impl Bound {
     /// Removes the listeners, the messages and the attributes bind added.
     pub fn destroy(&self) {
         // A request in flight ends as usual: its reactions hold the state until then.
-        if let Some(closure) = self.listener.borrow_mut().take() {
+        if let Some(closure) = self.listener.take() {
             for event in &EVENTS {
                 self.form.remove_event_listener(event, closure.as_ref());
             }
         }
         for f in &self.fields {
-            let label = f.label.borrow_mut().take();
+            let label = f.label.take();
             for c in &f.controls {
                 let el = c.element();
                 el.remove_attribute("aria-invalid");
