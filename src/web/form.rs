@@ -32,6 +32,8 @@ const EVENTS: [&str; 4] = ["submit", "focusout", "input", "change"];
 struct Field {
     controls: Vec<Control>,
     rules: FieldRules,
+    /// Its `pattern` rule's expression, anchored.
+    pattern: Option<RegExp>,
     /// The `<label class="error">` after the field, once it was needed. (`Cell`s here
     /// and in `Bound`: no borrow flags to check.)
     label: Cell<Option<Element>>,
@@ -42,6 +44,34 @@ struct Field {
 }
 
 impl Field {
+    /// Runs the field's rules and shows or clears its message. True when valid.
+    fn check(&self) -> bool {
+        let first = &self.controls[0];
+        // The value the rules see, and for choice fields how many are chosen.
+        let mut text = first.rule_value();
+        let mut count = None;
+        if first.is_checkable() {
+            // The first checked control's value ("" when none is checked).
+            text.clear();
+            let mut checked = 0;
+            for c in self.controls.iter().rev() {
+                if c.checked() {
+                    text = c.rule_value();
+                    checked += 1;
+                }
+            }
+            count = Some(checked);
+        } else if first.is_multiple() {
+            count = Some(first.values().len());
+        }
+        let failed = check_field(&self.rules, Input { text: &text, count }, self);
+        match failed {
+            Some(rule) => self.show_error(&self.rules.message(rule)),
+            None => self.clear_error(),
+        }
+        failed.is_none()
+    }
+
     /// The message's `<label>`, made and put after the field when first needed.
     fn label(&self) -> Element {
         if let Some(l) = self.label.take() {
@@ -94,7 +124,6 @@ impl Field {
 pub struct Bound {
     form: Element,
     fields: Vec<Field>,
-    patterns: Vec<(String, RegExp)>,
     /// What `bind` was told, its rules already merged into `fields`.
     opts: Options,
     had_novalidate: bool,
@@ -139,19 +168,15 @@ pub fn serialize(form: &Element, submitter: Option<&Element>) -> String {
     body
 }
 
-struct Page<'a>(&'a [(String, RegExp)]);
-
-impl Env for Page<'_> {
+/// The page, as the rules of one field see it.
+impl Env for Field {
     fn equal_to(&self, selector: &str) -> Option<String> {
         dom::query(selector)
             .and_then(|el| Control::of(&el))
             .map(|c| c.rule_value())
     }
-    fn pattern(&self, source: &str, value: &str) -> bool {
-        self.0
-            .iter()
-            .find(|(s, _)| s == source)
-            .is_some_and(|(_, re)| re.test(value))
+    fn pattern(&self, _source: &str, value: &str) -> bool {
+        self.pattern.as_ref().is_some_and(|re| re.test(value))
     }
     /// Built at each check, like a literal in jquery-validation's method: the engines
     /// keep compiled expressions by source and flags.
@@ -206,6 +231,7 @@ impl Bound {
             fields.push(Field {
                 controls: vec![c],
                 rules,
+                pattern: None,
                 label: Cell::new(None),
                 submitted: Cell::new(false),
                 invalid: Cell::new(false),
@@ -236,9 +262,7 @@ impl Bound {
         }
         for f in &mut fields {
             data_messages(f.controls[0].element(), &mut f.rules.messages);
-        }
-        let mut patterns: Vec<(String, RegExp)> = Vec::new();
-        for f in &fields {
+            // A field has one `pattern` rule at most: its expression, compiled once.
             for r in &f.rules.rules {
                 if let (Method::Pattern, Param::Text(source)) = (r.method, &r.param) {
                     let anchored = crate::cat(&["^(?:", source, ")$"]);
@@ -251,7 +275,7 @@ impl Bound {
                             "\"",
                         ]))
                     })?;
-                    patterns.push((source.clone(), re));
+                    f.pattern = Some(re);
                 }
             }
         }
@@ -260,7 +284,6 @@ impl Bound {
         let bound = Rc::new(Bound {
             form,
             fields,
-            patterns,
             opts,
             had_novalidate,
             sending: Cell::new(false),
@@ -351,40 +374,8 @@ impl Bound {
         let eager = f.submitted.get() || f.invalid.get();
         let first = &f.controls[0];
         if eager || (leaving && !first.is_checkable() && !first.rule_value().is_empty()) {
-            self.check(f);
+            f.check();
         }
-    }
-
-    /// Runs field `f`'s rules and shows or clears its message. True when valid.
-    fn check(&self, f: &Field) -> bool {
-        let first = &f.controls[0];
-        // The value the rules see, and for choice fields how many are chosen.
-        let mut text = first.rule_value();
-        let mut count = None;
-        if first.is_checkable() {
-            // The first checked control's value ("" when none is checked).
-            text.clear();
-            let mut checked = 0;
-            for c in f.controls.iter().rev() {
-                if c.checked() {
-                    text = c.rule_value();
-                    checked += 1;
-                }
-            }
-            count = Some(checked);
-        } else if first.is_multiple() {
-            count = Some(first.values().len());
-        }
-        let failed = check_field(
-            &f.rules,
-            Input { text: &text, count },
-            &Page(&self.patterns),
-        );
-        match failed {
-            Some(rule) => f.show_error(&f.rules.message(rule)),
-            None => f.clear_error(),
-        }
-        failed.is_none()
     }
 
     fn focus_first_invalid(&self) {
@@ -397,7 +388,7 @@ impl Bound {
     pub fn validate(&self) -> bool {
         let mut all = true;
         for f in &self.fields {
-            if !self.check(f) {
+            if !f.check() {
                 all = false;
                 f.submitted.set(true);
             }
