@@ -107,7 +107,7 @@ fn step_ok(value: &str, rule: &Rule) -> bool {
 }
 
 /// Whether `rule` passes for `input`.
-pub fn check(rule: &Rule, input: Input<'_>, env: &dyn Env) -> bool {
+pub fn check(rule: &Rule, input: Input<'_>, env: &(impl Env + ?Sized)) -> bool {
     let present = match input.count {
         Some(n) => n > 0,
         None => !input.text.is_empty(),
@@ -148,7 +148,11 @@ pub fn check(rule: &Rule, input: Input<'_>, env: &dyn Env) -> bool {
 }
 
 /// The first rule of `field` that `input` fails, if any.
-pub fn check_field<'r>(field: &'r FieldRules, input: Input<'_>, env: &dyn Env) -> Option<&'r Rule> {
+pub fn check_field<'r>(
+    field: &'r FieldRules,
+    input: Input<'_>,
+    env: &(impl Env + ?Sized),
+) -> Option<&'r Rule> {
     field.rules.iter().find(|rule| !check(rule, input, env))
 }
 
