@@ -1,10 +1,18 @@
 //! The browser's own `<input type=email>` check: the WHATWG "valid e-mail address"
 //! grammar, which is also jquery-validation's `email` regex.
 //!
+//! The browser build hands that regex ([`PATTERN`]) to the JS engine's `RegExp`, as it
+//! does for `url` and `number`; [`is_valid_email`] is the same grammar as code, for the
+//! server, and the browser tests check the two agree on hand-picked and generated values.
+//!
 //! ```text
 //! [a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+ @ label ( "." label )*
 //! label = [a-zA-Z0-9] ( [a-zA-Z0-9-]{0,61} [a-zA-Z0-9] )?
 //! ```
+
+/// jquery-validation 1.22's `email` expression, verbatim: what the browser build hands to
+/// the JS engine's `RegExp`, and what [`is_valid_email`] is checked against.
+pub const PATTERN: &str = r#"^[a-zA-Z0-9.!#$%&'*+\/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$"#;
 
 fn is_local_char(b: u8) -> bool {
     b.is_ascii_alphanumeric()

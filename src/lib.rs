@@ -14,12 +14,12 @@ mod url;
 #[cfg(all(feature = "web", target_arch = "wasm32"))]
 pub mod web;
 
-pub use email::is_valid_email;
+pub use email::{is_valid_email, PATTERN as EMAIL_PATTERN};
 pub use encode::{decode, encode, DecodeError};
 pub use number::js_number;
 pub use rules::{FieldRules, Method, OptionsError, Param, Rule, RuleSet};
 pub use url::{is_valid_url, PATTERN as URL_PATTERN};
-pub use validate::{check_field, Env, Failure, Input};
+pub use validate::{check_field, expression, Env, Failure, Input, NUMBER_PATTERN};
 pub use value::Value;
 
 /// `c == b'.'`, as a function: every split at dots shares one `split` in the wasm.

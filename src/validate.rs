@@ -29,10 +29,30 @@ pub trait Env {
     fn equal_to(&self, selector: &str) -> Option<String>;
     /// Whether the whole of `value` matches the regular expression `source`.
     fn pattern(&self, source: &str, value: &str) -> bool;
-    /// jquery-validation's `url`: by default [`crate::is_valid_url`], the regex written
-    /// out in Rust; the browser runs the regex itself ([`crate::URL_PATTERN`]).
-    fn url(&self, value: &str) -> bool {
-        crate::url::is_valid_url(value)
+    /// Whether `value` matches jquery-validation's expression for `method`: `email`, `url`
+    /// or `number` (see [`expression`]). By default the expression written out in Rust
+    /// ([`crate::is_valid_email`], [`crate::is_valid_url`], the number grammar); the
+    /// browser runs the expression itself with the JS engine's `RegExp`.
+    fn expression(&self, method: Method, value: &str) -> bool {
+        match method {
+            Method::Email => crate::email::is_valid_email(value),
+            Method::Url => crate::url::is_valid_url(value),
+            _ => is_number(value),
+        }
+    }
+}
+
+/// jquery-validation 1.22's `number` expression, verbatim.
+pub const NUMBER_PATTERN: &str = r#"^(?:-?\d+|-?\d{1,3}(?:,\d{3})+)?(?:-?\.\d+)?$"#;
+
+/// jquery-validation's regular expression for `method` and its flags, for the three
+/// methods it defines by one: `email`, `url` (case-insensitive) and `number`.
+pub fn expression(method: Method) -> Option<(&'static str, &'static str)> {
+    match method {
+        Method::Email => Some((crate::email::PATTERN, "")),
+        Method::Url => Some((crate::url::PATTERN, "i")),
+        Method::Number => Some((NUMBER_PATTERN, "")),
+        _ => None,
     }
 }
 
@@ -122,9 +142,7 @@ pub fn check(rule: &Rule, input: Input<'_>, env: &(impl Env + ?Sized)) -> bool {
             _ => false,
         },
         _ if !present => true, // optional and empty: every other rule passes
-        Method::Email => crate::email::is_valid_email(v),
-        Method::Url => env.url(v),
-        Method::Number => is_number(v),
+        Method::Email | Method::Url | Method::Number => env.expression(rule.method, v),
         Method::Digits => v.bytes().all(|b| b.is_ascii_digit()),
         // `length >= param`: false against NaN, as in JavaScript.
         Method::MinLength => len() as f64 >= rule.num(0),

@@ -1055,6 +1055,88 @@ fn number_digits_and_email_verdicts_equal_jquery_validations_regexes() {
         "a@b", "a@b.c", "a@-b", "a@b-", "a.b@c", "a@b..c", "é@x", "a@x.y.", "a@[1]",
     ];
     same_as_regex(JQ_EMAIL, "", Method::Email, &emails);
+    // The browser build runs the crate's copies of the expressions; the server runs the
+    // transcriptions checked here, on generated strings too.
+    assert_eq!(corsform::NUMBER_PATTERN, JQ_NUMBER);
+    assert_eq!(corsform::EMAIL_PATTERN, JQ_EMAIL);
+    for (source, method, atoms) in [
+        (JQ_NUMBER, Method::Number, NUMBER_ATOMS),
+        (JQ_EMAIL, Method::Email, EMAIL_ATOMS),
+    ] {
+        let generated = generated(0x9e37_79b9_7f4a_7c15, atoms, 20_000);
+        let generated: Vec<&str> = generated.iter().map(String::as_str).collect();
+        same_as_regex(source, "", method, &generated);
+        let re = js_sys::RegExp::new(source, "");
+        let valid = generated.iter().filter(|s| re.test(s)).count();
+        assert!(
+            valid > 1_000,
+            "only {valid} generated {method:?} values are valid"
+        );
+    }
+}
+
+/// Pieces of numbers: signs, points, separators and digit runs that make or break
+/// jquery-validation's thousands grouping, and what is no part of a number.
+const NUMBER_ATOMS: &[&str] = &[
+    "-", ".", ",", "1", "12", "123", "1234", "0", ",000", ",00", ",0000", "e", " ", "+", "x",
+    "\u{663}", "1", "23", ".5",
+];
+
+/// Pieces of e-mail addresses: every character the local part allows and some it does
+/// not, `@`, labels of 1, 61 to 64 characters, hyphens at either end, dots.
+const EMAIL_ATOMS: &[&str] = &[
+    "a",
+    "Z",
+    "0",
+    ".",
+    "!#$%&'*+/=?^_`{|}~-",
+    "\u{e9}",
+    " ",
+    "(",
+    "\"",
+    ",",
+    ":",
+    "[",
+    "@",
+    "@",
+    "@",
+    "@b",
+    "@b.c",
+    "@x-y.z",
+    "-",
+    "b-",
+    "-c",
+    ".d",
+    "..",
+    "_",
+    "ab1",
+    "@a.b.c.d",
+    ".aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", // 61
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", // 63
+    "aa",
+    "x",
+    "y",
+    "z",
+    "@ex.com",
+    "@mail.example",
+    "b",
+    "c",
+];
+
+/// `n` strings of 1 to 7 of `atoms`, from `seed`.
+fn generated(mut seed: u64, atoms: &[&str], n: usize) -> Vec<String> {
+    let mut next = move |k: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % k as u64) as usize
+    };
+    (0..n)
+        .map(|_| {
+            let count = 1 + next(7);
+            (0..count).map(|_| atoms[next(atoms.len())]).collect()
+        })
+        .collect()
 }
 
 #[wasm_bindgen_test]

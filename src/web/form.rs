@@ -178,10 +178,12 @@ impl Env for Field {
     fn pattern(&self, _source: &str, value: &str) -> bool {
         self.pattern.as_ref().is_some_and(|re| re.test(value))
     }
-    /// Built at each check, like a literal in jquery-validation's method: the engines
-    /// keep compiled expressions by source and flags.
-    fn url(&self, value: &str) -> bool {
-        RegExp::new(crate::url::PATTERN, "i").is_ok_and(|re| re.test(value))
+    /// jquery-validation's own expression, run by the JS engine. Built at each check, like
+    /// the literal in jquery-validation's method: the engines keep compiled expressions by
+    /// source and flags.
+    fn expression(&self, method: Method, value: &str) -> bool {
+        let (source, flags) = crate::validate::expression(method).unwrap_or_default();
+        RegExp::new(source, flags).is_ok_and(|re| re.test(value))
     }
 }
 
