@@ -7,6 +7,7 @@ mod bench;
 mod config;
 mod demo;
 mod fixture;
+mod loader;
 mod minify;
 mod setup;
 mod util;
@@ -161,6 +162,10 @@ pub fn build(c: &Config) -> Result<(), String> {
         &format!("./{name}_bg.js"),
         new_module,
     )?;
+    let glue = std::fs::read_to_string(&js).map_err(|e| format!("{}: {e}", js.display()))?;
+    let glue = loader::shorten(&glue, &format!("{name}_bg.wasm"))
+        .map_err(|e| format!("{}: {e}", js.display()))?;
+    std::fs::write(&js, glue).map_err(|e| format!("{}: {e}", js.display()))?;
     minify_glue(c, &js)?;
     let (w, j) = (util::gzip_size(&wasm)?, util::gzip_size(&js)?);
     println!(
@@ -203,6 +208,10 @@ fn minify_glue(c: &Config, js: &Path) -> Result<(), String> {
 fn test(c: &Config) -> Result<(), String> {
     // The end-to-end tests (server/tests/e2e.rs) load pkg/.
     build(c)?;
+    // pkg/'s loader (xtask/src/loader.rs) in node: every way to call init() and initSync().
+    run(cmd("node")
+        .arg(root().join("xtask/loader-test.mjs"))
+        .arg(root().join(c.get("build.out-dir"))))?;
     run(cmd("cargo").args(["fmt", "--all", "--", "--check"]))?;
     run(cmd("cargo").args([
         "clippy",

@@ -1,0 +1,136 @@
+//! A shorter loader in pkg/corsform.js. wasm-bindgen's `--target web` glue ends with the
+//! code that fetches and instantiates the .wasm (`init()`, the default export, and
+//! `initSync()`): about 0.7 KB of the gzipped glue, mostly warnings about deprecated ways
+//! of calling them and feature tests for what every browser that runs corsform has. This
+//! module replaces that code with a shorter one that takes the same arguments and does
+//! the same things, and drops the `TextEncoder.encodeInto` polyfill (every browser with
+//! WebAssembly and ES modules has had `encodeInto` since 2021).
+//!
+//! wasm-bindgen is pinned (Cargo.lock), and the replaced text is matched exactly: if a
+//! new wasm-bindgen writes something else, the build fails instead of shipping a broken
+//! pkg/. `cargo xtask test` runs the result in node (`xtask/loader-test.mjs`): `init()`
+//! from a URL, from bytes, from a `Response` with the wrong content type, and `initSync()`.
+
+/// wasm-bindgen's polyfill for browsers without `TextEncoder.encodeInto`.
+const POLYFILL: &str = "if (!('encodeInto' in cachedTextEncoder)) {
+    cachedTextEncoder.encodeInto = function (arg, view) {
+        const buf = cachedTextEncoder.encode(arg);
+        view.set(buf);
+        return {
+            read: arg.length,
+            written: buf.length
+        };
+    };
+}
+";
+
+/// Where wasm-bindgen's loader starts (after `__wbg_finalize_init`, which stays) and the
+/// export line it ends before.
+const LOADER_START: &str = "async function __wbg_load(module, imports) {";
+const LOADER_END: &str = "export { initSync, __wbg_init as default };";
+
+/// The same functions, shorter. `init()` takes a URL, a string, a `Request`, a
+/// `Response`, bytes or a `WebAssembly.Module` (or a promise of one), alone or as
+/// `{module_or_path}`; without one it fetches `corsform_bg.wasm` beside the glue. When
+/// `instantiateStreaming` refuses a `Response` whose content type is not
+/// `application/wasm`, it is instantiated from its bytes, with a warning, as wasm-bindgen
+/// does. A failed `init()` can be retried. `initSync()` takes bytes or a
+/// `WebAssembly.Module`, alone or as `{module}`.
+const LOADER: &str = "async function __wbg_load(module, imports) {
+    if (!(typeof Response == 'function' && module instanceof Response)) {
+        const instance = await WebAssembly.instantiate(module, imports);
+        return instance instanceof WebAssembly.Instance ? { instance, module } : instance;
+    }
+    if (!module.ok) throw new Error(`corsform: ${module.status} fetching ${module.url}`);
+    try {
+        return await WebAssembly.instantiateStreaming(module, imports);
+    } catch (e) {
+        if (module.headers.get('Content-Type') == 'application/wasm') throw e;
+        console.warn('corsform: serve .wasm as application/wasm (streaming compilation)', e);
+    }
+    return WebAssembly.instantiate(await module.arrayBuffer(), imports);
+}
+
+function initSync(module) {
+    if (wasm !== undefined) return wasm;
+    if (module !== undefined && Object.getPrototypeOf(module) === Object.prototype) ({module} = module);
+    if (!(module instanceof WebAssembly.Module)) module = new WebAssembly.Module(module);
+    return __wbg_finalize_init(new WebAssembly.Instance(module, __wbg_get_imports()), module);
+}
+
+let __wbg_init_promise;
+async function __wbg_init(module_or_path) {
+    if (wasm !== undefined) return wasm;
+    return __wbg_init_promise ??= __wbg_init_once(module_or_path).catch(e => {
+        __wbg_init_promise = undefined;
+        throw e;
+    });
+}
+
+async function __wbg_init_once(module_or_path) {
+    if (module_or_path !== undefined && Object.getPrototypeOf(module_or_path) === Object.prototype) ({module_or_path} = module_or_path);
+    module_or_path ??= new URL('corsform_bg.wasm', import.meta.url);
+    if (typeof module_or_path == 'string' || module_or_path instanceof URL || (typeof Request == 'function' && module_or_path instanceof Request)) {
+        module_or_path = fetch(module_or_path);
+    }
+    const { instance, module } = await __wbg_load(await module_or_path, __wbg_get_imports());
+    return __wbg_finalize_init(instance, module);
+}
+
+";
+
+/// `js` (wasm-bindgen's glue) with the shorter loader and without the polyfill.
+pub fn shorten(js: &str, wasm_name: &str) -> Result<String, String> {
+    if js.matches(POLYFILL).count() != 1 {
+        return Err("the JS glue has no single encodeInto polyfill where expected".into());
+    }
+    let start = js.find(LOADER_START);
+    let end = js.find(LOADER_END);
+    let (Some(start), Some(end)) = (start, end) else {
+        return Err("the JS glue's loader is not where expected".into());
+    };
+    let default_path = format!("new URL('{wasm_name}', import.meta.url)");
+    if start > end || !js[start..end].contains(&default_path) {
+        return Err(format!("the JS glue's loader does not load {wasm_name}"));
+    }
+    let loader = LOADER.replace("corsform_bg.wasm", wasm_name);
+    Ok([&js[..start], &loader, &js[end..]]
+        .concat()
+        .replace(POLYFILL, ""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn glue(wasm_name: &str) -> String {
+        [
+            "const cachedTextEncoder = new TextEncoder();\n\n",
+            POLYFILL,
+            "\nfunction __wbg_finalize_init(instance, module) {}\n\n",
+            LOADER_START,
+            "\n    old();\n}\nasync function __wbg_init_once(module_or_path) {\n",
+            &format!("    module_or_path = new URL('{wasm_name}', import.meta.url);\n}}\n\n"),
+            LOADER_END,
+            "\n",
+        ]
+        .concat()
+    }
+
+    #[test]
+    fn replaces_the_loader_and_the_polyfill() {
+        let out = shorten(&glue("x_bg.wasm"), "x_bg.wasm").unwrap();
+        assert!(!out.contains("old()") && !out.contains("encodeInto"));
+        assert!(out.contains("function __wbg_finalize_init"));
+        assert!(out.contains("new URL('x_bg.wasm', import.meta.url)"));
+        assert!(out.ends_with(&format!("{LOADER_END}\n")));
+    }
+
+    #[test]
+    fn refuses_a_glue_it_does_not_know() {
+        assert!(shorten("export { initSync };", "x_bg.wasm").is_err());
+        assert!(shorten(&glue("y_bg.wasm"), "x_bg.wasm").is_err());
+        let no_polyfill = glue("x_bg.wasm").replace(POLYFILL, "");
+        assert!(shorten(&no_polyfill, "x_bg.wasm").is_err());
+    }
+}
