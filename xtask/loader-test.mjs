@@ -1,4 +1,4 @@
-// The loader of pkg/corsform.js (xtask/src/loader.rs replaces wasm-bindgen's), run in node:
+// The loader of pkg/corsform.js (xtask/src/glue.rs replaces wasm-bindgen's), run in node:
 // each way of calling `init()` and `initSync()`, each in a fresh copy of the module. After
 // loading, a call into the wasm must answer: `bind(42)` throws corsform's own error.
 //

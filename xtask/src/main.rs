@@ -7,7 +7,7 @@ mod bench;
 mod config;
 mod demo;
 mod fixture;
-mod loader;
+mod glue;
 mod minify;
 mod setup;
 mod util;
@@ -163,7 +163,7 @@ pub fn build(c: &Config) -> Result<(), String> {
         new_module,
     )?;
     let glue = std::fs::read_to_string(&js).map_err(|e| format!("{}: {e}", js.display()))?;
-    let glue = loader::shorten(&glue, &format!("{name}_bg.wasm"))
+    let glue = glue::shorten(&glue, &format!("{name}_bg.wasm"))
         .map_err(|e| format!("{}: {e}", js.display()))?;
     std::fs::write(&js, glue).map_err(|e| format!("{}: {e}", js.display()))?;
     minify_glue(c, &js)?;
@@ -208,7 +208,7 @@ fn minify_glue(c: &Config, js: &Path) -> Result<(), String> {
 fn test(c: &Config) -> Result<(), String> {
     // The end-to-end tests (server/tests/e2e.rs) load pkg/.
     build(c)?;
-    // pkg/'s loader (xtask/src/loader.rs) in node: every way to call init() and initSync().
+    // pkg/'s loader (xtask/src/glue.rs) in node: every way to call init() and initSync().
     run(cmd("node")
         .arg(root().join("xtask/loader-test.mjs"))
         .arg(root().join(c.get("build.out-dir"))))?;

@@ -1,15 +1,18 @@
-//! A shorter loader in pkg/corsform.js. wasm-bindgen's `--target web` glue ends with the
+//! A shorter JS glue in pkg/corsform.js. wasm-bindgen's `--target web` glue ends with the
 //! code that fetches and instantiates the .wasm (`init()`, the default export, and
 //! `initSync()`): about 0.7 KB of the gzipped glue, mostly warnings about deprecated ways
 //! of calling them and feature tests for what every browser that runs corsform has. This
 //! module replaces that code with a shorter one that takes the same arguments and does
-//! the same things, and drops the `TextEncoder.encodeInto` polyfill (every browser with
-//! WebAssembly and ES modules has had `encodeInto` since 2021).
+//! the same things. It also drops what no browser that runs corsform needs: the
+//! `TextEncoder.encodeInto` polyfill and the guard for a missing `FinalizationRegistry`
+//! (every browser with WebAssembly and ES modules has had both since 2021), and the branch
+//! of `passStringToWasm0` for a call without `realloc`, which this glue never makes.
 //!
 //! wasm-bindgen is pinned (Cargo.lock), and the replaced text is matched exactly: if a
 //! new wasm-bindgen writes something else, the build fails instead of shipping a broken
 //! pkg/. `cargo xtask test` runs the result in node (`xtask/loader-test.mjs`): `init()`
-//! from a URL, from bytes, from a `Response` with the wrong content type, and `initSync()`.
+//! from bytes, from a `Response` with either content type, and `initSync()`; the
+//! end-to-end tests load pkg/ in the browsers.
 
 /// wasm-bindgen's polyfill for browsers without `TextEncoder.encodeInto`.
 const POLYFILL: &str = "if (!('encodeInto' in cachedTextEncoder)) {
@@ -22,6 +25,22 @@ const POLYFILL: &str = "if (!('encodeInto' in cachedTextEncoder)) {
         };
     };
 }
+";
+
+/// wasm-bindgen's guard for a missing `FinalizationRegistry`, before the registry itself.
+const REGISTRY_GUARD: &str = "(typeof FinalizationRegistry === 'undefined')
+    ? { register: () => {}, unregister: () => {} }
+    : new FinalizationRegistry(";
+
+/// The branch of `passStringToWasm0` for callers that pass no `realloc`.
+const NO_REALLOC: &str = "    if (realloc === undefined) {
+        const buf = cachedTextEncoder.encode(arg);
+        const ptr = malloc(buf.length, 1) >>> 0;
+        getUint8ArrayMemory0().subarray(ptr, ptr + buf.length).set(buf);
+        WASM_VECTOR_LEN = buf.length;
+        return ptr;
+    }
+
 ";
 
 /// Where wasm-bindgen's loader starts (after `__wbg_finalize_init`, which stays) and the
@@ -79,10 +98,23 @@ async function __wbg_init_once(module_or_path) {
 
 ";
 
-/// `js` (wasm-bindgen's glue) with the shorter loader and without the polyfill.
+/// `js` (wasm-bindgen's glue), shorter: the loader replaced, the polyfill, the guard and
+/// the unused branch removed.
 pub fn shorten(js: &str, wasm_name: &str) -> Result<String, String> {
-    if js.matches(POLYFILL).count() != 1 {
-        return Err("the JS glue has no single encodeInto polyfill where expected".into());
+    for (what, text) in [
+        ("encodeInto polyfill", POLYFILL),
+        ("FinalizationRegistry guard", REGISTRY_GUARD),
+        ("passStringToWasm0 branch without realloc", NO_REALLOC),
+    ] {
+        if js.matches(text).count() != 1 {
+            return Err(format!("the JS glue has no single {what} where expected"));
+        }
+    }
+    // Every call passes `realloc`: three arguments, as the definition has three parameters.
+    let uses: Vec<&str> = js.split("passStringToWasm0(").skip(1).collect();
+    let three = |rest: &&str| rest.split(')').next().unwrap_or("").matches(',').count() == 2;
+    if uses.len() < 2 || !uses.iter().all(three) {
+        return Err("the JS glue calls passStringToWasm0 without realloc".into());
     }
     let start = js.find(LOADER_START);
     let end = js.find(LOADER_END);
@@ -96,7 +128,9 @@ pub fn shorten(js: &str, wasm_name: &str) -> Result<String, String> {
     let loader = LOADER.replace("corsform_bg.wasm", wasm_name);
     Ok([&js[..start], &loader, &js[end..]]
         .concat()
-        .replace(POLYFILL, ""))
+        .replace(POLYFILL, "")
+        .replace(REGISTRY_GUARD, "new FinalizationRegistry(")
+        .replace(NO_REALLOC, ""))
 }
 
 #[cfg(test)]
@@ -107,6 +141,13 @@ mod tests {
         [
             "const cachedTextEncoder = new TextEncoder();\n\n",
             POLYFILL,
+            "const CLOSURE_DTORS = ",
+            REGISTRY_GUARD,
+            "state => drop(state));\n",
+            "function passStringToWasm0(arg, malloc, realloc) {\n",
+            NO_REALLOC,
+            "    return 0;\n}\n",
+            "const ptr0 = passStringToWasm0(s, wasm.a, wasm.b);\n",
             "\nfunction __wbg_finalize_init(instance, module) {}\n\n",
             LOADER_START,
             "\n    old();\n}\nasync function __wbg_init_once(module_or_path) {\n",
@@ -121,6 +162,10 @@ mod tests {
     fn replaces_the_loader_and_the_polyfill() {
         let out = shorten(&glue("x_bg.wasm"), "x_bg.wasm").unwrap();
         assert!(!out.contains("old()") && !out.contains("encodeInto"));
+        assert!(!out.contains("typeof FinalizationRegistry") && !out.contains("=== undefined"));
+        assert!(
+            out.contains("const CLOSURE_DTORS = new FinalizationRegistry(state => drop(state));")
+        );
         assert!(out.contains("function __wbg_finalize_init"));
         assert!(out.contains("new URL('x_bg.wasm', import.meta.url)"));
         assert!(out.ends_with(&format!("{LOADER_END}\n")));
@@ -132,5 +177,7 @@ mod tests {
         assert!(shorten(&glue("y_bg.wasm"), "x_bg.wasm").is_err());
         let no_polyfill = glue("x_bg.wasm").replace(POLYFILL, "");
         assert!(shorten(&no_polyfill, "x_bg.wasm").is_err());
+        let without_realloc = glue("x_bg.wasm").replace("(s, wasm.a, wasm.b)", "(s, wasm.a)");
+        assert!(shorten(&without_realloc, "x_bg.wasm").is_err());
     }
 }
