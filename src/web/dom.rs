@@ -232,17 +232,13 @@ impl Control {
             }
             return vec![value];
         }
-        let multiple = self.is_multiple();
+        // The selected options that are not disabled (nor in a disabled `<optgroup>`):
+        // what jQuery's `val()` gives, one at most for a single select.
         let mut out = Vec::new();
-        for o in values(&get(&self.el, "options")) {
+        for o in values(&get(&self.el, "selectedOptions")) {
             let o: Element = o.unchecked_into();
-            // Disabled itself or in a disabled `<optgroup>`: what jQuery's `val()` skips.
-            if o.matches(":disabled") || !flag(&o, "selected") {
-                continue;
-            }
-            out.push(text(&o, "value"));
-            if !multiple {
-                break;
+            if !o.matches(":disabled") {
+                out.push(text(&o, "value"));
             }
         }
         out
