@@ -132,7 +132,7 @@ pub fn element(what: &str, v: &JsValue) -> Result<Element, OptionsError> {
     if dom::get(v, "nodeType").as_f64() == Some(1.0) {
         return Ok(v.clone().unchecked_into());
     }
-    expect(v.is_string(), what, "a selector or an element", v)?;
+    expect(v.as_string().is_some(), what, "a selector or an element", v)?;
     let selector = v.as_string().unwrap_or_default();
     dom::query(&selector).ok_or_else(|| fail(&[what, ": no element matches \"", &selector, "\""]))
 }
@@ -157,7 +157,7 @@ impl Options {
                     continue;
                 }
                 let (ok, what) = match i {
-                    URL => (v.is_string(), "a string"),
+                    URL => (v.as_string().is_some(), "a string"),
                     TIMEOUT => (
                         v.as_f64()
                             .is_some_and(|ms| (1.0..=2_147_483_647.0).contains(&ms)),
@@ -206,7 +206,7 @@ fn headers(given: &JsValue) -> Result<Headers, OptionsError> {
     }
     for (name, value) in entries(given) {
         let at = crate::cat(&["headers.", &name]);
-        expect(value.is_string(), &at, "a string", &value)?;
+        expect(value.as_string().is_some(), &at, "a string", &value)?;
         h.set(&name, &value.as_string().unwrap_or_default())
             .map_err(|_| fail(&[&at, ": not a valid HTTP header"]))?;
     }

@@ -119,7 +119,7 @@ pub fn outcome(status: u16, text: &str) -> Outcome {
     set(&err, "status", &JsValue::from(status));
     set(&err, "data", &data);
     let errors = get(&data, "errors");
-    if status == 422 && entries(&errors).any(|(_, message)| message.is_string()) {
+    if status == 422 && entries(&errors).any(|(_, message)| message.as_string().is_some()) {
         set(&err, "kind", &"invalid".into());
         Outcome::Rejected(errors, err)
     } else {
