@@ -326,81 +326,73 @@ fn must_be(field: &str, method: Method, what: &str, v: &Value) -> OptionsError {
     must(&["rules.", field, ".", method.name()], what, v)
 }
 
-/// A number parameter (a number, or a string holding one), trimmed.
-fn number_text(field: &str, method: Method, v: &Value) -> Result<String, OptionsError> {
-    let text = match v {
-        Value::Number(t) | Value::String(t) => t.as_str(),
-        _ => "",
-    };
-    // Trimmed: its one piece between spaces (more than one is no number anyway).
-    let mut words = crate::pieces(text, number::is_js_space);
-    match (words.next(), words.next()) {
-        (Some(t), None) if number::parse(t).is_finite() => Ok(t.to_owned()),
-        _ => Err(must_be(field, method, "a number", v)),
+/// The numbers a parameter gives, as their text: a number, a string of numbers between
+/// commas, white space or brackets (`" 5 "`, `"[1, 5]"`, `"1,5"`, as jquery-validation
+/// reads `range` and `rangelength`), or an array of those. `None` if any is not a number.
+fn numbers(v: &Value) -> Option<Vec<String>> {
+    let mut out = Vec::new();
+    match v {
+        Value::Number(t) | Value::String(t) => {
+            let separator = |c: char| c == ',' || number::is_js_space(c) || c == '[' || c == ']';
+            for p in crate::pieces(t, separator) {
+                if !number::parse(p).is_finite() {
+                    return None;
+                }
+                out.push(p.to_owned());
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                out.append(&mut numbers(item)?);
+            }
+        }
+        _ => return None,
     }
+    Some(out)
 }
 
 fn parse_param(field: &str, method: Method, v: &Value) -> Result<Option<Param>, OptionsError> {
-    let fail = |what: &str| Err(must_be(field, method, what, v));
+    let fail = |what: &str| must_be(field, method, what, v);
     if let Value::Bool(false) = v {
         return Ok(None); // jquery-validation: `required: false` removes the rule
     }
+    // Exactly `n` numbers, else "must be WHAT".
+    let count = |n: usize, what: &str| match numbers(v) {
+        Some(t) if t.len() == n => Ok(t),
+        _ => Err(fail(what)),
+    };
     Ok(Some(match method {
         _ if method.is_flag() => match v {
             Value::Bool(true) => Param::Flag,
-            _ => return fail("true or false"),
+            _ => return Err(fail("true or false")),
         },
         Method::MinLength | Method::MaxLength => {
-            let t = number_text(field, method, v)?;
-            if !t.bytes().all(|b| b.is_ascii_digit()) {
-                return fail("a whole number of characters");
+            let t = count(1, "a number")?;
+            if !t[0].bytes().all(|b| b.is_ascii_digit()) {
+                return Err(fail("a whole number of characters"));
             }
-            Param::Numbers(vec![t])
+            Param::Numbers(t)
         }
         Method::Step => {
-            let t = number_text(field, method, v)?;
-            if number::parse(&t) <= 0.0 {
-                return fail("a number above 0");
+            let t = count(1, "a number")?;
+            if number::parse(&t[0]) <= 0.0 {
+                return Err(fail("a number above 0"));
             }
-            Param::Numbers(vec![t])
+            Param::Numbers(t)
         }
         Method::Min | Method::Max => match v {
             Value::String(t) if number::parse(t).is_nan() => Param::Text(t.clone()),
-            _ => Param::Numbers(vec![number_text(field, method, v)?]),
+            _ => Param::Numbers(count(1, "a number")?),
         },
-        Method::Range | Method::RangeLength => {
-            let mut split;
-            let items: &[Value] = match v {
-                Value::Array(items) => items,
-                // jquery-validation also takes "[1, 5]" and "1,5".
-                Value::String(s) => {
-                    split = Vec::new();
-                    let separator =
-                        |c: char| c == ',' || number::is_js_space(c) || c == '[' || c == ']';
-                    for p in crate::pieces(s, separator) {
-                        split.push(Value::String(p.to_owned()));
-                    }
-                    &split
-                }
-                _ => return fail("[min, max]"),
-            };
-            if items.len() != 2 {
-                return fail("[min, max]");
-            }
-            let pair = vec![
-                number_text(field, method, &items[0])?,
-                number_text(field, method, &items[1])?,
-            ];
-            Param::Numbers(pair)
-        }
+        Method::Range | Method::RangeLength => Param::Numbers(count(2, "[min, max]")?),
         Method::EqualTo | Method::Pattern => match v {
             Value::String(s) if !s.is_empty() => Param::Text(s.clone()),
             _ => {
-                return fail(if method == Method::EqualTo {
+                return Err(fail(if method == Method::EqualTo {
                     "a selector"
                 } else {
                     "a pattern string"
-                })
+                }))
             }
         },
         _ => unreachable!("flags handled above"),
