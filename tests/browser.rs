@@ -391,12 +391,13 @@ fn html_attributes_give_rules_and_messages_override_them() {
           <input id="f" name="f" maxlength="4" title="Four at most.">
           <input id="g" name="g" data-msg="Digits, please.">
           <input id="h" name="h" required>
+          <input id="i" name="i" data-msg-equalto="Type a again." data-msg-minlength="unused">
         </form>"#,
     );
     let c = bind_ok(
         "#attrs",
         options(
-            r#"{"rules": {"g": {"digits": true}, "a": {"minlength": 5}, "h": {"required": false}}, "messages": {"a": {"minlength": "At least {0}, you wrote too little."}}}"#,
+            r##"{"rules": {"g": {"digits": true}, "a": {"minlength": 5}, "h": {"required": false}, "i": {"equalTo": "#a"}}, "messages": {"a": {"minlength": "At least {0}, you wrote too little."}}}"##,
         ),
     );
     let cases: &[(&str, &str, Option<&str>)] = &[
@@ -408,6 +409,8 @@ fn html_attributes_give_rules_and_messages_override_them() {
         ("#g", "12a", Some("Digits, please.")),
         // `required: false` in the options removes the attribute's rule.
         ("#h", "", None),
+        // jQuery's data() reads `data-msg-equalto` for `equalTo`.
+        ("#i", "abc", Some("Type a again.")),
     ];
     for (sel, value, _) in cases {
         input(sel).set_value(value);

@@ -189,13 +189,9 @@ impl Env for Field {
 
 fn data_messages(el: &Element, messages: &mut Vec<(Option<Method>, String)>) {
     for m in Method::all() {
-        // jQuery's data() reads `data-msg-equalto` as `msgEqualto`: lower case after "msg".
-        let name = if m == Method::EqualTo {
-            "equalto"
-        } else {
-            m.name()
-        };
-        let attr = crate::cat(&["data-msg-", name]);
+        // `getAttribute` lower-cases the name in an HTML document: `data-msg-equalTo` reads
+        // `data-msg-equalto`, which jQuery's data() reads as `msgEqualto`.
+        let attr = crate::cat(&["data-msg-", m.name()]);
         if let Some(text) = el.get_attribute(&attr) {
             messages.push((Some(m), text));
         }
