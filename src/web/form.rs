@@ -408,12 +408,13 @@ impl Bound {
         self.focus_first_invalid();
     }
 
-    /// Shows the panels `visible` names, hides the others. Then, if `announced` is one of
-    /// them, moves the focus to it, so that screen readers read it.
-    fn panels(&self, visible: &[usize], announced: Option<usize>) {
+    /// Shows the panels whose bits `visible` sets (`1 << options::MAIN`, …), hides the
+    /// others. Then, if `announced` is one of them, moves the focus to it, so that screen
+    /// readers read it.
+    fn panels(&self, visible: u8, announced: Option<usize>) {
         for (i, panel) in self.opts.panels.iter().enumerate() {
             if let Some(el) = panel {
-                match visible.contains(&i) {
+                match visible >> i & 1 == 1 {
                     true => show(el),
                     false => hide(el),
                 }
@@ -512,7 +513,7 @@ impl Bound {
         self.sending.set(true);
         self.buttons.set(buttons);
         self.form.set_attribute("aria-busy", "true");
-        self.panels(&[options::SENDING], None);
+        self.panels(1 << options::SENDING, None);
 
         let response = send::post(&url, &self.opts.headers, &body, self.opts.timeout());
         Ok(self.reaction(response, Bound::on_response, Bound::on_failure))
@@ -555,19 +556,19 @@ impl Bound {
         self.form.remove_attribute("aria-busy");
         match outcome {
             Outcome::Accepted(data) => {
-                self.panels(&[options::ACCEPTED], Some(options::ACCEPTED));
+                self.panels(1 << options::ACCEPTED, Some(options::ACCEPTED));
                 self.call(options::SUCCESS, &data);
                 self.emit("corsform:success", &data, false);
                 data
             }
             Outcome::Rejected(errors, err) => {
-                self.panels(&[options::MAIN], None);
+                self.panels(1 << options::MAIN, None);
                 self.show_server_errors(&errors);
                 Promise::reject(&self.fail(err)).into()
             }
             Outcome::Failed(err) => {
                 let failed = options::FAILED;
-                self.panels(&[options::MAIN, failed], Some(failed));
+                self.panels(1 << options::MAIN | 1 << failed, Some(failed));
                 Promise::reject(&self.fail(err)).into()
             }
         }

@@ -98,11 +98,10 @@ fn js_error(e: OptionsError) -> JsValue {
 
 fn form_of(form: &JsValue) -> Result<dom::Element, JsValue> {
     let el = options::element("form", form).map_err(js_error)?;
-    let tag = dom::tag_name(&el);
-    if tag != "form" {
+    if !el.matches("form") {
         return Err(js_error(OptionsError::new(&[
             "form: the element is a <",
-            &tag,
+            &dom::tag_name(&el),
             ">, not a <form>",
         ])));
     }
