@@ -82,7 +82,8 @@ impl Field {
         let id = el.get_attribute("id").filter(|s| !s.is_empty());
         let label = dom::create_element("label");
         let id_or_name = id.as_deref().unwrap_or(&self.rules.name);
-        label.set_attribute("id", &crate::cat(&[id_or_name, "-error"]));
+        let label_id = crate::cat(&[id_or_name, "-error"]);
+        label.set_attribute("id", &label_id);
         label.set_attribute("class", "error");
         // Announced when it appears as the user leaves a field, not only on submit.
         label.set_attribute("aria-live", "polite");
@@ -90,6 +91,10 @@ impl Field {
             label.set_attribute("for", id);
         }
         el.after(&label);
+        // Each control is described by the message from now on (empty while valid).
+        for c in &self.controls {
+            set_token(c.element(), "aria-describedby", &label_id, true);
+        }
         self.label.set(Some(label.clone()));
         label
     }
@@ -98,11 +103,8 @@ impl Field {
         let label = self.label();
         set(&label, "textContent", &JsValue::from_str(message));
         show(&label);
-        let id = label.get_attribute("id").unwrap_or_default();
         for c in &self.controls {
-            let el = c.element();
-            el.set_attribute("aria-invalid", "true");
-            set_token(el, "aria-describedby", &id, true);
+            c.element().set_attribute("aria-invalid", "true");
         }
         self.invalid.set(true);
     }
