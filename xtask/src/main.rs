@@ -73,59 +73,10 @@ fn config() -> Result<Config, String> {
 /// export names, terser on the JS glue, then the weight.
 pub fn build(c: &Config) -> Result<(), String> {
     let out_dir = c.get("build.out-dir");
-    let mut wasm_pack = cmd("wasm-pack");
-    wasm_pack.args([
-        "build",
-        "--target",
-        c.get("build.target"),
-        "--out-dir",
-        out_dir,
-        "--out-name",
-        c.get("build.out-name"),
-        "--no-pack",
-        "--no-opt",
-        "--profile",
-        c.get("build.profile"),
-    ]);
-    // Nightly rebuilds std for the size profile and aborts on panic without formatting
-    // anything: no core::fmt, no panic messages or locations in the .wasm (see
-    // wasm-pack.toml). Its own target directory keeps the stable builds' cache intact.
-    match setup::nightly_ready(c) {
-        Some(toolchain) => {
-            println!("build: {toolchain} with -Zbuild-std and panic=immediate-abort");
-            wasm_pack
-                .env("RUSTUP_TOOLCHAIN", &toolchain)
-                .env("RUSTFLAGS", c.list("build.nightly-rustflags").join(" "))
-                .env("CARGO_TARGET_DIR", root().join("target/nightly"))
-                .args([".", "--"])
-                .args(c.list("build.nightly-cargo-args"));
-        }
-        None => println!(
-            "build: no {} toolchain with rust-src and wasm32: stable, a heavier pkg/",
-            c.get("build.nightly-toolchain")
-        ),
-    }
-    run(&mut wasm_pack)?;
-    let wasm = root()
-        .join(out_dir)
-        .join(format!("{}_bg.wasm", c.get("build.out-name")));
-    // Debian's binaryen 108 breaks wasm-bindgen's externref table (the module then fails
-    // in the browser with "WebAssembly.Table.set(): Argument 1 is invalid"): prefer the
-    // binaryen from npm that `setup` installs in xtask/npm.
-    let npm_opt = root().join("xtask/npm/node_modules/.bin/wasm-opt");
-    let wasm_opt = if npm_opt.is_file() {
-        npm_opt
-    } else {
-        "wasm-opt".into()
-    };
-    run(cmd(&wasm_opt)
-        .args(c.list("build.wasm-opt"))
-        .arg(&wasm)
-        .arg("-o")
-        .arg(&wasm))?;
+    let wasm = compile(c, &root().join(out_dir), false)?;
     // Then, alone (the passes above could repeat it), the renaming: wasm-opt prints its mapping
     // on stdout, for minify.rs.
-    let mut opt = cmd(wasm_opt);
+    let mut opt = cmd(wasm_opt());
     opt.args(
         c.list("build.wasm-opt")
             .iter()
@@ -176,6 +127,78 @@ pub fn build(c: &Config) -> Result<(), String> {
         (w + j) as f64 / 1024.0
     );
     Ok(())
+}
+
+/// wasm-pack, then the `build.wasm-opt` passes: the .wasm (and its JS glue) in `out_dir`.
+/// With `named`, the functions keep their names (for twiggy): the same code, built in a
+/// target directory of its own.
+pub fn compile(c: &Config, out_dir: &Path, named: bool) -> Result<PathBuf, String> {
+    let mut wasm_pack = cmd("wasm-pack");
+    wasm_pack
+        .args(["build", "--target", c.get("build.target"), "--out-dir"])
+        .arg(out_dir)
+        .args([
+            "--out-name",
+            c.get("build.out-name"),
+            "--no-pack",
+            "--no-opt",
+            "--profile",
+            c.get("build.profile"),
+        ]);
+    let suffix = if named { "-named" } else { "" };
+    if named {
+        wasm_pack.env("CARGO_PROFILE_WASM_RELEASE_STRIP", "false");
+    }
+    // Nightly rebuilds std for the size profile and aborts on panic without formatting
+    // anything: no core::fmt, no panic messages or locations in the .wasm (see
+    // wasm-pack.toml). Its own target directory keeps the stable builds' cache intact.
+    match setup::nightly_ready(c) {
+        Some(toolchain) => {
+            println!("build: {toolchain} with -Zbuild-std and panic=immediate-abort");
+            wasm_pack
+                .env("RUSTUP_TOOLCHAIN", &toolchain)
+                .env("RUSTFLAGS", c.list("build.nightly-rustflags").join(" "))
+                .env(
+                    "CARGO_TARGET_DIR",
+                    root().join(format!("target/nightly{suffix}")),
+                )
+                .args([".", "--"])
+                .args(c.list("build.nightly-cargo-args"));
+        }
+        None => {
+            println!(
+                "build: no {} toolchain with rust-src and wasm32: stable, a heavier pkg/",
+                c.get("build.nightly-toolchain")
+            );
+            if named {
+                wasm_pack.env("CARGO_TARGET_DIR", root().join("target/named"));
+            }
+        }
+    }
+    run(&mut wasm_pack)?;
+    let wasm = out_dir.join(format!("{}_bg.wasm", c.get("build.out-name")));
+    // The same passes; with `named`, the names section kept (-g) rather than stripped.
+    let passes = c.list("build.wasm-opt");
+    let passes = passes.iter().filter(|a| !named || *a != "--strip-debug");
+    run(cmd(wasm_opt())
+        .args(passes)
+        .args(named.then_some("-g"))
+        .arg(&wasm)
+        .arg("-o")
+        .arg(&wasm))?;
+    Ok(wasm)
+}
+
+/// Debian's binaryen 108 breaks wasm-bindgen's externref table (the module then fails in
+/// the browser with "WebAssembly.Table.set(): Argument 1 is invalid"): prefer the binaryen
+/// from npm that `setup` installs in xtask/npm.
+fn wasm_opt() -> PathBuf {
+    let npm_opt = root().join("xtask/npm/node_modules/.bin/wasm-opt");
+    if npm_opt.is_file() {
+        npm_opt
+    } else {
+        "wasm-opt".into()
+    }
 }
 
 /// Minifies the JS glue in place with terser, with the `build.terser` flags. terser drops
