@@ -299,6 +299,12 @@ impl OptionsError {
     pub fn new(parts: &[&str]) -> OptionsError {
         OptionsError(crate::cat(parts))
     }
+
+    /// An error whose message is `template` with `{0}`, `{1}`, … replaced by `args`, as
+    /// messages are formatted ([`format_message`]): the constant text in one piece.
+    pub fn format(template: &str, args: &[&str]) -> OptionsError {
+        OptionsError(format_message(template, args))
+    }
 }
 
 impl core::fmt::Display for OptionsError {
@@ -318,7 +324,10 @@ pub struct RuleSet {
 
 /// "PATH must be WHAT, not (what `v` is)", PATH being `path` joined.
 pub(crate) fn must(path: &[&str], what: &str, v: &Value) -> OptionsError {
-    OptionsError::new(&[&crate::cat(path), " must be ", what, ", not ", v.kind()])
+    OptionsError::format(
+        "{0} must be {1}, not {2}",
+        &[&crate::cat(path), what, v.kind()],
+    )
 }
 
 /// "rules.FIELD.METHOD must be WHAT, not (what `v` is)".
@@ -400,14 +409,10 @@ fn parse_param(field: &str, method: Method, v: &Value) -> Result<Option<Param>, 
 }
 
 fn unknown_method(section: &str, field: &str, name: &str) -> OptionsError {
-    OptionsError::new(&[
-        section,
-        ".",
-        field,
-        ": unknown rule \"",
-        name,
-        "\" (known: required, email, url, number, digits, minlength, maxlength, rangelength, min, max, range, step, equalTo, pattern)",
-    ])
+    OptionsError::format(
+        "{0}.{1}: unknown rule \"{2}\" (known: required, email, url, number, digits, minlength, maxlength, rangelength, min, max, range, step, equalTo, pattern)",
+        &[section, field, name],
+    )
 }
 
 impl RuleSet {

@@ -243,14 +243,10 @@ impl Bound {
             let section = options::NAMES[k];
             for (name, spec) in entries(&opts.given[k]) {
                 let Some(f) = fields.iter_mut().find(|f| f.rules.name == name) else {
-                    return Err(js_error(OptionsError::new(&[
-                        section,
-                        ".",
-                        &name,
-                        ": the form has no field named \"",
-                        &name,
-                        "\"",
-                    ])));
+                    return Err(js_error(OptionsError::format(
+                        "{0}.{1}: the form has no field named \"{1}\"",
+                        &[section, &name],
+                    )));
                 };
                 let spec = to_value(&spec);
                 match k {
@@ -267,13 +263,10 @@ impl Bound {
                 if let (Method::Pattern, Param::Text(source)) = (r.method, &r.param) {
                     let anchored = crate::cat(&["^(?:", source, ")$"]);
                     let re = RegExp::new(&anchored, "").map_err(|_| {
-                        let at = crate::cat(&["rules.", &f.rules.name, ".pattern"]);
-                        js_error(OptionsError::new(&[
-                            &at,
-                            ": invalid regular expression \"",
-                            source,
-                            "\"",
-                        ]))
+                        js_error(OptionsError::format(
+                            "rules.{0}.pattern: invalid regular expression \"{1}\"",
+                            &[&f.rules.name, source],
+                        ))
                     })?;
                     f.pattern = Some(re);
                 }

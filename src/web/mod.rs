@@ -99,11 +99,10 @@ fn js_error(e: OptionsError) -> JsValue {
 fn form_of(form: &JsValue) -> Result<dom::Element, JsValue> {
     let el = options::element("form", form).map_err(js_error)?;
     if !el.matches("form") {
-        return Err(js_error(OptionsError::new(&[
-            "form: the element is a <",
-            &dom::tag_name(&el),
-            ">, not a <form>",
-        ])));
+        return Err(js_error(OptionsError::format(
+            "form: the element is a <{0}>, not a <form>",
+            &[&dom::tag_name(&el)],
+        )));
     }
     Ok(el)
 }

@@ -61,12 +61,6 @@ pub struct Options {
     pub headers: Headers,
 }
 
-const KNOWN: &str = "rules, messages, panels, url, headers, timeout, beforeSend, success, error";
-
-fn fail(parts: &[&str]) -> OptionsError {
-    OptionsError::new(parts)
-}
-
 /// `Ok(())` if `ok`, else "`name` must be `what`, not (what `v` is)".
 fn expect(ok: bool, name: &str, what: &str, v: &JsValue) -> Result<(), OptionsError> {
     match ok {
@@ -134,7 +128,8 @@ pub fn element(what: &str, v: &JsValue) -> Result<Element, OptionsError> {
     }
     expect(v.as_string().is_some(), what, "a selector or an element", v)?;
     let selector = v.as_string().unwrap_or_default();
-    dom::query(&selector).ok_or_else(|| fail(&[what, ": no element matches \"", &selector, "\""]))
+    dom::query(&selector)
+        .ok_or_else(|| OptionsError::format("{0}: no element matches \"{1}\"", &[what, &selector]))
 }
 
 impl Options {
@@ -145,13 +140,10 @@ impl Options {
         if !dom::is_nullish(options) {
             for (key, v) in object("options", options)? {
                 let Some(i) = NAMES.iter().position(|n| *n == key) else {
-                    return Err(fail(&[
-                        "unknown option \"",
-                        &key,
-                        "\" (known: ",
-                        KNOWN,
-                        ")",
-                    ]));
+                    return Err(OptionsError::format(
+                        "unknown option \"{0}\" (known: rules, messages, panels, url, headers, timeout, beforeSend, success, error)",
+                        &[&key],
+                    ));
                 };
                 if dom::is_nullish(&v) {
                     continue;
@@ -208,7 +200,7 @@ fn headers(given: &JsValue) -> Result<Headers, OptionsError> {
         let at = crate::cat(&["headers.", &name]);
         expect(value.as_string().is_some(), &at, "a string", &value)?;
         h.set(&name, &value.as_string().unwrap_or_default())
-            .map_err(|_| fail(&[&at, ": not a valid HTTP header"]))?;
+            .map_err(|_| OptionsError::format("{0}: not a valid HTTP header", &[&at]))?;
     }
     Ok(h)
 }
@@ -218,11 +210,10 @@ fn panels(v: &JsValue) -> Result<[Option<Element>; 4], OptionsError> {
     let mut p: [Option<Element>; 4] = Default::default();
     for (key, value) in entries(v) {
         let Some(i) = PANEL_NAMES.iter().position(|n| *n == key) else {
-            return Err(fail(&[
-                "unknown panel \"",
-                &key,
-                "\" (known: main, sending, success, error)",
-            ]));
+            return Err(OptionsError::format(
+                "unknown panel \"{0}\" (known: main, sending, success, error)",
+                &[&key],
+            ));
         };
         if !dom::is_nullish(&value) {
             p[i] = Some(element(&crate::cat(&["panels.", &key]), &value)?);
