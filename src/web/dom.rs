@@ -16,9 +16,9 @@ extern "C" {
     /// A DOM element.
     #[derive(Clone)]
     pub type Element;
-    /// `el.getAttribute(name)`.
+    /// `el.getAttribute(name)`, as a JS value (see [`Element::get_attribute`]).
     #[wasm_bindgen(method, js_name = getAttribute)]
-    pub fn get_attribute(this: &Element, name: &str) -> Option<String>;
+    fn attribute(this: &Element, name: &str) -> JsValue;
     /// `el.setAttribute(name, value)`.
     #[wasm_bindgen(method, js_name = setAttribute)]
     pub fn set_attribute(this: &Element, name: &str, value: &str);
@@ -86,7 +86,16 @@ extern "C" {
 
     /// `String(value)`: a number as JavaScript writes it (`5`, `0.01`, `1e+21`).
     #[wasm_bindgen(js_name = String)]
-    fn js_string(value: &JsValue) -> String;
+    fn js_string(value: &JsValue) -> JsValue;
+}
+
+impl Element {
+    /// `el.getAttribute(name)`. (A string handed over as a JS value, then read with the
+    /// one `as_string` every string shares: a string return of its own would add a copy
+    /// routine to the glue.)
+    pub fn get_attribute(&self, name: &str) -> Option<String> {
+        self.attribute(name).as_string()
+    }
 }
 
 /// A `CustomEvent` named `kind` that bubbles, with `detail`.
@@ -129,7 +138,7 @@ pub fn flag(target: &JsValue, key: &str) -> bool {
 /// A JS number as JavaScript's `String(n)` writes it (`5`, `0.01`, `1e+21`): no float
 /// formatting in the wasm.
 pub fn number_text(n: &JsValue) -> String {
-    js_string(n)
+    js_string(n).as_string().unwrap_or_default()
 }
 
 /// The items of an array or an array-like (an `HTMLCollection`, a form's `elements`), in
