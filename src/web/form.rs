@@ -440,11 +440,13 @@ impl Bound {
         }
     }
 
-    fn submit_buttons(&self) -> Vec<Element> {
+    /// Disables the form's submit buttons that are enabled; returns them.
+    fn disable_submit_buttons(&self) -> Vec<Element> {
         let mut out = Vec::new();
         for el in elements(&self.form) {
             let el: Element = el.unchecked_into();
             if el.matches(SUBMITS) && !el.has_attribute("disabled") {
+                el.set_attribute("disabled", "");
                 out.push(el);
             }
         }
@@ -501,16 +503,12 @@ impl Bound {
             .opts
             .url()
             .unwrap_or_else(|| text(&self.form, "action"));
-        let buttons = self.submit_buttons();
-        for b in &buttons {
-            b.set_attribute("disabled", "");
-        }
         self.sending.set(true);
-        self.buttons.set(buttons);
+        self.buttons.set(self.disable_submit_buttons());
         self.form.set_attribute("aria-busy", "true");
         self.panels(1 << options::SENDING, None);
 
-        let response = send::post(&url, &self.opts.headers, &body, self.opts.timeout());
+        let response = send::post(&url, &self.opts.headers, &body_js, self.opts.timeout());
         Ok(self.reaction(response, Bound::on_response, Bound::on_failure))
     }
 
@@ -529,7 +527,7 @@ impl Bound {
     /// The body arrived: success, the server's field errors, or another status.
     fn on_body(self: &Rc<Self>, text: JsValue) -> JsValue {
         let status = self.status.get();
-        let outcome = send::outcome(status, &text.as_string().unwrap_or_default());
+        let outcome = send::outcome(status, text);
         self.finish(outcome)
     }
 

@@ -56,7 +56,7 @@ extern "C" {
 
     /// `JSON.parse(text)`: throws on what is not JSON.
     #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
-    pub fn json_parse(text: &str) -> Result<JsValue, JsValue>;
+    pub fn json_parse(text: &JsValue) -> Result<JsValue, JsValue>;
 
     /// A regular expression.
     pub type RegExp;

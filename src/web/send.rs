@@ -57,13 +57,13 @@ pub fn decimal(n: u32) -> String {
 }
 
 /// Starts the POST of `body` to `url`: the promise of the response.
-pub fn post(url: &str, headers: &Headers, body: &str, timeout_ms: u32) -> Promise {
+pub fn post(url: &str, headers: &Headers, body: &JsValue, timeout_ms: u32) -> Promise {
     let init = Object::new();
     set(&init, "method", &"POST".into());
     set(&init, "mode", &"cors".into());
     set(&init, "redirect", &"manual".into());
     set(&init, "signal", &abort_after(timeout_ms));
-    set(&init, "body", &JsValue::from_str(body));
+    set(&init, "body", body);
     set(&init, "headers", headers);
     fetch_with_init(url, &init)
 }
@@ -104,8 +104,9 @@ pub fn failure(err: &JsValue, timeout_ms: u32) -> JsValue {
 }
 
 /// What a response with `status` and body `text` means.
-pub fn outcome(status: u16, text: &str) -> Outcome {
-    let data = super::js::json_parse(text).unwrap_or_else(|_| JsValue::from_str(text));
+pub fn outcome(status: u16, text: JsValue) -> Outcome {
+    // The text stays a JS string: parsed there, never copied into the wasm.
+    let data = super::js::json_parse(&text).unwrap_or(text);
     if (200..300).contains(&status) {
         return Outcome::Accepted(data);
     }
