@@ -499,10 +499,7 @@ impl Bound {
         {
             return Err(error("cancelled", "corsform: cancelled by beforeSend"));
         }
-        let url = self
-            .opts
-            .url()
-            .unwrap_or_else(|| text(&self.form, "action"));
+        let url = self.opts.url(&self.form);
         self.sending.set(true);
         self.buttons.set(self.disable_submit_buttons());
         self.form.set_attribute("aria-busy", "true");

@@ -169,9 +169,12 @@ impl Options {
         })
     }
 
-    /// `url`, if given.
-    pub fn url(&self) -> Option<String> {
-        self.given[URL].as_string()
+    /// `url` (a JS string), else `form.action`.
+    pub fn url(&self, form: &Element) -> JsValue {
+        match dom::is_nullish(&self.given[URL]) {
+            true => dom::get(form, "action"),
+            false => self.given[URL].clone(),
+        }
     }
 
     /// `timeout`, in milliseconds.

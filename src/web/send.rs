@@ -24,7 +24,7 @@ extern "C" {
     fn abort_after(ms: u32) -> JsValue;
     /// `fetch(url, init)`: a bad URL rejects, as a network failure does.
     #[wasm_bindgen(js_name = fetch)]
-    fn fetch_with_init(url: &str, init: &Object) -> Promise;
+    fn fetch_with_init(url: &JsValue, init: &Object) -> Promise;
     /// A `Response` or a `Promise`, seen only through the two methods used here.
     #[wasm_bindgen(extends = Promise)]
     pub type Pending;
@@ -57,7 +57,7 @@ pub fn decimal(n: u32) -> String {
 }
 
 /// Starts the POST of `body` to `url`: the promise of the response.
-pub fn post(url: &str, headers: &Headers, body: &JsValue, timeout_ms: u32) -> Promise {
+pub fn post(url: &JsValue, headers: &Headers, body: &JsValue, timeout_ms: u32) -> Promise {
     let init = Object::new();
     set(&init, "method", &"POST".into());
     set(&init, "mode", &"cors".into());
