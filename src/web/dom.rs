@@ -25,9 +25,6 @@ extern "C" {
     /// `el.removeAttribute(name)`.
     #[wasm_bindgen(method, js_name = removeAttribute)]
     pub fn remove_attribute(this: &Element, name: &str);
-    /// `el.hasAttribute(name)`.
-    #[wasm_bindgen(method, js_name = hasAttribute)]
-    pub fn has_attribute(this: &Element, name: &str) -> bool;
     /// `el.matches(selector)`, for corsform's own (valid) selectors.
     #[wasm_bindgen(method)]
     pub fn matches(this: &Element, selector: &str) -> bool;
@@ -95,6 +92,11 @@ impl Element {
     /// routine to the glue.)
     pub fn get_attribute(&self, name: &str) -> Option<String> {
         self.attribute(name).as_string()
+    }
+
+    /// `el.hasAttribute(name)`: `getAttribute` gives `null` exactly when it has not.
+    pub fn has_attribute(&self, name: &str) -> bool {
+        !is_nullish(&self.attribute(name))
     }
 }
 
