@@ -573,17 +573,18 @@ impl Bound {
             }
         }
         for f in &self.fields {
-            let label = f.label.take();
+            // The message's label out of the page, and its id out of the controls'
+            // `aria-describedby`.
+            let id = f.label.take().map(|label| {
+                label.remove();
+                text(&label, "id")
+            });
             for c in &f.controls {
                 let el = c.element();
                 el.remove_attribute("aria-invalid");
-                if let Some(label) = &label {
-                    let id = label.get_attribute("id").unwrap_or_default();
-                    set_token(el, "aria-describedby", &id, false);
+                if let Some(id) = &id {
+                    set_token(el, "aria-describedby", id, false);
                 }
-            }
-            if let Some(label) = label {
-                label.remove();
             }
         }
         set(
