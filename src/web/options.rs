@@ -22,7 +22,7 @@ pub const NAMES: [&str; 9] = [
     "success",
     "error",
 ];
-/// Indices into [`Options::given`].
+/// Where each option is in [`Options::given`] (the order of [`NAMES`]): `rules`.
 pub const RULES: usize = 0;
 /// `messages`.
 pub const MESSAGES: usize = 1;
