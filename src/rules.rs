@@ -202,55 +202,57 @@ impl FieldRules {
     /// JavaScript's `\s`, as jquery-validation splits it) or `{method: param}`. A rule
     /// given `false` is removed, as jquery-validation's `normalizeRules` removes it.
     pub fn read_rules(&mut self, spec: &Value) -> Result<(), OptionsError> {
-        match spec {
-            Value::String(names) => {
-                for n in crate::pieces(names, number::is_js_space) {
-                    self.read_rule(n, &Value::Bool(true))?;
-                }
-            }
-            Value::Object(given) => {
-                for (n, v) in given {
-                    self.read_rule(n, v)?;
-                }
-            }
-            _ => {
-                return Err(must(
-                    &["rules.", &self.name],
-                    "a string of rule names or an object",
-                    spec,
-                ))
-            }
-        }
-        Ok(())
-    }
-
-    fn read_rule(&mut self, name: &str, param: &Value) -> Result<(), OptionsError> {
-        let method =
-            Method::from_name(name).ok_or_else(|| unknown_method("rules", &self.name, name))?;
-        match parse_param(&self.name, method, param)? {
-            Some(param) => self.set(Rule { method, param }),
-            None => self.rules.retain(|r| r.method != method),
-        }
-        Ok(())
+        self.read(false, spec)
     }
 
     /// Reads this field's entry of the `messages` option: `"message"` (for every rule) or
     /// `{method: "message"}`.
     pub fn read_messages(&mut self, spec: &Value) -> Result<(), OptionsError> {
-        let field = &self.name;
+        self.read(true, spec)
+    }
+
+    /// [`Self::read_rules`], or with `messages` [`Self::read_messages`]: one walk through
+    /// the entries for both.
+    pub fn read(&mut self, messages: bool, spec: &Value) -> Result<(), OptionsError> {
+        let section = ["rules", "messages"][usize::from(messages)];
         match spec {
-            Value::String(text) => self.messages.push((None, text.clone())),
-            Value::Object(entries) => {
-                for (name, text) in entries {
-                    let method = Method::from_name(name)
-                        .ok_or_else(|| unknown_method("messages", field, name))?;
-                    let Value::String(text) = text else {
-                        return Err(must(&["messages.", field, ".", name], "a string", text));
-                    };
-                    self.messages.push((Some(method), text.clone()));
+            Value::String(text) if messages => self.messages.push((None, text.clone())),
+            Value::String(names) => {
+                for n in crate::pieces(names, number::is_js_space) {
+                    self.read_entry(false, n, &Value::Bool(true))?;
                 }
             }
-            _ => return Err(must(&["messages.", field], "a string or an object", spec)),
+            Value::Object(given) => {
+                for (n, v) in given {
+                    self.read_entry(messages, n, v)?;
+                }
+            }
+            _ => {
+                let what = match messages {
+                    true => "a string or an object",
+                    false => "a string of rule names or an object",
+                };
+                return Err(must(&[section, ".", &self.name], what, spec));
+            }
+        }
+        Ok(())
+    }
+
+    /// One `method: param` of `rules`, or `method: "message"` of `messages`.
+    fn read_entry(&mut self, messages: bool, name: &str, v: &Value) -> Result<(), OptionsError> {
+        let section = ["rules", "messages"][usize::from(messages)];
+        let method =
+            Method::from_name(name).ok_or_else(|| unknown_method(section, &self.name, name))?;
+        if messages {
+            let Value::String(text) = v else {
+                return Err(must(&["messages.", &self.name, ".", name], "a string", v));
+            };
+            self.messages.push((Some(method), text.clone()));
+            return Ok(());
+        }
+        match parse_param(&self.name, method, v)? {
+            Some(param) => self.set(Rule { method, param }),
+            None => self.rules.retain(|r| r.method != method),
         }
         Ok(())
     }

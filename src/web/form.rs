@@ -249,11 +249,9 @@ impl Bound {
                     )));
                 };
                 let spec = to_value(&spec);
-                match k {
-                    options::RULES => f.rules.read_rules(&spec),
-                    _ => f.rules.read_messages(&spec),
-                }
-                .map_err(js_error)?;
+                f.rules
+                    .read(k == options::MESSAGES, &spec)
+                    .map_err(js_error)?;
             }
         }
         for f in &mut fields {
