@@ -137,8 +137,9 @@ pub struct Bound {
     /// The one listener of the form's events (see `EVENTS`), kept to be removed by
     /// `destroy`.
     listener: Cell<Option<Callback>>,
-    /// The promise reactions of the request in flight, dropped when it ends.
-    reactions: Cell<Vec<Callback>>,
+    /// The promise reactions of the request's stage in flight (the response, then its
+    /// body): dropped when the next stage's replace them, or when the request ends.
+    reactions: Cell<Option<(Callback, Callback)>>,
 }
 
 /// The elements of `form` (`form.elements`), in document order.
@@ -281,7 +282,7 @@ impl Bound {
             buttons: Cell::new(Vec::new()),
             status: Cell::new(0),
             listener: Cell::new(None),
-            reactions: Cell::new(Vec::new()),
+            reactions: Cell::new(None),
         });
         Bound::listen(&bound);
         Ok(bound)
@@ -458,8 +459,9 @@ impl Bound {
         err
     }
 
-    /// `promise.then(fulfilled, rejected)`, the two kept until the request ends. Each
-    /// request's reactions run at most once each, and none after it ended.
+    /// `promise.then(fulfilled, rejected)`, the two kept until the next stage or the end of
+    /// the request. A stage's reactions run once at most, and none after it: the one that
+    /// runs when the next stage replaces them is freed by JS when it returns.
     fn reaction(
         self: &Rc<Self>,
         promise: Promise,
@@ -470,10 +472,7 @@ impl Bound {
         let next = promise
             .unchecked_ref::<send::Pending>()
             .then_both(ok.as_ref(), err.as_ref());
-        let mut reactions = self.reactions.take();
-        reactions.push(ok);
-        reactions.push(err);
-        self.reactions.set(reactions);
+        self.reactions.set(Some((ok, err)));
         next
     }
 
