@@ -188,11 +188,20 @@ impl FieldRules {
     /// The message shown when `rule` fails: a custom one if given, else the default, with
     /// `{0}`/`{1}` (or `${0}`) replaced by the rule's parameters.
     pub fn message(&self, rule: &Rule) -> String {
+        self.message_or(rule, None)
+    }
+
+    /// [`Self::message`], with `page`'s message (the element's own, in the browser) between
+    /// the custom ones and the default, as jquery-validation takes `data-msg-*`, `data-msg`
+    /// and `title`.
+    pub fn message_or(&self, rule: &Rule, page: Option<&str>) -> String {
         let template = self
             .messages
             .iter()
             .find(|(m, _)| m.is_none_or(|m| m == rule.method))
-            .map_or(rule.method.default_message(), |(_, t)| t.as_str());
+            .map(|(_, t)| t.as_str())
+            .or(page)
+            .unwrap_or(rule.method.default_message());
         format_with(template, &|i| rule.arg(i))
     }
 }

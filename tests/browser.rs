@@ -392,6 +392,7 @@ fn html_attributes_give_rules_and_messages_override_them() {
           <input id="g" name="g" data-msg="Digits, please.">
           <input id="h" name="h" required>
           <input id="i" name="i" data-msg-equalto="Type a again." data-msg-minlength="unused">
+          <input id="j" name="j" required data-msg-required="" data-msg="Fill j in.">
         </form>"#,
     );
     let c = bind_ok(
@@ -411,6 +412,8 @@ fn html_attributes_give_rules_and_messages_override_them() {
         ("#h", "", None),
         // jQuery's data() reads `data-msg-equalto` for `equalTo`.
         ("#i", "abc", Some("Type a again.")),
+        // An empty `data-msg-RULE` is passed over, as jquery-validation's `||` does.
+        ("#j", "", Some("Fill j in.")),
     ];
     for (sel, value, _) in cases {
         input(sel).set_value(value);

@@ -14,7 +14,7 @@ use super::dom::{
 use super::js_error;
 use super::options::{self, entries, to_value, Options};
 use super::send::{self, Outcome};
-use crate::rules::{attribute_rules, FieldRules, Method, OptionsError, Param};
+use crate::rules::{attribute_rules, FieldRules, Method, OptionsError, Param, Rule};
 use crate::validate::{check_field, Env, Input};
 
 /// The controls that submit a form.
@@ -66,10 +66,25 @@ impl Field {
         }
         let failed = check_field(&self.rules, Input { text: &text, count }, self);
         match failed {
-            Some(rule) => self.show_error(&self.rules.message(rule)),
+            Some(rule) => self.show_error(
+                &self
+                    .rules
+                    .message_or(rule, self.page_message(rule).as_deref()),
+            ),
             None => self.clear_error(),
         }
         failed.is_none()
+    }
+
+    /// The field's own message for `rule`, as jquery-validation reads it when it needs one:
+    /// `data-msg-RULE` (`getAttribute` lower-cases the name, as jQuery's data() reads
+    /// `data-msg-equalto` for `equalTo`), else `data-msg`, else `title`; empty ones skipped.
+    fn page_message(&self, rule: &Rule) -> Option<String> {
+        let el = self.controls[0].element();
+        let own = |name: &str| el.get_attribute(name).filter(|t| !t.is_empty());
+        own(&crate::cat(&["data-msg-", rule.method.name()]))
+            .or_else(|| own("data-msg"))
+            .or_else(|| own("title"))
     }
 
     /// The message's `<label>`, made and put after the field when first needed.
@@ -190,22 +205,6 @@ impl Env for Field {
     }
 }
 
-fn data_messages(el: &Element, messages: &mut Vec<(Option<Method>, String)>) {
-    for m in Method::all() {
-        // `getAttribute` lower-cases the name in an HTML document: `data-msg-equalTo` reads
-        // `data-msg-equalto`, which jQuery's data() reads as `msgEqualto`.
-        let attr = crate::cat(&["data-msg-", m.name()]);
-        if let Some(text) = el.get_attribute(&attr) {
-            messages.push((Some(m), text));
-        }
-    }
-    for attr in &["data-msg", "title"] {
-        if let Some(text) = el.get_attribute(attr).filter(|t| !t.is_empty()) {
-            messages.push((None, text));
-        }
-    }
-}
-
 impl Bound {
     /// Binds `options` to `form`: reads the fields' attribute rules, checks every option.
     pub fn new(form: Element, opts: Options) -> Result<Rc<Bound>, JsValue> {
@@ -238,8 +237,8 @@ impl Bound {
                 invalid: Cell::new(false),
             });
         }
-        // The options' rules override the attributes', then the messages: the options',
-        // then the elements' own (`data-msg-*`, `data-msg`, `title`).
+        // The options' rules override the attributes'. (Messages: the options', then the
+        // element's own, read when one is needed: `Field::page_message`.)
         for &k in &[options::RULES, options::MESSAGES] {
             let section = options::NAMES[k];
             for (name, spec) in entries(&opts.given[k]) {
@@ -256,7 +255,6 @@ impl Bound {
             }
         }
         for f in &mut fields {
-            data_messages(f.controls[0].element(), &mut f.rules.messages);
             // A field has one `pattern` rule at most: its expression, compiled once.
             for r in &f.rules.rules {
                 if let (Method::Pattern, Param::Text(source)) = (r.method, &r.param) {
