@@ -148,12 +148,13 @@ pub fn number_text(n: &JsValue) -> String {
 pub struct Items {
     list: Array,
     at: u32,
+    len: u32,
 }
 
 impl Iterator for Items {
     type Item = JsValue;
     fn next(&mut self) -> Option<JsValue> {
-        let item = (self.at < self.list.length()).then(|| self.list.get(self.at));
+        let item = (self.at < self.len).then(|| self.list.get(self.at));
         self.at += 1;
         item
     }
@@ -161,8 +162,10 @@ impl Iterator for Items {
 
 /// The items of an array or array-like.
 pub fn values(list: &JsValue) -> Items {
+    let list = Array::from(list);
     Items {
-        list: Array::from(list),
+        len: list.length(),
+        list,
         at: 0,
     }
 }
