@@ -223,7 +223,7 @@ impl FieldRules {
     /// [`Self::read_rules`], or with `messages` [`Self::read_messages`]: one walk through
     /// the entries for both.
     pub fn read(&mut self, messages: bool, spec: &Value) -> Result<(), OptionsError> {
-        let section = ["rules", "messages"][usize::from(messages)];
+        let section = section(messages);
         match spec {
             Value::String(text) if messages => self.messages.push((None, text.clone())),
             Value::String(names) => {
@@ -249,9 +249,8 @@ impl FieldRules {
 
     /// One `method: param` of `rules`, or `method: "message"` of `messages`.
     fn read_entry(&mut self, messages: bool, name: &str, v: &Value) -> Result<(), OptionsError> {
-        let section = ["rules", "messages"][usize::from(messages)];
-        let method =
-            Method::from_name(name).ok_or_else(|| unknown_method(section, &self.name, name))?;
+        let method = Method::from_name(name)
+            .ok_or_else(|| unknown_method(section(messages), &self.name, name))?;
         if messages {
             let Value::String(text) = v else {
                 return Err(must(&["messages.", &self.name, ".", name], "a string", v));
@@ -265,6 +264,11 @@ impl FieldRules {
         }
         Ok(())
     }
+}
+
+/// The option a field's entry is read from: `rules`, or with `messages` `messages`.
+fn section(messages: bool) -> &'static str {
+    ["rules", "messages"][usize::from(messages)]
 }
 
 /// jquery-validation's `$.validator.format`: `{n}` and `${n}` become `args[n]`, for each
@@ -306,11 +310,6 @@ fn format_with<'a>(template: &str, arg: &dyn Fn(usize) -> Option<&'a str>) -> St
 pub struct OptionsError(pub String);
 
 impl OptionsError {
-    /// An error whose message is `parts` joined.
-    pub fn new(parts: &[&str]) -> OptionsError {
-        OptionsError(crate::cat(parts))
-    }
-
     /// An error whose message is `template` with `{0}`, `{1}`, … replaced by `args`, as
     /// messages are formatted ([`format_message`]): the constant text in one piece.
     pub fn format(template: &str, args: &[&str]) -> OptionsError {

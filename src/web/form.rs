@@ -48,11 +48,10 @@ impl Field {
     fn check(&self) -> bool {
         let first = &self.controls[0];
         // The value the rules see, and for choice fields how many are chosen.
-        let mut text = first.rule_value();
+        let mut text = String::new();
         let mut count = None;
         if first.is_checkable() {
             // The first checked control's value ("" when none is checked).
-            text.clear();
             let mut checked = 0;
             for c in self.controls.iter().rev() {
                 if c.checked() {
@@ -61,8 +60,11 @@ impl Field {
                 }
             }
             count = Some(checked);
-        } else if first.is_multiple() {
-            count = Some(first.values().len());
+        } else {
+            text = first.rule_value();
+            if first.is_multiple() {
+                count = Some(first.values().len());
+            }
         }
         let failed = check_field(&self.rules, Input { text: &text, count }, self);
         match failed {
