@@ -3,7 +3,7 @@
 //! messages.
 
 use crate::number;
-use crate::value::Value;
+use crate::value::{Spec, Value};
 
 /// A validation method: jquery-validation's built-ins plus `pattern` from its
 /// additional-methods.
@@ -210,57 +210,71 @@ impl FieldRules {
     /// Reads this field's entry of the `rules` option: `"required email"` (split at
     /// JavaScript's `\s`, as jquery-validation splits it) or `{method: param}`. A rule
     /// given `false` is removed, as jquery-validation's `normalizeRules` removes it.
-    pub fn read_rules(&mut self, spec: &Value) -> Result<(), OptionsError> {
+    pub fn read_rules(&mut self, spec: &impl Spec) -> Result<(), OptionsError> {
         self.read(false, spec)
     }
 
     /// Reads this field's entry of the `messages` option: `"message"` (for every rule) or
     /// `{method: "message"}`.
-    pub fn read_messages(&mut self, spec: &Value) -> Result<(), OptionsError> {
+    pub fn read_messages(&mut self, spec: &impl Spec) -> Result<(), OptionsError> {
         self.read(true, spec)
     }
 
     /// [`Self::read_rules`], or with `messages` [`Self::read_messages`]: one walk through
     /// the entries for both.
-    pub fn read(&mut self, messages: bool, spec: &Value) -> Result<(), OptionsError> {
-        let section = section(messages);
-        match spec {
-            Value::String(text) if messages => self.messages.push((None, text.clone())),
-            Value::String(names) => {
-                for n in crate::pieces(names, number::is_js_space) {
-                    self.read_entry(false, n, &Value::Bool(true))?;
+    pub fn read<S: Spec>(&mut self, messages: bool, spec: &S) -> Result<(), OptionsError> {
+        if let Some(text) = spec.text() {
+            match messages {
+                true => self.messages.push((None, text)),
+                false => {
+                    for n in crate::pieces(&text, number::is_js_space) {
+                        self.read_entry(false, n, &S::yes())?;
+                    }
                 }
             }
-            Value::Object(given) => {
-                for (n, v) in given {
-                    self.read_entry(messages, n, v)?;
-                }
+        } else if let Some(given) = spec.entries() {
+            for (n, v) in given {
+                self.read_entry(messages, &n, &v)?;
             }
-            _ => {
-                let what = match messages {
-                    true => "a string or an object",
-                    false => "a string of rule names or an object",
-                };
-                return Err(must(&[section, ".", &self.name], what, spec));
-            }
+        } else {
+            let what = match messages {
+                true => "a string or an object",
+                false => "a string of rule names or an object",
+            };
+            return Err(must(
+                &[section(messages), ".", &self.name],
+                what,
+                spec.kind(),
+            ));
         }
         Ok(())
     }
 
     /// One `method: param` of `rules`, or `method: "message"` of `messages`.
-    fn read_entry(&mut self, messages: bool, name: &str, v: &Value) -> Result<(), OptionsError> {
+    fn read_entry<S: Spec>(
+        &mut self,
+        messages: bool,
+        name: &str,
+        v: &S,
+    ) -> Result<(), OptionsError> {
         let method = Method::from_name(name)
             .ok_or_else(|| unknown_method(section(messages), &self.name, name))?;
         if messages {
-            let Value::String(text) = v else {
-                return Err(must(&["messages.", &self.name, ".", name], "a string", v));
+            let Some(text) = v.text() else {
+                let path = ["messages.", &self.name, ".", name];
+                return Err(must(&path, "a string", v.kind()));
             };
-            self.messages.push((Some(method), text.clone()));
+            self.messages.push((Some(method), text));
             return Ok(());
         }
         match parse_param(&self.name, method, v)? {
             Some(param) => self.set(Rule { method, param }),
-            None => self.rules.retain(|r| r.method != method),
+            // At most one rule per method (`set` replaces in place): remove it, if any.
+            None => {
+                if let Some(i) = self.rules.iter().position(|r| r.method == method) {
+                    self.rules.remove(i);
+                }
+            }
         }
         Ok(())
     }
@@ -332,90 +346,74 @@ pub struct RuleSet {
     pub fields: Vec<FieldRules>,
 }
 
-/// "PATH must be WHAT, not (what `v` is)", PATH being `path` joined.
-pub(crate) fn must(path: &[&str], what: &str, v: &Value) -> OptionsError {
-    OptionsError::format(
-        "{0} must be {1}, not {2}",
-        &[&crate::cat(path), what, v.kind()],
-    )
-}
-
-/// "rules.FIELD.METHOD must be WHAT, not (what `v` is)".
-fn must_be(field: &str, method: Method, what: &str, v: &Value) -> OptionsError {
-    must(&["rules.", field, ".", method.name()], what, v)
+/// "PATH must be WHAT, not KIND", PATH being `path` joined and KIND what the value is
+/// ([`Spec::kind`]).
+pub(crate) fn must(path: &[&str], what: &str, kind: &str) -> OptionsError {
+    OptionsError::format("{0} must be {1}, not {2}", &[&crate::cat(path), what, kind])
 }
 
 /// The numbers a parameter gives, as their text: a number, a string of numbers between
 /// commas, white space or brackets (`" 5 "`, `"[1, 5]"`, `"1,5"`, as jquery-validation
 /// reads `range` and `rangelength`), or an array of those. `None` if any is not a number.
-fn numbers(v: &Value) -> Option<Vec<String>> {
+fn numbers(v: &impl Spec) -> Option<Vec<String>> {
     let mut out = Vec::new();
-    match v {
-        Value::Number(t) | Value::String(t) => {
-            let separator = |c: char| c == ',' || number::is_js_space(c) || c == '[' || c == ']';
-            for p in crate::pieces(t, separator) {
-                if !number::parse(p).is_finite() {
-                    return None;
-                }
-                out.push(p.to_owned());
+    if let Some(t) = v.text().or_else(|| v.number()) {
+        let separator = |c: char| c == ',' || number::is_js_space(c) || c == '[' || c == ']';
+        for p in crate::pieces(&t, separator) {
+            if !number::parse(p).is_finite() {
+                return None;
             }
+            out.push(p.to_owned());
         }
-        Value::Array(items) => {
-            for item in items {
-                out.append(&mut numbers(item)?);
-            }
+    } else {
+        for item in v.items()? {
+            out.append(&mut numbers(&item)?);
         }
-        _ => return None,
     }
     Some(out)
 }
 
-fn parse_param(field: &str, method: Method, v: &Value) -> Result<Option<Param>, OptionsError> {
-    let fail = |what: &str| must_be(field, method, what, v);
-    if let Value::Bool(false) = v {
+fn parse_param(field: &str, method: Method, v: &impl Spec) -> Result<Option<Param>, OptionsError> {
+    let flag = v.boolean();
+    if flag == Some(false) {
         return Ok(None); // jquery-validation: `required: false` removes the rule
     }
-    // Exactly `n` numbers, else "must be WHAT".
-    let count = |n: usize, what: &str| match numbers(v) {
-        Some(t) if t.len() == n => Ok(t),
-        _ => Err(fail(what)),
+    let text = v.text();
+    // The numbers it gives (none if any is not a number), the first, and whether it is the
+    // only one.
+    let nums = numbers(v).unwrap_or_default();
+    let first = nums.first().map_or("", String::as_str);
+    let one = nums.len() == 1;
+    // The parameter, or what it must be.
+    let (param, what) = match method {
+        _ if method.is_flag() => (flag.map(|_| Param::Flag), "true or false"),
+        Method::MinLength | Method::MaxLength
+            if one && !first.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            (None, "a whole number of characters")
+        }
+        Method::Step if one && number::parse(first) <= 0.0 => (None, "a number above 0"),
+        Method::Min | Method::Max if text.as_deref().is_some_and(|t| number::parse(t).is_nan()) => {
+            (text.map(Param::Text), "")
+        }
+        Method::Range | Method::RangeLength => (
+            (nums.len() == 2).then_some(Param::Numbers(nums)),
+            "[min, max]",
+        ),
+        Method::EqualTo => (
+            text.filter(|s| !s.is_empty()).map(Param::Text),
+            "a selector",
+        ),
+        Method::Pattern => (
+            text.filter(|s| !s.is_empty()).map(Param::Text),
+            "a pattern string",
+        ),
+        _ => (one.then_some(Param::Numbers(nums)), "a number"),
     };
-    Ok(Some(match method {
-        _ if method.is_flag() => match v {
-            Value::Bool(true) => Param::Flag,
-            _ => return Err(fail("true or false")),
-        },
-        Method::MinLength | Method::MaxLength => {
-            let t = count(1, "a number")?;
-            if !t[0].bytes().all(|b| b.is_ascii_digit()) {
-                return Err(fail("a whole number of characters"));
-            }
-            Param::Numbers(t)
-        }
-        Method::Step => {
-            let t = count(1, "a number")?;
-            if number::parse(&t[0]) <= 0.0 {
-                return Err(fail("a number above 0"));
-            }
-            Param::Numbers(t)
-        }
-        Method::Min | Method::Max => match v {
-            Value::String(t) if number::parse(t).is_nan() => Param::Text(t.clone()),
-            _ => Param::Numbers(count(1, "a number")?),
-        },
-        Method::Range | Method::RangeLength => Param::Numbers(count(2, "[min, max]")?),
-        Method::EqualTo | Method::Pattern => match v {
-            Value::String(s) if !s.is_empty() => Param::Text(s.clone()),
-            _ => {
-                return Err(fail(if method == Method::EqualTo {
-                    "a selector"
-                } else {
-                    "a pattern string"
-                }))
-            }
-        },
-        _ => unreachable!("flags handled above"),
-    }))
+    match param {
+        Some(p) => Ok(Some(p)),
+        None => Err(must(&["rules.", field, ".", method.name()], what, v.kind())),
+    }
 }
 
 fn unknown_method(section: &str, field: &str, name: &str) -> OptionsError {
@@ -453,7 +451,7 @@ impl RuleSet {
         let mut set = RuleSet::default();
         let expect_object = |what: &str, v: &Value| match v {
             Value::Object(_) | Value::Null => Ok(()),
-            _ => Err(must(&[what], "an object", v)),
+            _ => Err(must(&[what], "an object", v.kind())),
         };
         expect_object("rules", rules)?;
         expect_object("messages", messages)?;
@@ -488,7 +486,10 @@ impl RuleSet {
 /// The rules an element's HTML attributes give, as jquery-validation's `attributeRules`
 /// reads them: `required`, `minlength`, `maxlength`, `min`, `max`, `step`, `pattern`, …
 /// and `type=email|url|number`. `attr` returns an attribute's value if present.
-pub fn attribute_rules(
+///
+/// The attribute values are read as `S`'s strings and `true`s (the options' own reader: in
+/// the browser, `S` is the JS value).
+pub fn attribute_rules<S: Spec>(
     type_attr: Option<&str>,
     attr: impl Fn(&str) -> Option<String>,
 ) -> Vec<Rule> {
@@ -501,9 +502,9 @@ pub fn attribute_rules(
         // The attribute's value read as the option's would be (one reading of both);
         // a value the option would refuse gives no rule, as in jquery-validation.
         let given = match attr(name).filter(|v| !v.is_empty() || method == Method::Required) {
-            None if method.is_flag() && type_attr == Some(name) => Value::Bool(true),
+            None if method.is_flag() && type_attr == Some(name) => S::yes(),
             None => continue,
-            Some(_) if method.is_flag() => Value::Bool(true),
+            Some(_) if method.is_flag() => S::yes(),
             // Dates and times: compared as text, whatever they look like.
             Some(v) if min_max && !numeric_type => {
                 rules.push(Rule {
@@ -512,9 +513,9 @@ pub fn attribute_rules(
                 });
                 continue;
             }
+            // A number: read as one (a string that is a number is read as its number).
             Some(v) if min_max && number::parse(&v).is_nan() => continue,
-            Some(v) if min_max => Value::Number(v),
-            Some(v) => Value::String(v),
+            Some(v) => S::of_text(v),
         };
         if let Ok(Some(param)) = parse_param("", method, &given) {
             rules.push(Rule { method, param });
@@ -573,7 +574,7 @@ mod tests {
     fn false_removes_a_rule_already_there() {
         let mut f = FieldRules {
             name: "a".into(),
-            rules: attribute_rules(None, |n| (n == "required").then(String::new)),
+            rules: attribute_rules::<Value>(None, |n| (n == "required").then(String::new)),
             messages: vec![],
         };
         f.read_rules(&obj(&[
@@ -666,7 +667,7 @@ mod tests {
                     .map(|(_, v)| v.to_string())
             }
         };
-        let r = attribute_rules(
+        let r = attribute_rules::<Value>(
             Some("email"),
             attrs(&[("required", ""), ("maxlength", "20")]),
         );
@@ -675,7 +676,7 @@ mod tests {
             methods,
             [Method::Required, Method::Email, Method::MaxLength]
         );
-        let r = attribute_rules(
+        let r = attribute_rules::<Value>(
             Some("number"),
             attrs(&[("min", "1"), ("max", "x"), ("step", "any")]),
         );
@@ -692,7 +693,7 @@ mod tests {
                 },
             ]
         );
-        let r = attribute_rules(Some("date"), attrs(&[("min", "2020-01-01")]));
+        let r = attribute_rules::<Value>(Some("date"), attrs(&[("min", "2020-01-01")]));
         assert_eq!(
             r,
             [Rule {
@@ -701,14 +702,14 @@ mod tests {
             }]
         );
         // Not a number type: even a numeral compares as text.
-        let r = attribute_rules(Some("month"), attrs(&[("max", "5")]));
+        let r = attribute_rules::<Value>(Some("month"), attrs(&[("max", "5")]));
         assert_eq!(r[0].param, Param::Text("5".into()));
         // Values the option would refuse give no rule.
-        let r = attribute_rules(
+        let r = attribute_rules::<Value>(
             None,
             attrs(&[("minlength", "2.5"), ("step", "0"), ("range", "1")]),
         );
         assert!(r.is_empty(), "{r:?}");
-        assert!(attribute_rules(Some("range"), attrs(&[])).is_empty());
+        assert!(attribute_rules::<Value>(Some("range"), attrs(&[])).is_empty());
     }
 }

@@ -448,7 +448,7 @@ mod tests {
         let attrs = |name: &str| (name == "maxlength").then(|| "3".to_string());
         let field = FieldRules {
             name: "x".into(),
-            rules: attribute_rules(Some("url"), attrs),
+            rules: attribute_rules::<Value>(Some("url"), attrs),
             messages: vec![],
         };
         assert_eq!(

@@ -1,5 +1,6 @@
-//! A small JSON-shaped tree: what the JS options object and the server's `--rules` file
-//! are both turned into before the rules are read from them.
+//! What the rules are read from: [`Spec`], implemented by a small JSON-shaped tree
+//! ([`Value`], what the server's `--rules` file is turned into) and, in the browser, by the
+//! JS value of the options itself.
 
 /// A JSON-like value. Numbers keep their text as JavaScript's `String(n)` writes it, so that
 /// `{0}` in a message shows `5`, not `5.0`, and no float formatting reaches the wasm.
@@ -42,5 +43,69 @@ impl Value {
             Value::Object(_) => "an object",
             Value::Function => "a function",
         }
+    }
+}
+
+/// A value the rules and messages are read from, seen one level at a time: the server's
+/// [`Value`] tree, or in the browser the option's JS value itself (no tree built in the
+/// wasm).
+pub trait Spec: Sized {
+    /// The text of a string.
+    fn text(&self) -> Option<String>;
+    /// The text of a number, as JavaScript's `String(n)` writes it.
+    fn number(&self) -> Option<String>;
+    /// A boolean.
+    fn boolean(&self) -> Option<bool>;
+    /// The items of an array.
+    fn items(&self) -> Option<impl Iterator<Item = Self>>;
+    /// The entries of an object (not an array), in order.
+    fn entries(&self) -> Option<impl Iterator<Item = (String, Self)>>;
+    /// What the value is, as an error message says it: "a string", "an array", ….
+    fn kind(&self) -> &'static str;
+    /// A string, as an HTML attribute gives one.
+    fn of_text(text: String) -> Self;
+    /// `true`, as a boolean attribute gives it.
+    fn yes() -> Self;
+}
+
+impl Spec for Value {
+    fn text(&self) -> Option<String> {
+        match self {
+            Value::String(t) => Some(t.clone()),
+            _ => None,
+        }
+    }
+    fn number(&self) -> Option<String> {
+        match self {
+            Value::Number(t) => Some(t.clone()),
+            _ => None,
+        }
+    }
+    fn boolean(&self) -> Option<bool> {
+        match self {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+    fn items(&self) -> Option<impl Iterator<Item = Value>> {
+        match self {
+            Value::Array(items) => Some(items.clone().into_iter()),
+            _ => None,
+        }
+    }
+    fn entries(&self) -> Option<impl Iterator<Item = (String, Value)>> {
+        match self {
+            Value::Object(entries) => Some(entries.clone().into_iter()),
+            _ => None,
+        }
+    }
+    fn kind(&self) -> &'static str {
+        Value::kind(self)
+    }
+    fn of_text(text: String) -> Value {
+        Value::String(text)
+    }
+    fn yes() -> Value {
+        Value::Bool(true)
     }
 }

@@ -12,7 +12,7 @@ use super::dom::{
     self, error, flag, get, hide, set, set_token, show, text, values, Control, Element, Event,
 };
 use super::js_error;
-use super::options::{self, entries, to_value, Options};
+use super::options::{self, entries, Options};
 use super::send::{self, Outcome};
 use crate::rules::{attribute_rules, FieldRules, Method, OptionsError, Param, Rule};
 use crate::validate::{check_field, Env, Input};
@@ -151,6 +151,10 @@ pub struct Bound {
     /// While sending: the submit buttons disabled meanwhile, and the response's status.
     buttons: Cell<Vec<Element>>,
     status: Cell<u16>,
+    /// The request in flight was started by the page's submit, not `controller.submit()`:
+    /// nothing waits on its promise, so it resolves even when the request fails (a
+    /// rejection there would be unhandled).
+    quiet: Cell<bool>,
     /// The one listener of the form's events (see `EVENTS`), kept to be removed by
     /// `destroy`.
     listener: Cell<Option<Callback>>,
@@ -227,7 +231,7 @@ impl Bound {
             let type_attr = el.get_attribute("type");
             let rules = FieldRules {
                 name,
-                rules: attribute_rules(type_attr.as_deref(), |a| el.get_attribute(a)),
+                rules: attribute_rules::<JsValue>(type_attr.as_deref(), |a| el.get_attribute(a)),
                 messages: Vec::new(),
             };
             fields.push(Field {
@@ -250,7 +254,6 @@ impl Bound {
                         &[section, &name],
                     )));
                 };
-                let spec = to_value(&spec);
                 f.rules
                     .read(k == options::MESSAGES, &spec)
                     .map_err(js_error)?;
@@ -281,6 +284,7 @@ impl Bound {
             sending: Cell::new(false),
             buttons: Cell::new(Vec::new()),
             status: Cell::new(0),
+            quiet: Cell::new(false),
             listener: Cell::new(None),
             reactions: Cell::new(None),
         });
@@ -304,7 +308,7 @@ impl Bound {
         };
         method("validate", |me, _| me.validate().into());
         method("submit", |me, _| {
-            me.submit(None)
+            me.submit(None, false)
                 .unwrap_or_else(|err| Promise::reject(&err))
                 .into()
         });
@@ -333,13 +337,9 @@ impl Bound {
                 // The button clicked (an element), or null.
                 let submitter = get(&e, "submitter");
                 let submitter = (!dom::is_nullish(&submitter)).then(|| submitter.unchecked_ref());
-                // The outcome reaches the page through the callbacks and events; the
-                // promise only matters to `controller.submit()`.
-                if let Ok(sent) = self.submit(submitter) {
-                    let _ = sent
-                        .unchecked_ref::<send::Pending>()
-                        .catch_with(&Function::noop());
-                }
+                // The outcome reaches the page through the callbacks and events (the
+                // promise only matters to `controller.submit()`).
+                let _ = self.submit(submitter, true);
             }
             kind => self.revalidate(&e, kind == "focusout"),
         }
@@ -459,6 +459,16 @@ impl Bound {
         err
     }
 
+    /// Reports `err` ([`Self::fail`]) at the end of a request: what its promise settles
+    /// with, rejected unless the request is quiet.
+    fn failed(&self, err: JsValue) -> JsValue {
+        let err = self.fail(err);
+        match self.quiet.get() {
+            true => err,
+            false => Promise::reject(&err).into(),
+        }
+    }
+
     /// `promise.then(fulfilled, rejected)`, the two kept until the next stage or the end of
     /// the request. A stage's reactions run once at most, and none after it: the one that
     /// runs when the next stage replaces them is freed by JS when it returns.
@@ -479,7 +489,11 @@ impl Bound {
     /// Validates, then starts sending: the whole flow behind a submit. The promise
     /// resolves with the server's answer or rejects with a `CorsformError`; an `Err` is
     /// the error of a submission that was not sent (busy, invalid, cancelled).
-    pub fn submit(self: &Rc<Self>, submitter: Option<&Element>) -> Result<Promise, JsValue> {
+    pub fn submit(
+        self: &Rc<Self>,
+        submitter: Option<&Element>,
+        quiet: bool,
+    ) -> Result<Promise, JsValue> {
         if self.sending.get() {
             return Err(error(
                 "busy",
@@ -498,6 +512,7 @@ impl Bound {
         }
         let url = self.opts.url(&self.form);
         self.sending.set(true);
+        self.quiet.set(quiet);
         self.buttons.set(self.disable_submit_buttons());
         self.form.set_attribute("aria-busy", "true");
         self.panels(1 << options::SENDING, None);
@@ -551,12 +566,12 @@ impl Bound {
             Outcome::Rejected(errors, err) => {
                 self.panels(1 << options::MAIN, None);
                 self.show_server_errors(&errors);
-                Promise::reject(&self.fail(err)).into()
+                self.failed(err)
             }
             Outcome::Failed(err) => {
                 let failed = options::FAILED;
                 self.panels(1 << options::MAIN | 1 << failed, Some(failed));
-                Promise::reject(&self.fail(err)).into()
+                self.failed(err)
             }
         }
     }

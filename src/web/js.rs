@@ -36,10 +36,6 @@ extern "C" {
     /// `f.call(this_arg, arg)`: the page's code may throw.
     #[wasm_bindgen(method, catch, js_name = call)]
     pub fn call1(this: &Function, this_arg: &JsValue, arg: &JsValue) -> Result<JsValue, JsValue>;
-    /// `Function.prototype`: a function that does nothing, for promises whose rejection
-    /// is already reported elsewhere.
-    #[wasm_bindgen(static_method_of = Function, getter = prototype)]
-    pub fn noop() -> Function;
 
     /// A promise.
     pub type Promise;

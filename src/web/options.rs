@@ -4,7 +4,7 @@ use super::dom::{self, Element};
 use super::js::{Array, Object};
 use super::send::Headers;
 use crate::rules::OptionsError;
-use crate::value::Value;
+use crate::value::Spec;
 use wasm_bindgen::{JsCast, JsValue};
 
 /// The default `timeout`, in milliseconds.
@@ -65,35 +65,56 @@ pub struct Options {
 fn expect(ok: bool, name: &str, what: &str, v: &JsValue) -> Result<(), OptionsError> {
     match ok {
         true => Ok(()),
-        false => Err(crate::rules::must(&[name], what, &to_value(v))),
+        false => Err(crate::rules::must(&[name], what, v.kind())),
     }
 }
 
-/// A JS value as the shared [`Value`] tree the rules are read from.
-pub fn to_value(v: &JsValue) -> Value {
-    if dom::is_nullish(v) {
-        Value::Null
-    } else if let Some(b) = v.as_bool() {
-        Value::Bool(b)
-    } else if let Some(s) = v.as_string() {
-        Value::String(s)
-    } else if v.as_f64().is_some() {
-        Value::Number(dom::number_text(v))
-    } else if Array::is_array(v) {
-        let mut items = Vec::new();
-        for x in dom::values(v) {
-            items.push(to_value(&x));
-        }
-        Value::Array(items)
-    } else if v.is_object() {
-        let mut fields = Vec::new();
-        for (k, x) in entries(v) {
-            fields.push((k, to_value(&x)));
-        }
-        Value::Object(fields)
-    } else {
-        Value::Function
+/// The rules and messages are read from the options' JS values themselves, one level at a
+/// time, as the server reads its `Value` tree.
+impl Spec for JsValue {
+    fn text(&self) -> Option<String> {
+        self.as_string()
     }
+    fn number(&self) -> Option<String> {
+        self.as_f64().map(|_| dom::number_text(self))
+    }
+    fn boolean(&self) -> Option<bool> {
+        self.as_bool()
+    }
+    fn items(&self) -> Option<impl Iterator<Item = JsValue>> {
+        Array::is_array(self).then(|| dom::values(self))
+    }
+    fn entries(&self) -> Option<impl Iterator<Item = (String, JsValue)>> {
+        is_plain_object(self).then(|| entries(self))
+    }
+    fn kind(&self) -> &'static str {
+        if dom::is_nullish(self) {
+            "null"
+        } else if self.as_bool().is_some() {
+            "a boolean"
+        } else if self.as_string().is_some() {
+            "a string"
+        } else if self.as_f64().is_some() {
+            "a number"
+        } else if Array::is_array(self) {
+            "an array"
+        } else if self.is_object() {
+            "an object"
+        } else {
+            "a function"
+        }
+    }
+    fn of_text(text: String) -> JsValue {
+        JsValue::from_str(&text)
+    }
+    fn yes() -> JsValue {
+        JsValue::TRUE
+    }
+}
+
+/// An object that is not an array.
+fn is_plain_object(v: &JsValue) -> bool {
+    v.is_object() && !Array::is_array(v)
 }
 
 /// An object's own enumerable `[key, value]` pairs, in order (none for what is not an
@@ -116,7 +137,7 @@ fn object(
     name: &str,
     v: &JsValue,
 ) -> Result<impl Iterator<Item = (String, JsValue)>, OptionsError> {
-    expect(v.is_object() && !Array::is_array(v), name, "an object", v)?;
+    expect(is_plain_object(v), name, "an object", v)?;
     Ok(entries(v))
 }
 
@@ -156,7 +177,7 @@ impl Options {
                         "a number of milliseconds above 0",
                     ),
                     BEFORE_SEND.. => (v.is_function(), "a function"),
-                    _ => (v.is_object() && !Array::is_array(&v), "an object"),
+                    _ => (is_plain_object(&v), "an object"),
                 };
                 expect(ok, &key, what, &v)?;
                 given[i] = v;

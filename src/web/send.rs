@@ -35,9 +35,6 @@ extern "C" {
     /// `then2` takes ones that return nothing).
     #[wasm_bindgen(method, js_name = then)]
     pub fn then_both(promise: &Pending, fulfilled: &JsValue, rejected: &JsValue) -> Promise;
-    /// `promise.catch(rejected)`.
-    #[wasm_bindgen(method, js_name = catch)]
-    pub fn catch_with(promise: &Pending, rejected: &JsValue) -> Promise;
 }
 
 /// How a request ended.
