@@ -70,6 +70,22 @@ await check("a failed init() can be retried", async (m) => {
   await m.default({ module_or_path: bytes });
 });
 
+await check("strings cross both ways: empty, ASCII, 2-, 3- and 4-byte UTF-8", async (m) => {
+  await m.default(bytes);
+  // No document in node: the selector is looked up, found nowhere, and named in the error,
+  // so it went into the wasm and came back out.
+  for (const selector of ["", "#a", "é", "#naïve-€", "😀 x 😀", "a".repeat(5000) + "é"]) {
+    let message = "";
+    try {
+      m.bind(selector);
+    } catch (e) {
+      message = e.message;
+    }
+    const expected = `corsform: form: no element matches "${selector}"`;
+    if (message !== expected) throw new Error(`${JSON.stringify(message)}, not ${expected}`);
+  }
+});
+
 if (failed > 0) {
   console.log(`${failed} of the loader checks failed`);
   process.exit(1);

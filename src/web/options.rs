@@ -141,6 +141,14 @@ fn object(
     Ok(entries(v))
 }
 
+/// Where `key` is in `names`; else the error `unknown` says, `{0}` being `key`.
+fn known(key: &str, names: &[&str], unknown: &str) -> Result<usize, OptionsError> {
+    names
+        .iter()
+        .position(|n| *n == key)
+        .ok_or_else(|| OptionsError::format(unknown, &[key]))
+}
+
 /// An element given as a selector or as the element itself.
 pub fn element(what: &str, v: &JsValue) -> Result<Element, OptionsError> {
     // An element is a node of type 1 (`instanceof Element` would refuse one from a frame).
@@ -160,12 +168,11 @@ impl Options {
         let mut given: [JsValue; 9] = Default::default();
         if !dom::is_nullish(options) {
             for (key, v) in object("options", options)? {
-                let Some(i) = NAMES.iter().position(|n| *n == key) else {
-                    return Err(OptionsError::format(
-                        "unknown option \"{0}\" (known: rules, messages, panels, url, headers, timeout, beforeSend, success, error)",
-                        &[&key],
-                    ));
-                };
+                let i = known(
+                    &key,
+                    &NAMES,
+                    "unknown option \"{0}\" (known: rules, messages, panels, url, headers, timeout, beforeSend, success, error)",
+                )?;
                 if dom::is_nullish(&v) {
                     continue;
                 }
@@ -233,12 +240,11 @@ fn headers(given: &JsValue) -> Result<Headers, OptionsError> {
 fn panels(v: &JsValue) -> Result<[Option<Element>; 4], OptionsError> {
     let mut p: [Option<Element>; 4] = Default::default();
     for (key, value) in entries(v) {
-        let Some(i) = PANEL_NAMES.iter().position(|n| *n == key) else {
-            return Err(OptionsError::format(
-                "unknown panel \"{0}\" (known: main, sending, success, error)",
-                &[&key],
-            ));
-        };
+        let i = known(
+            &key,
+            &PANEL_NAMES,
+            "unknown panel \"{0}\" (known: main, sending, success, error)",
+        )?;
         if !dom::is_nullish(&value) {
             p[i] = Some(element(&crate::cat(&["panels.", &key]), &value)?);
         }

@@ -5,8 +5,8 @@
 //! module replaces that code with a shorter one that takes the same arguments and does
 //! the same things. It also drops what no browser that runs corsform needs: the
 //! `TextEncoder.encodeInto` polyfill and the guard for a missing `FinalizationRegistry`
-//! (every browser with WebAssembly and ES modules has had both since 2021), and the branch
-//! of `passStringToWasm0` for a call without `realloc`, which this glue never makes.
+//! (every browser with WebAssembly and ES modules has had both since 2021), and makes the
+//! string copies shorter (see [`PASS_STRING`] and [`DECODER`]).
 //!
 //! wasm-bindgen is pinned (Cargo.lock), and the replaced text is matched exactly: if a
 //! new wasm-bindgen writes something else, the build fails instead of shipping a broken
@@ -32,8 +32,11 @@ const REGISTRY_GUARD: &str = "(typeof FinalizationRegistry === 'undefined')
     ? { register: () => {}, unregister: () => {} }
     : new FinalizationRegistry(";
 
-/// The branch of `passStringToWasm0` for callers that pass no `realloc`.
-const NO_REALLOC: &str = "    if (realloc === undefined) {
+/// wasm-bindgen's `passStringToWasm0`, which copies a JS string into the wasm: a branch
+/// for callers without `realloc` (this glue has none), then the ASCII characters one by
+/// one and `encodeInto` for the rest.
+const PASS_STRING: &str = "function passStringToWasm0(arg, malloc, realloc) {
+    if (realloc === undefined) {
         const buf = cachedTextEncoder.encode(arg);
         const ptr = malloc(buf.length, 1) >>> 0;
         getUint8ArrayMemory0().subarray(ptr, ptr + buf.length).set(buf);
@@ -41,7 +44,70 @@ const NO_REALLOC: &str = "    if (realloc === undefined) {
         return ptr;
     }
 
-";
+    let len = arg.length;
+    let ptr = malloc(len, 1) >>> 0;
+
+    const mem = getUint8ArrayMemory0();
+
+    let offset = 0;
+
+    for (; offset < len; offset++) {
+        const code = arg.charCodeAt(offset);
+        if (code > 0x7F) break;
+        mem[ptr + offset] = code;
+    }
+    if (offset !== len) {
+        if (offset !== 0) {
+            arg = arg.slice(offset);
+        }
+        ptr = realloc(ptr, len, len = offset + arg.length * 3, 1) >>> 0;
+        const view = getUint8ArrayMemory0().subarray(ptr + offset, ptr + len);
+        const ret = cachedTextEncoder.encodeInto(arg, view);
+
+        offset += ret.written;
+        ptr = realloc(ptr, len, offset, 1) >>> 0;
+    }
+
+    WASM_VECTOR_LEN = offset;
+    return ptr;
+}";
+
+/// The same copy in one `encodeInto`, into room for the longest UTF-8 the string can give
+/// (3 bytes per UTF-16 unit), then shrunk to what was written: the Rust `String` made of it
+/// owns exactly that many bytes. (An empty string is `malloc(0)`, as before: no
+/// allocation, no `realloc`.)
+const PASS_STRING_SHORT: &str = "function passStringToWasm0(arg, malloc, realloc) {
+    const len = arg.length * 3;
+    let ptr = malloc(len, 1) >>> 0;
+    const written = cachedTextEncoder.encodeInto(arg, getUint8ArrayMemory0().subarray(ptr, ptr + len)).written;
+    if (written < len) ptr = realloc(ptr, len, written, 1) >>> 0;
+    WASM_VECTOR_LEN = written;
+    return ptr;
+}";
+
+/// wasm-bindgen's decoder of the wasm's strings, which it replaces after 2 GB decoded
+/// because Safari's stops working there. corsform decodes a few hundred bytes per user
+/// event: a page would need millions of them to get there.
+const DECODER: &str = "let cachedTextDecoder = new TextDecoder('utf-8', { ignoreBOM: true });
+cachedTextDecoder.decode();
+const MAX_SAFARI_DECODE_BYTES = 2146435072;
+let numBytesDecoded = 0;
+function decodeText(bytes) {
+    numBytesDecoded += bytes.length;
+    if (numBytesDecoded >= MAX_SAFARI_DECODE_BYTES) {
+        cachedTextDecoder = new TextDecoder('utf-8', { ignoreBOM: true });
+        cachedTextDecoder.decode();
+        numBytesDecoded = bytes.length;
+    }
+    return cachedTextDecoder.decode(bytes);
+}";
+
+/// The same decoder, kept.
+const DECODER_SHORT: &str =
+    "const cachedTextDecoder = new TextDecoder('utf-8', { ignoreBOM: true });
+function decodeText(bytes) {
+    return cachedTextDecoder.decode(bytes);
+}";
 
 /// Where wasm-bindgen's loader starts (after `__wbg_finalize_init`, which stays) and the
 /// export line it ends before.
@@ -98,13 +164,14 @@ async function __wbg_init_once(module_or_path) {
 
 ";
 
-/// `js` (wasm-bindgen's glue), shorter: the loader replaced, the polyfill, the guard and
-/// the unused branch removed.
+/// `js` (wasm-bindgen's glue), shorter: the loader and the string copies replaced, the
+/// polyfill and the guard removed.
 pub fn shorten(js: &str, wasm_name: &str) -> Result<String, String> {
     for (what, text) in [
         ("encodeInto polyfill", POLYFILL),
         ("FinalizationRegistry guard", REGISTRY_GUARD),
-        ("passStringToWasm0 branch without realloc", NO_REALLOC),
+        ("passStringToWasm0", PASS_STRING),
+        ("decodeText", DECODER),
     ] {
         if js.matches(text).count() != 1 {
             return Err(format!("the JS glue has no single {what} where expected"));
@@ -130,7 +197,8 @@ pub fn shorten(js: &str, wasm_name: &str) -> Result<String, String> {
         .concat()
         .replace(POLYFILL, "")
         .replace(REGISTRY_GUARD, "new FinalizationRegistry(")
-        .replace(NO_REALLOC, ""))
+        .replace(PASS_STRING, PASS_STRING_SHORT)
+        .replace(DECODER, DECODER_SHORT))
 }
 
 #[cfg(test)]
@@ -144,9 +212,10 @@ mod tests {
             "const CLOSURE_DTORS = ",
             REGISTRY_GUARD,
             "state => drop(state));\n",
-            "function passStringToWasm0(arg, malloc, realloc) {\n",
-            NO_REALLOC,
-            "    return 0;\n}\n",
+            PASS_STRING,
+            "\n",
+            DECODER,
+            "\n",
             "const ptr0 = passStringToWasm0(s, wasm.a, wasm.b);\n",
             "\nfunction __wbg_finalize_init(instance, module) {}\n\n",
             LOADER_START,
@@ -161,7 +230,9 @@ mod tests {
     #[test]
     fn replaces_the_loader_and_the_polyfill() {
         let out = shorten(&glue("x_bg.wasm"), "x_bg.wasm").unwrap();
-        assert!(!out.contains("old()") && !out.contains("encodeInto"));
+        assert!(!out.contains("old()") && !out.contains("encodeInto ="));
+        assert!(out.contains(PASS_STRING_SHORT) && !out.contains("charCodeAt"));
+        assert!(out.contains(DECODER_SHORT) && !out.contains("MAX_SAFARI"));
         assert!(!out.contains("typeof FinalizationRegistry") && !out.contains("=== undefined"));
         assert!(
             out.contains("const CLOSURE_DTORS = new FinalizationRegistry(state => drop(state));")
