@@ -169,10 +169,7 @@ fn get(target: &JsValue, key: &str) -> JsValue {
     Reflect::get(target, &key.into()).unwrap()
 }
 fn try_bind(form: &str, opts: JsValue) -> Result<Controller, JsValue> {
-    bind(
-        JsValue::from_str(form).unchecked_into::<FormRef>(),
-        Some(opts.unchecked_into::<BindOptions>()),
-    )
+    corsform::web::try_bind(JsValue::from_str(form), opts)
 }
 fn bind_ok(form: &str, opts: JsValue) -> Controller {
     try_bind(form, opts).unwrap_or_else(|e| panic!("bind failed: {:?}", e))
@@ -1187,12 +1184,57 @@ line2</textarea>
 /// What jQuery 3's `$("#ser").serialize()` gives, with `%20` as `+` as `$.ajax` sends it.
 const SERIALIZED: &str = "text=a+b%2Bc%26d%3De&empty=&ta=line1%0D%0Aline2&cb=yes&cbdefault=on&r=2&one=v2&multi=a&multi=c&hid=h&uni=%C3%A9+%E2%82%AC%F0%9F%98%80+~*'()!";
 
+/// `bind` and `serialize`, as JavaScript calls them: what they return, or the error they
+/// throw.
+fn call_from_js(f: impl Fn(JsValue) -> JsValue + 'static, arg: &str) -> Result<JsValue, JsValue> {
+    let f = wasm_bindgen::closure::Closure::<dyn Fn(JsValue) -> JsValue>::new(f);
+    let outcome = Function::new_with_args(
+        "f, arg",
+        "try { return { value: f(arg) }; } catch (error) { return { error }; }",
+    )
+    .call2(&JsValue::NULL, f.as_ref(), &arg.into())
+    .unwrap();
+    match Reflect::has(&outcome, &"error".into()).unwrap() {
+        true => Err(get(&outcome, "error")),
+        false => Ok(get(&outcome, "value")),
+    }
+}
+
+#[wasm_bindgen_test]
+fn bind_and_serialize_throw_their_errors_to_javascript() {
+    let _page = mount(SERIALIZE_FORM);
+    let binds = |form: JsValue| {
+        let options = js_sys::Object::new().unchecked_into::<BindOptions>();
+        bind(form.unchecked_into::<FormRef>(), Some(options)).into()
+    };
+    let serializes = |form: JsValue| serialize(form.unchecked_into::<FormRef>());
+    let err = call_from_js(binds, "#nowhere").unwrap_err();
+    assert!(err.is_instance_of::<js_sys::Error>());
+    assert_eq!(get(&err, "kind"), "options");
+    assert_eq!(
+        get(&err, "message"),
+        "corsform: form: no element matches \"#nowhere\""
+    );
+    let controller = call_from_js(binds, "#ser").unwrap();
+    Reflect::get(&controller, &"destroy".into())
+        .unwrap()
+        .unchecked_into::<Function>()
+        .call0(&controller)
+        .unwrap();
+    let err = call_from_js(serializes, "#ser input").unwrap_err();
+    assert_eq!(get(&err, "kind"), "options");
+    assert_eq!(
+        get(&err, "message"),
+        "corsform: form: the element is a <input>, not a <form>"
+    );
+    assert_eq!(call_from_js(serializes, "#ser").unwrap(), SERIALIZED);
+}
+
 #[wasm_bindgen_test]
 fn serialize_is_jquerys_serialize() {
     let _page = mount(SERIALIZE_FORM);
     assert_eq!(
         serialize(JsValue::from_str("#ser").unchecked_into())
-            .unwrap()
             .as_string()
             .unwrap(),
         SERIALIZED
@@ -1494,7 +1536,6 @@ fn serialize_equals_real_jquery() {
             .unwrap();
     assert_eq!(
         serialize(JsValue::from_str("#ser").unchecked_into())
-            .unwrap()
             .as_string()
             .unwrap(),
         jq_body

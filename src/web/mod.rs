@@ -110,16 +110,37 @@ fn form_of(form: &JsValue) -> Result<dom::Element, JsValue> {
 /// Binds corsform to `form` (a selector or an element) with jquery-validation-style
 /// `options`. Throws an `Error` naming the problem when an option is wrong.
 #[wasm_bindgen]
-pub fn bind(form: FormRef, options: Option<BindOptions>) -> Result<Controller, JsValue> {
+pub fn bind(form: FormRef, options: Option<BindOptions>) -> Controller {
+    or_throw(try_bind(
+        form.into(),
+        options.map_or(JsValue::UNDEFINED, Into::into),
+    ))
+}
+
+/// [`bind`] for Rust callers: the error returned, not thrown.
+pub fn try_bind(form: JsValue, options: JsValue) -> Result<Controller, JsValue> {
     let form = form_of(&form)?;
-    let options = options.map_or(JsValue::UNDEFINED, Into::into);
     let options = options::Options::read(&options).map_err(js_error)?;
     Ok(form::Bound::new(form, options)?.controller())
+}
+
+/// `result`'s value, or its error thrown. The callers hand their arguments over to the
+/// function that makes `result`, so that everything but the error is dropped by then:
+/// nothing is left behind by the throw, which unwinds the wasm without running
+/// destructors. (Lighter than returning a `Result`, whose glue reads the value and the
+/// error out of the wasm's memory.)
+fn or_throw<T>(result: Result<T, JsValue>) -> T {
+    result.unwrap_or_else(|e| wasm_bindgen::throw_val(e))
 }
 
 /// The body corsform sends for `form`: jQuery's `$(form).serialize()` with `%20` as `+`.
 /// (A JS string made here: returning a Rust `String` would add a copy and its glue.)
 #[wasm_bindgen(unchecked_return_type = "string")]
-pub fn serialize(form: FormRef) -> Result<JsValue, JsValue> {
+pub fn serialize(form: FormRef) -> JsValue {
+    or_throw(try_serialize(form.into()))
+}
+
+/// [`serialize`] for Rust callers: the error returned, not thrown.
+pub fn try_serialize(form: JsValue) -> Result<JsValue, JsValue> {
     Ok(JsValue::from_str(&form::serialize(&form_of(&form)?, None)))
 }
