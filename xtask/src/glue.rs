@@ -109,6 +109,12 @@ function decodeText(bytes) {
     return cachedTextDecoder.decode(bytes);
 }";
 
+/// wasm-bindgen's test for a stale `DataView` of the wasm's memory: a view of the buffer
+/// before the memory grew. That buffer is detached and `memory.buffer` is a new one, which
+/// is all the shorter test needs (the memory is not shared).
+const STALE_VIEW: &str = "if (cachedDataViewMemory0 === null || cachedDataViewMemory0.buffer.detached === true || (cachedDataViewMemory0.buffer.detached === undefined && cachedDataViewMemory0.buffer !== wasm.memory.buffer)) {";
+const STALE_VIEW_SHORT: &str = "if (cachedDataViewMemory0?.buffer !== wasm.memory.buffer) {";
+
 /// Where wasm-bindgen's loader starts (after `__wbg_finalize_init`, which stays) and the
 /// export line it ends before.
 const LOADER_START: &str = "async function __wbg_load(module, imports) {";
@@ -122,7 +128,7 @@ const LOADER_END: &str = "export { initSync, __wbg_init as default };";
 /// does. A failed `init()` can be retried. `initSync()` takes bytes or a
 /// `WebAssembly.Module`, alone or as `{module}`.
 const LOADER: &str = "async function __wbg_load(module, imports) {
-    if (!(typeof Response == 'function' && module instanceof Response)) {
+    if (!(module instanceof Response)) {
         const instance = await WebAssembly.instantiate(module, imports);
         return instance instanceof WebAssembly.Instance ? { instance, module } : instance;
     }
@@ -155,7 +161,7 @@ async function __wbg_init(module_or_path) {
 async function __wbg_init_once(module_or_path) {
     if (module_or_path !== undefined && Object.getPrototypeOf(module_or_path) === Object.prototype) ({module_or_path} = module_or_path);
     module_or_path ??= new URL('corsform_bg.wasm', import.meta.url);
-    if (typeof module_or_path == 'string' || module_or_path instanceof URL || (typeof Request == 'function' && module_or_path instanceof Request)) {
+    if (typeof module_or_path == 'string' || module_or_path instanceof URL || module_or_path instanceof Request) {
         module_or_path = fetch(module_or_path);
     }
     const { instance, module } = await __wbg_load(await module_or_path, __wbg_get_imports());
@@ -172,6 +178,7 @@ pub fn shorten(js: &str, wasm_name: &str) -> Result<String, String> {
         ("FinalizationRegistry guard", REGISTRY_GUARD),
         ("passStringToWasm0", PASS_STRING),
         ("decodeText", DECODER),
+        ("DataView test", STALE_VIEW),
     ] {
         if js.matches(text).count() != 1 {
             return Err(format!("the JS glue has no single {what} where expected"));
@@ -198,7 +205,8 @@ pub fn shorten(js: &str, wasm_name: &str) -> Result<String, String> {
         .replace(POLYFILL, "")
         .replace(REGISTRY_GUARD, "new FinalizationRegistry(")
         .replace(PASS_STRING, PASS_STRING_SHORT)
-        .replace(DECODER, DECODER_SHORT))
+        .replace(DECODER, DECODER_SHORT)
+        .replace(STALE_VIEW, STALE_VIEW_SHORT))
 }
 
 #[cfg(test)]
@@ -215,6 +223,8 @@ mod tests {
             PASS_STRING,
             "\n",
             DECODER,
+            "\n",
+            STALE_VIEW,
             "\n",
             "const ptr0 = passStringToWasm0(s, wasm.a, wasm.b);\n",
             "\nfunction __wbg_finalize_init(instance, module) {}\n\n",
@@ -233,6 +243,7 @@ mod tests {
         assert!(!out.contains("old()") && !out.contains("encodeInto ="));
         assert!(out.contains(PASS_STRING_SHORT) && !out.contains("charCodeAt"));
         assert!(out.contains(DECODER_SHORT) && !out.contains("MAX_SAFARI"));
+        assert!(out.contains(STALE_VIEW_SHORT) && !out.contains("detached"));
         assert!(!out.contains("typeof FinalizationRegistry") && !out.contains("=== undefined"));
         assert!(
             out.contains("const CLOSURE_DTORS = new FinalizationRegistry(state => drop(state));")

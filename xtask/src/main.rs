@@ -106,6 +106,11 @@ pub fn build(c: &Config) -> Result<(), String> {
     };
     let name = c.get("build.out-name");
     let js = root().join(out_dir).join(format!("{name}.js"));
+    // The glue shortened while it is still wasm-bindgen's text, then the renames applied.
+    let glue = std::fs::read_to_string(&js).map_err(|e| format!("{}: {e}", js.display()))?;
+    let glue = glue::shorten(&glue, &format!("{name}_bg.wasm"))
+        .map_err(|e| format!("{}: {e}", js.display()))?;
+    std::fs::write(&js, glue).map_err(|e| format!("{}: {e}", js.display()))?;
     minify::rewrite(
         &renames,
         &js,
@@ -113,10 +118,6 @@ pub fn build(c: &Config) -> Result<(), String> {
         &format!("./{name}_bg.js"),
         new_module,
     )?;
-    let glue = std::fs::read_to_string(&js).map_err(|e| format!("{}: {e}", js.display()))?;
-    let glue = glue::shorten(&glue, &format!("{name}_bg.wasm"))
-        .map_err(|e| format!("{}: {e}", js.display()))?;
-    std::fs::write(&js, glue).map_err(|e| format!("{}: {e}", js.display()))?;
     minify_glue(c, &js)?;
     let (w, j) = (util::gzip_size(&wasm)?, util::gzip_size(&js)?);
     println!(
