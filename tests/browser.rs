@@ -168,8 +168,13 @@ fn set(target: &JsValue, key: &str, value: &JsValue) {
 fn get(target: &JsValue, key: &str) -> JsValue {
     Reflect::get(target, &key.into()).unwrap()
 }
+/// `bind(form, opts)` called from JavaScript: the controller, or the error it threw.
 fn try_bind(form: &str, opts: JsValue) -> Result<Controller, JsValue> {
-    corsform::web::try_bind(JsValue::from_str(form), opts)
+    let binds = move |form: JsValue| {
+        let opts = opts.clone().unchecked_into::<BindOptions>();
+        bind(form.unchecked_into::<FormRef>(), Some(opts)).into()
+    };
+    call_from_js(binds, form).map(JsCast::unchecked_into)
 }
 fn bind_ok(form: &str, opts: JsValue) -> Controller {
     try_bind(form, opts).unwrap_or_else(|e| panic!("bind failed: {:?}", e))

@@ -11,9 +11,9 @@ use wasm_bindgen::JsCast;
 use super::dom::{
     self, error, flag, get, hide, set, set_token, show, text, values, Control, Element, Event,
 };
-use super::js_error;
 use super::options::{self, entries, Options};
 use super::send::{self, Outcome};
+use super::{checked, fail};
 use crate::rules::{attribute_rules, FieldRules, Method, OptionsError, Param, Rule};
 use crate::validate::{check_field, Env, Input};
 
@@ -213,7 +213,7 @@ impl Env for Field {
 
 impl Bound {
     /// Binds `options` to `form`: reads the fields' attribute rules, checks every option.
-    pub fn new(form: Element, opts: Options) -> Result<Rc<Bound>, JsValue> {
+    pub fn new(form: Element, opts: Options) -> Rc<Bound> {
         let mut fields: Vec<Field> = Vec::new();
         for el in elements(&form) {
             let Some(c) = Control::of(el.unchecked_ref()) else {
@@ -249,14 +249,12 @@ impl Bound {
             let section = options::NAMES[k];
             for (name, spec) in entries(&opts.given[k]) {
                 let Some(f) = fields.iter_mut().find(|f| f.rules.name == name) else {
-                    return Err(js_error(OptionsError::format(
+                    fail(OptionsError::format(
                         "{0}.{1}: the form has no field named \"{1}\"",
                         &[section, &name],
-                    )));
+                    ));
                 };
-                f.rules
-                    .read(k == options::MESSAGES, &spec)
-                    .map_err(js_error)?;
+                checked(f.rules.read(k == options::MESSAGES, &spec));
             }
         }
         for f in &mut fields {
@@ -264,12 +262,12 @@ impl Bound {
             for r in &f.rules.rules {
                 if let (Method::Pattern, Param::Text(source)) = (r.method, &r.param) {
                     let anchored = crate::cat(&["^(?:", source, ")$"]);
-                    let re = RegExp::new(&anchored, "").map_err(|_| {
-                        js_error(OptionsError::format(
+                    let re = RegExp::new(&anchored, "").unwrap_or_else(|_| {
+                        fail(OptionsError::format(
                             "rules.{0}.pattern: invalid regular expression \"{1}\"",
                             &[&f.rules.name, source],
                         ))
-                    })?;
+                    });
                     f.pattern = Some(re);
                 }
             }
@@ -289,7 +287,7 @@ impl Bound {
             reactions: Cell::new(None),
         });
         Bound::listen(&bound);
-        Ok(bound)
+        bound
     }
 
     /// A callback for JS that runs `f` on this form. Every callback is this one closure

@@ -92,55 +92,42 @@ extern "C" {
     pub fn destroy(this: &Controller);
 }
 
-fn js_error(e: OptionsError) -> JsValue {
-    dom::error("options", &crate::cat(&["corsform: ", &e.0]))
+/// Throws `e` as corsform's `options` error, at once: what `bind` or `serialize` read
+/// until then stays with the page (the throw unwinds the wasm without running Rust's
+/// destructors, as a panic would). Bad options are a mistake in the page's code, found
+/// when it is written; nothing is thrown on the way of a form bound with good options.
+pub(crate) fn fail(e: OptionsError) -> ! {
+    wasm_bindgen::throw_val(dom::error("options", &crate::cat(&["corsform: ", &e.0])))
 }
 
-fn form_of(form: &JsValue) -> Result<dom::Element, JsValue> {
-    let el = options::element("form", form).map_err(js_error)?;
+/// `result`'s value, or its error thrown ([`fail`]).
+pub(crate) fn checked<T>(result: Result<T, OptionsError>) -> T {
+    result.unwrap_or_else(|e| fail(e))
+}
+
+fn form_of(form: &JsValue) -> dom::Element {
+    let el = options::element("form", form);
     if !el.matches("form") {
-        return Err(js_error(OptionsError::format(
+        fail(OptionsError::format(
             "form: the element is a <{0}>, not a <form>",
             &[&dom::tag_name(&el)],
-        )));
+        ));
     }
-    Ok(el)
+    el
 }
 
 /// Binds corsform to `form` (a selector or an element) with jquery-validation-style
 /// `options`. Throws an `Error` naming the problem when an option is wrong.
 #[wasm_bindgen]
 pub fn bind(form: FormRef, options: Option<BindOptions>) -> Controller {
-    or_throw(try_bind(
-        form.into(),
-        options.map_or(JsValue::UNDEFINED, Into::into),
-    ))
-}
-
-/// [`bind`] for Rust callers: the error returned, not thrown.
-pub fn try_bind(form: JsValue, options: JsValue) -> Result<Controller, JsValue> {
-    let form = form_of(&form)?;
-    let options = options::Options::read(&options).map_err(js_error)?;
-    Ok(form::Bound::new(form, options)?.controller())
-}
-
-/// `result`'s value, or its error thrown. The callers hand their arguments over to the
-/// function that makes `result`, so that everything but the error is dropped by then:
-/// nothing is left behind by the throw, which unwinds the wasm without running
-/// destructors. (Lighter than returning a `Result`, whose glue reads the value and the
-/// error out of the wasm's memory.)
-fn or_throw<T>(result: Result<T, JsValue>) -> T {
-    result.unwrap_or_else(|e| wasm_bindgen::throw_val(e))
+    let form = form_of(&form);
+    let options = options.map_or(JsValue::UNDEFINED, Into::into);
+    form::Bound::new(form, options::Options::read(&options)).controller()
 }
 
 /// The body corsform sends for `form`: jQuery's `$(form).serialize()` with `%20` as `+`.
 /// (A JS string made here: returning a Rust `String` would add a copy and its glue.)
 #[wasm_bindgen(unchecked_return_type = "string")]
 pub fn serialize(form: FormRef) -> JsValue {
-    or_throw(try_serialize(form.into()))
-}
-
-/// [`serialize`] for Rust callers: the error returned, not thrown.
-pub fn try_serialize(form: JsValue) -> Result<JsValue, JsValue> {
-    Ok(JsValue::from_str(&form::serialize(&form_of(&form)?, None)))
+    JsValue::from_str(&form::serialize(&form_of(&form), None))
 }

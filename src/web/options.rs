@@ -1,6 +1,7 @@
 //! The `options` object of `bind(form, options)`, read and checked once, at bind.
 
 use super::dom::{self, Element};
+use super::fail;
 use super::js::{Array, Object};
 use super::send::Headers;
 use crate::rules::OptionsError;
@@ -61,11 +62,10 @@ pub struct Options {
     pub headers: Headers,
 }
 
-/// `Ok(())` if `ok`, else "`name` must be `what`, not (what `v` is)".
-fn expect(ok: bool, name: &str, what: &str, v: &JsValue) -> Result<(), OptionsError> {
-    match ok {
-        true => Ok(()),
-        false => Err(crate::rules::must(&[name], what, v.kind())),
+/// Unless `ok`, throws "`name` must be `what`, not (what `v` is)".
+fn expect(ok: bool, name: &str, what: &str, v: &JsValue) {
+    if !ok {
+        fail(crate::rules::must(&[name], what, v.kind()));
     }
 }
 
@@ -133,46 +133,47 @@ pub fn entries(v: &JsValue) -> impl Iterator<Item = (String, JsValue)> {
 }
 
 /// The entries of option `name`, which must be a plain object (not an array).
-fn object(
-    name: &str,
-    v: &JsValue,
-) -> Result<impl Iterator<Item = (String, JsValue)>, OptionsError> {
-    expect(is_plain_object(v), name, "an object", v)?;
-    Ok(entries(v))
+fn object(name: &str, v: &JsValue) -> impl Iterator<Item = (String, JsValue)> {
+    expect(is_plain_object(v), name, "an object", v);
+    entries(v)
 }
 
-/// Where `key` is in `names`; else the error `unknown` says, `{0}` being `key`.
-fn known(key: &str, names: &[&str], unknown: &str) -> Result<usize, OptionsError> {
+/// Where `key` is in `names`; else throws the error `unknown` says, `{0}` being `key`.
+fn known(key: &str, names: &[&str], unknown: &str) -> usize {
     names
         .iter()
         .position(|n| *n == key)
-        .ok_or_else(|| OptionsError::format(unknown, &[key]))
+        .unwrap_or_else(|| fail(OptionsError::format(unknown, &[key])))
 }
 
 /// An element given as a selector or as the element itself.
-pub fn element(what: &str, v: &JsValue) -> Result<Element, OptionsError> {
+pub fn element(what: &str, v: &JsValue) -> Element {
     // An element is a node of type 1 (`instanceof Element` would refuse one from a frame).
     if dom::get(v, "nodeType").as_f64() == Some(1.0) {
-        return Ok(v.clone().unchecked_into());
+        return v.clone().unchecked_into();
     }
-    expect(v.as_string().is_some(), what, "a selector or an element", v)?;
+    expect(v.as_string().is_some(), what, "a selector or an element", v);
     let selector = v.as_string().unwrap_or_default();
-    dom::query(&selector)
-        .ok_or_else(|| OptionsError::format("{0}: no element matches \"{1}\"", &[what, &selector]))
+    dom::query(&selector).unwrap_or_else(|| {
+        fail(OptionsError::format(
+            "{0}: no element matches \"{1}\"",
+            &[what, &selector],
+        ))
+    })
 }
 
 impl Options {
     /// Reads `options` (`undefined` and `null` mean all defaults, as they do for each
     /// option).
-    pub fn read(options: &JsValue) -> Result<Options, OptionsError> {
+    pub fn read(options: &JsValue) -> Options {
         let mut given: [JsValue; 9] = Default::default();
         if !dom::is_nullish(options) {
-            for (key, v) in object("options", options)? {
+            for (key, v) in object("options", options) {
                 let i = known(
                     &key,
                     &NAMES,
                     "unknown option \"{0}\" (known: rules, messages, panels, url, headers, timeout, beforeSend, success, error)",
-                )?;
+                );
                 if dom::is_nullish(&v) {
                     continue;
                 }
@@ -186,15 +187,15 @@ impl Options {
                     BEFORE_SEND.. => (v.is_function(), "a function"),
                     _ => (is_plain_object(&v), "an object"),
                 };
-                expect(ok, &key, what, &v)?;
+                expect(ok, &key, what, &v);
                 given[i] = v;
             }
         }
-        Ok(Options {
-            panels: panels(&given[PANELS])?,
-            headers: headers(&given[HEADERS])?,
+        Options {
+            panels: panels(&given[PANELS]),
+            headers: headers(&given[HEADERS]),
             given,
-        })
+        }
     }
 
     /// `url` (a JS string), else `form.action`.
@@ -216,7 +217,7 @@ impl Options {
 /// The request headers: the urlencoded content type, then `given` (which may replace it),
 /// or `X-Requested-With: XMLHttpRequest` when `given` is `undefined` or `null`. Fails on what is
 /// not an object of strings, and on a name or value `fetch` would refuse.
-fn headers(given: &JsValue) -> Result<Headers, OptionsError> {
+fn headers(given: &JsValue) -> Headers {
     let h = Headers::new();
     // Constant, valid names and values: these cannot throw.
     let _ = h.set(
@@ -225,29 +226,32 @@ fn headers(given: &JsValue) -> Result<Headers, OptionsError> {
     );
     if dom::is_nullish(given) {
         let _ = h.set("X-Requested-With", "XMLHttpRequest");
-        return Ok(h);
+        return h;
     }
     for (name, value) in entries(given) {
         let at = crate::cat(&["headers.", &name]);
-        expect(value.as_string().is_some(), &at, "a string", &value)?;
-        h.set(&name, &value.as_string().unwrap_or_default())
-            .map_err(|_| OptionsError::format("{0}: not a valid HTTP header", &[&at]))?;
+        expect(value.as_string().is_some(), &at, "a string", &value);
+        if h.set(&name, &value.as_string().unwrap_or_default())
+            .is_err()
+        {
+            fail(OptionsError::format("{0}: not a valid HTTP header", &[&at]));
+        }
     }
-    Ok(h)
+    h
 }
 
 /// The panels given as `panels` (an object, or `undefined`).
-fn panels(v: &JsValue) -> Result<[Option<Element>; 4], OptionsError> {
+fn panels(v: &JsValue) -> [Option<Element>; 4] {
     let mut p: [Option<Element>; 4] = Default::default();
     for (key, value) in entries(v) {
         let i = known(
             &key,
             &PANEL_NAMES,
             "unknown panel \"{0}\" (known: main, sending, success, error)",
-        )?;
+        );
         if !dom::is_nullish(&value) {
-            p[i] = Some(element(&crate::cat(&["panels.", &key]), &value)?);
+            p[i] = Some(element(&crate::cat(&["panels.", &key]), &value));
         }
     }
-    Ok(p)
+    p
 }
