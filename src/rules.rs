@@ -210,19 +210,19 @@ impl FieldRules {
     /// Reads this field's entry of the `rules` option: `"required email"` (split at
     /// JavaScript's `\s`, as jquery-validation splits it) or `{method: param}`. A rule
     /// given `false` is removed, as jquery-validation's `normalizeRules` removes it.
-    pub fn read_rules(&mut self, spec: &impl Spec) -> Result<(), OptionsError> {
+    pub fn read_rules<S: Spec>(&mut self, spec: &S) -> Result<(), S::Error> {
         self.read(false, spec)
     }
 
     /// Reads this field's entry of the `messages` option: `"message"` (for every rule) or
     /// `{method: "message"}`.
-    pub fn read_messages(&mut self, spec: &impl Spec) -> Result<(), OptionsError> {
+    pub fn read_messages<S: Spec>(&mut self, spec: &S) -> Result<(), S::Error> {
         self.read(true, spec)
     }
 
     /// [`Self::read_rules`], or with `messages` [`Self::read_messages`]: one walk through
     /// the entries for both.
-    pub fn read<S: Spec>(&mut self, messages: bool, spec: &S) -> Result<(), OptionsError> {
+    pub fn read<S: Spec>(&mut self, messages: bool, spec: &S) -> Result<(), S::Error> {
         if let Some(text) = spec.text() {
             match messages {
                 true => self.messages.push((None, text)),
@@ -241,42 +241,37 @@ impl FieldRules {
                 true => "a string or an object",
                 false => "a string of rule names or an object",
             };
-            return Err(must(
-                &[section(messages), ".", &self.name],
-                what,
-                spec.kind(),
-            ));
+            let path = [section(messages), ".", &self.name];
+            return Err(S::error(must(&path, what, spec.kind())));
         }
         Ok(())
     }
 
     /// One `method: param` of `rules`, or `method: "message"` of `messages`.
-    fn read_entry<S: Spec>(
-        &mut self,
-        messages: bool,
-        name: &str,
-        v: &S,
-    ) -> Result<(), OptionsError> {
-        let method = Method::from_name(name)
-            .ok_or_else(|| unknown_method(section(messages), &self.name, name))?;
-        if messages {
-            let Some(text) = v.text() else {
-                let path = ["messages.", &self.name, ".", name];
-                return Err(must(&path, "a string", v.kind()));
-            };
-            self.messages.push((Some(method), text));
-            return Ok(());
-        }
-        match parse_param(&self.name, method, v)? {
-            Some(param) => self.set(Rule { method, param }),
-            // At most one rule per method (`set` replaces in place): remove it, if any.
-            None => {
-                if let Some(i) = self.rules.iter().position(|r| r.method == method) {
-                    self.rules.remove(i);
+    fn read_entry<S: Spec>(&mut self, messages: bool, name: &str, v: &S) -> Result<(), S::Error> {
+        let section = section(messages);
+        let Some(method) = Method::from_name(name) else {
+            return Err(S::error(unknown_method(section, &self.name, name)));
+        };
+        let read = match messages {
+            true => v
+                .text()
+                .map(|text| self.messages.push((Some(method), text)))
+                .ok_or("a string"),
+            false => param(method, v).map(|param| match param {
+                Some(param) => self.set(Rule { method, param }),
+                // At most one rule per method (`set` replaces in place): remove it, if any.
+                None => {
+                    if let Some(i) = self.rules.iter().position(|r| r.method == method) {
+                        self.rules.remove(i);
+                    }
                 }
-            }
-        }
-        Ok(())
+            }),
+        };
+        read.map_err(|what| {
+            let path = [section, ".", &self.name, ".", name];
+            S::error(must(&path, what, v.kind()))
+        })
     }
 }
 
@@ -373,7 +368,9 @@ fn numbers(v: &impl Spec) -> Option<Vec<String>> {
     Some(out)
 }
 
-fn parse_param(field: &str, method: Method, v: &impl Spec) -> Result<Option<Param>, OptionsError> {
+/// `method`'s parameter given as `v`: `None` for `false` (no rule), else the parameter, or
+/// what it must be.
+fn param(method: Method, v: &impl Spec) -> Result<Option<Param>, &'static str> {
     let flag = v.boolean();
     if flag == Some(false) {
         return Ok(None); // jquery-validation: `required: false` removes the rule
@@ -410,10 +407,7 @@ fn parse_param(field: &str, method: Method, v: &impl Spec) -> Result<Option<Para
         ),
         _ => (one.then_some(Param::Numbers(nums)), "a number"),
     };
-    match param {
-        Some(p) => Ok(Some(p)),
-        None => Err(must(&["rules.", field, ".", method.name()], what, v.kind())),
-    }
+    param.map(Some).ok_or(what)
 }
 
 fn unknown_method(section: &str, field: &str, name: &str) -> OptionsError {
@@ -517,7 +511,7 @@ pub fn attribute_rules<S: Spec>(
             Some(v) if min_max && number::parse(&v).is_nan() => continue,
             Some(v) => S::of_text(v),
         };
-        if let Ok(Some(param)) = parse_param("", method, &given) {
+        if let Ok(Some(param)) = param(method, &given) {
             rules.push(Rule { method, param });
         }
     }
@@ -611,18 +605,22 @@ mod tests {
 
     #[test]
     fn number_parameters_are_trimmed_and_must_be_one_number() {
-        let param = |v: Value| parse_param("m", Method::Min, &v);
+        let min = |v: Value| param(Method::Min, &v);
         let one = |t: &str| Ok(Some(Param::Numbers(vec![t.to_owned()])));
-        assert_eq!(param(s(" 5\u{a0}")), one("5"));
-        assert_eq!(param(s("\u{feff}0.5\t")), one("0.5"));
-        assert_eq!(param(n("1e+21")), one("1e+21"));
-        let range = parse_param("m", Method::Range, &s(" [ 1 ,\u{3000}5 ] "));
+        assert_eq!(min(s(" 5\u{a0}")), one("5"));
+        assert_eq!(min(s("\u{feff}0.5\t")), one("0.5"));
+        assert_eq!(min(n("1e+21")), one("1e+21"));
+        let range = param(Method::Range, &s(" [ 1 ,\u{3000}5 ] "));
         assert_eq!(
             range,
             Ok(Some(Param::Numbers(vec!["1".into(), "5".into()])))
         );
         for bad in ["1 2", " ", ""] {
-            let err = parse_param("m", Method::Step, &s(bad)).unwrap_err().0;
+            let mut f = FieldRules {
+                name: "m".into(),
+                ..FieldRules::default()
+            };
+            let err = f.read_rules(&obj(&[("step", s(bad))])).unwrap_err().0;
             assert_eq!(
                 err, "rules.m.step must be a number, not a string",
                 "{bad:?}"

@@ -2,6 +2,8 @@
 //! ([`Value`], what the server's `--rules` file is turned into) and, in the browser, by the
 //! JS value of the options itself.
 
+use crate::rules::OptionsError;
+
 /// A JSON-like value. Numbers keep their text as JavaScript's `String(n)` writes it, so that
 /// `{0}` in a message shows `5`, not `5.0`, and no float formatting reaches the wasm.
 #[derive(Clone, PartialEq)]
@@ -50,6 +52,11 @@ impl Value {
 /// [`Value`] tree, or in the browser the option's JS value itself (no tree built in the
 /// wasm).
 pub trait Spec: Sized {
+    /// What reading fails with: the [`OptionsError`] itself, or nothing for a reader whose
+    /// errors are thrown where they are found (the browser's, `Infallible`).
+    type Error;
+    /// `e`, as this reader reports it.
+    fn error(e: OptionsError) -> Self::Error;
     /// The text of a string.
     fn text(&self) -> Option<String>;
     /// The text of a number, as JavaScript's `String(n)` writes it.
@@ -69,6 +76,10 @@ pub trait Spec: Sized {
 }
 
 impl Spec for Value {
+    type Error = OptionsError;
+    fn error(e: OptionsError) -> OptionsError {
+        e
+    }
     fn text(&self) -> Option<String> {
         match self {
             Value::String(t) => Some(t.clone()),

@@ -11,9 +11,9 @@ use wasm_bindgen::JsCast;
 use super::dom::{
     self, error, flag, get, hide, set, set_token, show, text, values, Control, Element, Event,
 };
+use super::fail;
 use super::options::{self, entries, Options};
 use super::send::{self, Outcome};
-use super::{checked, fail};
 use crate::rules::{attribute_rules, FieldRules, Method, OptionsError, Param, Rule};
 use crate::validate::{check_field, Env, Input};
 
@@ -254,7 +254,7 @@ impl Bound {
                         &[section, &name],
                     ));
                 };
-                checked(f.rules.read(k == options::MESSAGES, &spec));
+                let Ok(()) = f.rules.read(k == options::MESSAGES, &spec);
             }
         }
         for f in &mut fields {

@@ -100,11 +100,6 @@ pub(crate) fn fail(e: OptionsError) -> ! {
     wasm_bindgen::throw_val(dom::error("options", &crate::cat(&["corsform: ", &e.0])))
 }
 
-/// `result`'s value, or its error thrown ([`fail`]).
-pub(crate) fn checked<T>(result: Result<T, OptionsError>) -> T {
-    result.unwrap_or_else(|e| fail(e))
-}
-
 fn form_of(form: &JsValue) -> dom::Element {
     let el = options::element("form", form);
     if !el.matches("form") {

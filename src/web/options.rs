@@ -72,6 +72,11 @@ fn expect(ok: bool, name: &str, what: &str, v: &JsValue) {
 /// The rules and messages are read from the options' JS values themselves, one level at a
 /// time, as the server reads its `Value` tree.
 impl Spec for JsValue {
+    /// Thrown where found ([`fail`]).
+    type Error = core::convert::Infallible;
+    fn error(e: OptionsError) -> core::convert::Infallible {
+        fail(e)
+    }
     fn text(&self) -> Option<String> {
         self.as_string()
     }
