@@ -349,21 +349,16 @@ pub(crate) fn must(path: &[&str], what: &str, kind: &str) -> OptionsError {
 
 /// The numbers a parameter gives, as their text: a number, a string of numbers between
 /// commas, white space or brackets (`" 5 "`, `"[1, 5]"`, `"1,5"`, as jquery-validation
-/// reads `range` and `rangelength`), or an array of those. `None` if any is not a number.
+/// reads `range` and `rangelength`), or an array of those ([`Spec::numeral`]). `None` if
+/// any is not a number.
 fn numbers(v: &impl Spec) -> Option<Vec<String>> {
     let mut out = Vec::new();
-    if let Some(t) = v.text().or_else(|| v.number()) {
-        let separator = |c: char| c == ',' || number::is_js_space(c) || c == '[' || c == ']';
-        for p in crate::pieces(&t, separator) {
-            if !number::parse(p).is_finite() {
-                return None;
-            }
-            out.push(p.to_owned());
+    let separator = |c: char| c == ',' || number::is_js_space(c) || c == '[' || c == ']';
+    for p in crate::pieces(&v.numeral()?, separator) {
+        if !number::parse(p).is_finite() {
+            return None;
         }
-    } else {
-        for item in v.items()? {
-            out.append(&mut numbers(&item)?);
-        }
+        out.push(p.to_owned());
     }
     Some(out)
 }
@@ -615,6 +610,19 @@ mod tests {
             range,
             Ok(Some(Param::Numbers(vec!["1".into(), "5".into()])))
         );
+        // Arrays are read as JavaScript's `String(array)` writes them: items between
+        // commas, nested arrays flattened, `null` as nothing.
+        let arr = |items: &[Value]| Value::Array(items.to_vec());
+        let both = Ok(Some(Param::Numbers(vec!["1".into(), "5".into()])));
+        assert_eq!(param(Method::Range, &arr(&[n("1"), s(" 5 ")])), both);
+        assert_eq!(
+            param(Method::Range, &arr(&[arr(&[n("1")]), Value::Null, n("5")])),
+            both
+        );
+        assert_eq!(min(arr(&[Value::Null, n("5")])), one("5"));
+        for bad in [arr(&[Value::Bool(true), n("5")]), arr(&[obj(&[]), n("5")])] {
+            assert_eq!(param(Method::Range, &bad), Err("[min, max]"));
+        }
         for bad in ["1 2", " ", ""] {
             let mut f = FieldRules {
                 name: "m".into(),

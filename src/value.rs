@@ -59,12 +59,12 @@ pub trait Spec: Sized {
     fn error(e: OptionsError) -> Self::Error;
     /// The text of a string.
     fn text(&self) -> Option<String>;
-    /// The text of a number, as JavaScript's `String(n)` writes it.
-    fn number(&self) -> Option<String>;
+    /// The text a number parameter is read from: a string's, a number's (as JavaScript's
+    /// `String(n)` writes it), or an array's items' joined with commas, as JavaScript's
+    /// `String(array)` joins them (`null` and `undefined` as nothing).
+    fn numeral(&self) -> Option<String>;
     /// A boolean.
     fn boolean(&self) -> Option<bool>;
-    /// The items of an array.
-    fn items(&self) -> Option<impl Iterator<Item = Self>>;
     /// The entries of an object (not an array), in order.
     fn entries(&self) -> Option<impl Iterator<Item = (String, Self)>>;
     /// What the value is, as an error message says it: "a string", "an array", ….
@@ -86,21 +86,25 @@ impl Spec for Value {
             _ => None,
         }
     }
-    fn number(&self) -> Option<String> {
+    fn numeral(&self) -> Option<String> {
         match self {
-            Value::Number(t) => Some(t.clone()),
+            Value::Number(t) | Value::String(t) => Some(t.clone()),
+            Value::Array(items) => {
+                let item = |v: &Value| match v {
+                    Value::Null => String::new(),
+                    Value::Bool(b) => b.to_string(),
+                    Value::Object(_) => "[object Object]".to_owned(),
+                    Value::Function => "function".to_owned(),
+                    _ => v.numeral().unwrap_or_default(),
+                };
+                Some(items.iter().map(item).collect::<Vec<_>>().join(","))
+            }
             _ => None,
         }
     }
     fn boolean(&self) -> Option<bool> {
         match self {
             Value::Bool(b) => Some(*b),
-            _ => None,
-        }
-    }
-    fn items(&self) -> Option<impl Iterator<Item = Value>> {
-        match self {
-            Value::Array(items) => Some(items.clone().into_iter()),
             _ => None,
         }
     }

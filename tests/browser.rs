@@ -496,6 +496,13 @@ fn every_rule_with_its_default_message() {
             "0",
             "Please enter a value between 1 and 3.",
         ),
+        // An array is read as `String(array)` writes it: nested arrays flattened, null as
+        // nothing.
+        (
+            r#"{"range": [[1], null, "3"]}"#,
+            "0",
+            "Please enter a value between 1 and 3.",
+        ),
         (
             r#"{"step": 0.25}"#,
             "0.3",
@@ -595,6 +602,11 @@ fn bad_options_fail_at_bind_naming_the_problem() {
             "#contact",
             r#"{"rules": {"subject": {"minlength": "ten"}}}"#,
             "rules.subject.minlength must be a number",
+        ),
+        (
+            "#contact",
+            r#"{"rules": {"subject": {"range": [true, 3]}}}"#,
+            "rules.subject.range must be [min, max], not an array",
         ),
         (
             "#contact",

@@ -80,14 +80,13 @@ impl Spec for JsValue {
     fn text(&self) -> Option<String> {
         self.as_string()
     }
-    fn number(&self) -> Option<String> {
-        self.as_f64().map(|_| dom::number_text(self))
+    fn numeral(&self) -> Option<String> {
+        let numeral =
+            self.as_string().is_some() || self.as_f64().is_some() || Array::is_array(self);
+        numeral.then(|| dom::number_text(self))
     }
     fn boolean(&self) -> Option<bool> {
         self.as_bool()
-    }
-    fn items(&self) -> Option<impl Iterator<Item = JsValue>> {
-        Array::is_array(self).then(|| dom::values(self))
     }
     fn entries(&self) -> Option<impl Iterator<Item = (String, JsValue)>> {
         is_plain_object(self).then(|| entries(self))
