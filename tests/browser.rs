@@ -362,23 +362,35 @@ async fn lazy_until_left_then_eager_after_submit() {
 #[wasm_bindgen_test]
 fn leaving_a_field_for_a_submit_button_of_the_form_waits_for_the_submit() {
     let _page = seed_page("/x");
-    // A submit button outside the form, tied to it by `form=`, and one of another form.
+    // A submit button outside the form, tied to it by `form=`, one whose unknown type
+    // makes it a submit button, a button that does not submit, and one of another form.
     let _more = mount_more(
         r#"<button id="outside" form="contact">Send</button>
+        <button id="odd" type="Sendit" form="contact">Send</button>
+        <button id="plain" type="BUTTON" form="contact">Help</button>
         <form id="other"><button id="other-send">Send</button></form>"#,
     );
-    bind_ok("#contact", seed_options(""));
+    let c = bind_ok("#contact", seed_options(""));
     type_into("#from", "not-an-email");
-    for to in ["#send", "#outside"] {
+    for to in ["#send", "#outside", "#odd"] {
         leave_to("#from", Some(to));
         assert_eq!(error_text("from"), None, "leaving for {to}");
     }
-    leave_to("#from", Some("#other-send"));
-    assert_eq!(
-        error_text("from").as_deref(),
-        Some("Please enter a valid email address."),
-        "another form's button is just another element"
-    );
+    c.destroy();
+    for (to, why) in [
+        ("#plain", "a button that does not submit"),
+        ("#other-send", "another form's button"),
+    ] {
+        // Bound afresh: no message yet, and the field not yet invalid.
+        let c = bind_ok("#contact", seed_options(""));
+        leave_to("#from", Some(to));
+        assert_eq!(
+            error_text("from").as_deref(),
+            Some("Please enter a valid email address."),
+            "{why} is just another element"
+        );
+        c.destroy();
+    }
 }
 
 #[wasm_bindgen_test]

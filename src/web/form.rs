@@ -17,9 +17,10 @@ use super::send::{self, Outcome};
 use crate::rules::{attribute_rules, FieldRules, Method, OptionsError, Param, Rule};
 use crate::validate::{check_field, Env, Input};
 
-/// The controls that submit a form.
+/// The controls that submit a form: a button is one unless its type is `button` or
+/// `reset` (a missing or unknown type makes it a submit button).
 const SUBMITS: &str =
-    "button[type=submit], button:not([type]), input[type=submit], input[type=image]";
+    "button:not([type=button i],[type=reset i]),input:is([type=submit i],[type=image i])";
 
 /// Every callback handed to JS, listeners and promise reactions alike: one closure type,
 /// so one shim in the JS glue.
