@@ -6,13 +6,15 @@
 //! the same things. It also drops what no browser that runs corsform needs: the
 //! `TextEncoder.encodeInto` polyfill and the guard for a missing `FinalizationRegistry`
 //! (every browser with WebAssembly and ES modules has had both since 2021), and makes the
-//! string copies shorter (see [`PASS_STRING`] and [`DECODER`]).
+//! string copies and the test for a stale view of the memory shorter (see
+//! [`PASS_STRING`], [`DECODER`] and [`STALE_VIEW`]).
 //!
 //! wasm-bindgen is pinned (Cargo.lock), and the replaced text is matched exactly: if a
 //! new wasm-bindgen writes something else, the build fails instead of shipping a broken
 //! pkg/. `cargo xtask test` runs the result in node (`xtask/loader-test.mjs`): `init()`
-//! from bytes, from a `Response` with either content type, and `initSync()`; the
-//! end-to-end tests load pkg/ in the browsers.
+//! from bytes, from a `Response` with either content type, and `initSync()`, then strings
+//! of 1- to 4-byte characters through the wasm and back; the end-to-end tests load pkg/ in
+//! the browsers.
 
 /// wasm-bindgen's polyfill for browsers without `TextEncoder.encodeInto`.
 const POLYFILL: &str = "if (!('encodeInto' in cachedTextEncoder)) {
