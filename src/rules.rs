@@ -502,7 +502,8 @@ pub fn attribute_rules<S: Spec>(
                 });
                 continue;
             }
-            // A number: read as one (a string that is a number is read as its number).
+            // On a number input, a `min` or `max` that is not a number gives no rule; one
+            // that is is read as the option's string would be: as a number.
             Some(v) if min_max && number::parse(&v).is_nan() => continue,
             Some(v) => S::of_text(v),
         };
