@@ -127,6 +127,11 @@ pub fn set(target: &JsValue, key: &str, value: &JsValue) {
     target.unchecked_ref::<Props>().set_prop(key, value);
 }
 
+/// `v == text`, in JS: compared there, not copied into the wasm first.
+pub fn is(v: &JsValue, text: &str) -> bool {
+    v.loose_eq(&JsValue::from_str(text))
+}
+
 /// `target[key]` as a string, empty if it is not one.
 pub fn text(target: &JsValue, key: &str) -> String {
     get(target, key).as_string().unwrap_or_default()
@@ -282,7 +287,7 @@ pub fn show(el: &Element) {
         return;
     }
     style.set_property("display", "", "");
-    if text(&computed_style(el), "display") == "none" {
+    if is(&get(&computed_style(el), "display"), "none") {
         style.set_property("display", "revert", "important");
     }
 }

@@ -330,18 +330,17 @@ impl Bound {
     }
 
     fn on_event(self: &Rc<Self>, e: Event) {
-        match text(&e, "type").as_str() {
-            "submit" => {
-                e.prevent_default();
-                // The button clicked (an element), or null.
-                let submitter = get(&e, "submitter");
-                let submitter = (!dom::is_nullish(&submitter)).then(|| submitter.unchecked_ref());
-                // The outcome reaches the page through the callbacks and events (the
-                // promise only matters to `controller.submit()`).
-                let _ = self.submit(submitter, true);
-            }
-            kind => self.revalidate(&e, kind == "focusout"),
+        let kind = get(&e, "type");
+        if !dom::is(&kind, "submit") {
+            return self.revalidate(&e, dom::is(&kind, "focusout"));
         }
+        e.prevent_default();
+        // The button clicked (an element), or null.
+        let submitter = get(&e, "submitter");
+        let submitter = (!dom::is_nullish(&submitter)).then(|| submitter.unchecked_ref());
+        // The outcome reaches the page through the callbacks and events (the promise only
+        // matters to `controller.submit()`).
+        let _ = self.submit(submitter, true);
     }
 
     /// jquery-validation's lazy-then-eager: a field is checked as the user leaves it if it

@@ -86,8 +86,8 @@ pub fn text(response: &JsValue) -> Promise {
 /// What a failed `fetch` or body read means: an abort is the timeout, anything else is
 /// the network or CORS.
 pub fn failure(err: &JsValue, timeout_ms: u32) -> JsValue {
-    let name = get(err, "name").as_string().unwrap_or_default();
-    if name == "TimeoutError" || name == "AbortError" {
+    let name = get(err, "name");
+    if super::dom::is(&name, "TimeoutError") || super::dom::is(&name, "AbortError") {
         error(
             "timeout",
             &crate::cat(&["corsform: no answer within ", &decimal(timeout_ms), " ms"]),
