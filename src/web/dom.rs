@@ -269,7 +269,10 @@ impl Control {
         if self.is("input[type=number i]") && flag(&get(&self.el, "validity"), "badInput") {
             return "NaN".into();
         }
-        self.values().first().cloned().unwrap_or_default()
+        // The first value, moved out (no copy): the others dropped, it popped.
+        let mut values = self.values();
+        values.truncate(1);
+        values.pop().unwrap_or_default()
     }
 }
 
