@@ -11,8 +11,8 @@ use wasm_bindgen::JsCast;
 use super::dom::{
     self, error, flag, get, hide, set, set_token, show, text, values, Control, Element, Event,
 };
-use super::fail;
 use super::options::{self, entries, Options};
+use super::refuse;
 use super::send::{self, Outcome};
 use crate::rules::{attribute_rules, FieldRules, Method, OptionsError, Param, Rule};
 use crate::validate::{check_field, Env, Input};
@@ -250,7 +250,7 @@ impl Bound {
             let section = options::NAMES[k];
             for (name, spec) in entries(&opts.given[k]) {
                 let Some(f) = fields.iter_mut().find(|f| f.rules.name == name) else {
-                    fail(OptionsError::format(
+                    refuse(OptionsError::format(
                         "{0}.{1}: the form has no field named \"{1}\"",
                         &[section, &name],
                     ));
@@ -264,7 +264,7 @@ impl Bound {
                 if let (Method::Pattern, Param::Text(source)) = (r.method, &r.param) {
                     let anchored = crate::cat(&["^(?:", source, ")$"]);
                     let re = RegExp::new(&anchored, "").unwrap_or_else(|_| {
-                        fail(OptionsError::format(
+                        refuse(OptionsError::format(
                             "rules.{0}.pattern: invalid regular expression \"{1}\"",
                             &[&f.rules.name, source],
                         ))

@@ -92,18 +92,19 @@ extern "C" {
     pub fn destroy(this: &Controller);
 }
 
-/// Throws `e` as corsform's `options` error, at once: what `bind` or `serialize` read
-/// until then stays with the page (the throw unwinds the wasm without running Rust's
-/// destructors, as a panic would). Bad options are a mistake in the page's code, found
-/// when it is written; nothing is thrown on the way of a form bound with good options.
-pub(crate) fn fail(e: OptionsError) -> ! {
+/// Refuses bad options: throws `e` as corsform's `options` error, at once. What `bind` or
+/// `serialize` read until then stays with the page (the throw unwinds the wasm without
+/// running Rust's destructors, as a panic would). Bad options are a mistake in the page's
+/// code, found when it is written; nothing is thrown on the way of a form bound with good
+/// options.
+pub(crate) fn refuse(e: OptionsError) -> ! {
     wasm_bindgen::throw_val(dom::error("options", &crate::cat(&["corsform: ", &e.0])))
 }
 
 fn form_of(form: &JsValue) -> dom::Element {
     let el = options::element("form", form);
     if !el.matches("form") {
-        fail(OptionsError::format(
+        refuse(OptionsError::format(
             "form: the element is a <{0}>, not a <form>",
             &[&dom::tag_name(&el)],
         ));

@@ -1,8 +1,8 @@
 //! The `options` object of `bind(form, options)`, read and checked once, at bind.
 
 use super::dom::{self, Element};
-use super::fail;
 use super::js::{Array, Object};
+use super::refuse;
 use super::send::Headers;
 use crate::rules::OptionsError;
 use crate::value::Spec;
@@ -65,17 +65,17 @@ pub struct Options {
 /// Unless `ok`, throws "`name` must be `what`, not (what `v` is)".
 fn expect(ok: bool, name: &str, what: &str, v: &JsValue) {
     if !ok {
-        fail(crate::rules::must(&[name], what, v.kind()));
+        refuse(crate::rules::must(&[name], what, v.kind()));
     }
 }
 
 /// The rules and messages are read from the options' JS values themselves, one level at a
 /// time, as the server reads its `Value` tree.
 impl Spec for JsValue {
-    /// Thrown where found ([`fail`]).
+    /// Thrown where found ([`refuse`]).
     type Error = core::convert::Infallible;
     fn error(e: OptionsError) -> core::convert::Infallible {
-        fail(e)
+        refuse(e)
     }
     fn text(&self) -> Option<String> {
         self.as_string()
@@ -147,7 +147,7 @@ fn known(key: &str, names: &[&str], unknown: &str) -> usize {
     names
         .iter()
         .position(|n| *n == key)
-        .unwrap_or_else(|| fail(OptionsError::format(unknown, &[key])))
+        .unwrap_or_else(|| refuse(OptionsError::format(unknown, &[key])))
 }
 
 /// An element given as a selector or as the element itself.
@@ -159,7 +159,7 @@ pub fn element(what: &str, v: &JsValue) -> Element {
     expect(v.as_string().is_some(), what, "a selector or an element", v);
     let selector = v.as_string().unwrap_or_default();
     dom::query(&selector).unwrap_or_else(|| {
-        fail(OptionsError::format(
+        refuse(OptionsError::format(
             "{0}: no element matches \"{1}\"",
             &[what, &selector],
         ))
@@ -238,7 +238,7 @@ fn headers(given: &JsValue) -> Headers {
         if h.set(&name, &value.as_string().unwrap_or_default())
             .is_err()
         {
-            fail(OptionsError::format("{0}: not a valid HTTP header", &[&at]));
+            refuse(OptionsError::format("{0}: not a valid HTTP header", &[&at]));
         }
     }
     h
