@@ -4,8 +4,9 @@
 
 use crate::rules::OptionsError;
 
-/// A JSON-like value. Numbers keep their text as JavaScript's `String(n)` writes it, so that
-/// `{0}` in a message shows `5`, not `5.0`, and no float formatting reaches the wasm.
+/// A JSON value, as the server reads its `--rules` file. Numbers keep their text as
+/// JavaScript's `String(n)` writes it, so that `{0}` in a message shows `5`, not `5.0`, as
+/// in the browser.
 #[derive(Clone, PartialEq)]
 pub enum Value {
     /// `null` or `undefined`.
@@ -20,9 +21,6 @@ pub enum Value {
     Array(Vec<Value>),
     /// An object, its entries in order.
     Object(Vec<(String, Value)>),
-    /// A JavaScript function (or another value no option takes): kept only to be named in
-    /// an error.
-    Function,
 }
 
 impl Value {
@@ -43,7 +41,6 @@ impl Value {
             Value::String(_) => "a string",
             Value::Array(_) => "an array",
             Value::Object(_) => "an object",
-            Value::Function => "a function",
         }
     }
 }
@@ -94,7 +91,6 @@ impl Spec for Value {
                     Value::Null => String::new(),
                     Value::Bool(b) => b.to_string(),
                     Value::Object(_) => "[object Object]".to_owned(),
-                    Value::Function => "function".to_owned(),
                     _ => v.numeral().unwrap_or_default(),
                 };
                 Some(items.iter().map(item).collect::<Vec<_>>().join(","))
