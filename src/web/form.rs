@@ -485,8 +485,9 @@ impl Bound {
     }
 
     /// Validates, then starts sending: the whole flow behind a submit. The promise
-    /// resolves with the server's answer or rejects with a `CorsformError`; an `Err` is
-    /// the error of a submission that was not sent (busy, invalid, cancelled).
+    /// resolves with the server's answer or rejects with a `CorsformError` (resolves with
+    /// it when `quiet`: the page's own submit, which nothing waits on); an `Err` is the
+    /// error of a submission that was not sent (busy, invalid, cancelled).
     pub fn submit(
         self: &Rc<Self>,
         submitter: Option<&Element>,
