@@ -2,7 +2,9 @@
 #![warn(missing_docs)]
 
 pub mod limit;
+pub mod mail;
 pub mod origin;
+pub mod outbox;
 pub mod pages;
 pub mod rules;
 pub mod store;
@@ -13,8 +15,9 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, LOCATION, ORIGIN};
+use axum::http::header::{ACCEPT, CONTENT_LENGTH, CONTENT_TYPE, LOCATION, ORIGIN, RETRY_AFTER};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -26,9 +29,11 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+pub use mail::Mail;
 pub use origin::{parse_origin, parse_redirect};
+pub use outbox::Outbox;
 pub use rules::Rules;
-pub use store::{Store, StoreError, Submission};
+pub use store::{Delivery, Store, StoreError, Submission};
 
 /// A configuration error: the server refuses to start and prints this one line.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -84,6 +89,9 @@ pub struct Config {
     pub rate_limit: u32,
     /// How long one request may take, body and commit included.
     pub timeout: Duration,
+    /// The notification e-mail; `None`: submissions are stored only. With it, each
+    /// submission is committed with its notification, which an [`Outbox`] sends.
+    pub mail: Option<Arc<Mail>>,
 }
 
 impl Config {
@@ -104,6 +112,7 @@ impl Config {
             honeypot: Some(DEFAULT_HONEYPOT.into()),
             rate_limit: DEFAULT_RATE_LIMIT,
             timeout: Duration::from_secs(30),
+            mail: None,
         }
     }
 }
@@ -129,6 +138,8 @@ pub fn app(config: Config) -> Router {
     if let Some(limit) = limit::layer(config.rate_limit) {
         submit = submit.layer(limit);
     }
+    // Outside the rate limit: its 429 becomes a page for a plain form post.
+    submit = submit.layer(axum::middleware::from_fn(pages_for_navigations));
     let shared = Arc::new(Shared { config });
     Router::new()
         .route("/contact", submit)
@@ -171,15 +182,72 @@ enum Rejection {
     Storage,
 }
 
-/// Whether the request comes from script (fetch/XHR), which reads a JSON answer, rather than
-/// a plain form submission, which navigates.
-fn is_xhr(headers: &HeaderMap) -> bool {
-    let is = |name: &str, value: &str| {
-        headers
-            .get(name)
-            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(value.as_bytes()))
-    };
-    is("x-requested-with", "XMLHttpRequest") || is("sec-fetch-mode", "cors")
+/// Whether the request is a navigation, a plain form post whose answer the browser shows as
+/// a page, rather than a request from script (fetch or XHR), which reads a JSON answer:
+/// `Sec-Fetch-Mode: navigate` (Fetch metadata, sent by every current browser), or, from a
+/// browser that sends no `Sec-Fetch-*` header, an `Accept` that asks for `text/html` (as
+/// navigations do and fetch's `*/*` does not). `X-Requested-With` is only ever script.
+pub fn is_navigation(headers: &HeaderMap) -> bool {
+    if headers.contains_key("x-requested-with") {
+        return false;
+    }
+    match headers.get("sec-fetch-mode") {
+        Some(mode) => mode.as_bytes().eq_ignore_ascii_case(b"navigate"),
+        None if headers.keys().any(|k| k.as_str().starts_with("sec-fetch-")) => false,
+        None => headers
+            .get_all(ACCEPT)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|range| {
+                let mut parts = range.split(';').map(str::trim);
+                let essence = parts.next().unwrap_or("");
+                let refused = parts.any(|p| {
+                    p.strip_prefix("q=")
+                        .is_some_and(|q| q.parse::<f32>().is_ok_and(|q| q == 0.0))
+                });
+                essence.eq_ignore_ascii_case("text/html") && !refused
+            }),
+    }
+}
+
+/// A plain form post whose `Origin` is `null`: a top-level page with
+/// `Referrer-Policy: no-referrer` (or a privacy browser) posting a form. A sandboxed
+/// frame's post (`Sec-Fetch-Dest: iframe`) is not one of them.
+fn is_null_origin_navigation(origin: &HeaderValue, headers: &HeaderMap) -> bool {
+    origin == "null"
+        && headers
+            .get("sec-fetch-dest")
+            .is_none_or(|dest| dest.as_bytes().eq_ignore_ascii_case(b"document"))
+}
+
+/// `_next` (Formspree's field) for a plain form post: the URL, normalized, when it is an
+/// http(s) URL on one of the allowed origins; anything else is ignored.
+fn next_url(pairs: &[(String, String)], allowed: &[HeaderValue]) -> Option<HeaderValue> {
+    let (_, text) = pairs.iter().find(|(name, _)| name == "_next")?;
+    let url = url::Url::parse(text).ok()?;
+    let origin = url.origin().ascii_serialization();
+    let on_allowed = matches!(url.scheme(), "http" | "https")
+        && url.username().is_empty()
+        && url.password().is_none()
+        && allowed.iter().any(|o| o.as_bytes() == origin.as_bytes());
+    on_allowed
+        .then(|| HeaderValue::from_str(url.as_str()).ok())
+        .flatten()
+}
+
+/// Answers a plain form post's refusal by the rate limit with a page, not JSON.
+async fn pages_for_navigations(request: Request, next: Next) -> Response {
+    let navigation = is_navigation(request.headers());
+    let response = next.run(request).await;
+    if !navigation || response.status() != StatusCode::TOO_MANY_REQUESTS {
+        return response;
+    }
+    let mut page = pages::refusal(StatusCode::TOO_MANY_REQUESTS);
+    if let Some(retry) = response.headers().get(RETRY_AFTER) {
+        page.headers_mut().insert(RETRY_AFTER, retry.clone());
+    }
+    page
 }
 
 fn is_form_urlencoded(headers: &HeaderMap) -> bool {
@@ -191,15 +259,22 @@ fn is_form_urlencoded(headers: &HeaderMap) -> bool {
 }
 
 async fn contact(State(shared): State<Arc<Shared>>, request: Request) -> Response {
-    let xhr = is_xhr(request.headers());
-    let outcome = shared.submit(request).await;
+    let navigation = is_navigation(request.headers());
+    let outcome = shared.submit(request, navigation).await;
     let config = &shared.config;
     match outcome {
-        Ok(id) if xhr => Json(json!({"ok": true, "id": id})).into_response(),
-        Ok(_) => redirect(&config.redirect),
+        Ok((_, Some(next))) if navigation => redirect(&next),
+        Ok(_) if navigation => redirect(&config.redirect),
+        Ok((id, _)) => Json(json!({"ok": true, "id": id})).into_response(),
         Err(rejection) => {
             tracing::debug!(?rejection, "submission rejected");
             match rejection {
+                // A person pressed a button: a page, never raw JSON.
+                Rejection::Forbidden if navigation => pages::refusal(StatusCode::FORBIDDEN),
+                Rejection::Storage if navigation => {
+                    pages::refusal(StatusCode::INTERNAL_SERVER_ERROR)
+                }
+                _ if navigation => redirect(&config.redirect_invalid),
                 Rejection::Forbidden => {
                     error(StatusCode::FORBIDDEN, "this origin may not post here")
                 }
@@ -207,7 +282,6 @@ async fn contact(State(shared): State<Arc<Shared>>, request: Request) -> Respons
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "the submission could not be stored; try again later",
                 ),
-                _ if !xhr => redirect(&config.redirect_invalid),
                 Rejection::UnsupportedType => error(
                     StatusCode::UNSUPPORTED_MEDIA_TYPE,
                     "the body must be application/x-www-form-urlencoded",
@@ -236,13 +310,21 @@ fn redirect(location: &HeaderValue) -> Response {
 }
 
 impl Shared {
-    async fn submit(&self, request: Request) -> Result<i64, Rejection> {
+    /// Stores a submission: its id, and for a navigation the `_next` URL it asked for.
+    async fn submit(
+        &self,
+        request: Request,
+        navigation: bool,
+    ) -> Result<(i64, Option<HeaderValue>), Rejection> {
         let config = &self.config;
         let (parts, body) = request.into_parts();
         let mut origins = parts.headers.get_all(ORIGIN).iter();
         let origin = match (origins.next(), origins.next()) {
             (None, _) => None,
-            (Some(o), None) if config.allow_origins.contains(o) => {
+            (Some(o), None)
+                if config.allow_origins.contains(o)
+                    || (navigation && is_null_origin_navigation(o, &parts.headers)) =>
+            {
                 Some(o.to_str().map_err(|_| Rejection::Forbidden)?.to_owned())
             }
             _ => return Err(Rejection::Forbidden),
@@ -260,17 +342,25 @@ impl Shared {
             });
             if caught {
                 tracing::info!("honeypot field filled in: answered as stored, dropped");
-                return Ok(config.store.plausible_id());
+                return Ok((config.store.plausible_id(), None));
             }
         }
         let failures = config.rules.check(&pairs);
         if !failures.is_empty() {
             return Err(Rejection::Invalid(failures));
         }
-        config.store.insert(origin, pairs).await.map_err(|e| {
-            tracing::error!("{e}");
-            Rejection::Storage
-        })
+        let next = navigation
+            .then(|| next_url(&pairs, &config.allow_origins))
+            .flatten();
+        let id = config
+            .store
+            .insert(origin, pairs, config.mail.is_some())
+            .await
+            .map_err(|e| {
+                tracing::error!("{e}");
+                Rejection::Storage
+            })?;
+        Ok((id, next))
     }
 }
 

@@ -1,5 +1,7 @@
-//! `corsform-server`: the command line. `serve` runs the endpoint, `export` prints what it
-//! stored. Everything else lives in the library (`corsform_server::app`).
+//! `corsform-server`: the command line. `serve` runs the endpoint (and, with `--smtp`, the
+//! outbox that mails each submission), `export` prints what it stored and where each
+//! notification stands, `resend` queues notifications again. Everything else lives in the
+//! library (`corsform_server::app`, `corsform_server::Outbox`).
 
 use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
@@ -8,8 +10,11 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
+use std::sync::Arc;
+
+use corsform_server::mail::{Mail, Retry, Smtp};
 use corsform_server::{
-    app, parse_origin, parse_redirect, store, Config, ConfigError, Rules, Store,
+    app, parse_origin, parse_redirect, store, Config, ConfigError, Outbox, Rules, Store,
 };
 
 /// The endpoint a corsform page posts to: CORS preflight, the same validation as the
@@ -25,11 +30,26 @@ struct Cli {
 enum Command {
     /// Serve POST /contact (and its CORS preflight) until interrupted.
     Serve(Serve),
-    /// Print every stored submission as one JSON object per line.
+    /// Print every stored submission as one JSON object per line, with where its
+    /// notification stands (`delivery`: pending, sent with the time, failed with the reason).
     Export {
         /// The SQLite database written by `serve`.
         #[arg(long, value_name = "PATH", default_value = "corsform.db")]
         db: PathBuf,
+    },
+    /// Queue notifications again: one submission's (`--id N`), or every failed one
+    /// (`--failed`). A running server sends them within 5 seconds; safe to run beside it.
+    #[command(group = clap::ArgGroup::new("which").required(true))]
+    Resend {
+        /// The SQLite database written by `serve`.
+        #[arg(long, value_name = "PATH", default_value = "corsform.db")]
+        db: PathBuf,
+        /// The submission whose notification is sent again (whatever its state).
+        #[arg(long, value_name = "N", group = "which")]
+        id: Option<i64>,
+        /// Every notification marked failed.
+        #[arg(long, group = "which")]
+        failed: bool,
     },
 }
 
@@ -96,6 +116,63 @@ struct Serve {
     /// Seconds one request may take, reading the body and committing included; then 408.
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     timeout: u64,
+
+    /// Mail each submission through this SMTP server: smtp://host[:port] (no TLS, for a
+    /// relay on this machine), smtp://host?tls=starttls (STARTTLS, port 587),
+    /// smtps://host (TLS, port 465); user:password@ before the host for AUTH. Without it,
+    /// submissions are stored only.
+    #[arg(long, value_name = "URL")]
+    smtp: Option<String>,
+
+    /// A file whose first line is the SMTP password (instead of one in the URL).
+    #[arg(long = "smtp-password-file", value_name = "PATH")]
+    smtp_password_file: Option<PathBuf>,
+
+    /// Who receives the notifications. Repeat for several. Needed with --smtp.
+    #[arg(long = "mail-to", value_name = "ADDR")]
+    mail_to: Vec<String>,
+
+    /// The notifications' From: and envelope sender, an address of your own domain
+    /// (never the visitor's: that fails SPF and DMARC). Needed with --smtp.
+    #[arg(long = "mail-from", value_name = "ADDR")]
+    mail_from: Option<String>,
+
+    /// The subject: {NAME} is the first value of field NAME, {form} the form's name,
+    /// {id} the submission id. A `_subject` field replaces it.
+    #[arg(long, value_name = "TEMPLATE", default_value = corsform_server::mail::DEFAULT_SUBJECT)]
+    subject: String,
+
+    /// An address a `_cc` field may copy the notification to. Repeat for several; any
+    /// other `_cc` address is ignored.
+    #[arg(long = "allow-cc", value_name = "ADDR")]
+    allow_cc: Vec<String>,
+
+    /// The most attempts per notification; a 4xx reply, a connection failure or a
+    /// timeout is retried until then, a 5xx reply is not. Then it is marked failed.
+    #[arg(long = "mail-attempts", value_name = "N", default_value_t = Retry::default().attempts)]
+    mail_attempts: u32,
+
+    /// Seconds to wait after a first failed attempt; doubled after each further one, with
+    /// jitter (a random 50-100% of it).
+    #[arg(
+        long = "mail-retry-delay",
+        value_name = "SECONDS",
+        default_value_t = 30.0
+    )]
+    mail_retry_delay: f64,
+
+    /// The longest wait between two attempts, in seconds.
+    #[arg(
+        long = "mail-retry-max-delay",
+        value_name = "SECONDS",
+        default_value_t = 3600.0
+    )]
+    mail_retry_max_delay: f64,
+
+    /// Seconds to wait for the SMTP server to connect or to answer one command; a whole
+    /// attempt is bounded by 4 times this.
+    #[arg(long = "smtp-timeout", value_name = "SECONDS", default_value_t = 30.0)]
+    smtp_timeout: f64,
 }
 
 fn main() -> ExitCode {
@@ -103,6 +180,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(serve) => run(serve),
         Command::Export { db } => export(&db),
+        Command::Resend { db, id, failed: _ } => resend(&db, id),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -133,6 +211,7 @@ fn config(serve: &Serve) -> Result<Config, ConfigError> {
     if serve.timeout == 0 {
         return Err(ConfigError("--timeout must be at least 1 second".into()));
     }
+    let mail = mail(serve)?;
     let store = Store::open(&serve.db).map_err(|e| ConfigError(e.to_string()))?;
     Ok(Config {
         allow_origins,
@@ -145,8 +224,75 @@ fn config(serve: &Serve) -> Result<Config, ConfigError> {
         honeypot: Some(serve.honeypot.clone()).filter(|name| !name.is_empty()),
         rate_limit: serve.rate_limit,
         timeout: Duration::from_secs(serve.timeout),
+        mail: mail.map(Arc::new),
         ..Config::new(store)
     })
+}
+
+/// A number of seconds given on the command line, at least 1 ms.
+fn seconds(flag: &str, value: f64) -> Result<Duration, ConfigError> {
+    Duration::try_from_secs_f64(value)
+        .ok()
+        .filter(|d| *d >= Duration::from_millis(1))
+        .ok_or_else(|| {
+            ConfigError(format!(
+                "{flag} must be a number of seconds of at least 0.001"
+            ))
+        })
+}
+
+fn mail(serve: &Serve) -> Result<Option<Mail>, ConfigError> {
+    let Some(url) = &serve.smtp else {
+        let needs = |flag: &str| {
+            ConfigError(format!(
+                "{flag} needs --smtp (the server that sends the mail)"
+            ))
+        };
+        if !serve.mail_to.is_empty() {
+            return Err(needs("--mail-to"));
+        }
+        if serve.mail_from.is_some() {
+            return Err(needs("--mail-from"));
+        }
+        return Ok(None);
+    };
+    let smtp = Smtp::parse(url, serve.smtp_password_file.as_deref())?;
+    let address = |flag: &str, text: &str| {
+        text.parse::<lettre::Address>()
+            .map_err(|e| ConfigError(format!("{flag} {text:?}: not an e-mail address ({e})")))
+    };
+    let from = serve.mail_from.as_deref().ok_or_else(|| {
+        ConfigError("--smtp needs --mail-from (the notifications' sender)".into())
+    })?;
+    let from = address("--mail-from", from)?.into();
+    if serve.mail_to.is_empty() {
+        return Err(ConfigError(
+            "--smtp needs --mail-to (who receives the notifications)".into(),
+        ));
+    }
+    let to = serve
+        .mail_to
+        .iter()
+        .map(|a| address("--mail-to", a).map(Into::into))
+        .collect::<Result<Vec<_>, _>>()?;
+    if serve.mail_attempts == 0 {
+        return Err(ConfigError("--mail-attempts must be at least 1".into()));
+    }
+    Ok(Some(Mail {
+        subject: serve.subject.clone(),
+        allow_cc: serve
+            .allow_cc
+            .iter()
+            .map(|a| address("--allow-cc", a))
+            .collect::<Result<_, _>>()?,
+        retry: Retry {
+            attempts: serve.mail_attempts,
+            delay: seconds("--mail-retry-delay", serve.mail_retry_delay)?,
+            max_delay: seconds("--mail-retry-max-delay", serve.mail_retry_max_delay)?,
+        },
+        timeout: seconds("--smtp-timeout", serve.smtp_timeout)?,
+        ..Mail::new(smtp, from, to)
+    }))
 }
 
 fn run(serve: Serve) -> Result<(), (u8, String)> {
@@ -169,14 +315,31 @@ fn run(serve: Serve) -> Result<(), (u8, String)> {
         let addr = listener
             .local_addr()
             .map_err(|e| (START, format!("--listen {}: {e}", serve.listen)))?;
+        let outbox = match &config.mail {
+            Some(mail) => Some(
+                Outbox::start(config.store.clone(), mail.clone(), config.rules.clone())
+                    .await
+                    .map_err(|e| (START, format!("mail: {e}")))?,
+            ),
+            None => {
+                tracing::info!(
+                    "mail: off (no --smtp): submissions are stored only; `export` prints them"
+                );
+                None
+            }
+        };
         let mut stdout = std::io::stdout();
         let _ = writeln!(stdout, "corsform-server: listening on http://{addr}");
         let _ = stdout.flush();
         let service = app(config).into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(listener, service)
+        let served = axum::serve(listener, service)
             .with_graceful_shutdown(shutdown())
             .await
-            .map_err(|e| (RUNNING, format!("server error: {e}")))
+            .map_err(|e| (RUNNING, format!("server error: {e}")));
+        if let Some(outbox) = outbox {
+            outbox.stop().await;
+        }
+        served
     })
 }
 
@@ -194,6 +357,16 @@ async fn shutdown() {
     #[cfg(not(unix))]
     let _ = interrupt.await;
     tracing::info!("shutting down: finishing requests in flight");
+}
+
+fn resend(db: &std::path::Path, id: Option<i64>) -> Result<(), (u8, String)> {
+    let which = id.map_or(store::Resend::Failed, store::Resend::Id);
+    let n = store::resend(db, which).map_err(|e| (START, e.to_string()))?;
+    println!(
+        "corsform-server: {n} notification{} queued",
+        if n == 1 { "" } else { "s" }
+    );
+    Ok(())
 }
 
 fn export(db: &std::path::Path) -> Result<(), (u8, String)> {

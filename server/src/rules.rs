@@ -88,6 +88,32 @@ impl Rules {
         };
         self.set.check_submission(pairs, &pattern)
     }
+
+    /// The visitor's address for the notification's `Reply-To:`, from an accepted
+    /// submission: the first of `_replyto`, `email` (Formspree's names) and the fields
+    /// these rules check with `email`, that was sent once and is a valid address by the
+    /// same `email` method the browser runs (HTML's definition of a valid e-mail
+    /// address). `None` when there is none: then the message has no `Reply-To:`.
+    ///
+    /// The only place the server reads the rules' shapes for the mail.
+    pub fn reply_to<'a>(&self, fields: &'a [(String, String)]) -> Option<&'a str> {
+        let checked = self.set.fields.iter().filter_map(|field| {
+            let email = field.rules.iter().any(|r| r.method == Method::Email);
+            email.then_some(field.name.as_str())
+        });
+        ["_replyto", "email"]
+            .into_iter()
+            .chain(checked)
+            .find_map(|name| {
+                let mut values = fields.iter().filter(|(n, _)| n == name);
+                match (values.next(), values.next()) {
+                    (Some((_, value)), None) if corsform::is_valid_email(value) => {
+                        Some(value.as_str())
+                    }
+                    _ => None,
+                }
+            })
+    }
 }
 
 /// Converts JSON into the root crate's value tree; numbers keep their text as JavaScript's

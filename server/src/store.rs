@@ -5,14 +5,20 @@
 //! fsynced, so an answered submission survives `kill -9` and a power cut. Every write goes
 //! through the one thread, which commits whatever has queued up meanwhile in one
 //! transaction (group commit: one fsync for many submissions) and only then answers each.
+//!
+//! With mail on, each submission's notification is a row of the `outbox` table written in
+//! the same transaction as the submission: a committed submission always has its pending
+//! notification. The outbox worker ([`crate::outbox`]) reads due rows on a connection of
+//! its own and records each attempt's outcome through the writer thread ([`Store::mark`]),
+//! so the one writer still does every write.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{mpsc, Arc};
-use std::time::Duration;
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use rusqlite::{Connection, OpenFlags};
-use tokio::sync::oneshot;
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
+use tokio::sync::{oneshot, Notify};
 
 /// What went wrong with the database, with the path it concerns.
 #[derive(Debug)]
@@ -41,6 +47,71 @@ pub struct Submission {
     pub origin: Option<String>,
     /// The decoded `name=value` pairs, in the order they were sent.
     pub fields: Vec<(String, String)>,
+    /// Where its notification e-mail stands; `None` when it was stored with mail off.
+    pub delivery: Option<Delivery>,
+}
+
+/// Where a submission's notification e-mail stands (the `outbox` row).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Delivery {
+    /// Not sent yet: `attempts` made so far (0 before the first), the last attempt's
+    /// `error` (an SMTP reply or a connection error), if any.
+    Pending {
+        /// Attempts made so far.
+        attempts: u32,
+        /// Why the last attempt failed.
+        error: Option<String>,
+    },
+    /// Accepted by the SMTP server (a 2xx reply to the message's data).
+    Sent {
+        /// When, RFC 3339 UTC.
+        at: String,
+        /// Attempts it took, this one included.
+        attempts: u32,
+    },
+    /// Given up: a permanent (5xx) reply, or the last allowed attempt failed.
+    Failed {
+        /// When, RFC 3339 UTC.
+        at: String,
+        /// Attempts made.
+        attempts: u32,
+        /// The SMTP server's reply, or the connection error.
+        reason: String,
+    },
+}
+
+/// A notification due to be sent: its submission and the attempts made so far.
+#[derive(Clone, Debug)]
+pub struct Pending {
+    /// The submission to notify about.
+    pub submission: Submission,
+    /// Attempts made so far (0 before the first).
+    pub attempts: u32,
+}
+
+/// The outcome of one delivery attempt, recorded with [`Store::mark`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Mark {
+    /// The SMTP server accepted the message.
+    Sent,
+    /// A transient failure: try again at `due` (Unix time in milliseconds).
+    Retry {
+        /// When to try again, Unix time in milliseconds.
+        due: i64,
+        /// What failed, for `export`.
+        error: String,
+    },
+    /// Given up, with the reason shown by `export`.
+    Failed(String),
+}
+
+/// Which notifications `corsform-server resend` queues again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Resend {
+    /// The one of this submission id, whatever its state (one is created if it had none).
+    Id(i64),
+    /// Every failed one.
+    Failed,
 }
 
 const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS submissions (
@@ -48,12 +119,42 @@ const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS submissions (
     received TEXT NOT NULL,
     origin TEXT,
     fields TEXT NOT NULL
-)";
+);
+CREATE TABLE IF NOT EXISTS outbox (
+    submission INTEGER PRIMARY KEY REFERENCES submissions(id),
+    state TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'failed')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    due INTEGER NOT NULL DEFAULT 0,
+    done TEXT,
+    error TEXT
+);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox(due) WHERE state = 'pending';";
+
+/// `now` in SQL, as stored: RFC 3339 UTC to the second.
+const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')";
+
+enum Work {
+    Insert {
+        origin: Option<String>,
+        fields: Vec<(String, String)>,
+        notify: bool,
+    },
+    Mark {
+        id: i64,
+        mark: Mark,
+    },
+}
 
 struct Job {
-    origin: Option<String>,
-    fields: Vec<(String, String)>,
+    work: Work,
     reply: oneshot::Sender<Result<i64, StoreError>>,
+}
+
+/// The current time as Unix milliseconds, the unit of the outbox's `due` column.
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }
 
 /// A handle on the writer thread; cheap to clone. The thread ends when the last handle is
@@ -64,6 +165,10 @@ pub struct Store {
     path: PathBuf,
     /// The id of the last committed row.
     last_id: Arc<AtomicI64>,
+    /// Notified after each commit that queued a notification.
+    wake: Arc<Notify>,
+    /// The outbox worker's own connection, for reads.
+    reader: Arc<Mutex<Connection>>,
 }
 
 /// The most submissions committed in one transaction.
@@ -92,17 +197,24 @@ impl Store {
                 row.get(0)
             })
             .map_err(|e| error(path, e))?;
+        let reader = Connection::open(path).map_err(|e| error(path, e))?;
+        reader
+            .busy_timeout(Duration::from_secs(5))
+            .map_err(|e| error(path, e))?;
         let last_id = Arc::new(AtomicI64::new(last));
+        let wake = Arc::new(Notify::new());
         let (jobs, queue) = mpsc::channel();
-        let last_written = last_id.clone();
+        let (last_written, woken) = (last_id.clone(), wake.clone());
         std::thread::Builder::new()
             .name("corsform-store".into())
-            .spawn(move || writer(conn, queue, &last_written))
+            .spawn(move || writer(conn, queue, &last_written, &woken))
             .map_err(|e| error(path, e))?;
         Ok(Store {
             jobs,
             path: path.to_owned(),
             last_id,
+            wake,
+            reader: Arc::new(Mutex::new(reader)),
         })
     }
 
@@ -117,26 +229,122 @@ impl Store {
         &self.path
     }
 
-    /// Stores a submission and returns its id once the transaction is committed.
+    /// Stores a submission and returns its id once the transaction is committed. With
+    /// `notify`, its pending notification is written in the same transaction.
     pub async fn insert(
         &self,
         origin: Option<String>,
         fields: Vec<(String, String)>,
+        notify: bool,
     ) -> Result<i64, StoreError> {
+        self.write(Work::Insert {
+            origin,
+            fields,
+            notify,
+        })
+        .await
+    }
+
+    /// Records the outcome of an attempt to deliver submission `id`'s notification, once
+    /// committed.
+    pub async fn mark(&self, id: i64, mark: Mark) -> Result<(), StoreError> {
+        self.write(Work::Mark { id, mark }).await.map(drop)
+    }
+
+    async fn write(&self, work: Work) -> Result<i64, StoreError> {
         let (reply, answer) = oneshot::channel();
         let gone = || StoreError("the database writer has stopped".into());
-        self.jobs
-            .send(Job {
-                origin,
-                fields,
-                reply,
-            })
-            .map_err(|_| gone())?;
+        self.jobs.send(Job { work, reply }).map_err(|_| gone())?;
         answer.await.map_err(|_| gone())?
+    }
+
+    /// Notified after every commit that queued a notification: the outbox worker waits on
+    /// it when nothing is due.
+    pub fn wake(&self) -> Arc<Notify> {
+        self.wake.clone()
+    }
+
+    /// Up to `limit` pending notifications due at `now` (Unix ms), oldest first.
+    pub async fn due(&self, now: i64, limit: usize) -> Result<Vec<Pending>, StoreError> {
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT s.id, s.received, s.origin, s.fields, o.attempts
+                 FROM outbox o JOIN submissions s ON s.id = o.submission
+                 WHERE o.state = 'pending' AND o.due <= ?1
+                 ORDER BY o.due, s.id LIMIT ?2",
+            )?;
+            let rows = stmt.query_map((now, limit as i64), |row| {
+                Ok((
+                    row.get::<_, i64>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, Option<String>>(2)?,
+                    row.get::<_, String>(3)?,
+                    row.get::<_, u32>(4)?,
+                ))
+            })?;
+            rows.collect::<Result<Vec<_>, _>>()
+        })
+        .await?
+        .into_iter()
+        .map(|(id, received, origin, fields, attempts)| {
+            let attempts_so_far = attempts;
+            Ok(Pending {
+                submission: Submission {
+                    id,
+                    received,
+                    origin,
+                    fields: parse_fields(&self.path, id, &fields)?,
+                    delivery: Some(Delivery::Pending {
+                        attempts,
+                        error: None,
+                    }),
+                },
+                attempts: attempts_so_far,
+            })
+        })
+        .collect()
+    }
+
+    /// When the next pending notification is due (Unix ms), if any is.
+    pub async fn next_due(&self) -> Result<Option<i64>, StoreError> {
+        self.read(|conn| {
+            conn.query_row(
+                "SELECT min(due) FROM outbox WHERE state = 'pending'",
+                [],
+                |row| row.get(0),
+            )
+        })
+        .await
+    }
+
+    /// How many notifications are pending and how many failed, for the start-up log.
+    pub async fn counts(&self) -> Result<(i64, i64), StoreError> {
+        self.read(|conn| {
+            conn.query_row(
+                "SELECT count(*) FILTER (WHERE state = 'pending'),
+                        count(*) FILTER (WHERE state = 'failed') FROM outbox",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+        })
+        .await
+    }
+
+    async fn read<T: Send + 'static>(
+        &self,
+        query: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let (reader, path) = (self.reader.clone(), self.path.clone());
+        tokio::task::spawn_blocking(move || {
+            let conn = reader.lock().unwrap_or_else(|e| e.into_inner());
+            query(&conn).map_err(|e| error(&path, e))
+        })
+        .await
+        .map_err(|e| StoreError(format!("the outbox reader stopped: {e}")))?
     }
 }
 
-fn writer(mut conn: Connection, queue: mpsc::Receiver<Job>, last_id: &AtomicI64) {
+fn writer(mut conn: Connection, queue: mpsc::Receiver<Job>, last_id: &AtomicI64, wake: &Notify) {
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -145,12 +353,21 @@ fn writer(mut conn: Connection, queue: mpsc::Receiver<Job>, last_id: &AtomicI64)
                 Err(_) => break,
             }
         }
+        let notifies = batch
+            .iter()
+            .any(|job| matches!(job.work, Work::Insert { notify: true, .. }));
+        let inserted = |job: &Job, id: i64| {
+            if matches!(job.work, Work::Insert { .. }) {
+                last_id.fetch_max(id, Ordering::Relaxed);
+            }
+        };
         match commit(&mut conn, &batch) {
             Ok(ids) => {
-                if let Some(&last) = ids.last() {
-                    last_id.store(last, Ordering::Relaxed);
+                if notifies {
+                    wake.notify_one();
                 }
                 for (job, id) in batch.into_iter().zip(ids) {
+                    inserted(&job, id);
                     // The client may have gone; the row is stored all the same.
                     let _ = job.reply.send(Ok(id));
                 }
@@ -160,9 +377,12 @@ fn writer(mut conn: Connection, queue: mpsc::Receiver<Job>, last_id: &AtomicI64)
                 for job in batch {
                     let result = commit(&mut conn, std::slice::from_ref(&job)).map(|ids| ids[0]);
                     if let Ok(id) = result {
-                        last_id.store(id, Ordering::Relaxed);
+                        inserted(&job, id);
                     }
                     let _ = job.reply.send(result);
+                }
+                if notifies {
+                    wake.notify_one();
                 }
             }
             Err(e) => {
@@ -174,13 +394,20 @@ fn writer(mut conn: Connection, queue: mpsc::Receiver<Job>, last_id: &AtomicI64)
     }
 }
 
-/// Inserts `jobs` in one transaction; their ids once it has committed.
+/// Does `jobs` in one transaction; the ids they concern once it has committed.
 fn commit(conn: &mut Connection, jobs: &[Job]) -> Result<Vec<i64>, StoreError> {
     let failed = |e: rusqlite::Error| StoreError(format!("commit failed: {e}"));
     let tx = conn.transaction().map_err(failed)?;
     let ids = jobs
         .iter()
-        .map(|job| insert(&tx, job.origin.as_deref(), &job.fields))
+        .map(|job| match &job.work {
+            Work::Insert {
+                origin,
+                fields,
+                notify,
+            } => insert(&tx, origin.as_deref(), fields, *notify),
+            Work::Mark { id, mark } => record(&tx, *id, mark).map(|()| *id),
+        })
         .collect::<Result<Vec<_>, _>>()?;
     tx.commit().map_err(failed)?;
     Ok(ids)
@@ -190,15 +417,91 @@ fn insert(
     conn: &Connection,
     origin: Option<&str>,
     fields: &[(String, String)],
+    notify: bool,
 ) -> Result<i64, StoreError> {
+    let failed = |e: rusqlite::Error| StoreError(format!("insert failed: {e}"));
     let json = serde_json::to_string(fields).map_err(|e| StoreError(e.to_string()))?;
-    conn.execute(
-        "INSERT INTO submissions (received, origin, fields)
-         VALUES (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ?1, ?2)",
-        (origin, json),
-    )
-    .map_err(|e| StoreError(format!("insert failed: {e}")))?;
-    Ok(conn.last_insert_rowid())
+    conn.prepare_cached(&format!(
+        "INSERT INTO submissions (received, origin, fields) VALUES ({NOW}, ?1, ?2)"
+    ))
+    .and_then(|mut stmt| stmt.execute((origin, json)))
+    .map_err(failed)?;
+    let id = conn.last_insert_rowid();
+    if notify {
+        conn.prepare_cached("INSERT INTO outbox (submission, state) VALUES (?1, 'pending')")
+            .and_then(|mut stmt| stmt.execute([id]))
+            .map_err(failed)?;
+    }
+    Ok(id)
+}
+
+/// Writes one attempt's outcome; only a pending row changes (a `resend` may have raced).
+fn record(conn: &Connection, id: i64, mark: &Mark) -> Result<(), StoreError> {
+    let update = |set: &str| {
+        format!(
+            "UPDATE outbox SET attempts = attempts + 1, {set}
+             WHERE submission = ?1 AND state = 'pending'"
+        )
+    };
+    let result = match mark {
+        Mark::Sent => conn
+            .prepare_cached(&update(&format!(
+                "state = 'sent', done = {NOW}, error = NULL"
+            )))
+            .and_then(|mut stmt| stmt.execute([id])),
+        Mark::Retry { due, error } => conn
+            .prepare_cached(&update("due = ?2, error = ?3"))
+            .and_then(|mut stmt| stmt.execute((id, due, error))),
+        Mark::Failed(reason) => conn
+            .prepare_cached(&update(&format!(
+                "state = 'failed', done = {NOW}, error = ?2"
+            )))
+            .and_then(|mut stmt| stmt.execute((id, reason))),
+    };
+    result.map_err(|e| StoreError(format!("outbox update failed: {e}")))?;
+    Ok(())
+}
+
+/// Queues notifications again (`corsform-server resend`): they become pending, due now,
+/// with no attempts counted. Opens the database read-write, beside a running server; one
+/// running there picks them up within [`crate::outbox::IDLE_POLL`]. Returns how many.
+/// Errors: a missing file, or [`Resend::Id`] of no stored submission.
+pub fn resend(path: &Path, which: Resend) -> Result<usize, StoreError> {
+    if !path.exists() {
+        return Err(error(path, "no such file"));
+    }
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE)
+        .map_err(|e| error(path, e))?;
+    conn.busy_timeout(Duration::from_secs(5))
+        .map_err(|e| error(path, e))?;
+    conn.execute_batch(SCHEMA).map_err(|e| error(path, e))?;
+    let again = "state = 'pending', attempts = 0, due = 0, done = NULL, error = NULL";
+    let n = match which {
+        Resend::Id(id) => conn
+            .execute(
+                &format!(
+                    "INSERT INTO outbox (submission, state) SELECT id, 'pending'
+                     FROM submissions WHERE id = ?1
+                     ON CONFLICT (submission) DO UPDATE SET {again}"
+                ),
+                [id],
+            )
+            .map_err(|e| error(path, e))?,
+        Resend::Failed => conn
+            .execute(
+                &format!("UPDATE outbox SET {again} WHERE state = 'failed'"),
+                [],
+            )
+            .map_err(|e| error(path, e))?,
+    };
+    if let (Resend::Id(id), 0) = (which, n) {
+        return Err(error(path, format!("no submission with id {id}")));
+    }
+    Ok(n)
+}
+
+fn parse_fields(path: &Path, id: i64, json: &str) -> Result<Vec<(String, String)>, StoreError> {
+    serde_json::from_str(json).map_err(|e| error(path, format!("row {id}: bad fields column: {e}")))
 }
 
 /// Every stored submission, oldest first. The file must exist; it is opened read-only.
@@ -213,36 +516,72 @@ pub fn read_all(path: &Path) -> Result<Vec<Submission>, StoreError> {
     .map_err(|e| error(path, e))?;
     conn.busy_timeout(Duration::from_secs(5))
         .map_err(|e| error(path, e))?;
-    let mut stmt = conn
-        .prepare("SELECT id, received, origin, fields FROM submissions ORDER BY id")
+    // A database written before the outbox existed has no such table.
+    let has_outbox: Option<i64> = conn
+        .query_row(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'outbox'",
+            [],
+            |row| row.get(0),
+        )
+        .optional()
         .map_err(|e| error(path, e))?;
+    let sql = if has_outbox.is_some() {
+        "SELECT s.id, s.received, s.origin, s.fields, o.state, o.attempts, o.done, o.error
+         FROM submissions s LEFT JOIN outbox o ON o.submission = s.id ORDER BY s.id"
+    } else {
+        "SELECT id, received, origin, fields, NULL, NULL, NULL, NULL
+         FROM submissions ORDER BY id"
+    };
+    let mut stmt = conn.prepare(sql).map_err(|e| error(path, e))?;
     let rows = stmt
         .query_map([], |row| {
             Ok((
-                row.get::<_, i64>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, Option<String>>(2)?,
-                row.get::<_, String>(3)?,
+                (
+                    row.get::<_, i64>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, Option<String>>(2)?,
+                    row.get::<_, String>(3)?,
+                ),
+                (
+                    row.get::<_, Option<String>>(4)?,
+                    row.get::<_, Option<u32>>(5)?,
+                    row.get::<_, Option<String>>(6)?,
+                    row.get::<_, Option<String>>(7)?,
+                ),
             ))
         })
         .map_err(|e| error(path, e))?;
     let mut out = Vec::new();
     for row in rows {
-        let (id, received, origin, fields) = row.map_err(|e| error(path, e))?;
-        let fields: Vec<(String, String)> = serde_json::from_str(&fields)
-            .map_err(|e| error(path, format!("row {id}: bad fields column: {e}")))?;
+        let ((id, received, origin, fields), (state, attempts, done, reason)) =
+            row.map_err(|e| error(path, e))?;
+        let attempts = attempts.unwrap_or(0);
+        let delivery = match (state.as_deref(), done, reason) {
+            (None, ..) => None,
+            (Some("sent"), Some(at), _) => Some(Delivery::Sent { at, attempts }),
+            (Some("failed"), Some(at), reason) => Some(Delivery::Failed {
+                at,
+                attempts,
+                reason: reason.unwrap_or_default(),
+            }),
+            (_, _, error) => Some(Delivery::Pending { attempts, error }),
+        };
         out.push(Submission {
             id,
             received,
             origin,
-            fields,
+            fields: parse_fields(path, id, &fields)?,
+            delivery,
         });
     }
     Ok(out)
 }
 
-/// One line of `corsform-server export`: the fields by name, in the order first sent; a
-/// name sent several times maps to an array of its values.
+/// One line of `corsform-server export`: id, time, origin, `delivery` (`null` when stored
+/// with mail off; else `{"state":"pending","attempts":N,"error":…}`,
+/// `{"state":"sent","at":TIME,"attempts":N}` or
+/// `{"state":"failed","at":TIME,"attempts":N,"reason":…}`), then the fields by name, in the
+/// order first sent; a name sent several times maps to an array of its values.
 pub fn export_line(s: &Submission) -> String {
     let mut fields = serde_json::Map::new();
     for (name, value) in &s.fields {
@@ -255,10 +594,27 @@ pub fn export_line(s: &Submission) -> String {
             Some(first) => *first = serde_json::Value::Array(vec![first.take(), value]),
         }
     }
+    let delivery = match &s.delivery {
+        None => serde_json::Value::Null,
+        Some(Delivery::Pending { attempts, error }) => {
+            serde_json::json!({"state": "pending", "attempts": attempts, "error": error})
+        }
+        Some(Delivery::Sent { at, attempts }) => {
+            serde_json::json!({"state": "sent", "at": at, "attempts": attempts})
+        }
+        Some(Delivery::Failed {
+            at,
+            attempts,
+            reason,
+        }) => {
+            serde_json::json!({"state": "failed", "at": at, "attempts": attempts, "reason": reason})
+        }
+    };
     serde_json::json!({
         "id": s.id,
         "received": s.received,
         "origin": s.origin,
+        "delivery": delivery,
         "fields": fields,
     })
     .to_string()

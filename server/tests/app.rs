@@ -488,6 +488,10 @@ async fn post_from_a_disallowed_origin_is_403_without_allow_origin_and_not_store
         "http://127.0.0.1:8080/",
     ] {
         for script in [true, false] {
+            // A plain post with `Origin: null` is accepted: see r18 below.
+            if !script && origin == "null" {
+                continue;
+            }
             let mut request = if script { xhr(VALID) } else { plain(VALID) };
             request
                 .headers_mut()
@@ -496,6 +500,12 @@ async fn post_from_a_disallowed_origin_is_403_without_allow_origin_and_not_store
             assert_eq!(answer.status, StatusCode::FORBIDDEN, "{origin}");
             assert_eq!(answer.allow_origin(), None);
             assert_eq!(answer.header("location"), None);
+            // Script reads JSON; a person who pressed a button gets a page.
+            let html = answer
+                .header("content-type")
+                .unwrap()
+                .starts_with("text/html");
+            assert_eq!(html, !script, "{origin}");
         }
     }
     assert!(server.rows().is_empty());
@@ -504,14 +514,25 @@ async fn post_from_a_disallowed_origin_is_403_without_allow_origin_and_not_store
 #[tokio::test]
 async fn post_without_origin_is_processed() {
     let server = Server::new();
+    // curl: no Origin, no Sec-Fetch-*, no Accept asking for HTML: JSON.
     let request = Request::post("/contact")
         .header("content-type", FORM)
         .body(Body::from(VALID))
         .unwrap();
     let answer = server.send(request).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.json()["ok"], true);
+    assert_eq!(server.rows()[0].origin, None);
+    // An old browser's form post: no Origin, no Sec-Fetch-*, Accept: text/html.
+    let request = Request::post("/contact")
+        .header("content-type", FORM)
+        .header("accept", "text/html,application/xhtml+xml,*/*;q=0.8")
+        .body(Body::from(VALID))
+        .unwrap();
+    let answer = server.send(request).await;
     assert_eq!(answer.status, StatusCode::SEE_OTHER);
     assert_eq!(answer.header("location"), Some("/thanks"));
-    assert_eq!(server.rows()[0].origin, None);
+    assert_eq!(server.rows()[1].origin, None);
 }
 
 #[tokio::test]
@@ -791,4 +812,221 @@ async fn the_default_field_cap_is_10000_characters() {
         server.send(xhr(over)).await.status,
         StatusCode::PAYLOAD_TOO_LARGE
     );
+}
+
+// ---- script or navigation (issue 16; cases 18 and 19 in /work/shared/cases) ----
+
+/// A POST of the valid body with exactly these headers.
+fn post_with(headers: &[(&str, &str)]) -> Request<Body> {
+    let mut request = Request::post("/contact");
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.body(Body::from(VALID)).unwrap()
+}
+
+/// Case 18 (rails/rails#28299): a page with `Referrer-Policy: no-referrer` posts its form
+/// without JavaScript; Chrome sends `Origin: null`. The person gets the thanks page.
+#[tokio::test]
+async fn r18_plain_post_origin_null() {
+    let server = Server::new();
+    let answer = server
+        .send(post_with(&[
+            ("origin", "null"),
+            ("content-type", FORM),
+            ("sec-fetch-mode", "navigate"),
+            ("sec-fetch-dest", "document"),
+            ("sec-fetch-site", "cross-site"),
+            ("sec-fetch-user", "?1"),
+            ("upgrade-insecure-requests", "1"),
+            (
+                "accept",
+                "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+            ),
+        ]))
+        .await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER);
+    assert_eq!(answer.header("location"), Some("/thanks"));
+    assert_eq!(server.rows()[0].origin.as_deref(), Some("null"));
+}
+
+/// The kind behind case 18: `Origin: null` is accepted only for a top-level navigation
+/// (Firefox's no-referrer post, with no Sec-Fetch-* at all on an old one); script and a
+/// sandboxed frame's post stay refused, and no refusal of a plain post is raw JSON.
+#[tokio::test]
+async fn origin_null_is_accepted_only_for_a_top_level_navigation() {
+    let server = Server::new();
+    let accepted: [&[(&str, &str)]; 2] = [
+        &[
+            ("origin", "null"),
+            ("content-type", FORM),
+            ("sec-fetch-mode", "navigate"),
+        ],
+        &[
+            ("origin", "null"),
+            ("content-type", FORM),
+            ("accept", "text/html"),
+        ],
+    ];
+    for headers in accepted {
+        let answer = server.send(post_with(headers)).await;
+        assert_eq!(answer.status, StatusCode::SEE_OTHER, "{headers:?}");
+    }
+    let frame = [
+        ("origin", "null"),
+        ("content-type", FORM),
+        ("sec-fetch-mode", "navigate"),
+        ("sec-fetch-dest", "iframe"),
+    ];
+    let answer = server.send(post_with(&frame)).await;
+    assert_eq!(answer.status, StatusCode::FORBIDDEN);
+    assert!(answer
+        .header("content-type")
+        .unwrap()
+        .starts_with("text/html"));
+    let script = [
+        ("origin", "null"),
+        ("content-type", FORM),
+        ("accept", "*/*"),
+    ];
+    let answer = server.send(post_with(&script)).await;
+    assert_eq!(answer.status, StatusCode::FORBIDDEN);
+    assert_eq!(answer.json()["ok"], false);
+    assert_eq!(server.rows().len(), 2);
+}
+
+/// Case 19 (formspree/formspree PR #177): Safari 16.3 fetches without X-Requested-With and
+/// without Sec-Fetch-*; the script must read a 200 JSON answer, not an opaque redirect.
+#[tokio::test]
+async fn r19_script_post_without_xrw() {
+    let server = Server::new();
+    let answer = server
+        .send(post_with(&[
+            ("origin", SITE),
+            (
+                "content-type",
+                "application/x-www-form-urlencoded; charset=UTF-8",
+            ),
+            ("accept", "*/*"),
+        ]))
+        .await;
+    assert_eq!(answer.status, StatusCode::OK);
+    answer.assert_cors();
+    assert_eq!(answer.json()["ok"], true);
+    assert_eq!(answer.json()["id"], server.rows()[0].id);
+}
+
+/// The kind behind case 19: only a navigation gets HTML or a 303; everything else, stored
+/// or refused, gets JSON and never a redirect.
+#[tokio::test]
+async fn only_a_navigation_gets_a_redirect() {
+    let server = Server::new();
+    let navigations: [&[(&str, &str)]; 4] = [
+        &[("sec-fetch-mode", "navigate")],
+        &[
+            ("sec-fetch-mode", "navigate"),
+            ("accept", "application/json"),
+        ],
+        &[("accept", "text/html")],
+        &[("accept", "application/xhtml+xml, TEXT/HTML;q=0.9")],
+    ];
+    let scripts: [&[(&str, &str)]; 9] = [
+        &[],
+        &[("accept", "*/*")],
+        &[("accept", "application/json")],
+        &[("accept", "text/html;q=0, application/json")],
+        &[("sec-fetch-mode", "cors"), ("accept", "text/html")],
+        &[("sec-fetch-mode", "no-cors")],
+        &[("sec-fetch-site", "cross-site"), ("accept", "text/html")],
+        &[
+            ("x-requested-with", "XMLHttpRequest"),
+            ("accept", "text/html"),
+        ],
+        &[
+            ("x-requested-with", "XMLHttpRequest"),
+            ("sec-fetch-mode", "navigate"),
+        ],
+    ];
+    for (navigation, list) in [(true, &navigations[..]), (false, &scripts[..])] {
+        for extra in list {
+            for body in [VALID, "subject=", "subject=%zz"] {
+                let mut request = post_with(&[("origin", SITE), ("content-type", FORM)]);
+                *request.body_mut() = Body::from(body);
+                for (name, value) in *extra {
+                    request.headers_mut().insert(*name, value.parse().unwrap());
+                }
+                let answer = server.send(request).await;
+                assert_eq!(
+                    answer.status.is_redirection(),
+                    navigation,
+                    "{extra:?} {body}"
+                );
+                if !navigation {
+                    assert!(answer.json().get("ok").is_some(), "{extra:?} {body}");
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_rate_limited_plain_post_gets_a_page_not_json() {
+    let mut server = Server::new();
+    server.config.rate_limit = 1;
+    let app = server.app();
+    let response = app.clone().oneshot(plain(VALID)).await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let response = app.clone().oneshot(plain(VALID)).await.unwrap();
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(response.headers().contains_key("retry-after"));
+    assert!(response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let response = app.clone().oneshot(xhr(VALID)).await.unwrap();
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/json"));
+}
+
+// ---- Formspree's fields ----
+
+#[tokio::test]
+async fn next_is_honoured_for_a_plain_post_only_on_an_allowed_origin() {
+    let server = Server::new();
+    let next = |url: &str| {
+        format!(
+            "{VALID}&_next={}",
+            url.replace(':', "%3A").replace('/', "%2F")
+        )
+    };
+    for (url, location) in [
+        (
+            "http://127.0.0.1:8080/merci.html",
+            "http://127.0.0.1:8080/merci.html",
+        ),
+        ("http://localhost:8080", "http://localhost:8080/"),
+        (
+            "http://127.0.0.1:8080/a?b=c#d",
+            "http://127.0.0.1:8080/a?b=c#d",
+        ),
+        ("http://evil.example/", "/thanks"),
+        ("http://127.0.0.1:8080.evil.com/", "/thanks"),
+        ("http://127.0.0.1:8080@evil.com/", "/thanks"),
+        ("http://user@127.0.0.1:8080/", "/thanks"),
+        ("https://127.0.0.1:8080/", "/thanks"),
+        ("//127.0.0.1:8080/", "/thanks"),
+        ("/elsewhere", "/thanks"),
+        ("javascript:alert(1)", "/thanks"),
+    ] {
+        let answer = server.send(plain(next(url))).await;
+        assert_eq!(answer.status, StatusCode::SEE_OTHER, "{url}");
+        assert_eq!(answer.header("location"), Some(location), "{url}");
+    }
+    // Script: JSON as always.
+    let answer = server.send(xhr(next("http://127.0.0.1:8080/x"))).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.header("location"), None);
 }

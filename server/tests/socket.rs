@@ -260,7 +260,9 @@ fn plain_form_post_is_303_and_export_lists_it() {
         serde_json::json!({"subject": "Bonjour", "from": "a@b.c", "message": "l1\r\nl2", "topic": ["a", "b"]})
     );
     let keys: Vec<&String> = row.as_object().unwrap().keys().collect();
-    assert_eq!(keys, ["id", "received", "origin", "fields"]);
+    assert_eq!(keys, ["id", "received", "origin", "delivery", "fields"]);
+    // Stored with mail off: no notification.
+    assert_eq!(row["delivery"], serde_json::Value::Null);
 }
 
 #[test]

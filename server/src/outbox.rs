@@ -1,0 +1,178 @@
+//! The outbox worker: sends each pending notification and records the outcome.
+//!
+//! Each accepted submission's notification row is committed with the submission
+//! ([`crate::store`]). The worker reads the rows that are due, sends each message with
+//! lettre, and records the outcome through the store's writer before it reads again, so a
+//! row is never sent twice on the normal path. A 2xx reply marks it sent; a 4xx reply, a
+//! connection failure or a timeout schedules another attempt ([`Retry::wait`]); a 5xx
+//! reply, or the last allowed attempt, marks it failed with the reply. A row whose outcome
+//! was not recorded (`kill -9` between the server's 250 and the commit) is sent again
+//! after a restart: delivery is at least once, and such a copy has the same `Message-ID:`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use lettre::AsyncTransport;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use crate::mail::{Mail, Retry};
+use crate::store::{now_ms, Mark, Pending, Store};
+use crate::Rules;
+
+/// The longest the worker sleeps with nothing due: how soon it sees rows that another
+/// process queued (`corsform-server resend`).
+pub const IDLE_POLL: Duration = Duration::from_secs(5);
+
+/// The most messages sent at once (and SMTP connections kept open).
+pub const CONNECTIONS: u32 = 4;
+
+/// The most rows read at once.
+const BATCH: usize = 64;
+
+/// A running worker; [`Outbox::stop`] ends it.
+#[derive(Debug)]
+pub struct Outbox {
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+struct Worker {
+    store: Store,
+    mail: Arc<Mail>,
+    rules: Rules,
+    transport: lettre::AsyncSmtpTransport<lettre::Tokio1Executor>,
+}
+
+impl Outbox {
+    /// Logs how many notifications are pending and failed, then starts the worker on the
+    /// current tokio runtime. Errors: the database cannot be read, or the TLS settings
+    /// cannot be built.
+    pub async fn start(store: Store, mail: Arc<Mail>, rules: Rules) -> Result<Outbox, String> {
+        let (pending, failed) = store.counts().await.map_err(|e| e.to_string())?;
+        let transport = mail.smtp.transport(mail.timeout, CONNECTIONS)?;
+        tracing::info!(
+            "mail: to {} recipient(s) via {:?}; {pending} pending, {failed} failed{}",
+            mail.to.len(),
+            mail.smtp,
+            if failed > 0 {
+                " (corsform-server resend --failed queues them again)"
+            } else {
+                ""
+            }
+        );
+        let (stop, stopped) = watch::channel(false);
+        let worker = Worker {
+            store,
+            mail,
+            rules,
+            transport,
+        };
+        let task = tokio::spawn(worker.run(stopped));
+        Ok(Outbox { stop, task })
+    }
+
+    /// Stops the worker: the attempts under way finish (each bounded by the SMTP
+    /// timeout) and are recorded; nothing new is started.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
+impl Worker {
+    async fn run(self, mut stop: watch::Receiver<bool>) {
+        let this = Arc::new(self);
+        let wake = this.store.wake();
+        while !*stop.borrow() {
+            let now = now_ms();
+            let batch = match this.store.due(now, BATCH).await {
+                Ok(batch) => batch,
+                Err(e) => {
+                    tracing::error!("mail: {e}");
+                    Vec::new()
+                }
+            };
+            if batch.is_empty() {
+                let next = this.store.next_due().await.ok().flatten();
+                let wait = next.map_or(IDLE_POLL, |due| {
+                    Duration::from_millis(due.saturating_sub(now).max(0) as u64).min(IDLE_POLL)
+                });
+                tokio::select! {
+                    _ = wake.notified() => {}
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = stop.changed() => {}
+                }
+                continue;
+            }
+            // Every row of the batch is recorded before the next read: none is sent twice.
+            let mut sending = JoinSet::new();
+            for pending in batch {
+                if *stop.borrow() {
+                    break;
+                }
+                while sending.len() >= CONNECTIONS as usize {
+                    sending.join_next().await;
+                }
+                let this = this.clone();
+                sending.spawn(async move { this.deliver(pending).await });
+            }
+            while sending.join_next().await.is_some() {}
+        }
+    }
+
+    /// One attempt for one row, and its outcome recorded.
+    async fn deliver(&self, pending: Pending) {
+        let id = pending.submission.id;
+        let mark = self.attempt(&pending).await;
+        match &mark {
+            Mark::Sent => tracing::info!(id, "mail: sent"),
+            Mark::Retry { due, error } => tracing::warn!(
+                id,
+                "mail: attempt {} failed ({error}); next in {} s",
+                pending.attempts + 1,
+                (due - now_ms()).max(0) / 1000
+            ),
+            Mark::Failed(reason) => tracing::error!(id, "mail: failed: {reason}"),
+        }
+        if let Err(e) = self.store.mark(id, mark).await {
+            // The row stays pending and is sent again: at least once.
+            tracing::error!(id, "mail: the outcome could not be recorded: {e}");
+        }
+    }
+
+    async fn attempt(&self, pending: &Pending) -> Mark {
+        let mail = &self.mail;
+        let message = match mail.compose(&self.rules, &pending.submission) {
+            Ok(message) => message,
+            Err(e) => return Mark::Failed(format!("the message could not be written: {e}")),
+        };
+        // lettre bounds the connection and each reply; this bounds a whole attempt, so a
+        // server that trickles its replies cannot hold a message either.
+        let sent = tokio::time::timeout(mail.timeout * 4, self.transport.send(message)).await;
+        let (error, permanent) = match sent {
+            Ok(Ok(_)) => return Mark::Sent,
+            Ok(Err(e)) => (e.to_string(), e.is_permanent()),
+            Err(_) => (
+                format!(
+                    "no answer from the SMTP server within {:?}",
+                    mail.timeout * 4
+                ),
+                false,
+            ),
+        };
+        let failures = pending.attempts + 1;
+        let Retry { attempts, .. } = mail.retry;
+        if permanent {
+            Mark::Failed(error)
+        } else if failures >= attempts {
+            Mark::Failed(format!("{error} (gave up after {failures} attempts)"))
+        } else {
+            let wait = mail.retry.wait(failures);
+            Mark::Retry {
+                due: now_ms() + wait.as_millis() as i64,
+                error,
+            }
+        }
+    }
+}
