@@ -18,7 +18,6 @@ use lettre::message::{Mailbox, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
-use lettre::transport::smtp::PoolConfig;
 use lettre::{Address, AsyncSmtpTransport, Message, Tokio1Executor};
 
 use crate::store::Submission;
@@ -169,21 +168,20 @@ impl Smtp {
         format!("{scheme}://{host}:{} ({how})", self.port)
     }
 
-    /// The lettre transport: a pool of at most `connections` connections, each command
-    /// bounded by `timeout`. Must be called inside a tokio runtime (the pool runs a task).
+    /// The lettre transport: each message on a connection of its own (opened, used, and
+    /// closed with `QUIT`), connecting bounded by `timeout`. lettre's pool is not used: it
+    /// would take back a connection whose attempt was abandoned halfway (timed out).
     /// Errors: the TLS settings could not be built (no usable root certificates).
     pub fn transport(
         &self,
         timeout: Duration,
-        connections: u32,
     ) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
         let tls = |host: &str| {
             TlsParameters::new_rustls(host.to_owned()).map_err(|e| format!("TLS: {e}"))
         };
         let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&self.host)
             .port(self.port)
-            .timeout(Some(timeout))
-            .pool_config(PoolConfig::new().max_size(connections));
+            .timeout(Some(timeout));
         builder = match self.security {
             Security::Plain => builder.tls(Tls::None),
             Security::StartTls => builder.tls(Tls::Required(tls(&self.host)?)),
@@ -253,8 +251,9 @@ pub struct Mail {
     pub allow_cc: Vec<Address>,
     /// How failures are retried.
     pub retry: Retry,
-    /// The longest wait for the SMTP server: connecting, and each reply; a whole
-    /// attempt is bounded by 4 times this.
+    /// The longest one attempt may take: connecting, the whole SMTP conversation, and the
+    /// server's reply to the message. Then the connection is closed and the attempt
+    /// counts as a transient failure.
     pub timeout: Duration,
     /// The form's name, for `{form}`.
     pub form: String,

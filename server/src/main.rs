@@ -29,7 +29,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Serve POST /contact (and its CORS preflight) until interrupted.
-    Serve(Serve),
+    Serve(Box<Serve>),
     /// Print every stored submission as one JSON object per line, with where its
     /// notification stands (`delivery`: pending, sent with the time, failed with the reason).
     Export {
@@ -169,8 +169,8 @@ struct Serve {
     )]
     mail_retry_max_delay: f64,
 
-    /// Seconds to wait for the SMTP server to connect or to answer one command; a whole
-    /// attempt is bounded by 4 times this.
+    /// Seconds one delivery attempt may take (connecting, the SMTP conversation, the
+    /// reply); then the connection is closed and the attempt is retried.
     #[arg(long = "smtp-timeout", value_name = "SECONDS", default_value_t = 30.0)]
     smtp_timeout: f64,
 }
@@ -178,7 +178,7 @@ struct Serve {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve(serve) => run(serve),
+        Command::Serve(serve) => run(*serve),
         Command::Export { db } => export(&db),
         Command::Resend { db, id, failed: _ } => resend(&db, id),
     };

@@ -24,8 +24,8 @@ use crate::Rules;
 /// process queued (`corsform-server resend`).
 pub const IDLE_POLL: Duration = Duration::from_secs(5);
 
-/// The most messages sent at once (and SMTP connections kept open).
-pub const CONNECTIONS: u32 = 4;
+/// The most messages sent at once, each on its own SMTP connection.
+pub const CONNECTIONS: usize = 4;
 
 /// The most rows read at once.
 const BATCH: usize = 64;
@@ -50,7 +50,7 @@ impl Outbox {
     /// cannot be built.
     pub async fn start(store: Store, mail: Arc<Mail>, rules: Rules) -> Result<Outbox, String> {
         let (pending, failed) = store.counts().await.map_err(|e| e.to_string())?;
-        let transport = mail.smtp.transport(mail.timeout, CONNECTIONS)?;
+        let transport = mail.smtp.transport(mail.timeout)?;
         tracing::info!(
             "mail: to {} recipient(s) via {:?}; {pending} pending, {failed} failed{}",
             mail.to.len(),
@@ -111,7 +111,7 @@ impl Worker {
                 if *stop.borrow() {
                     break;
                 }
-                while sending.len() >= CONNECTIONS as usize {
+                while sending.len() >= CONNECTIONS {
                     sending.join_next().await;
                 }
                 let this = this.clone();
@@ -147,17 +147,15 @@ impl Worker {
             Ok(message) => message,
             Err(e) => return Mark::Failed(format!("the message could not be written: {e}")),
         };
-        // lettre bounds the connection and each reply; this bounds a whole attempt, so a
-        // server that trickles its replies cannot hold a message either.
-        let sent = tokio::time::timeout(mail.timeout * 4, self.transport.send(message)).await;
+        // lettre bounds connecting only; this bounds the whole attempt, so a server that
+        // stops answering (or trickles its replies) cannot hold a message. Dropping the
+        // attempt closes its connection.
+        let sent = tokio::time::timeout(mail.timeout, self.transport.send(message)).await;
         let (error, permanent) = match sent {
             Ok(Ok(_)) => return Mark::Sent,
             Ok(Err(e)) => (e.to_string(), e.is_permanent()),
             Err(_) => (
-                format!(
-                    "no answer from the SMTP server within {:?}",
-                    mail.timeout * 4
-                ),
+                format!("no answer from the SMTP server within {:?}", mail.timeout),
                 false,
             ),
         };

@@ -1,0 +1,778 @@
+//! Mail (issue 16): each accepted submission's notification, sent through real SMTP
+//! servers on loopback (`mail/sink.rs`, scriptable), with the outbox's guarantees: sent
+//! once, retried after a 4xx or a lost connection, failed with the reply after a 5xx or
+//! the last attempt, and nothing a visitor typed reaching the wire as a header or a bare
+//! CR, LF or NUL.
+
+#[path = "mail/sink.rs"]
+mod sink;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use corsform_server::mail::{Mail, Retry, Smtp};
+use corsform_server::{app, store, Config, Delivery, Outbox, Store, Submission};
+use http_body_util::BodyExt;
+use sink::{Answer, Sink};
+use tower::ServiceExt;
+
+const SITE: &str = "http://127.0.0.1:8080";
+/// The bound on every wait: a broken server fails the test instead of hanging it.
+const PATIENCE: Duration = Duration::from_secs(30);
+
+struct Server {
+    dir: tempfile::TempDir,
+    config: Config,
+    outbox: Option<Outbox>,
+}
+
+/// The mail settings for `sink`: fast retries, a short timeout.
+fn mail_for(sink: &Sink) -> Mail {
+    Mail {
+        retry: Retry {
+            attempts: 4,
+            delay: Duration::from_millis(20),
+            max_delay: Duration::from_millis(100),
+        },
+        timeout: Duration::from_secs(5),
+        ..Mail::new(
+            Smtp::parse(&sink.url(), None).unwrap(),
+            "forms@site.test".parse().unwrap(),
+            vec!["owner@site.test".parse().unwrap()],
+        )
+    }
+}
+
+impl Server {
+    async fn start(mail: Mail) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("test.db")).unwrap();
+        let mut config = Config::new(store);
+        config.rate_limit = 0;
+        config.mail = Some(Arc::new(mail));
+        let mut server = Server {
+            dir,
+            config,
+            outbox: None,
+        };
+        server.start_outbox().await;
+        server
+    }
+
+    async fn start_outbox(&mut self) {
+        let config = &self.config;
+        let outbox = Outbox::start(
+            config.store.clone(),
+            config.mail.clone().unwrap(),
+            config.rules.clone(),
+        )
+        .await
+        .unwrap();
+        self.outbox = Some(outbox);
+    }
+
+    fn db(&self) -> std::path::PathBuf {
+        self.dir.path().join("test.db")
+    }
+
+    /// Posts `body` as the corsform client does; the id answered.
+    async fn post(&self, body: &str) -> i64 {
+        let request = Request::post("/contact")
+            .header("origin", SITE)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("x-requested-with", "XMLHttpRequest")
+            .body(Body::from(body.to_owned()))
+            .unwrap();
+        let response = app(self.config.clone()).oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        json["id"].as_i64().unwrap()
+    }
+
+    fn rows(&self) -> Vec<Submission> {
+        store::read_all(&self.db()).unwrap()
+    }
+
+    /// Waits until no notification is pending; the rows then.
+    async fn settled(&self) -> Vec<Submission> {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            let rows = self.rows();
+            let pending = |s: &Submission| matches!(s.delivery, Some(Delivery::Pending { .. }));
+            if !rows.iter().any(pending) {
+                return rows;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "{rows:#?}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    async fn stop(&mut self) {
+        if let Some(outbox) = self.outbox.take() {
+            outbox.stop().await;
+        }
+    }
+}
+
+fn parse(message: &[u8]) -> mailparse::ParsedMail<'_> {
+    mailparse::parse_mail(message).unwrap()
+}
+
+/// The decoded body text, its CR LF line ends (as sent) read as `\n`; a bare CR stays.
+fn text(mail: &mailparse::ParsedMail<'_>) -> String {
+    mail.get_body().unwrap().replace("\r\n", "\n")
+}
+
+/// The submission id in a message's `Message-ID: <corsform.ID.TIME@domain>`: the
+/// outbox sends several at once, so they arrive in any order.
+fn submission_id(message: &sink::Received) -> i64 {
+    let id = header(&parse(&message.message()), "Message-ID").unwrap();
+    id.split('.').nth(1).unwrap().parse().unwrap()
+}
+
+/// The messages received, in submission order.
+fn by_submission(mut received: Vec<sink::Received>) -> Vec<sink::Received> {
+    received.sort_by_key(submission_id);
+    received
+}
+
+fn header(mail: &mailparse::ParsedMail<'_>, name: &str) -> Option<String> {
+    use mailparse::MailHeaderMap;
+    mail.headers.get_first_value(name)
+}
+
+/// The header section, unfolded, as it was sent.
+fn header_lines(message: &[u8]) -> Vec<String> {
+    let text = String::from_utf8(message.to_vec()).unwrap();
+    let head = text.split("\r\n\r\n").next().unwrap();
+    head.replace("\r\n ", " ")
+        .replace("\r\n\t", " ")
+        .split("\r\n")
+        .map(str::to_owned)
+        .collect()
+}
+
+#[tokio::test]
+async fn each_submission_is_mailed_once_with_the_visitor_as_reply_to() {
+    let sink = Sink::accepting().await;
+    let mut server = Server::start(mail_for(&sink)).await;
+    let mut ids = Vec::new();
+    for i in 0..20 {
+        let body = format!("subject=Hi+{i}&from=visitor{i}%40example.org&message=Hello");
+        ids.push(server.post(&body).await);
+    }
+    let rows = server.settled().await;
+    server.stop().await;
+    for row in &rows {
+        assert!(
+            matches!(row.delivery, Some(Delivery::Sent { attempts: 1, .. })),
+            "{row:?}"
+        );
+    }
+    let accepted = sink.accepted();
+    assert_eq!(accepted.len(), 20, "each one once");
+    assert_eq!(sink.received().len(), 20);
+    let mut seen = std::collections::HashSet::new();
+    for message in &accepted {
+        assert_eq!(message.from, "forms@site.test");
+        assert_eq!(message.to, ["owner@site.test"]);
+        let bytes = message.message();
+        let mail = parse(&bytes);
+        let subject_line = header(&mail, "Subject").unwrap();
+        assert_eq!(subject_line, "Message from the contact form");
+        assert_eq!(header(&mail, "From").unwrap(), "forms@site.test");
+        assert_eq!(header(&mail, "To").unwrap(), "owner@site.test");
+        let body = text(&mail);
+        let i: usize = body
+            .lines()
+            .next()
+            .unwrap()
+            .strip_prefix("subject: Hi ")
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(
+            header(&mail, "Reply-To").unwrap(),
+            format!("visitor{i}@example.org")
+        );
+        assert!(seen.insert(header(&mail, "Message-ID").unwrap()));
+        assert!(
+            body.starts_with(&format!(
+                "subject: Hi {i}\nfrom: visitor{i}@example.org\nmessage: Hello\n\n-- \nSubmission {} from {SITE}, received ",
+                ids[i]
+            )),
+            "{body:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn no_reply_to_without_an_address_that_passes_the_email_rule() {
+    let sink = Sink::accepting().await;
+    let mut server = Server::start(mail_for(&sink)).await;
+    // `from` is the seed's e-mail field and optional; `email` and `_replyto` must pass the
+    // same check to count, and a field sent twice does not.
+    for body in [
+        "subject=a&message=m",
+        "subject=b&message=m&email=not-an-address",
+        "subject=c&message=m&_replyto=x%40y.z%0D%0ABcc%3A+e%40v.il",
+        "subject=d&message=m&email=a%40b.c&email=d%40e.f",
+    ] {
+        server.post(body).await;
+    }
+    server
+        .post("subject=e&message=m&_replyto=first%40example.org&from=second%40example.org")
+        .await;
+    server.settled().await;
+    server.stop().await;
+    let reply_to: Vec<Option<String>> = by_submission(sink.accepted())
+        .iter()
+        .map(|m| header(&parse(&m.message()), "Reply-To"))
+        .collect();
+    assert_eq!(
+        reply_to,
+        [None, None, None, None, Some("first@example.org".into())]
+    );
+}
+
+#[tokio::test]
+async fn non_ascii_text_and_multiple_values_in_proper_mime() {
+    let sink = Sink::accepting().await;
+    let mut mail = mail_for(&sink);
+    mail.subject = "Contact: {subject} (#{id}, {form})".into();
+    let mut server = Server::start(mail).await;
+    let subject = "Grüße — 日本語 😀";
+    let body = format!(
+        "subject={}&from=a%40b.c&topic=red&message={}&topic=bl%C3%BC",
+        urlencode(subject),
+        urlencode("Zeile 1\r\nZeile 2 — ü\nline 3"),
+    );
+    let id = server.post(&body).await;
+    server.settled().await;
+    server.stop().await;
+    let message = sink.accepted()[0].message();
+    for line in header_lines(&message) {
+        assert!(
+            line.is_ascii(),
+            "a header line must be ASCII (RFC 2047): {line}"
+        );
+    }
+    let mail = parse(&message);
+    assert_eq!(
+        header(&mail, "Subject").unwrap(),
+        format!("Contact: {subject} (#{id}, contact)")
+    );
+    assert!(mail.ctype.mimetype == "text/plain" && mail.ctype.charset == "utf-8");
+    let text = text(&mail);
+    assert!(
+        text.starts_with(&format!(
+            "subject: {subject}\nfrom: a@b.c\ntopic:\n  - red\n  - blü\nmessage:\n  Zeile 1\n  Zeile 2 — ü\n  line 3\n"
+        )),
+        "{text:?}"
+    );
+}
+
+/// Percent-encodes everything but unreserved characters, as a form does.
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// RFC 5321 §2.3.8: CR and LF only ever as CR LF, no NUL; what SMTP smuggling exploits.
+fn assert_clean_wire(wire: &[u8]) {
+    for (i, &b) in wire.iter().enumerate() {
+        assert_ne!(b, 0, "NUL at {i}");
+        if b == b'\r' {
+            assert_eq!(wire.get(i + 1), Some(&b'\n'), "bare CR at {i}");
+        }
+        if b == b'\n' {
+            assert_eq!(
+                i.checked_sub(1).map(|j| wire[j]),
+                Some(b'\r'),
+                "bare LF at {i}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn nothing_typed_becomes_a_header_line_and_no_bare_cr_lf_or_nul_reaches_the_wire() {
+    let sink = Sink::accepting().await;
+    let mut mail = mail_for(&sink);
+    mail.subject = "{subject}".into();
+    let mut server = Server::start(mail).await;
+    let attacks = [
+        "x\r\nBcc: evil@attacker.example",
+        "x\nBcc: evil@attacker.example",
+        "x\rBcc: evil@attacker.example",
+        "x\r\n\r\nfake body",
+        // SMTP smuggling: an end of data that only a lax server honours.
+        "a\n.\r\nMAIL FROM:<evil@attacker.example>\r\n",
+        "a\r\n.\nRCPT TO:<evil@attacker.example>",
+        "a\r\n.\r\nQUIT\r\n",
+        "nul\0byte\x1b[31m\x7f",
+        ".leading dot",
+    ];
+    for attack in attacks {
+        let mut fields = vec![
+            ("subject", attack.to_owned()),
+            ("from", "a@b.c".to_owned()),
+            ("message", attack.to_owned()),
+            (attack, "a field name too".to_owned()),
+            ("_replyto", format!("a@b.c{attack}")),
+        ];
+        if attack.starts_with('x') {
+            fields.push(("_subject", attack.to_owned()));
+        }
+        let body: Vec<String> = fields
+            .iter()
+            .map(|(n, v)| format!("{}={}", urlencode(n), urlencode(v)))
+            .collect();
+        server.post(&body.join("&")).await;
+    }
+    server.settled().await;
+    server.stop().await;
+    let received = by_submission(sink.received());
+    assert_eq!(received.len(), attacks.len());
+    assert_clean_wire(&sink.wire());
+    for (message, attack) in received.iter().zip(attacks) {
+        assert_eq!(message.answer, Answer::Accept);
+        assert_eq!(message.from, "forms@site.test");
+        assert_eq!(message.to, ["owner@site.test"], "{attack:?}");
+        let bytes = message.message();
+        let heads = header_lines(&bytes);
+        let mut names: Vec<&str> = heads.iter().map(|l| l.split(':').next().unwrap()).collect();
+        names.sort_unstable();
+        assert_eq!(
+            names,
+            [
+                "Content-Transfer-Encoding",
+                "Content-Type",
+                "Date",
+                "From",
+                "MIME-Version",
+                "Message-ID",
+                "Reply-To",
+                "Subject",
+                "To",
+            ],
+            "{attack:?}: {heads:#?}"
+        );
+        let mail = parse(&bytes);
+        let subject = header(&mail, "Subject").unwrap();
+        assert!(!subject.contains(['\r', '\n', '\0']), "{subject:?}");
+        // `_replyto` failed the e-mail check; `from`, the seed's e-mail field, passed.
+        assert_eq!(header(&mail, "Reply-To").unwrap(), "a@b.c");
+        let text = text(&mail);
+        assert!(!text.contains(['\r', '\0']), "{text:?}");
+        assert!(text.contains("message:\n") || text.contains("message: "));
+    }
+    // What the visitor typed is there to read, as data.
+    let body = text(&parse(&received[7].message()));
+    assert!(body.contains("nul␀byte␛[31m␡"), "{body:?}");
+    let text = text(&parse(&received[4].message()));
+    assert!(
+        text.contains("message:\n  a\n  .\n  MAIL FROM:<evil@attacker.example>\n"),
+        "{text:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_4xx_is_retried_then_sent() {
+    let sink = Sink::start(&[Answer::Transient, Answer::Transient], Answer::Accept).await;
+    let mut server = Server::start(mail_for(&sink)).await;
+    server.post("subject=s&message=m").await;
+    let rows = server.settled().await;
+    server.stop().await;
+    assert!(
+        matches!(rows[0].delivery, Some(Delivery::Sent { attempts: 3, .. })),
+        "{rows:?}"
+    );
+    let answers: Vec<Answer> = sink.received().iter().map(|r| r.answer).collect();
+    assert_eq!(
+        answers,
+        [Answer::Transient, Answer::Transient, Answer::Accept]
+    );
+}
+
+#[tokio::test]
+async fn a_5xx_is_failed_at_once_with_the_reply() {
+    let sink = Sink::start(&[Answer::Permanent], Answer::Accept).await;
+    let mut server = Server::start(mail_for(&sink)).await;
+    server.post("subject=s&message=m").await;
+    let rows = server.settled().await;
+    server.stop().await;
+    match &rows[0].delivery {
+        Some(Delivery::Failed {
+            attempts: 1,
+            reason,
+            ..
+        }) => assert!(
+            reason.contains("550") && reason.contains("no such mailbox here"),
+            "{reason}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(sink.received().len(), 1);
+    let line = store::export_line(&rows[0]);
+    assert!(
+        line.contains(r#""delivery":{"state":"failed","at":""#),
+        "{line}"
+    );
+}
+
+#[tokio::test]
+async fn after_the_last_attempt_it_is_failed_with_the_last_reply() {
+    let sink = Sink::start(&[], Answer::Transient).await;
+    let mut server = Server::start(mail_for(&sink)).await;
+    server.post("subject=s&message=m").await;
+    let rows = server.settled().await;
+    server.stop().await;
+    match &rows[0].delivery {
+        Some(Delivery::Failed {
+            attempts: 4,
+            reason,
+            ..
+        }) => assert!(
+            reason.contains("451") && reason.contains("gave up after 4 attempts"),
+            "{reason}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(sink.received().len(), 4);
+}
+
+#[tokio::test]
+async fn a_stalled_server_times_out_and_the_message_is_sent_again() {
+    let sink = Sink::start(&[Answer::Stall], Answer::Accept).await;
+    let mut mail = mail_for(&sink);
+    mail.timeout = Duration::from_millis(300);
+    let mut server = Server::start(mail).await;
+    server.post("subject=s&message=m").await;
+    let rows = server.settled().await;
+    server.stop().await;
+    let answers: Vec<Answer> = sink.received().iter().map(|r| r.answer).collect();
+    assert!(
+        matches!(rows[0].delivery, Some(Delivery::Sent { attempts: 2, .. })),
+        "{rows:?} {answers:?}"
+    );
+    assert_eq!(answers, [Answer::Stall, Answer::Accept]);
+}
+
+#[tokio::test]
+async fn a_connection_dropped_after_data_is_retried() {
+    let sink = Sink::start(&[Answer::Drop], Answer::Accept).await;
+    let mut server = Server::start(mail_for(&sink)).await;
+    server.post("subject=s&message=m").await;
+    let rows = server.settled().await;
+    server.stop().await;
+    assert!(
+        matches!(rows[0].delivery, Some(Delivery::Sent { attempts: 2, .. })),
+        "{rows:?}"
+    );
+    // The same message twice, as the first one may have been delivered: at least once.
+    let received = sink.received();
+    assert_eq!(received.len(), 2);
+    let id = |r: &sink::Received| header(&parse(&r.message()), "Message-ID");
+    assert_eq!(id(&received[0]), id(&received[1]));
+}
+
+#[tokio::test]
+async fn a_refused_connection_is_retried() {
+    // A port nothing listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut mail = mail_for(&Sink::accepting().await);
+    mail.smtp = Smtp::parse(&format!("smtp://127.0.0.1:{port}"), None).unwrap();
+    mail.retry.attempts = 2;
+    let mut server = Server::start(mail).await;
+    server.post("subject=s&message=m").await;
+    let rows = server.settled().await;
+    server.stop().await;
+    match &rows[0].delivery {
+        Some(Delivery::Failed {
+            attempts: 2,
+            reason,
+            ..
+        }) => assert!(reason.contains("gave up after 2 attempts"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn resend_queues_failed_notifications_again() {
+    let sink = Sink::start(&[Answer::Permanent, Answer::Permanent], Answer::Accept).await;
+    let mut server = Server::start(mail_for(&sink)).await;
+    let first = server.post("subject=one&message=m").await;
+    server.post("subject=two&message=m").await;
+    server.settled().await;
+    assert_eq!(
+        store::resend(&server.db(), store::Resend::Failed).unwrap(),
+        2
+    );
+    // The running worker finds them within its idle poll.
+    let rows = server.settled().await;
+    assert!(rows
+        .iter()
+        .all(|r| matches!(r.delivery, Some(Delivery::Sent { attempts: 1, .. }))));
+    // --id sends a sent one again too.
+    assert_eq!(
+        store::resend(&server.db(), store::Resend::Id(first)).unwrap(),
+        1
+    );
+    server.settled().await;
+    server.stop().await;
+    assert_eq!(sink.accepted().len(), 3);
+    assert!(store::resend(&server.db(), store::Resend::Id(99)).is_err());
+}
+
+#[tokio::test]
+async fn subject_and_cc_from_the_form_within_bounds() {
+    let sink = Sink::accepting().await;
+    let mut mail = mail_for(&sink);
+    mail.allow_cc = vec!["sales@site.test".parse().unwrap()];
+    let mut server = Server::start(mail).await;
+    server
+        .post("subject=s&message=m&_subject=Quote+request&_cc=SALES%40site.test%2C+evil%40attacker.example&_cc=other%40x.y")
+        .await;
+    server.settled().await;
+    server.stop().await;
+    let message = &sink.accepted()[0];
+    assert_eq!(message.to, ["owner@site.test", "sales@site.test"]);
+    let bytes = message.message();
+    let mail = parse(&bytes);
+    assert_eq!(header(&mail, "Subject").unwrap(), "Quote request");
+    assert_eq!(header(&mail, "Cc").unwrap(), "sales@site.test");
+    let text = mail.get_body().unwrap();
+    assert!(
+        !text.contains("_cc") && !text.contains("_subject"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn notifications_committed_while_no_worker_ran_are_sent_when_one_starts() {
+    let sink = Sink::accepting().await;
+    let mut server = Server::start(mail_for(&sink)).await;
+    server.stop().await;
+    for i in 0..5 {
+        server.post(&format!("subject={i}&message=m")).await;
+    }
+    assert!(server
+        .rows()
+        .iter()
+        .all(|r| matches!(r.delivery, Some(Delivery::Pending { attempts: 0, .. }))));
+    server.start_outbox().await;
+    server.settled().await;
+    server.stop().await;
+    assert_eq!(sink.accepted().len(), 5);
+}
+
+// ---- the binary: kill -9, and an independent SMTP implementation ----
+
+const BIN: &str = env!("CARGO_BIN_EXE_corsform-server");
+
+/// `corsform-server serve` on a free port and `db`, killed (SIGKILL) when dropped.
+struct Process {
+    child: std::process::Child,
+    addr: String,
+}
+
+impl Process {
+    /// Starts it with `args` (and `env`) and waits for its `listening on` line.
+    async fn start(
+        db: &std::path::Path,
+        args: &[&str],
+        env: &[(&str, &std::path::Path)],
+    ) -> Process {
+        let mut command = std::process::Command::new(BIN);
+        command
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--rate-limit",
+                "0",
+                "--db",
+            ])
+            .arg(db)
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null());
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        tokio::task::spawn_blocking(move || {
+            use std::io::BufRead;
+            let mut child = command.spawn().unwrap();
+            let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+            let mut line = String::new();
+            out.read_line(&mut line).unwrap();
+            let addr = line
+                .trim()
+                .strip_prefix("corsform-server: listening on http://")
+                .unwrap_or_else(|| panic!("{line:?}"))
+                .to_owned();
+            Process { child, addr }
+        })
+        .await
+        .unwrap()
+    }
+
+    /// POSTs `body` as a script does; the id answered.
+    async fn post(&self, body: &str) -> i64 {
+        post_to(&self.addr, body).await.unwrap()
+    }
+
+    fn kill_9(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// POSTs `body` to the server at `addr` as a script does: the id answered, or `None` when
+/// the connection failed or the answer is not a 200.
+async fn post_to(addr: &str, body: &str) -> Option<i64> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.ok()?;
+    let request = format!(
+        "POST /contact HTTP/1.1\r\nHost: {addr}\r\nOrigin: {SITE}\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nAccept: */*\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.ok()?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.ok()?;
+    if !answer.starts_with("HTTP/1.1 200") {
+        return None;
+    }
+    let json: serde_json::Value = serde_json::from_str(answer.split("\r\n\r\n").nth(1)?).ok()?;
+    json["id"].as_i64()
+}
+
+fn mail_args(url: &str) -> Vec<String> {
+    [
+        "--smtp",
+        url,
+        "--mail-to",
+        "owner@site.test",
+        "--mail-from",
+        "forms@site.test",
+        "--mail-retry-delay",
+        "0.02",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+/// Waits until every notification in `db` is sent; the rows.
+async fn all_sent(db: &std::path::Path) -> Vec<Submission> {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let rows = store::read_all(db).unwrap();
+        if rows
+            .iter()
+            .all(|r| matches!(r.delivery, Some(Delivery::Sent { .. })))
+        {
+            return rows;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{rows:#?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn kill_9_between_commit_and_send_is_delivered_after_restart_once() {
+    // The first message's DATA is never answered: the server is killed while it waits.
+    let sink = Sink::start(&[Answer::Stall], Answer::Accept).await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("kill.db");
+    let args = mail_args(&sink.url());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let server = Process::start(&db, &args, &[]).await;
+    let id = server
+        .post("subject=s&from=v%40example.org&message=m")
+        .await;
+    sink.wait_for(PATIENCE, |r| r.len() == 1).await;
+    server.kill_9();
+    let rows = store::read_all(&db).unwrap();
+    assert_eq!(
+        rows[0].delivery,
+        Some(Delivery::Pending {
+            attempts: 0,
+            error: None
+        })
+    );
+    let server = Process::start(&db, &args, &[]).await;
+    let rows = all_sent(&db).await;
+    drop(server);
+    assert_eq!(rows[0].id, id);
+    let accepted = sink.accepted();
+    assert_eq!(accepted.len(), 1, "{:#?}", sink.received());
+    assert_eq!(submission_id(&accepted[0]), id);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn kill_9_under_load_loses_no_notification() {
+    let sink = Sink::accepting().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("load.db");
+    let args = mail_args(&sink.url());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let server = Process::start(&db, &args, &[]).await;
+    let answered = Arc::new(std::sync::Mutex::new(Vec::new()));
+    // Four clients post until the server dies under them.
+    let clients: Vec<_> = (0..4)
+        .map(|c| {
+            let (addr, answered) = (server.addr.clone(), answered.clone());
+            tokio::spawn(async move {
+                for n in 0..100 {
+                    let body = format!("subject={c}-{n}&message=m");
+                    match post_to(&addr, &body).await {
+                        Some(id) => answered.lock().unwrap().push(id),
+                        None => return,
+                    }
+                }
+            })
+        })
+        .collect();
+    sink.wait_for(PATIENCE, |r| r.len() >= 50).await;
+    server.kill_9();
+    for client in clients {
+        client.await.unwrap();
+    }
+    let answered = answered.lock().unwrap().clone();
+    let _server = Process::start(&db, &args, &[]).await;
+    let rows = all_sent(&db).await;
+    let mails: Vec<i64> = sink.accepted().iter().map(submission_id).collect();
+    for id in &answered {
+        assert!(rows.iter().any(|r| r.id == *id), "answered {id} not stored");
+        assert!(mails.contains(id), "answered {id} not mailed");
+    }
+    // At least once; a copy only for those in flight at the kill.
+    let mut unique = mails.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), rows.len());
+    assert!(mails.len() - unique.len() <= corsform_server::outbox::CONNECTIONS);
+}
