@@ -776,3 +776,194 @@ async fn kill_9_under_load_loses_no_notification() {
     assert_eq!(unique.len(), rows.len());
     assert!(mails.len() - unique.len() <= corsform_server::outbox::CONNECTIONS);
 }
+
+/// aiosmtpd (Python's SMTP server, `cargo xtask setup` installs Debian's
+/// python3-aiosmtpd): STARTTLS required, AUTH required after it; each message is written
+/// to `OUT/N.json` with its envelope, whether TLS and AUTH were used, and its data.
+const AIOSMTPD: &str = r#"
+import json, os, ssl, sys
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
+cert, key, port, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+context.load_cert_chain(cert, key)
+class Handler:
+    async def handle_DATA(self, server, session, envelope):
+        n = len([f for f in os.listdir(out) if f.endswith(".json")])
+        record = {"from": envelope.mail_from, "to": envelope.rcpt_tos,
+                  "tls": session.ssl is not None, "auth": session.authenticated,
+                  "data": envelope.original_content.decode("latin-1")}
+        with open(os.path.join(out, f"{n}.tmp"), "w") as f:
+            json.dump(record, f)
+        os.rename(os.path.join(out, f"{n}.tmp"), os.path.join(out, f"{n}.json"))
+        return "250 OK"
+def authenticate(server, session, envelope, mechanism, auth_data):
+    return AuthResult(success=auth_data.login == b"corsform" and auth_data.password == b"s3cret pw")
+controller = Controller(Handler(), hostname="127.0.0.1", port=port, tls_context=context,
+                        require_starttls=True, authenticator=authenticate, auth_require_tls=True)
+controller.start()
+print("ready", flush=True)
+sys.stdin.read()
+controller.stop()
+"#;
+
+/// A Python that has aiosmtpd: Debian's (the package `cargo xtask setup` installs), or the
+/// one on PATH.
+fn python_with_aiosmtpd() -> &'static str {
+    ["/usr/bin/python3", "python3"]
+        .into_iter()
+        .find(|python| {
+            std::process::Command::new(python)
+                .args(["-c", "import aiosmtpd"])
+                .stderr(std::process::Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        })
+        .expect("no Python with aiosmtpd: run `cargo xtask setup` (Debian python3-aiosmtpd)")
+}
+
+/// A test CA, and a certificate it signed for `localhost` and 127.0.0.1, as PEM files in
+/// `dir`: `ca.pem`, `cert.pem`, `key.pem`.
+fn test_certificates(dir: &std::path::Path) {
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = rcgen::Issuer::new(ca_params, &ca_key);
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["localhost".into(), "127.0.0.1".into()])
+        .unwrap()
+        .signed_by(&key, &issuer)
+        .unwrap();
+    std::fs::write(dir.join("ca.pem"), ca.pem()).unwrap();
+    std::fs::write(dir.join("cert.pem"), cert.pem()).unwrap();
+    std::fs::write(dir.join("key.pem"), key.serialize_pem()).unwrap();
+}
+
+/// aiosmtpd running on a free port; stopped when dropped (its stdin closes).
+struct Aiosmtpd {
+    child: std::process::Child,
+    port: u16,
+    out: std::path::PathBuf,
+}
+
+impl Aiosmtpd {
+    async fn start(dir: &std::path::Path) -> Aiosmtpd {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let out = dir.join("mailbox");
+        std::fs::create_dir(&out).unwrap();
+        let mut child = std::process::Command::new(python_with_aiosmtpd())
+            .arg("-c")
+            .arg(AIOSMTPD)
+            .arg(dir.join("cert.pem"))
+            .arg(dir.join("key.pem"))
+            .arg(port.to_string())
+            .arg(&out)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let line = tokio::task::spawn_blocking(move || {
+            use std::io::BufRead;
+            let mut line = String::new();
+            std::io::BufReader::new(stdout)
+                .read_line(&mut line)
+                .unwrap();
+            line
+        })
+        .await
+        .unwrap();
+        assert_eq!(line.trim(), "ready");
+        Aiosmtpd { child, port, out }
+    }
+
+    /// The messages received so far, in order.
+    fn mailbox(&self) -> Vec<serde_json::Value> {
+        (0..)
+            .map(|n| self.out.join(format!("{n}.json")))
+            .take_while(|path| path.exists())
+            .map(|path| serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap())
+            .collect()
+    }
+}
+
+impl Drop for Aiosmtpd {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn aiosmtpd_receives_the_message_over_starttls_with_auth() {
+    let dir = tempfile::tempdir().unwrap();
+    test_certificates(dir.path());
+    let smtpd = Aiosmtpd::start(dir.path()).await;
+    let password = dir.path().join("password");
+    std::fs::write(&password, "s3cret pw\n").unwrap();
+    let db = dir.path().join("tls.db");
+    let url = format!("smtp://corsform@127.0.0.1:{}?tls=starttls", smtpd.port);
+    let mut args = mail_args(&url);
+    args.extend([
+        "--smtp-password-file".into(),
+        password.display().to_string(),
+    ]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let ca = dir.path().join("ca.pem");
+    let server = Process::start(&db, &args, &[("SSL_CERT_FILE", &ca)]).await;
+    let id = server
+        .post("subject=Gr%C3%BC%C3%9Fe&from=visitor%40example.org&message=l1%0D%0Al2%0Al3")
+        .await;
+    all_sent(&db).await;
+    drop(server);
+    let mailbox = smtpd.mailbox();
+    assert_eq!(mailbox.len(), 1);
+    let record = &mailbox[0];
+    assert_eq!(record["tls"], true);
+    assert_eq!(record["auth"], true);
+    assert_eq!(record["from"], "forms@site.test");
+    assert_eq!(record["to"], serde_json::json!(["owner@site.test"]));
+    let data = record["data"].as_str().unwrap().as_bytes().to_vec();
+    assert_clean_wire(&data);
+    let mail = parse(&data);
+    assert_eq!(header(&mail, "Reply-To").unwrap(), "visitor@example.org");
+    assert!(text(&mail)
+        .starts_with("subject: Grüße\nfrom: visitor@example.org\nmessage:\n  l1\n  l2\n  l3\n"));
+    assert!(header(&mail, "Message-ID")
+        .unwrap()
+        .starts_with(&format!("<corsform.{id}.")));
+}
+
+#[tokio::test]
+async fn an_untrusted_certificate_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    test_certificates(dir.path());
+    let smtpd = Aiosmtpd::start(dir.path()).await;
+    let db = dir.path().join("untrusted.db");
+    let url = format!("smtp://127.0.0.1:{}?tls=starttls", smtpd.port);
+    let mut args = mail_args(&url);
+    args.extend(["--mail-attempts".into(), "1".into()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    // The system's roots do not include the test CA.
+    let server = Process::start(&db, &args, &[]).await;
+    server.post("subject=s&message=m").await;
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    let reason = loop {
+        let rows = store::read_all(&db).unwrap();
+        if let Some(Delivery::Failed { reason, .. }) = &rows[0].delivery {
+            break reason.clone();
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{rows:#?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(
+        reason.contains("tls") || reason.contains("certificate"),
+        "{reason}"
+    );
+    assert!(smtpd.mailbox().is_empty());
+}

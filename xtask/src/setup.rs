@@ -59,6 +59,8 @@ fn provides(package: &str) -> &'static [&'static str] {
         "binaryen" => &["wasm-opt"],
         "nodejs" => &["node"],
         "npm" => &["npm"],
+        // The SMTP server the server's mail tests run against (server/tests/mail.rs).
+        "python3-aiosmtpd" => &["aiosmtpd"],
         _ => &[],
     }
 }
