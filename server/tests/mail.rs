@@ -386,44 +386,67 @@ async fn nothing_typed_becomes_a_header_line_and_no_bare_cr_lf_or_nul_reaches_th
     );
 }
 
-#[tokio::test]
-async fn a_4xx_is_retried_then_sent() {
-    let sink = Sink::start(&[Answer::Transient, Answer::Transient], Answer::Accept).await;
-    let mut server = Server::start(mail_for(&sink)).await;
+/// One submission mailed through a sink scripted with `script` then `otherwise`, with
+/// `mail` adjusted by `tweak`: its row once settled, and what the sink received.
+async fn one_message(
+    script: &[Answer],
+    otherwise: Answer,
+    tweak: impl FnOnce(&mut Mail),
+) -> (Submission, Vec<sink::Received>) {
+    let sink = Sink::start(script, otherwise).await;
+    let mut mail = mail_for(&sink);
+    tweak(&mut mail);
+    let mut server = Server::start(mail).await;
     server.post("subject=s&message=m").await;
     let rows = server.settled().await;
     server.stop().await;
-    assert!(
-        matches!(rows[0].delivery, Some(Delivery::Sent { attempts: 3, .. })),
-        "{rows:?}"
-    );
-    let answers: Vec<Answer> = sink.received().iter().map(|r| r.answer).collect();
+    (rows[0].clone(), sink.received())
+}
+
+/// The attempts and the reason of a failed delivery.
+fn failure(row: &Submission) -> (u32, &str) {
+    match &row.delivery {
+        Some(Delivery::Failed {
+            attempts, reason, ..
+        }) => (*attempts, reason),
+        other => panic!("not failed: {other:?}"),
+    }
+}
+
+/// The attempts a sent message took.
+fn sent_after(row: &Submission) -> u32 {
+    match &row.delivery {
+        Some(Delivery::Sent { attempts, .. }) => *attempts,
+        other => panic!("not sent: {other:?}"),
+    }
+}
+
+fn answers(received: &[sink::Received]) -> Vec<Answer> {
+    received.iter().map(|r| r.answer).collect()
+}
+
+#[tokio::test]
+async fn a_4xx_is_retried_then_sent() {
+    let script = [Answer::Transient, Answer::Transient];
+    let (row, received) = one_message(&script, Answer::Accept, |_| {}).await;
+    assert_eq!(sent_after(&row), 3);
     assert_eq!(
-        answers,
+        answers(&received),
         [Answer::Transient, Answer::Transient, Answer::Accept]
     );
 }
 
 #[tokio::test]
 async fn a_5xx_is_failed_at_once_with_the_reply() {
-    let sink = Sink::start(&[Answer::Permanent], Answer::Accept).await;
-    let mut server = Server::start(mail_for(&sink)).await;
-    server.post("subject=s&message=m").await;
-    let rows = server.settled().await;
-    server.stop().await;
-    match &rows[0].delivery {
-        Some(Delivery::Failed {
-            attempts: 1,
-            reason,
-            ..
-        }) => assert!(
-            reason.contains("550") && reason.contains("no such mailbox here"),
-            "{reason}"
-        ),
-        other => panic!("{other:?}"),
-    }
-    assert_eq!(sink.received().len(), 1);
-    let line = store::export_line(&rows[0]);
+    let (row, received) = one_message(&[Answer::Permanent], Answer::Accept, |_| {}).await;
+    let (attempts, reason) = failure(&row);
+    assert_eq!(attempts, 1);
+    assert!(
+        reason.contains("550") && reason.contains("no such mailbox here"),
+        "{reason}"
+    );
+    assert_eq!(received.len(), 1);
+    let line = store::export_line(&row);
     assert!(
         line.contains(r#""delivery":{"state":"failed","at":""#),
         "{line}"
@@ -432,55 +455,31 @@ async fn a_5xx_is_failed_at_once_with_the_reply() {
 
 #[tokio::test]
 async fn after_the_last_attempt_it_is_failed_with_the_last_reply() {
-    let sink = Sink::start(&[], Answer::Transient).await;
-    let mut server = Server::start(mail_for(&sink)).await;
-    server.post("subject=s&message=m").await;
-    let rows = server.settled().await;
-    server.stop().await;
-    match &rows[0].delivery {
-        Some(Delivery::Failed {
-            attempts: 4,
-            reason,
-            ..
-        }) => assert!(
-            reason.contains("451") && reason.contains("gave up after 4 attempts"),
-            "{reason}"
-        ),
-        other => panic!("{other:?}"),
-    }
-    assert_eq!(sink.received().len(), 4);
+    let (row, received) = one_message(&[], Answer::Transient, |_| {}).await;
+    let (attempts, reason) = failure(&row);
+    assert_eq!(attempts, 4);
+    assert!(
+        reason.contains("451") && reason.contains("gave up after 4 attempts"),
+        "{reason}"
+    );
+    assert_eq!(received.len(), 4);
 }
 
 #[tokio::test]
 async fn a_stalled_server_times_out_and_the_message_is_sent_again() {
-    let sink = Sink::start(&[Answer::Stall], Answer::Accept).await;
-    let mut mail = mail_for(&sink);
-    mail.timeout = Duration::from_millis(300);
-    let mut server = Server::start(mail).await;
-    server.post("subject=s&message=m").await;
-    let rows = server.settled().await;
-    server.stop().await;
-    let answers: Vec<Answer> = sink.received().iter().map(|r| r.answer).collect();
-    assert!(
-        matches!(rows[0].delivery, Some(Delivery::Sent { attempts: 2, .. })),
-        "{rows:?} {answers:?}"
-    );
-    assert_eq!(answers, [Answer::Stall, Answer::Accept]);
+    let (row, received) = one_message(&[Answer::Stall], Answer::Accept, |mail| {
+        mail.timeout = Duration::from_millis(300);
+    })
+    .await;
+    assert_eq!(sent_after(&row), 2, "{received:?}");
+    assert_eq!(answers(&received), [Answer::Stall, Answer::Accept]);
 }
 
 #[tokio::test]
 async fn a_connection_dropped_after_data_is_retried() {
-    let sink = Sink::start(&[Answer::Drop], Answer::Accept).await;
-    let mut server = Server::start(mail_for(&sink)).await;
-    server.post("subject=s&message=m").await;
-    let rows = server.settled().await;
-    server.stop().await;
-    assert!(
-        matches!(rows[0].delivery, Some(Delivery::Sent { attempts: 2, .. })),
-        "{rows:?}"
-    );
+    let (row, received) = one_message(&[Answer::Drop], Answer::Accept, |_| {}).await;
+    assert_eq!(sent_after(&row), 2);
     // The same message twice, as the first one may have been delivered: at least once.
-    let received = sink.received();
     assert_eq!(received.len(), 2);
     let id = |r: &sink::Received| header(&parse(&r.message()), "Message-ID");
     assert_eq!(id(&received[0]), id(&received[1]));
@@ -494,21 +493,14 @@ async fn a_refused_connection_is_retried() {
         .local_addr()
         .unwrap()
         .port();
-    let mut mail = mail_for(&Sink::accepting().await);
-    mail.smtp = Smtp::parse(&format!("smtp://127.0.0.1:{port}"), None).unwrap();
-    mail.retry.attempts = 2;
-    let mut server = Server::start(mail).await;
-    server.post("subject=s&message=m").await;
-    let rows = server.settled().await;
-    server.stop().await;
-    match &rows[0].delivery {
-        Some(Delivery::Failed {
-            attempts: 2,
-            reason,
-            ..
-        }) => assert!(reason.contains("gave up after 2 attempts"), "{reason}"),
-        other => panic!("{other:?}"),
-    }
+    let (row, _) = one_message(&[], Answer::Accept, |mail| {
+        mail.smtp = Smtp::parse(&format!("smtp://127.0.0.1:{port}"), None).unwrap();
+        mail.retry.attempts = 2;
+    })
+    .await;
+    let (attempts, reason) = failure(&row);
+    assert_eq!(attempts, 2);
+    assert!(reason.contains("gave up after 2 attempts"), "{reason}");
 }
 
 #[tokio::test]
@@ -865,6 +857,8 @@ impl Aiosmtpd {
             .arg(&out)
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
+            // It logs the refused handshake of the untrusted-certificate test.
+            .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
         let stdout = child.stdout.take().unwrap();
