@@ -22,23 +22,37 @@ pub fn demo(c: &Config) -> Result<(), String> {
     run(cmd("cargo").args(["build", "-p", "corsform-server"]))?;
     let listener = TcpListener::bind(SITE).map_err(|e| format!("cannot listen on {SITE}: {e}"))?;
     let site = format!("http://{SITE}");
+    let mailbox = crate::mailbox::Mailbox::start();
     let _api = Server::start(
-        cmd(crate::root().join("target/debug/corsform-server")).args([
-            "serve",
-            "--listen",
-            API,
-            "--allow-origin",
-            &site,
-            "--redirect",
-            &format!("{site}/thanks.html"),
-            "--db",
-            "corsform.db",
-        ]),
+        cmd(crate::root().join("target/debug/corsform-server"))
+            .args([
+                "serve",
+                "--listen",
+                API,
+                "--allow-origin",
+                &site,
+                "--redirect",
+                &format!("{site}/thanks.html"),
+                "--db",
+                "corsform.db",
+            ])
+            .args(
+                mailbox
+                    .iter()
+                    .flat_map(|_| crate::mailbox::Mailbox::serve_args()),
+            ),
     )?;
     println!();
     println!("  the site: {site}/");
     println!("  the API:  http://{API}/contact  (submissions in corsform.db:");
     println!("            cargo run -p corsform-server -- export --db corsform.db)");
+    if let Some(mailbox) = &mailbox {
+        println!(
+            "  the mail: each submission is mailed to smtp://{} and lands in {}/new/",
+            crate::mailbox::SMTP,
+            mailbox.dir.display()
+        );
+    }
     println!();
     println!("Ctrl-C stops both.");
     serve(listener, crate::root());

@@ -8,6 +8,7 @@ mod config;
 mod demo;
 mod fixture;
 mod glue;
+mod mailbox;
 mod minify;
 mod setup;
 mod util;
