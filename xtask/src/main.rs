@@ -11,6 +11,7 @@ mod glue;
 mod mailbox;
 mod minify;
 mod setup;
+mod smtp_sink;
 mod util;
 
 use std::path::{Path, PathBuf};
