@@ -12,7 +12,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use lettre::AsyncTransport;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
@@ -41,16 +40,13 @@ struct Worker {
     store: Store,
     mail: Arc<Mail>,
     rules: Rules,
-    transport: lettre::AsyncSmtpTransport<lettre::Tokio1Executor>,
 }
 
 impl Outbox {
     /// Logs how many notifications are pending and failed, then starts the worker on the
-    /// current tokio runtime. Errors: the database cannot be read, or the TLS settings
-    /// cannot be built.
+    /// current tokio runtime. Errors: the database cannot be read.
     pub async fn start(store: Store, mail: Arc<Mail>, rules: Rules) -> Result<Outbox, String> {
         let (pending, failed) = store.counts().await.map_err(|e| e.to_string())?;
-        let transport = mail.smtp.transport(mail.timeout)?;
         tracing::info!(
             "mail: to {} recipient(s) via {:?}; {pending} pending, {failed} failed{}",
             mail.to.len(),
@@ -62,12 +58,7 @@ impl Outbox {
             }
         );
         let (stop, stopped) = watch::channel(false);
-        let worker = Worker {
-            store,
-            mail,
-            rules,
-            transport,
-        };
+        let worker = Worker { store, mail, rules };
         let task = tokio::spawn(worker.run(stopped));
         Ok(Outbox { stop, task })
     }
@@ -147,13 +138,12 @@ impl Worker {
             Ok(message) => message,
             Err(e) => return Mark::Failed(format!("the message could not be written: {e}")),
         };
-        // lettre bounds connecting only; this bounds the whole attempt, so a server that
-        // stops answering (or trickles its replies) cannot hold a message. Dropping the
-        // attempt closes its connection.
-        let sent = tokio::time::timeout(mail.timeout, self.transport.send(message)).await;
+        // This bounds the whole attempt, so a server that stops answering (or trickles its
+        // replies) cannot hold a message. Dropping the attempt closes its connection.
+        let sent = tokio::time::timeout(mail.timeout, mail.smtp.send(&message)).await;
         let (error, permanent) = match sent {
-            Ok(Ok(_)) => return Mark::Sent,
-            Ok(Err(e)) => (e.to_string(), e.is_permanent()),
+            Ok(Ok(())) => return Mark::Sent,
+            Ok(Err(failure)) => failure,
             Err(_) => (
                 format!("no answer from the SMTP server within {:?}", mail.timeout),
                 false,
