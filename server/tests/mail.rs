@@ -770,20 +770,23 @@ async fn kill_9_under_load_loses_no_notification() {
 }
 
 /// aiosmtpd (Python's SMTP server, `cargo xtask setup` installs Debian's
-/// python3-aiosmtpd): STARTTLS required, AUTH required after it; each message is written
-/// to `OUT/N.json` with its envelope, whether TLS and AUTH were used, and its data.
+/// python3-aiosmtpd): STARTTLS required (or, with `tls`, TLS from the first byte), AUTH
+/// required after it; each message is written to `OUT/N.json` with its envelope, whether
+/// TLS and AUTH were used, and its data.
 const AIOSMTPD: &str = r#"
 import json, os, ssl, sys
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
-cert, key, port, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+cert, key, port, out, mode = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
 context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
 context.load_cert_chain(cert, key)
 class Handler:
     async def handle_DATA(self, server, session, envelope):
         n = len([f for f in os.listdir(out) if f.endswith(".json")])
+        # With TLS from the first byte, no session exists without it.
+        tls = session.ssl is not None or mode == "tls"
         record = {"from": envelope.mail_from, "to": envelope.rcpt_tos,
-                  "tls": session.ssl is not None, "auth": session.authenticated,
+                  "tls": tls, "auth": session.authenticated,
                   "data": envelope.original_content.decode("latin-1")}
         with open(os.path.join(out, f"{n}.tmp"), "w") as f:
             json.dump(record, f)
@@ -791,8 +794,13 @@ class Handler:
         return "250 OK"
 def authenticate(server, session, envelope, mechanism, auth_data):
     return AuthResult(success=auth_data.login == b"corsform" and auth_data.password == b"s3cret pw")
-controller = Controller(Handler(), hostname="127.0.0.1", port=port, tls_context=context,
-                        require_starttls=True, authenticator=authenticate, auth_require_tls=True)
+if mode == "tls":
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port, ssl_context=context,
+                            authenticator=authenticate, auth_require_tls=False)
+else:
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port, tls_context=context,
+                            require_starttls=True, authenticator=authenticate,
+                            auth_require_tls=True)
 controller.start()
 print("ready", flush=True)
 sys.stdin.read()
@@ -840,7 +848,8 @@ struct Aiosmtpd {
 }
 
 impl Aiosmtpd {
-    async fn start(dir: &std::path::Path) -> Aiosmtpd {
+    /// `mode`: `starttls` or `tls`.
+    async fn start(dir: &std::path::Path, mode: &str) -> Aiosmtpd {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -855,6 +864,7 @@ impl Aiosmtpd {
             .arg(dir.join("key.pem"))
             .arg(port.to_string())
             .arg(&out)
+            .arg(mode)
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             // It logs the refused handshake of the untrusted-certificate test.
@@ -893,15 +903,16 @@ impl Drop for Aiosmtpd {
     }
 }
 
-#[tokio::test]
-async fn aiosmtpd_receives_the_message_over_starttls_with_auth() {
+/// aiosmtpd in `mode` receives one submission's message sent through `scheme`, with AUTH
+/// (the password from `--smtp-password-file`) and the test CA trusted.
+async fn through_aiosmtpd(mode: &str, scheme: &str, query: &str) {
     let dir = tempfile::tempdir().unwrap();
     test_certificates(dir.path());
-    let smtpd = Aiosmtpd::start(dir.path()).await;
+    let smtpd = Aiosmtpd::start(dir.path(), mode).await;
     let password = dir.path().join("password");
     std::fs::write(&password, "s3cret pw\n").unwrap();
     let db = dir.path().join("tls.db");
-    let url = format!("smtp://corsform@127.0.0.1:{}?tls=starttls", smtpd.port);
+    let url = format!("{scheme}://corsform@127.0.0.1:{}{query}", smtpd.port);
     let mut args = mail_args(&url);
     args.extend([
         "--smtp-password-file".into(),
@@ -934,10 +945,20 @@ async fn aiosmtpd_receives_the_message_over_starttls_with_auth() {
 }
 
 #[tokio::test]
+async fn aiosmtpd_receives_the_message_over_starttls_with_auth() {
+    through_aiosmtpd("starttls", "smtp", "?tls=starttls").await;
+}
+
+#[tokio::test]
+async fn aiosmtpd_receives_the_message_over_tls_with_auth() {
+    through_aiosmtpd("tls", "smtps", "").await;
+}
+
+#[tokio::test]
 async fn an_untrusted_certificate_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     test_certificates(dir.path());
-    let smtpd = Aiosmtpd::start(dir.path()).await;
+    let smtpd = Aiosmtpd::start(dir.path(), "starttls").await;
     let db = dir.path().join("untrusted.db");
     let url = format!("smtp://127.0.0.1:{}?tls=starttls", smtpd.port);
     let mut args = mail_args(&url);
