@@ -15,7 +15,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use crate::mail::{Mail, Retry};
+use crate::mail::{Mail, Retry, Security};
 use crate::store::{now_ms, Mark, Pending, Store};
 use crate::Rules;
 
@@ -57,6 +57,24 @@ impl Outbox {
                 ""
             }
         );
+        let smtp = &mail.smtp;
+        let local = smtp.host == "localhost"
+            || smtp
+                .host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        if smtp.security == Security::Plain && !local {
+            tracing::warn!(
+                "mail: smtp:// to {} has no TLS: the messages{} cross the network in clear \
+                 (use ?tls=starttls or smtps://)",
+                smtp.host,
+                if smtp.credentials.is_some() {
+                    " and the password"
+                } else {
+                    ""
+                }
+            );
+        }
         let (stop, stopped) = watch::channel(false);
         let worker = Worker { store, mail, rules };
         let task = tokio::spawn(worker.run(stopped));
