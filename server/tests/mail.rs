@@ -468,7 +468,8 @@ async fn after_the_last_attempt_it_is_failed_with_the_last_reply() {
 #[tokio::test]
 async fn a_stalled_server_times_out_and_the_message_is_sent_again() {
     let (row, received) = one_message(&[Answer::Stall], Answer::Accept, |mail| {
-        mail.timeout = Duration::from_millis(300);
+        // Long enough for a healthy attempt on a busy machine, short for the test.
+        mail.timeout = Duration::from_secs(2);
     })
     .await;
     assert_eq!(sent_after(&row), 2, "{received:?}");
