@@ -5,6 +5,8 @@
 //! browser with its own server and database. The accessibility checks (axe-core) run in
 //! Chromium. pkg/ must have been built (`cargo xtask build`; `cargo xtask test` does it).
 
+#[path = "mail/sink.rs"]
+mod sink;
 #[path = "e2e/support.rs"]
 mod support;
 
@@ -34,6 +36,51 @@ async fn valid_submission_shows_success_and_is_stored(page: Page) {
                 "message": "First line\r\nsecond line"}),
         "stored as sent: jQuery's serialize() sends line breaks as CRLF"
     );
+}
+
+/// With `--smtp`, the submission reaches the site owner's mailbox (an SMTP server on
+/// loopback) with the visitor's address as `Reply-To:` and the fields in the body.
+async fn valid_submission_is_mailed_with_reply_to(page: Page) {
+    let smtp = sink::Sink::accepting().await;
+    let url = smtp.url();
+    let s = Setup::start(&[
+        "--smtp",
+        &url,
+        "--mail-from",
+        "forms@example.org",
+        "--mail-to",
+        "owner@example.org",
+        "--subject",
+        "Contact: {subject}",
+    ]);
+    page.open(&s.page()).await;
+    page.fill_valid("First line\nsecond line").await;
+    page.click_send().await;
+    page.panels(&["success"]).await;
+    smtp.wait_for(support::PATIENCE, |received| !received.is_empty())
+        .await;
+    let received = smtp.received();
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0].to, ["owner@example.org"]);
+    let bytes = received[0].message();
+    let mail = mailparse::parse_mail(&bytes).unwrap();
+    use mailparse::MailHeaderMap;
+    let header = |name| mail.headers.get_first_value(name).unwrap_or_default();
+    assert_eq!(header("From"), "forms@example.org");
+    assert_eq!(header("Reply-To"), "visitor@example.com");
+    assert_eq!(header("Subject"), "Contact: Hello from the e2e test");
+    let text = mail.get_body().unwrap().replace("\r\n", "\n");
+    assert!(
+        text.starts_with(
+            "subject: Hello from the e2e test\nfrom: visitor@example.com\nmessage:\n  First line\n  second line\n"
+        ),
+        "{text}"
+    );
+    eventually("export shows the message sent", || {
+        let rows = s.api.export();
+        rows[0]["delivery"]["state"] == "sent" && rows[0]["delivery"]["attempts"] == 1
+    })
+    .await;
 }
 
 /// Empty required fields and a bad address are reported in the page, without a request;
@@ -409,6 +456,7 @@ in_browser!(
     chromium,
     super::Kind::Chromium,
     valid_submission_shows_success_and_is_stored,
+    valid_submission_is_mailed_with_reply_to,
     client_side_errors_then_correction,
     server_422_is_shown_on_the_field,
     server_down_then_retry_succeeds,
@@ -425,6 +473,7 @@ in_browser!(
     firefox,
     super::Kind::Firefox,
     valid_submission_shows_success_and_is_stored,
+    valid_submission_is_mailed_with_reply_to,
     client_side_errors_then_correction,
     server_422_is_shown_on_the_field,
     server_down_then_retry_succeeds,
