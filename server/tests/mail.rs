@@ -577,7 +577,8 @@ async fn notifications_committed_while_no_worker_ran_are_sent_when_one_starts() 
 
 const BIN: &str = env!("CARGO_BIN_EXE_corsform-server");
 
-/// `corsform-server serve` on a free port and `db`, killed (SIGKILL) when dropped.
+/// `corsform-server serve` on a free port and `db`, its log in `db` + `.log`, killed
+/// (SIGKILL) when dropped.
 struct Process {
     child: std::process::Child,
     addr: String,
@@ -603,7 +604,7 @@ impl Process {
             .arg(db)
             .args(args)
             .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null());
+            .stderr(std::fs::File::create(db.with_extension("log")).unwrap());
         for (name, value) in env {
             command.env(name, value);
         }
@@ -982,4 +983,181 @@ async fn an_untrusted_certificate_is_refused() {
         "{reason}"
     );
     assert!(smtpd.mailbox().is_empty());
+}
+
+/// `corsform-server` with `args`: its exit code, stdout and stderr.
+fn command(args: &[&str]) -> (Option<i32>, String, String) {
+    let output = std::process::Command::new(BIN).args(args).output().unwrap();
+    let text = |bytes: Vec<u8>| String::from_utf8(bytes).unwrap();
+    (
+        output.status.code(),
+        text(output.stdout),
+        text(output.stderr),
+    )
+}
+
+#[test]
+fn mail_configuration_errors_exit_2_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("x.db");
+    let smtp = ["--smtp", "smtp://127.0.0.1:2525"];
+    let both = [
+        "--mail-from",
+        "forms@site.test",
+        "--mail-to",
+        "owner@site.test",
+    ];
+    let cases: [(Vec<&str>, &str); 10] = [
+        (
+            vec!["--mail-to", "owner@site.test"],
+            "--mail-to needs --smtp",
+        ),
+        (
+            vec!["--mail-from", "forms@site.test"],
+            "--mail-from needs --smtp",
+        ),
+        (
+            vec![smtp[0], smtp[1], both[2], both[3]],
+            "--smtp needs --mail-from",
+        ),
+        (
+            vec![smtp[0], smtp[1], both[0], both[1]],
+            "--smtp needs --mail-to",
+        ),
+        (
+            [&["--smtp", "http://127.0.0.1"][..], &both].concat(),
+            "the scheme must be smtp or smtps",
+        ),
+        (
+            [&["--smtp", "smtp://u@127.0.0.1"][..], &both].concat(),
+            "no password",
+        ),
+        (
+            [
+                &[
+                    "--smtp",
+                    "smtp://u@127.0.0.1",
+                    "--smtp-password-file",
+                    "/nonexistent/pw",
+                ][..],
+                &both,
+            ]
+            .concat(),
+            "--smtp-password-file /nonexistent/pw",
+        ),
+        (
+            [
+                &smtp[..],
+                &["--mail-from", "not an address", "--mail-to", "o@s.t"],
+            ]
+            .concat(),
+            "--mail-from",
+        ),
+        (
+            [&smtp[..], &both, &["--allow-cc", "x"]].concat(),
+            "--allow-cc \"x\"",
+        ),
+        (
+            [&smtp[..], &both, &["--mail-attempts", "0"]].concat(),
+            "--mail-attempts",
+        ),
+    ];
+    for (args, needle) in cases {
+        let mut all = vec![
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--db",
+            db.to_str().unwrap(),
+        ];
+        all.extend(&args);
+        let (code, stdout, stderr) = command(&all);
+        assert_eq!(code, Some(2), "{args:?}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(
+            stderr.starts_with("corsform-server: ") && stderr.contains(needle),
+            "{args:?}: {stderr}"
+        );
+        assert!(stdout.is_empty());
+    }
+}
+
+/// Waits until `db`'s log (written by [`Process`]) contains `text`.
+async fn logged(db: &std::path::Path, text: &str) {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let log = std::fs::read_to_string(db.with_extension("log")).unwrap_or_default();
+        if log.contains(text) {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{text:?} not in {log}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_start_up_log_export_and_resend_over_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cli.db");
+    let db_arg = db.to_str().unwrap();
+    // Mail off: said at start, and the submission has no notification.
+    let server = Process::start(&db, &[], &[]).await;
+    logged(&db, "mail: off (no --smtp): submissions are stored only").await;
+    let first = server.post("subject=off&message=m").await;
+    server.kill_9();
+    // Mail on, and the SMTP server refuses the first message for good.
+    let sink = Sink::start(&[Answer::Permanent], Answer::Accept).await;
+    let args = mail_args(&sink.url());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let server = Process::start(&db, &args, &[]).await;
+    logged(&db, "0 pending, 0 failed").await;
+    let second = server.post("subject=on&message=m").await;
+    logged(&db, "mail: failed").await;
+    server.kill_9();
+    let (code, stdout, _) = command(&["export", "--db", db_arg]);
+    assert_eq!(code, Some(0));
+    let rows: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows[0]["delivery"], serde_json::Value::Null);
+    assert_eq!(rows[1]["id"], second);
+    assert_eq!(rows[1]["delivery"]["state"], "failed");
+    assert_eq!(rows[1]["delivery"]["attempts"], 1);
+    let reason = rows[1]["delivery"]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("550") && reason.contains("no such mailbox here"),
+        "{reason}"
+    );
+    // The next start says so; `resend` queues it beside the running server.
+    let server = Process::start(&db, &args, &[]).await;
+    logged(&db, "0 pending, 1 failed (corsform-server resend --failed").await;
+    let (code, stdout, _) = command(&["resend", "--db", db_arg, "--failed"]);
+    assert_eq!(
+        (code, stdout.as_str()),
+        (Some(0), "corsform-server: 1 notification queued\n")
+    );
+    let id = first.to_string();
+    let (code, stdout, _) = command(&["resend", "--db", db_arg, "--id", &id]);
+    assert_eq!(
+        (code, stdout.as_str()),
+        (Some(0), "corsform-server: 1 notification queued\n")
+    );
+    all_sent(&db).await;
+    drop(server);
+    // The refused one, then both queued again.
+    let mailed: Vec<i64> = sink.received().iter().map(submission_id).collect();
+    assert_eq!(mailed.len(), 3, "{mailed:?}");
+    let mut accepted: Vec<i64> = sink.accepted().iter().map(submission_id).collect();
+    accepted.sort_unstable();
+    assert_eq!(accepted, [first, second]);
+    // Errors: an unknown id, neither --id nor --failed.
+    let (code, _, stderr) = command(&["resend", "--db", db_arg, "--id", "99"]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("no submission with id 99"), "{stderr}");
+    let (code, _, _) = command(&["resend", "--db", db_arg]);
+    assert_eq!(code, Some(2));
 }
