@@ -56,6 +56,35 @@ impl std::fmt::Debug for Smtp {
     }
 }
 
+/// Why an attempt to send a message failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SendFailure {
+    /// What happened, for `export`: the SMTP server's reply (`permanent error (550): …`)
+    /// or the connection's error.
+    pub reason: String,
+    /// A 5xx reply (RFC 5321 §4.2.1): trying again will not help. Anything else (a 4xx
+    /// reply, a connection or TLS failure) is transient.
+    pub permanent: bool,
+}
+
+impl SendFailure {
+    fn transient(reason: String) -> SendFailure {
+        SendFailure {
+            reason,
+            permanent: false,
+        }
+    }
+}
+
+impl From<lettre::transport::smtp::Error> for SendFailure {
+    fn from(e: lettre::transport::smtp::Error) -> SendFailure {
+        SendFailure {
+            reason: e.to_string(),
+            permanent: e.is_permanent(),
+        }
+    }
+}
+
 /// How an SMTP connection is protected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Security {
@@ -174,41 +203,42 @@ impl Smtp {
     /// connection is made here so that Nagle's algorithm does not hold the message's final
     /// `.` line until the server's delayed ACK (about 40 ms a message on Linux). With
     /// `smtps://`, lettre connects (without `TCP_NODELAY`). Dropping the future closes the
-    /// connection. Errors: the failure, and whether it is permanent (a 5xx reply).
-    pub async fn send(&self, message: &Message) -> Result<(), (String, bool)> {
-        let smtp = |e: lettre::transport::smtp::Error| (e.to_string(), e.is_permanent());
+    /// connection. Errors: why it failed, and whether that is permanent.
+    pub async fn send(&self, message: &Message) -> Result<(), SendFailure> {
         let hello = self
             .hello
             .clone()
             .map_or_else(ClientId::default, ClientId::Domain);
         let mut conn = match self.security {
-            Security::Tls => AsyncSmtpConnection::connect_tokio1(
-                (self.host.as_str(), self.port),
-                None,
-                &hello,
-                Some(self.tls()?),
-                None,
-            )
-            .await
-            .map_err(smtp)?,
+            Security::Tls => {
+                AsyncSmtpConnection::connect_tokio1(
+                    (self.host.as_str(), self.port),
+                    None,
+                    &hello,
+                    Some(self.tls()?),
+                    None,
+                )
+                .await?
+            }
             Security::Plain | Security::StartTls => {
                 let tcp = tokio::net::TcpStream::connect((self.host.as_str(), self.port))
                     .await
-                    .map_err(|e| (format!("cannot connect to {}: {e}", self.describe()), false))?;
+                    .map_err(|e| {
+                        SendFailure::transient(format!(
+                            "cannot connect to {}: {e}",
+                            self.describe()
+                        ))
+                    })?;
                 let _ = tcp.set_nodelay(true);
-                AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &hello)
-                    .await
-                    .map_err(smtp)?
+                AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &hello).await?
             }
         };
         if self.security == Security::StartTls {
-            conn.starttls(self.tls()?, &hello).await.map_err(smtp)?;
+            conn.starttls(self.tls()?, &hello).await?;
         }
         if let Some((user, password)) = &self.credentials {
             let credentials = Credentials::new(user.clone(), password.clone());
-            conn.auth(DEFAULT_MECHANISMS, &credentials)
-                .await
-                .map_err(smtp)?;
+            conn.auth(DEFAULT_MECHANISMS, &credentials).await?;
         }
         let sent = conn.send(message.envelope(), &message.formatted()).await;
         match sent {
@@ -217,13 +247,14 @@ impl Smtp {
                 let _ = conn.quit().await;
                 Ok(())
             }
-            Err(e) => Err(smtp(e)),
+            Err(e) => Err(e.into()),
         }
     }
 
     /// TLS with the system's roots, for this host.
-    fn tls(&self) -> Result<TlsParameters, (String, bool)> {
-        TlsParameters::new_rustls(self.host.clone()).map_err(|e| (format!("TLS: {e}"), false))
+    fn tls(&self) -> Result<TlsParameters, SendFailure> {
+        TlsParameters::new_rustls(self.host.clone())
+            .map_err(|e| SendFailure::transient(format!("TLS: {e}")))
     }
 }
 

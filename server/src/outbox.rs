@@ -15,7 +15,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use crate::mail::{Mail, Retry, Security};
+use crate::mail::{Mail, Retry, Security, SendFailure};
 use crate::store::{now_ms, Mark, Pending, Store};
 use crate::Rules;
 
@@ -161,7 +161,7 @@ impl Worker {
         let sent = tokio::time::timeout(mail.timeout, mail.smtp.send(&message)).await;
         let (error, permanent) = match sent {
             Ok(Ok(())) => return Mark::Sent,
-            Ok(Err(failure)) => failure,
+            Ok(Err(SendFailure { reason, permanent })) => (reason, permanent),
             Err(_) => (
                 format!("no answer from the SMTP server within {:?}", mail.timeout),
                 false,
