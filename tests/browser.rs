@@ -48,14 +48,51 @@ fn document() -> web_sys::Document {
     web_sys::window().unwrap().document().unwrap()
 }
 
-/// Markup added to the page for one test, removed when dropped (even on failure).
+// ---- page errors ---------------------------------------------------------------------
+
+/// The page's uncaught errors and unhandled rejections, as `window` reports them
+/// (`error` and `unhandledrejection` events): recorded from the first `mount` on, and any
+/// of them fails the test that was running (checked when its markup is dropped, and again
+/// when the next test mounts, for one that surfaced after its test ended).
+const PAGE_ERRORS_JS: &str = r#"
+if (!window.__pageErrors) {
+  window.__pageErrors = [];
+  const text = (x) => (x && x.stack) ? String(x.stack) : String(x);
+  window.addEventListener("error", (e) => window.__pageErrors.push("uncaught: " + text(e.error ?? e.message)));
+  window.addEventListener("unhandledrejection", (e) => window.__pageErrors.push("unhandled rejection: " + text(e.reason)));
+}
+const out = window.__pageErrors.splice(0);
+return out;
+"#;
+
+/// Installs the page-error recorder (once) and takes what it recorded since the last call.
+fn take_page_errors() -> Vec<String> {
+    let f = Function::new_no_args(PAGE_ERRORS_JS);
+    let list: js_sys::Array = f.call0(&JsValue::NULL).unwrap().unchecked_into();
+    list.iter()
+        .map(|e| e.as_string().unwrap_or_default())
+        .collect()
+}
+
+/// Fails unless the page reported no uncaught error or unhandled rejection.
+fn assert_no_page_errors(when: &str) {
+    let errors = take_page_errors();
+    assert!(errors.is_empty(), "page errors {when}: {errors:#?}");
+}
+
+/// Markup added to the page for one test, removed when dropped (even on failure); the
+/// test fails if the page reported an uncaught error or an unhandled rejection meanwhile.
 struct Mounted(Element);
 impl Drop for Mounted {
     fn drop(&mut self) {
         self.0.remove();
+        if !std::thread::panicking() {
+            assert_no_page_errors("during this test");
+        }
     }
 }
 fn mount(html: &str) -> Mounted {
+    assert_no_page_errors("after the previous test ended");
     // A failed test aborts without running drops: clear what it left behind.
     let left = document().query_selector_all("body > .test-mount").unwrap();
     for i in 0..left.length() {
@@ -270,6 +307,81 @@ async fn submit_promise_resolves_with_the_servers_answer() {
         .expect("submit resolves");
     assert_eq!(get(&answer, "ok"), JsValue::TRUE);
     assert!(get(&answer, "id").as_f64().unwrap() >= 1.0);
+}
+
+/// The recorder behind every test's page-error check sees what a listener throws (a test
+/// of the check itself: without it, a re-entered callback would pass unseen).
+#[wasm_bindgen_test]
+async fn the_page_error_check_sees_a_throwing_listener_and_a_rejection() {
+    let _ = take_page_errors();
+    let target = document().create_element("div").unwrap();
+    let thrower = Function::new_no_args("throw new Error('thrown by a listener')");
+    target
+        .add_event_listener_with_callback("ping", &thrower)
+        .unwrap();
+    target
+        .dispatch_event(&web_sys::Event::new("ping").unwrap())
+        .unwrap();
+    let _ = Promise::reject(&"rejected, unhandled".into());
+    sleep(50).await;
+    let errors = take_page_errors();
+    assert!(
+        errors.iter().any(|e| e.contains("thrown by a listener")),
+        "{errors:?}"
+    );
+    assert!(
+        errors.iter().any(|e| e.contains("rejected, unhandled")),
+        "{errors:?}"
+    );
+}
+
+/// The demo's first click: Send with every field empty, the button focused as a mouse
+/// press leaves it. Focusing the first invalid field fires `focusout` on the button while
+/// corsform's submit listener runs; that must re-enter nothing and throw nothing (the
+/// page-error check fails the test otherwise). Then the same by keyboard: Enter in a field.
+#[wasm_bindgen_test]
+async fn empty_send_with_the_button_focused_throws_nothing() {
+    let id = unique();
+    let _page = seed_page(&[fixture(), "/echo/", &id].concat());
+    bind_ok("#contact", seed_options(""));
+    el("#send")
+        .dyn_into::<HtmlElement>()
+        .unwrap()
+        .focus()
+        .unwrap();
+    set(&web_sys::window().unwrap().into(), "focusouts", &0.into());
+    let count = Function::new_no_args("window.focusouts += 1");
+    el("#contact")
+        .add_event_listener_with_callback("focusout", &count)
+        .unwrap();
+    click("#send");
+    sleep(100).await;
+    assert_eq!(document().active_element(), Some(el("#subject")));
+    assert!(
+        recorded("focusouts").as_f64().unwrap_or(0.0) >= 1.0,
+        "the focus left the button while the submit was handled (the case being tested)"
+    );
+    assert_no_page_errors("on an empty Send with the button focused");
+    assert_eq!(
+        error_text("subject").as_deref(),
+        Some("This field is required.")
+    );
+    // By keyboard: Enter in a field submits the form (`requestSubmit`, as implicit
+    // submission does), with the focus in another field.
+    el("#message")
+        .dyn_into::<HtmlElement>()
+        .unwrap()
+        .focus()
+        .unwrap();
+    el("#contact")
+        .dyn_into::<web_sys::HtmlFormElement>()
+        .unwrap()
+        .request_submit()
+        .unwrap();
+    sleep(100).await;
+    assert_eq!(document().active_element(), Some(el("#subject")));
+    assert_no_page_errors("on an empty implicit submission");
+    assert_eq!(fixture_count(&id).await, 0, "nothing is sent while invalid");
 }
 
 #[wasm_bindgen_test]

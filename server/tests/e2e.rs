@@ -360,6 +360,37 @@ async fn keyboard_only_flow(page: Page) {
     );
 }
 
+/// The demo's first click, as a new visitor makes it: **Send message** with every field
+/// empty, by mouse and then by keyboard (Tab to the button, Enter). The messages appear,
+/// the focus moves to the first invalid field, and the page throws nothing: moving the
+/// focus fires `focusout` on the button while corsform's submit listener is still running,
+/// which once re-entered that listener ("closure invoked recursively"). The run checks the
+/// page's errors after every scenario; this one checks them after each press as well.
+async fn empty_send_by_mouse_then_keyboard_throws_nothing(page: Page) {
+    let s = Setup::start(&[]);
+    page.open(&s.page()).await;
+    page.click_send().await;
+    page.field_error("subject", Some(REQUIRED)).await;
+    page.field_error("message", Some(REQUIRED)).await;
+    assert_eq!(page.focused().await, "subject");
+    page.assert_no_page_errors().await;
+
+    page.open(&s.page()).await;
+    page.keys("\u{e004}\u{e004}\u{e004}\u{e004}").await; // Tab ×4: to the button
+    let focused = page
+        .js(
+            "return document.activeElement.tagName + ':' + document.activeElement.type",
+            vec![],
+        )
+        .await;
+    assert_eq!(focused, "BUTTON:submit");
+    page.keys("\u{e007}").await; // Enter presses it
+    page.field_error("subject", Some(REQUIRED)).await;
+    assert_eq!(page.focused().await, "subject");
+    page.assert_no_page_errors().await;
+    assert!(s.api.export().is_empty(), "nothing is sent while invalid");
+}
+
 /// Runs axe-core on the page; fails listing every WCAG 2.1 A/AA violation.
 async fn axe(page: &Page, state: &str) {
     let path = support::root().join("xtask/npm/node_modules/axe-core/axe.min.js");
@@ -466,6 +497,7 @@ in_browser!(
     two_submits_at_once_send_one_request,
     without_javascript_posts_and_redirects_to_thanks,
     keyboard_only_flow,
+    empty_send_by_mouse_then_keyboard_throws_nothing,
     axe_finds_no_violations_in_any_state,
 );
 
@@ -483,4 +515,5 @@ in_browser!(
     two_submits_at_once_send_one_request,
     without_javascript_posts_and_redirects_to_thanks,
     keyboard_only_flow,
+    empty_send_by_mouse_then_keyboard_throws_nothing,
 );

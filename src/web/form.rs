@@ -22,9 +22,12 @@ use crate::validate::{check_field, Env, Input};
 const SUBMITS: &str =
     "button:not([type=button i],[type=reset i]),input:is([type=submit i],[type=image i])";
 
-/// Every callback handed to JS, listeners and promise reactions alike: one closure type,
-/// so one shim in the JS glue.
-type Callback = Closure<dyn FnMut(JsValue) -> JsValue>;
+/// Every callback handed to JS, listeners and promise reactions alike. `Fn`, never
+/// `FnMut`: JS may call a callback while it is already running (focusing the first invalid
+/// field inside the submit listener dispatches `focusout` to that same listener at once),
+/// and wasm-bindgen refuses to re-enter an `FnMut` closure ("closure invoked recursively").
+/// The state the callbacks share is in `Cell`s, never borrowed across a call into JS.
+type Callback = Closure<dyn Fn(JsValue) -> JsValue>;
 
 /// The form's events corsform listens to, all with one listener.
 const EVENTS: [&str; 4] = ["submit", "focusout", "input", "change"];

@@ -263,6 +263,23 @@ fn without_script(html: &str) -> String {
     format!("{}{}", &html[..start], &html[end..])
 }
 
+/// Records the page's uncaught errors and unhandled rejections from its first script on
+/// (the `error` and `unhandledrejection` events of `window`), for [`Page::assert_no_page_errors`].
+const ERROR_RECORDER: &str = r#"<script>
+window.__pageErrors = [];
+(() => {
+  const text = (x) => (x && x.stack) ? String(x.stack) : String(x);
+  addEventListener("error", (e) => __pageErrors.push("uncaught: " + text(e.error ?? e.message)));
+  addEventListener("unhandledrejection", (e) => __pageErrors.push("unhandled rejection: " + text(e.reason)));
+})();
+</script>"#;
+
+/// The page with [`ERROR_RECORDER`] as the first thing in its `<head>`.
+fn with_error_recorder(html: &str) -> String {
+    let at = html.find("<head>").expect("index.html has a <head>") + "<head>".len();
+    format!("{}{ERROR_RECORDER}{}", &html[..at], &html[at..])
+}
+
 /// The demo site: www/ at `/`, pkg/ at `/pkg/`, with the form's `action` pointed at `api`
 /// (`http://127.0.0.1:PORT`), and `/nojs.html`, the same page without its script.
 pub struct Site {
@@ -311,6 +328,8 @@ impl Site {
                 html = html.replace(DEMO_API, &api);
                 if nojs {
                     html = without_script(&html);
+                } else {
+                    html = with_error_recorder(&html);
                 }
                 body = html.into_bytes();
             }
@@ -543,6 +562,15 @@ where
         let abort = task.abort_handle();
         let outcome = tokio::time::timeout(SCENARIO, task).await;
         abort.abort();
+        // Whatever the scenario did last, the page must not have thrown meanwhile.
+        let page = Page {
+            client: client.clone(),
+            kind,
+        };
+        let page_errors = match outcome {
+            Ok(Ok(())) => page.take_page_errors().await,
+            _ => None,
+        };
         let _ = tokio::time::timeout(Duration::from_secs(10), client.close()).await;
         drop(driver);
         match outcome {
@@ -550,6 +578,9 @@ where
             Ok(Err(e)) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
             Ok(Err(e)) => panic!("{kind:?}: {e}"),
             Ok(Ok(())) => {}
+        }
+        if let Some(errors) = page_errors {
+            panic!("{kind:?}: the page reported errors: {errors:#?}");
         }
     });
 }
@@ -580,12 +611,32 @@ return { url: location.href, bound: !!(q("#contact") && q("#contact").noValidate
 impl Page {
     /// Opens `url` and, when the page runs scripts, waits until corsform has bound the form.
     pub async fn open(&self, url: &str) {
+        self.assert_no_page_errors().await;
         self.client.goto(url).await.unwrap();
         self.until("corsform bound the form", "return document.querySelector('#contact') !== null && document.querySelector('#contact').noValidate === true").await;
     }
 
+    /// The uncaught errors and unhandled rejections the page reported since the last call
+    /// (`None` when there were none, or the page has no recorder: not the demo page).
+    pub async fn take_page_errors(&self) -> Option<Vec<String>> {
+        let js =
+            "const e = window.__pageErrors; if (!Array.isArray(e)) return []; return e.splice(0);";
+        let errors = self.client.execute(js, vec![]).await.ok()?;
+        let errors: Vec<String> = serde_json::from_value(errors).unwrap_or_default();
+        (!errors.is_empty()).then_some(errors)
+    }
+
+    /// Fails if the page reported an uncaught error or an unhandled rejection: every
+    /// scenario checks this before it leaves a page and when it ends.
+    pub async fn assert_no_page_errors(&self) {
+        if let Some(errors) = self.take_page_errors().await {
+            panic!("{:?}: the page reported errors: {errors:#?}", self.kind);
+        }
+    }
+
     /// Opens `url` without waiting for any script.
     pub async fn open_plain(&self, url: &str) {
+        self.assert_no_page_errors().await;
         self.client.goto(url).await.unwrap();
     }
 
