@@ -57,7 +57,7 @@ fn document() -> web_sys::Document {
 const PAGE_ERRORS_JS: &str = r#"
 if (!window.__pageErrors) {
   window.__pageErrors = [];
-  const text = (x) => (x && x.stack) ? String(x.stack) : String(x);
+  const text = (x) => String(x) + ((x && x.stack) ? "\n" + x.stack : "");
   window.addEventListener("error", (e) => window.__pageErrors.push("uncaught: " + text(e.error ?? e.message)));
   window.addEventListener("unhandledrejection", (e) => window.__pageErrors.push("unhandled rejection: " + text(e.reason)));
 }

@@ -268,7 +268,7 @@ fn without_script(html: &str) -> String {
 const ERROR_RECORDER: &str = r#"<script>
 window.__pageErrors = [];
 (() => {
-  const text = (x) => (x && x.stack) ? String(x.stack) : String(x);
+  const text = (x) => String(x) + ((x && x.stack) ? "\n" + x.stack : "");
   addEventListener("error", (e) => __pageErrors.push("uncaught: " + text(e.error ?? e.message)));
   addEventListener("unhandledrejection", (e) => __pageErrors.push("unhandled rejection: " + text(e.reason)));
 })();
