@@ -3,10 +3,9 @@
 //! rule's parameter the way `value >= param` does, and `step` rounds and divides as its
 //! `toInt` and `%` do.
 //!
-//! In the browser the text is read by the JS engine itself (`Number()`), so no float
-//! parsing lands in the wasm. Elsewhere (the server) [`js_number`] checks JavaScript's
-//! grammar and lets Rust's correctly rounded parser read the digits, which gives the same
-//! double; the browser tests compare the two over a corpus.
+//! [`js_number`] checks JavaScript's grammar and lets Rust's correctly rounded parser read
+//! the digits, which gives the same double as the JS engine; the browser tests compare the
+//! two over a corpus. The browser and the server run this same code.
 
 /// JavaScript's StrWhiteSpaceChar: WhiteSpace and LineTerminator.
 pub(crate) fn is_js_space(c: char) -> bool {
@@ -23,16 +22,9 @@ pub(crate) fn is_js_space(c: char) -> bool {
     )
 }
 
-/// `Number(text)`: the JS engine's in the browser, [`js_number`] elsewhere.
+/// `Number(text)`, as the rules read numbers on both sides.
 pub(crate) fn parse(text: &str) -> f64 {
-    #[cfg(all(feature = "web", target_arch = "wasm32"))]
-    {
-        crate::web::js_number(text)
-    }
-    #[cfg(not(all(feature = "web", target_arch = "wasm32")))]
-    {
-        js_number(text)
-    }
+    js_number(text)
 }
 
 /// JavaScript's `Number(text)` in Rust: whitespace trimmed, `""` is 0, `0x`/`0o`/`0b`
@@ -154,9 +146,64 @@ pub(crate) fn decimal_places(text: &str) -> u32 {
     }
 }
 
+/// JavaScript's Number::toString for a finite number: the shortest digits that round-trip,
+/// in plain notation for 1e-7 < |x| < 1e21 and exponent notation outside.
+pub fn js_number_text(x: f64) -> String {
+    if x == 0.0 {
+        return "0".into();
+    }
+    let sign = if x < 0.0 { "-" } else { "" };
+    // `{:e}` gives the shortest round-trip digits: "1.2345e3".
+    let sci = format!("{:e}", x.abs());
+    let (mantissa, exp) = sci.split_once('e').expect("{:e} has an exponent");
+    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    let k = digits.len() as i32;
+    let n = exp.parse::<i32>().expect("{:e} exponent is an integer") + 1;
+    let body = if k <= n && n <= 21 {
+        format!("{digits}{}", "0".repeat((n - k) as usize))
+    } else if 0 < n && n <= 21 {
+        format!("{}.{}", &digits[..n as usize], &digits[n as usize..])
+    } else if -6 < n && n <= 0 {
+        format!("0.{}{digits}", "0".repeat(-n as usize))
+    } else {
+        let e = n - 1;
+        let e = if e < 0 {
+            e.to_string()
+        } else {
+            format!("+{e}")
+        };
+        match digits.split_at(1) {
+            (d, "") => format!("{d}e{e}"),
+            (d, rest) => format!("{d}.{rest}e{e}"),
+        }
+    };
+    format!("{sign}{body}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_are_written_as_javascript_writes_them() {
+        for (x, js) in [
+            (5.0, "5"),
+            (-5.0, "-5"),
+            (0.5, "0.5"),
+            (0.01, "0.01"),
+            (1234.5, "1234.5"),
+            (1e21, "1e+21"),
+            (1.5e21, "1.5e+21"),
+            (1e20, "100000000000000000000"),
+            (1e-7, "1e-7"),
+            (1.25e-7, "1.25e-7"),
+            (1e-6, "0.000001"),
+            (0.1 + 0.2, "0.30000000000000004"),
+            (-0.0, "0"),
+        ] {
+            assert_eq!(js_number_text(x), js, "{x:e}");
+        }
+    }
 
     #[test]
     fn parses_like_number_of_string() {

@@ -3,91 +3,72 @@
 //! messages.
 
 use crate::number;
-use crate::value::{Spec, Value};
+use crate::options::{Entries, FieldMessagesSpec, FieldRulesSpec, ParamSpec, RulesOptions};
 
-/// A validation method: jquery-validation's built-ins plus `pattern` from its
-/// additional-methods.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Method {
-    /// A value is present (for checkboxes, radios and multi-selects: one is chosen).
-    Required,
-    /// A valid e-mail address, by the browser's own grammar.
-    Email,
-    /// A public http, https or ftp URL.
-    Url,
-    /// A decimal number, optionally with `,` thousands separators.
-    Number,
-    /// Only the digits 0–9.
-    Digits,
-    /// At least N characters (or N choices).
-    MinLength,
-    /// At most N characters (or N choices).
-    MaxLength,
-    /// Between N and M characters.
-    RangeLength,
-    /// A number greater than or equal to N.
-    Min,
-    /// A number less than or equal to N.
-    Max,
-    /// A number between N and M.
-    Range,
-    /// A multiple of N.
-    Step,
-    /// The same value as the field a selector names.
-    EqualTo,
-    /// The whole value matches a regular expression.
-    Pattern,
+/// Defines [`Method`] and its table from one list: each method's variant, option name,
+/// default message and whether it takes no parameter (a flag, `true`). Adding a method is
+/// one line here plus its check in `validate::check` (an exhaustive `match`); the names in
+/// error messages ([`KNOWN_METHODS`]) and the TypeScript union ([`RULE_NAME_TS`]) come
+/// from the same list.
+macro_rules! methods {
+    ($($(#[$doc:meta])* $variant:ident = $name:literal, $flag:literal, $message:literal;)*) => {
+        /// A validation method: jquery-validation's built-ins plus `pattern` from its
+        /// additional-methods.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum Method {
+            $($(#[$doc])* $variant,)*
+        }
+
+        /// Every method in jquery-validation's order: name, default message, flag.
+        const METHODS: &[(Method, &str, &str, bool)] =
+            &[$((Method::$variant, $name, $message, $flag),)*];
+
+        /// The method names, as an error message lists them: `required, email, …`.
+        pub const KNOWN_METHODS: &str = concat_names!($($name),*);
+
+        /// The TypeScript declaration of the method names' union, for the `.d.ts`.
+        pub const RULE_NAME_TS: &str = concat!(
+            "/** jquery-validation's method names. */\nexport type RuleName = never"
+            $(, "\n  | \"", $name, "\"")*, ";\n"
+        );
+    };
 }
 
-/// Every method in jquery-validation's order, with its name and default message.
-const METHODS: [(Method, &str, &str); 14] = [
-    (Method::Required, "required", "This field is required."),
-    (
-        Method::Email,
-        "email",
-        "Please enter a valid email address.",
-    ),
-    (Method::Url, "url", "Please enter a valid URL."),
-    (Method::Number, "number", "Please enter a valid number."),
-    (Method::Digits, "digits", "Please enter only digits."),
-    (
-        Method::MinLength,
-        "minlength",
-        "Please enter at least {0} characters.",
-    ),
-    (
-        Method::MaxLength,
-        "maxlength",
-        "Please enter no more than {0} characters.",
-    ),
-    (
-        Method::RangeLength,
-        "rangelength",
-        "Please enter a value between {0} and {1} characters long.",
-    ),
-    (
-        Method::Min,
-        "min",
-        "Please enter a value greater than or equal to {0}.",
-    ),
-    (
-        Method::Max,
-        "max",
-        "Please enter a value less than or equal to {0}.",
-    ),
-    (
-        Method::Range,
-        "range",
-        "Please enter a value between {0} and {1}.",
-    ),
-    (Method::Step, "step", "Please enter a multiple of {0}."),
-    (
-        Method::EqualTo,
-        "equalTo",
-        "Please enter the same value again.",
-    ),
-    (Method::Pattern, "pattern", "Invalid format."),
-];
+/// `"a, b, c"` from `"a", "b", "c"`.
+macro_rules! concat_names {
+    ($first:literal $(, $rest:literal)*) => { concat!($first $(, ", ", $rest)*) };
+}
+
+methods! {
+    /// A value is present (for checkboxes, radios and multi-selects: one is chosen).
+    Required = "required", true, "This field is required.";
+    /// A valid e-mail address, by the browser's own grammar.
+    Email = "email", true, "Please enter a valid email address.";
+    /// A public http, https or ftp URL.
+    Url = "url", true, "Please enter a valid URL.";
+    /// A decimal number, optionally with `,` thousands separators.
+    Number = "number", true, "Please enter a valid number.";
+    /// Only the digits 0–9.
+    Digits = "digits", true, "Please enter only digits.";
+    /// At least N characters (or N choices).
+    MinLength = "minlength", false, "Please enter at least {0} characters.";
+    /// At most N characters (or N choices).
+    MaxLength = "maxlength", false, "Please enter no more than {0} characters.";
+    /// Between N and M characters.
+    RangeLength = "rangelength", false, "Please enter a value between {0} and {1} characters long.";
+    /// A number greater than or equal to N.
+    Min = "min", false, "Please enter a value greater than or equal to {0}.";
+    /// A number less than or equal to N.
+    Max = "max", false, "Please enter a value less than or equal to {0}.";
+    /// A number between N and M.
+    Range = "range", false, "Please enter a value between {0} and {1}.";
+    /// A multiple of N.
+    Step = "step", false, "Please enter a multiple of {0}.";
+    /// The same value as the field a selector names.
+    EqualTo = "equalTo", false, "Please enter the same value again.";
+    /// The whole value matches a regular expression.
+    Pattern = "pattern", false, "Invalid format.";
+}
 
 impl Method {
     /// All methods, in the order attribute rules are read.
@@ -100,7 +81,7 @@ impl Method {
         METHODS.iter().find(|m| m.1 == name).map(|m| m.0)
     }
 
-    fn entry(self) -> &'static (Method, &'static str, &'static str) {
+    fn entry(self) -> &'static (Method, &'static str, &'static str, bool) {
         &METHODS[self as usize]
     }
 
@@ -115,10 +96,7 @@ impl Method {
     }
 
     fn is_flag(self) -> bool {
-        matches!(
-            self,
-            Method::Required | Method::Email | Method::Url | Method::Number | Method::Digits
-        )
+        self.entry().3
     }
 }
 
@@ -207,77 +185,80 @@ impl FieldRules {
 }
 
 impl FieldRules {
-    /// Reads this field's entry of the `rules` option: `"required email"` (split at
+    /// Applies this field's entry of the `rules` option: `"required email"` (split at
     /// JavaScript's `\s`, as jquery-validation splits it) or `{method: param}`. A rule
     /// given `false` is removed, as jquery-validation's `normalizeRules` removes it.
-    pub fn read_rules<S: Spec>(&mut self, spec: &S) -> Result<(), S::Error> {
-        self.read(false, spec)
-    }
-
-    /// Reads this field's entry of the `messages` option: `"message"` (for every rule) or
-    /// `{method: "message"}`.
-    pub fn read_messages<S: Spec>(&mut self, spec: &S) -> Result<(), S::Error> {
-        self.read(true, spec)
-    }
-
-    /// [`Self::read_rules`], or with `messages` [`Self::read_messages`]: one walk through
-    /// the entries for both.
-    pub fn read<S: Spec>(&mut self, messages: bool, spec: &S) -> Result<(), S::Error> {
-        if let Some(text) = spec.text() {
-            match messages {
-                true => self.messages.push((None, text)),
-                false => {
-                    for n in crate::pieces(&text, number::is_js_space) {
-                        self.read_entry(false, n, &S::yes())?;
-                    }
+    pub fn apply_rules(&mut self, spec: &FieldRulesSpec) -> Result<(), OptionsError> {
+        match spec {
+            FieldRulesSpec::Names(names) => {
+                for n in crate::pieces(names, number::is_js_space) {
+                    self.apply_rule(n, &ParamSpec::Bool(true))?;
                 }
             }
-        } else if let Some(given) = spec.entries() {
-            for (n, v) in given {
-                self.read_entry(messages, &n, &v)?;
+            FieldRulesSpec::Params(Entries(params)) => {
+                for (n, v) in params {
+                    self.apply_rule(n, v)?;
+                }
             }
-        } else {
-            let what = match messages {
-                true => "a string or an object",
-                false => "a string of rule names or an object",
-            };
-            let path = [section(messages), ".", &self.name];
-            return Err(S::error(must(&path, what, spec.kind())));
+            FieldRulesSpec::Other(v) => {
+                let path = ["rules.", &self.name];
+                return Err(must(&path, "a string of rule names or an object", v.kind()));
+            }
         }
         Ok(())
     }
 
-    /// One `method: param` of `rules`, or `method: "message"` of `messages`.
-    fn read_entry<S: Spec>(&mut self, messages: bool, name: &str, v: &S) -> Result<(), S::Error> {
-        let section = section(messages);
-        let Some(method) = Method::from_name(name) else {
-            return Err(S::error(unknown_method(section, &self.name, name)));
-        };
-        let read = match messages {
-            true => v
-                .text()
-                .map(|text| self.messages.push((Some(method), text)))
-                .ok_or("a string"),
-            false => param(method, v).map(|param| match param {
-                Some(param) => self.set(Rule { method, param }),
-                // At most one rule per method (`set` replaces in place): remove it, if any.
-                None => {
-                    if let Some(i) = self.rules.iter().position(|r| r.method == method) {
-                        self.rules.remove(i);
+    /// Applies this field's entry of the `messages` option: `"message"` (for every rule)
+    /// or `{method: "message"}`.
+    pub fn apply_messages(&mut self, spec: &FieldMessagesSpec) -> Result<(), OptionsError> {
+        match spec {
+            FieldMessagesSpec::All(message) => self.messages.push((None, message.clone())),
+            FieldMessagesSpec::PerMethod(Entries(per_method)) => {
+                for (name, v) in per_method {
+                    let method = self.method("messages", name)?;
+                    match v {
+                        ParamSpec::Text(message) => {
+                            self.messages.push((Some(method), message.clone()))
+                        }
+                        _ => {
+                            let path = ["messages.", &self.name, ".", name];
+                            return Err(must(&path, "a string", v.kind()));
+                        }
                     }
                 }
-            }),
-        };
-        read.map_err(|what| {
-            let path = [section, ".", &self.name, ".", name];
-            S::error(must(&path, what, v.kind()))
+            }
+            FieldMessagesSpec::Other(v) => {
+                let path = ["messages.", &self.name];
+                return Err(must(&path, "a string or an object", v.kind()));
+            }
+        }
+        Ok(())
+    }
+
+    /// The method `name` names, in `section` (`rules` or `messages`) of this field.
+    fn method(&self, section: &str, name: &str) -> Result<Method, OptionsError> {
+        Method::from_name(name).ok_or_else(|| {
+            OptionsError::format(
+                "{0}.{1}: unknown rule \"{2}\" (known: {3})",
+                &[section, &self.name, name, KNOWN_METHODS],
+            )
         })
     }
-}
 
-/// The option a field's entry is read from: `rules`, or with `messages` `messages`.
-fn section(messages: bool) -> &'static str {
-    ["rules", "messages"][usize::from(messages)]
+    /// One `method: param` of `rules`.
+    fn apply_rule(&mut self, name: &str, v: &ParamSpec) -> Result<(), OptionsError> {
+        let method = self.method("rules", name)?;
+        match param(method, v) {
+            Ok(Some(param)) => self.set(Rule { method, param }),
+            // At most one rule per method (`set` replaces in place): remove it, if any.
+            Ok(None) => self.rules.retain(|r| r.method != method),
+            Err(what) => {
+                let path = ["rules.", &self.name, ".", name];
+                return Err(must(&path, what, v.kind()));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// jquery-validation's `$.validator.format`: `{n}` and `${n}` become `args[n]`, for each
@@ -342,16 +323,16 @@ pub struct RuleSet {
 }
 
 /// "PATH must be WHAT, not KIND", PATH being `path` joined and KIND what the value is
-/// ([`Spec::kind`]).
+/// ([`ParamSpec::kind`]).
 pub(crate) fn must(path: &[&str], what: &str, kind: &str) -> OptionsError {
-    OptionsError::format("{0} must be {1}, not {2}", &[&crate::cat(path), what, kind])
+    OptionsError::format("{0} must be {1}, not {2}", &[&path.concat(), what, kind])
 }
 
 /// The numbers a parameter gives, as their text: a number, a string of numbers between
 /// commas, white space or brackets (`" 5 "`, `"[1, 5]"`, `"1,5"`, as jquery-validation
-/// reads `range` and `rangelength`), or an array of those ([`Spec::numeral`]). `None` if
-/// any is not a number.
-fn numbers(v: &impl Spec) -> Option<Vec<String>> {
+/// reads `range` and `rangelength`), or an array of those ([`ParamSpec::numeral`]). `None`
+/// if any is not a number.
+fn numbers(v: &ParamSpec) -> Option<Vec<String>> {
     let mut out = Vec::new();
     let separator = |c: char| c == ',' || number::is_js_space(c) || c == '[' || c == ']';
     for p in crate::pieces(&v.numeral()?, separator) {
@@ -365,12 +346,18 @@ fn numbers(v: &impl Spec) -> Option<Vec<String>> {
 
 /// `method`'s parameter given as `v`: `None` for `false` (no rule), else the parameter, or
 /// what it must be.
-fn param(method: Method, v: &impl Spec) -> Result<Option<Param>, &'static str> {
-    let flag = v.boolean();
+fn param(method: Method, v: &ParamSpec) -> Result<Option<Param>, &'static str> {
+    let flag = match v {
+        ParamSpec::Bool(b) => Some(*b),
+        _ => None,
+    };
     if flag == Some(false) {
         return Ok(None); // jquery-validation: `required: false` removes the rule
     }
-    let text = v.text();
+    let text = match v {
+        ParamSpec::Text(t) => Some(t.clone()),
+        _ => None,
+    };
     // The numbers it gives (none if any is not a number), the first, and whether it is the
     // only one.
     let nums = numbers(v).unwrap_or_default();
@@ -405,13 +392,6 @@ fn param(method: Method, v: &impl Spec) -> Result<Option<Param>, &'static str> {
     param.map(Some).ok_or(what)
 }
 
-fn unknown_method(section: &str, field: &str, name: &str) -> OptionsError {
-    OptionsError::format(
-        "{0}.{1}: unknown rule \"{2}\" (known: required, email, url, number, digits, minlength, maxlength, rangelength, min, max, range, step, equalTo, pattern)",
-        &[section, field, name],
-    )
-}
-
 impl RuleSet {
     /// The field named `name`, added if missing.
     pub fn field_mut(&mut self, name: &str) -> &mut FieldRules {
@@ -433,52 +413,41 @@ impl RuleSet {
         self.fields.iter().find(|f| f.name == name)
     }
 
-    /// Reads jquery-validation's `rules` and `messages` options (either may be absent or
-    /// `null`): `{field: "required email"}` or `{field: {method: param}}`, and
-    /// `{field: "message"}` or `{field: {method: "message"}}`.
-    pub fn from_options(rules: &Value, messages: &Value) -> Result<RuleSet, OptionsError> {
+    /// Reads jquery-validation's `rules` and `messages` options: `{field: "required
+    /// email"}` or `{field: {method: param}}`, and `{field: "message"}` or `{field:
+    /// {method: "message"}}`. Errors name the path and what was expected:
+    /// `rules.message.minlength must be a number, not a string`.
+    pub fn from_options(options: &RulesOptions) -> Result<RuleSet, OptionsError> {
         let mut set = RuleSet::default();
-        let expect_object = |what: &str, v: &Value| match v {
-            Value::Object(_) | Value::Null => Ok(()),
-            _ => Err(must(&[what], "an object", v.kind())),
-        };
-        expect_object("rules", rules)?;
-        expect_object("messages", messages)?;
-        if let Value::Object(fields) = rules {
-            for (field, spec) in fields {
-                set.field_mut(field).read_rules(spec)?;
-            }
+        for (field, spec) in &options.rules.0 {
+            set.field_mut(field).apply_rules(spec)?;
         }
-        if let Value::Object(fields) = messages {
-            for (field, spec) in fields {
-                set.field_mut(field).read_messages(spec)?;
-            }
+        for (field, spec) in &options.messages.0 {
+            set.field_mut(field).apply_messages(spec)?;
         }
         Ok(set)
     }
 
     /// The seed's contact form: `subject` and `message` required, `from` an e-mail address.
     pub fn seed() -> RuleSet {
-        let s = |t: &str| Value::String(t.to_owned());
-        let rules = Value::Object(vec![
-            ("subject".to_owned(), s("required")),
-            (
-                "from".to_owned(),
-                Value::Object(vec![("email".to_owned(), Value::Bool(true))]),
-            ),
-            ("message".to_owned(), s("required")),
-        ]);
-        RuleSet::from_options(&rules, &Value::Null).expect("the seed rules are valid")
+        let names = |t: &str| FieldRulesSpec::Names(t.to_owned());
+        let options = RulesOptions {
+            rules: Entries(vec![
+                ("subject".to_owned(), names("required")),
+                ("from".to_owned(), names("email")),
+                ("message".to_owned(), names("required")),
+            ]),
+            messages: Entries::default(),
+        };
+        RuleSet::from_options(&options).expect("the seed rules are valid")
     }
 }
 
 /// The rules an element's HTML attributes give, as jquery-validation's `attributeRules`
 /// reads them: `required`, `minlength`, `maxlength`, `min`, `max`, `step`, `pattern`, …
-/// and `type=email|url|number`. `attr` returns an attribute's value if present.
-///
-/// The attribute values are read as `S`'s strings and `true`s (the options' own reader: in
-/// the browser, `S` is the JS value).
-pub fn attribute_rules<S: Spec>(
+/// and `type=email|url|number`. `attr` returns an attribute's value if present. A value
+/// the option would refuse gives no rule, as in jquery-validation.
+pub fn attribute_rules(
     type_attr: Option<&str>,
     attr: impl Fn(&str) -> Option<String>,
 ) -> Vec<Rule> {
@@ -488,12 +457,11 @@ pub fn attribute_rules<S: Spec>(
     for method in Method::all() {
         let name = method.name();
         let min_max = matches!(method, Method::Min | Method::Max);
-        // The attribute's value read as the option's would be (one reading of both);
-        // a value the option would refuse gives no rule, as in jquery-validation.
+        // The attribute's value read as the option's would be.
         let given = match attr(name).filter(|v| !v.is_empty() || method == Method::Required) {
-            None if method.is_flag() && type_attr == Some(name) => S::yes(),
+            None if method.is_flag() && type_attr == Some(name) => ParamSpec::Bool(true),
             None => continue,
-            Some(_) if method.is_flag() => S::yes(),
+            Some(_) if method.is_flag() => ParamSpec::Bool(true),
             // Dates and times: compared as text, whatever they look like.
             Some(v) if min_max && !numeric_type => {
                 rules.push(Rule {
@@ -505,7 +473,7 @@ pub fn attribute_rules<S: Spec>(
             // On a number input, a `min` or `max` that is not a number gives no rule; one
             // that is is read as the option's string would be: as a number.
             Some(v) if min_max && number::parse(&v).is_nan() => continue,
-            Some(v) => S::of_text(v),
+            Some(v) => ParamSpec::Text(v),
         };
         if let Ok(Some(param)) = param(method, &given) {
             rules.push(Rule { method, param });
@@ -518,19 +486,21 @@ pub fn attribute_rules<S: Spec>(
 mod tests {
     use super::*;
 
-    fn obj(entries: &[(&str, Value)]) -> Value {
-        Value::Object(
-            entries
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.clone()))
-                .collect(),
-        )
+    /// A value as the server's JSON gives it.
+    fn json(text: &str) -> ParamSpec {
+        serde_json::from_str(text).unwrap()
     }
-    fn s(t: &str) -> Value {
-        Value::String(t.to_owned())
+    fn s(t: &str) -> ParamSpec {
+        ParamSpec::Text(t.to_owned())
     }
-    fn n(t: &str) -> Value {
-        Value::Number(t.to_owned())
+    fn n(t: &str) -> ParamSpec {
+        ParamSpec::Number(t.to_owned())
+    }
+    fn from_json(rules: &str, messages: &str) -> Result<RuleSet, OptionsError> {
+        let options: RulesOptions =
+            serde_json::from_str(&format!(r#"{{"rules": {rules}, "messages": {messages}}}"#))
+                .unwrap();
+        RuleSet::from_options(&options)
     }
 
     #[test]
@@ -547,15 +517,11 @@ mod tests {
 
     #[test]
     fn keeps_required_first_and_drops_false() {
-        let rules = obj(&[(
-            "x",
-            obj(&[
-                ("email", Value::Bool(true)),
-                ("required", Value::Bool(true)),
-                ("url", Value::Bool(false)),
-            ]),
-        )]);
-        let set = RuleSet::from_options(&rules, &Value::Null).unwrap();
+        let set = from_json(
+            r#"{"x": {"email": true, "required": true, "url": false}}"#,
+            "null",
+        )
+        .unwrap();
         let methods: Vec<Method> = set.fields[0].rules.iter().map(|r| r.method).collect();
         assert_eq!(methods, [Method::Required, Method::Email]);
     }
@@ -564,13 +530,13 @@ mod tests {
     fn false_removes_a_rule_already_there() {
         let mut f = FieldRules {
             name: "a".into(),
-            rules: attribute_rules::<Value>(None, |n| (n == "required").then(String::new)),
+            rules: attribute_rules(None, |n| (n == "required").then(String::new)),
             messages: vec![],
         };
-        f.read_rules(&obj(&[
-            ("required", Value::Bool(false)),
-            ("digits", Value::Bool(true)),
-        ]))
+        f.apply_rules(&FieldRulesSpec::Params(Entries(vec![
+            ("required".into(), ParamSpec::Bool(false)),
+            ("digits".into(), ParamSpec::Bool(true)),
+        ])))
         .unwrap();
         let methods: Vec<Method> = f.rules.iter().map(|r| r.method).collect();
         assert_eq!(methods, [Method::Digits]);
@@ -578,30 +544,37 @@ mod tests {
 
     #[test]
     fn names_what_is_wrong() {
-        let err = |rules: Value| RuleSet::from_options(&rules, &Value::Null).unwrap_err().0;
-        assert!(err(obj(&[("subject", s("requird"))])).contains("unknown rule \"requird\""));
+        let err = |rules: &str| from_json(rules, "null").unwrap_err().0;
         assert_eq!(
-            err(obj(&[("m", obj(&[("minlength", s("ten"))]))])),
+            err(r#"{"subject": "requird"}"#),
+            format!("rules.subject: unknown rule \"requird\" (known: {KNOWN_METHODS})")
+        );
+        assert_eq!(
+            err(r#"{"m": {"minlength": "ten"}}"#),
             "rules.m.minlength must be a number, not a string"
         );
         assert_eq!(
-            err(obj(&[("m", obj(&[("range", n("5"))]))])),
+            err(r#"{"m": {"range": 5}}"#),
             "rules.m.range must be [min, max], not a number"
         );
         assert_eq!(
-            err(obj(&[("m", n("1"))])),
+            err(r#"{"m": 1}"#),
             "rules.m must be a string of rule names or an object, not a number"
         );
-        assert_eq!(err(s("x")), "rules must be an object, not a string");
-        let msg_err = RuleSet::from_options(&Value::Null, &obj(&[("m", obj(&[("nope", s("x"))]))]))
+        let msg_err = from_json("null", r#"{"m": {"nope": "x"}}"#).unwrap_err().0;
+        assert!(msg_err.starts_with("messages.m: unknown rule \"nope\""));
+        let msg_err = from_json("null", r#"{"m": {"required": 1}}"#)
             .unwrap_err()
             .0;
-        assert!(msg_err.starts_with("messages.m: unknown rule \"nope\""));
+        assert_eq!(
+            msg_err,
+            "messages.m.required must be a string, not a number"
+        );
     }
 
     #[test]
     fn number_parameters_are_trimmed_and_must_be_one_number() {
-        let min = |v: Value| param(Method::Min, &v);
+        let min = |v: ParamSpec| param(Method::Min, &v);
         let one = |t: &str| Ok(Some(Param::Numbers(vec![t.to_owned()])));
         assert_eq!(min(s(" 5\u{a0}")), one("5"));
         assert_eq!(min(s("\u{feff}0.5\t")), one("0.5"));
@@ -613,15 +586,21 @@ mod tests {
         );
         // Arrays are read as JavaScript's `String(array)` writes them: items between
         // commas, nested arrays flattened, `null` as nothing.
-        let arr = |items: &[Value]| Value::Array(items.to_vec());
+        let arr = |items: &[ParamSpec]| ParamSpec::List(items.to_vec());
         let both = Ok(Some(Param::Numbers(vec!["1".into(), "5".into()])));
         assert_eq!(param(Method::Range, &arr(&[n("1"), s(" 5 ")])), both);
         assert_eq!(
-            param(Method::Range, &arr(&[arr(&[n("1")]), Value::Null, n("5")])),
+            param(
+                Method::Range,
+                &arr(&[arr(&[n("1")]), ParamSpec::Null, n("5")])
+            ),
             both
         );
-        assert_eq!(min(arr(&[Value::Null, n("5")])), one("5"));
-        for bad in [arr(&[Value::Bool(true), n("5")]), arr(&[obj(&[]), n("5")])] {
+        assert_eq!(min(arr(&[ParamSpec::Null, n("5")])), one("5"));
+        for bad in [
+            arr(&[ParamSpec::Bool(true), n("5")]),
+            arr(&[json("{}"), n("5")]),
+        ] {
             assert_eq!(param(Method::Range, &bad), Err("[min, max]"));
         }
         for bad in ["1 2", " ", ""] {
@@ -629,7 +608,8 @@ mod tests {
                 name: "m".into(),
                 ..FieldRules::default()
             };
-            let err = f.read_rules(&obj(&[("step", s(bad))])).unwrap_err().0;
+            let spec = FieldRulesSpec::Params(Entries(vec![("step".into(), s(bad))]));
+            let err = f.apply_rules(&spec).unwrap_err().0;
             assert_eq!(
                 err, "rules.m.step must be a number, not a string",
                 "{bad:?}"
@@ -651,16 +631,13 @@ mod tests {
 
     #[test]
     fn custom_messages_win_in_order() {
-        let rules = obj(&[(
-            "m",
-            obj(&[("required", Value::Bool(true)), ("minlength", n("3"))]),
-        )]);
-        let messages = obj(&[("m", obj(&[("minlength", s("Say at least {0} things"))]))]);
-        let set = RuleSet::from_options(&rules, &messages).unwrap();
+        let rules = r#"{"m": {"required": true, "minlength": 3}}"#;
+        let messages = r#"{"m": {"minlength": "Say at least {0} things"}}"#;
+        let set = from_json(rules, messages).unwrap();
         let f = &set.fields[0];
         assert_eq!(f.message(&f.rules[0]), "This field is required.");
         assert_eq!(f.message(&f.rules[1]), "Say at least 3 things");
-        let all = RuleSet::from_options(&rules, &obj(&[("m", s("Bad {0}"))])).unwrap();
+        let all = from_json(rules, r#"{"m": "Bad {0}"}"#).unwrap();
         assert_eq!(all.fields[0].message(&all.fields[0].rules[1]), "Bad 3");
     }
 
@@ -674,7 +651,7 @@ mod tests {
                     .map(|(_, v)| v.to_string())
             }
         };
-        let r = attribute_rules::<Value>(
+        let r = attribute_rules(
             Some("email"),
             attrs(&[("required", ""), ("maxlength", "20")]),
         );
@@ -683,7 +660,7 @@ mod tests {
             methods,
             [Method::Required, Method::Email, Method::MaxLength]
         );
-        let r = attribute_rules::<Value>(
+        let r = attribute_rules(
             Some("number"),
             attrs(&[("min", "1"), ("max", "x"), ("step", "any")]),
         );
@@ -700,7 +677,7 @@ mod tests {
                 },
             ]
         );
-        let r = attribute_rules::<Value>(Some("date"), attrs(&[("min", "2020-01-01")]));
+        let r = attribute_rules(Some("date"), attrs(&[("min", "2020-01-01")]));
         assert_eq!(
             r,
             [Rule {
@@ -709,14 +686,14 @@ mod tests {
             }]
         );
         // Not a number type: even a numeral compares as text.
-        let r = attribute_rules::<Value>(Some("month"), attrs(&[("max", "5")]));
+        let r = attribute_rules(Some("month"), attrs(&[("max", "5")]));
         assert_eq!(r[0].param, Param::Text("5".into()));
         // Values the option would refuse give no rule.
-        let r = attribute_rules::<Value>(
+        let r = attribute_rules(
             None,
             attrs(&[("minlength", "2.5"), ("step", "0"), ("range", "1")]),
         );
         assert!(r.is_empty(), "{r:?}");
-        assert!(attribute_rules::<Value>(Some("range"), attrs(&[])).is_empty());
+        assert!(attribute_rules(Some("range"), attrs(&[])).is_empty());
     }
 }

@@ -244,7 +244,6 @@ impl RuleSet {
 mod tests {
     use super::*;
     use crate::rules::attribute_rules;
-    use crate::value::Value;
 
     struct NoEnv;
     impl Env for NoEnv {
@@ -425,11 +424,8 @@ mod tests {
         assert_eq!(selector_field_name("#pw"), Some("pw"));
         assert_eq!(selector_field_name("input[name=\"pw\"]"), Some("pw"));
         assert_eq!(selector_field_name(".x"), None);
-        let rules = Value::Object(vec![(
-            "again".into(),
-            Value::Object(vec![("equalTo".into(), Value::String("#pw".into()))]),
-        )]);
-        let set = RuleSet::from_options(&rules, &Value::Null).unwrap();
+        let options = serde_json::from_str(r##"{"rules": {"again": {"equalTo": "#pw"}}}"##);
+        let set = RuleSet::from_options(&options.unwrap()).unwrap();
         let p = |a: &str| {
             vec![
                 ("pw".to_string(), "x".to_string()),
@@ -448,7 +444,7 @@ mod tests {
         let attrs = |name: &str| (name == "maxlength").then(|| "3".to_string());
         let field = FieldRules {
             name: "x".into(),
-            rules: attribute_rules::<Value>(Some("url"), attrs),
+            rules: attribute_rules(Some("url"), attrs),
             messages: vec![],
         };
         assert_eq!(

@@ -209,7 +209,7 @@ fn get(target: &JsValue, key: &str) -> JsValue {
 fn try_bind(form: &str, opts: JsValue) -> Result<Controller, JsValue> {
     let binds = move |form: JsValue| {
         let opts = opts.clone().unchecked_into::<BindOptions>();
-        bind(form.unchecked_into::<FormRef>(), Some(opts)).into()
+        bind(form.unchecked_into::<FormRef>(), Some(opts)).map(JsValue::from)
     };
     call_from_js(binds, form).map(JsCast::unchecked_into)
 }
@@ -901,7 +901,7 @@ extern "C" {
 
 #[wasm_bindgen_test]
 fn the_servers_number_parse_equals_the_js_engines() {
-    // The browser build reads numbers with `Number()`; the server with `js_number`.
+    // Both sides read numbers with `js_number`; it must agree with the engine's `Number()`.
     let samples = [
         "",
         " ",
@@ -1327,8 +1327,11 @@ const SERIALIZED: &str = "text=a+b%2Bc%26d%3De&empty=&ta=line1%0D%0Aline2&cb=yes
 
 /// `bind` and `serialize`, as JavaScript calls them: what they return, or the error they
 /// throw.
-fn call_from_js(f: impl Fn(JsValue) -> JsValue + 'static, arg: &str) -> Result<JsValue, JsValue> {
-    let f = wasm_bindgen::closure::Closure::<dyn Fn(JsValue) -> JsValue>::new(f);
+fn call_from_js(
+    f: impl Fn(JsValue) -> Result<JsValue, JsValue> + 'static,
+    arg: &str,
+) -> Result<JsValue, JsValue> {
+    let f = wasm_bindgen::closure::Closure::<dyn Fn(JsValue) -> Result<JsValue, JsValue>>::new(f);
     let outcome = Function::new_with_args(
         "f, arg",
         "try { return { value: f(arg) }; } catch (error) { return { error }; }",
@@ -1346,9 +1349,9 @@ fn bind_and_serialize_throw_their_errors_to_javascript() {
     let _page = mount(SERIALIZE_FORM);
     let binds = |form: JsValue| {
         let options = js_sys::Object::new().unchecked_into::<BindOptions>();
-        bind(form.unchecked_into::<FormRef>(), Some(options)).into()
+        bind(form.unchecked_into::<FormRef>(), Some(options)).map(JsValue::from)
     };
-    let serializes = |form: JsValue| serialize(form.unchecked_into::<FormRef>());
+    let serializes = |form: JsValue| serialize(form.unchecked_into::<FormRef>()).map(JsValue::from);
     let err = call_from_js(binds, "#nowhere").unwrap_err();
     assert!(err.is_instance_of::<js_sys::Error>());
     assert_eq!(get(&err, "kind"), "options");
@@ -1375,9 +1378,7 @@ fn bind_and_serialize_throw_their_errors_to_javascript() {
 fn serialize_is_jquerys_serialize() {
     let _page = mount(SERIALIZE_FORM);
     assert_eq!(
-        serialize(JsValue::from_str("#ser").unchecked_into())
-            .as_string()
-            .unwrap(),
+        serialize(JsValue::from_str("#ser").unchecked_into()).unwrap(),
         SERIALIZED
     );
 }
@@ -1676,9 +1677,7 @@ fn serialize_equals_real_jquery() {
             .as_string()
             .unwrap();
     assert_eq!(
-        serialize(JsValue::from_str("#ser").unchecked_into())
-            .as_string()
-            .unwrap(),
+        serialize(JsValue::from_str("#ser").unchecked_into()).unwrap(),
         jq_body
     );
     assert_eq!(
@@ -1750,5 +1749,29 @@ fn verdicts_and_messages_equal_real_jquery_validation() {
             (jq_ok, jq_message),
             "rule {rule}, value {value:?}"
         );
+    }
+}
+
+/// The `.d.ts`'s `CorsformOptions` declares exactly the options `bind` reads (its
+/// `RuleName` union is generated from the table of methods).
+#[wasm_bindgen_test]
+fn the_typescript_options_are_the_options_bind_reads() {
+    let source = include_str!("../src/web/mod.rs");
+    let start = source
+        .find("export interface CorsformOptions {")
+        .expect("mod.rs declares CorsformOptions");
+    let body = &source[start..];
+    let body = &body[..body.find("\n}").unwrap()];
+    let mut declared: Vec<&str> = body
+        .lines()
+        .filter_map(|l| l.trim().split_once("?:").map(|(name, _)| name))
+        .collect();
+    let mut read = corsform::web::options::OPTION_NAMES.to_vec();
+    declared.sort_unstable();
+    read.sort_unstable();
+    assert_eq!(declared, read);
+    for method in Method::all() {
+        let quoted = ["\"", method.name(), "\""].concat();
+        assert!(corsform::rules::RULE_NAME_TS.contains(&quoted), "{quoted}");
     }
 }

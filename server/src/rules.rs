@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use corsform::{Failure, Method, Param, RuleSet, Value};
+use corsform::{Failure, Method, Param, RuleSet, RulesOptions};
 use regex::Regex;
 
 use crate::ConfigError;
@@ -54,23 +54,16 @@ impl Rules {
         Rules::from_json(&text).map_err(|e| where_(&e))
     }
 
-    /// Reads the JSON of a `--rules` file.
+    /// Reads the JSON of a `--rules` file into the shapes the browser's options have
+    /// ([`RulesOptions`]), then checks every rule as `bind` does.
     pub fn from_json(text: &str) -> Result<Rules, ConfigError> {
-        let json: serde_json::Value =
-            serde_json::from_str(text).map_err(|e| ConfigError(format!("invalid JSON: {e}")))?;
-        let serde_json::Value::Object(top) = &json else {
-            return Err(ConfigError(
-                "expected an object {\"rules\": {...}, \"messages\": {...}}".into(),
-            ));
-        };
-        if let Some(key) = top.keys().find(|k| *k != "rules" && *k != "messages") {
-            return Err(ConfigError(format!(
-                "unknown key {key:?} (expected \"rules\" and \"messages\")"
-            )));
-        }
-        let get = |key| top.get(key).map_or(Value::Null, to_value);
-        let set = RuleSet::from_options(&get("rules"), &get("messages"))
-            .map_err(|e| ConfigError(e.to_string()))?;
+        let options: RulesOptions = serde_json::from_str(text).map_err(|e| {
+            ConfigError(match e.classify() {
+                serde_json::error::Category::Data => e.to_string(),
+                _ => format!("invalid JSON: {e}"),
+            })
+        })?;
+        let set = RuleSet::from_options(&options).map_err(|e| ConfigError(e.to_string()))?;
         Rules::new(set)
     }
 
@@ -113,93 +106,5 @@ impl Rules {
                     _ => None,
                 }
             })
-    }
-}
-
-/// Converts JSON into the root crate's value tree; numbers keep their text as JavaScript's
-/// `String(n)` writes it (`5.0` → `5`).
-pub fn to_value(json: &serde_json::Value) -> Value {
-    match json {
-        serde_json::Value::Null => Value::Null,
-        serde_json::Value::Bool(b) => Value::Bool(*b),
-        serde_json::Value::Number(n) => Value::Number(match n.as_f64() {
-            Some(f) if !n.is_i64() && !n.is_u64() => js_number_text(f),
-            _ => n.to_string(),
-        }),
-        serde_json::Value::String(s) => Value::String(s.clone()),
-        serde_json::Value::Array(items) => Value::Array(items.iter().map(to_value).collect()),
-        serde_json::Value::Object(entries) => Value::Object(
-            entries
-                .iter()
-                .map(|(k, v)| (k.clone(), to_value(v)))
-                .collect(),
-        ),
-    }
-}
-
-/// JavaScript's Number::toString for a finite number: the shortest digits that round-trip,
-/// in plain notation for 1e-7 < |x| < 1e21 and exponent notation outside.
-pub fn js_number_text(x: f64) -> String {
-    if x == 0.0 {
-        return "0".into();
-    }
-    let sign = if x < 0.0 { "-" } else { "" };
-    // `{:e}` gives the shortest round-trip digits: "1.2345e3".
-    let sci = format!("{:e}", x.abs());
-    let (mantissa, exp) = sci.split_once('e').expect("{:e} has an exponent");
-    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
-    let k = digits.len() as i32;
-    let n = exp.parse::<i32>().expect("{:e} exponent is an integer") + 1;
-    let body = if k <= n && n <= 21 {
-        format!("{digits}{}", "0".repeat((n - k) as usize))
-    } else if 0 < n && n <= 21 {
-        format!("{}.{}", &digits[..n as usize], &digits[n as usize..])
-    } else if -6 < n && n <= 0 {
-        format!("0.{}{digits}", "0".repeat(-n as usize))
-    } else {
-        let e = n - 1;
-        let e = if e < 0 {
-            e.to_string()
-        } else {
-            format!("+{e}")
-        };
-        match digits.split_at(1) {
-            (d, "") => format!("{d}e{e}"),
-            (d, rest) => format!("{d}.{rest}e{e}"),
-        }
-    };
-    format!("{sign}{body}")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn numbers_are_written_as_javascript_writes_them() {
-        for (x, js) in [
-            (5.0, "5"),
-            (-5.0, "-5"),
-            (0.5, "0.5"),
-            (0.01, "0.01"),
-            (1234.5, "1234.5"),
-            (1e21, "1e+21"),
-            (1.5e21, "1.5e+21"),
-            (1e20, "100000000000000000000"),
-            (1e-7, "1e-7"),
-            (1.25e-7, "1.25e-7"),
-            (1e-6, "0.000001"),
-            (0.1 + 0.2, "0.30000000000000004"),
-            (-0.0, "0"),
-        ] {
-            assert_eq!(js_number_text(x), js, "{x:e}");
-        }
-    }
-
-    #[test]
-    fn json_integers_and_floats_become_js_number_text() {
-        let v = to_value(&serde_json::json!([5, 5.0, 2.50, -3]));
-        let n = |t: &str| Value::Number(t.into());
-        assert!(v == Value::Array(vec![n("5"), n("5"), n("2.5"), n("-3")]));
     }
 }

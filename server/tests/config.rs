@@ -99,7 +99,7 @@ fn bad_rules_files_are_refused_with_the_reason() {
     for (json, reason) in [
         ("", "invalid JSON"),
         ("[]", "expected an object"),
-        (r#"{"rule": {}}"#, "unknown key \"rule\""),
+        (r#"{"rule": {}}"#, "unknown field `rule`"),
         (r#"{"rules": {"a": "requird"}}"#, "unknown rule"),
         (
             r#"{"rules": {"a": {"maxlength": "x"}}}"#,

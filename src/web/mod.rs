@@ -1,29 +1,45 @@
-//! The browser build: the only `#[wasm_bindgen]` exports. Everything they call is plain
-//! Rust in the sibling modules.
+//! The browser build: the `#[wasm_bindgen]` exports. Each job is a module of its own,
+//! in the order of the data flow:
+//!
+//! - [`options`]: the `options` of `bind`, read into typed values (the rules into the
+//!   core's shapes);
+//! - [`field`]: a field's controls, its value as jQuery's `val()` reads it, its message on
+//!   the page;
+//! - [`serialize`]: the body, as jQuery's `serialize()`;
+//! - [`submit`]: the POST through gloo-net, and what the answer means;
+//! - [`bind`]: the bound form, its listener, the submit flow and the panels;
+//! - [`error`]: `CorsformError`, what the page receives when something fails.
 
-mod dom;
-mod form;
-mod js;
-mod options;
-mod send;
+pub mod bind;
+pub mod error;
+pub mod field;
+pub mod options;
+pub mod serialize;
+pub mod submit;
 
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::HtmlFormElement;
 
 use crate::rules::OptionsError;
+use error::CorsformError;
 
 /// lol_alloc's free-list allocator instead of the default dlmalloc: the same job in
-/// fewer bytes of wasm (the module is single-threaded, so the lock is never contended).
+/// less wasm (the module is single-threaded, so the lock is never contended).
 #[global_allocator]
 static ALLOCATOR: lol_alloc::LockedAllocator<lol_alloc::FreeListAllocator> =
     lol_alloc::LockedAllocator::new(lol_alloc::FreeListAllocator::new());
 
+/// `RuleName`, from the table of methods.
+#[wasm_bindgen(typescript_custom_section)]
+const TS_RULE_NAME: &'static str = crate::rules::RULE_NAME_TS;
+
+/// The options' and the controller's types. (`CorsformOptions`'s keys are checked
+/// against [`options::OPTION_NAMES`] by a test.)
 #[wasm_bindgen(typescript_custom_section)]
 const TS_OPTIONS: &'static str = r#"
 /** A rule's parameter: `true` for flags, a number, `[min, max]`, a selector or a pattern. */
 export type RuleParam = boolean | number | string | [number, number];
-/** jquery-validation's method names. */
-export type RuleName = "required" | "email" | "url" | "number" | "digits" | "minlength" | "maxlength"
-  | "rangelength" | "min" | "max" | "range" | "step" | "equalTo" | "pattern";
 /** An Error with a `kind`: "invalid" | "busy" | "cancelled" | "network" | "timeout" | "redirect" | "status" | "options". */
 export interface CorsformError extends Error {
   kind: string;
@@ -67,9 +83,6 @@ export interface CorsformOptions {
 
 #[wasm_bindgen]
 extern "C" {
-    /// `Number(text)`, by the JS engine: the rules' numbers in the browser.
-    #[wasm_bindgen(js_name = Number)]
-    pub fn js_number(text: &str) -> f64;
     /// The `options` argument of `bind`.
     #[wasm_bindgen(typescript_type = "CorsformOptions")]
     pub type BindOptions;
@@ -77,8 +90,8 @@ extern "C" {
     #[wasm_bindgen(typescript_type = "string | HTMLFormElement")]
     pub type FormRef;
 
-    /// What `bind` returns: a plain object whose three methods are Rust closures over the
-    /// bound form (lighter than an exported class with its ownership checks and finalizer).
+    /// What `bind` returns: a plain object whose three methods are closures over the bound
+    /// form.
     #[wasm_bindgen(typescript_type = "Controller")]
     pub type Controller;
     /// Validates every field, shows the messages, focuses the first invalid field.
@@ -86,44 +99,41 @@ extern "C" {
     pub fn validate(this: &Controller) -> bool;
     /// Validates and sends, as clicking submit does.
     #[wasm_bindgen(method)]
-    pub fn submit(this: &Controller) -> js::Promise;
+    pub fn submit(this: &Controller) -> js_sys::Promise;
     /// Unbinds: removes listeners, messages and the attributes `bind` added.
     #[wasm_bindgen(method)]
     pub fn destroy(this: &Controller);
 }
 
-/// Refuses bad options: throws `e` as corsform's `options` error, at once. What `bind` or
-/// `serialize` read until then stays with the page (the throw unwinds the wasm without
-/// running Rust's destructors, as a panic would). Bad options are a mistake in the page's
-/// code, found when it is written; nothing is thrown on the way of a form bound with good
-/// options.
-pub(crate) fn refuse(e: OptionsError) -> ! {
-    wasm_bindgen::throw_val(dom::error("options", &crate::cat(&["corsform: ", &e.0])))
-}
-
-fn form_of(form: &JsValue) -> dom::Element {
-    let el = options::element("form", form);
-    if !el.matches("form") {
-        refuse(OptionsError::format(
+/// The `<form>` a selector or an element names.
+fn form_of(form: &JsValue) -> Result<HtmlFormElement, OptionsError> {
+    let el = options::element("form", form)?;
+    el.dyn_into::<HtmlFormElement>().map_err(|el| {
+        let el: web_sys::Element = el.unchecked_into();
+        OptionsError::format(
             "form: the element is a <{0}>, not a <form>",
-            &[&dom::tag_name(&el)],
-        ));
-    }
-    el
+            &[&el.local_name()],
+        )
+    })
 }
 
 /// Binds corsform to `form` (a selector or an element) with jquery-validation-style
-/// `options`. Throws an `Error` naming the problem when an option is wrong.
+/// `options`. Throws a `CorsformError` of kind `options` naming the problem when an
+/// option is wrong.
 #[wasm_bindgen]
-pub fn bind(form: FormRef, options: Option<BindOptions>) -> Controller {
-    let form = form_of(&form);
-    let options = options.map_or(JsValue::UNDEFINED, Into::into);
-    form::Bound::new(form, options::Options::read(&options)).controller()
+pub fn bind(form: FormRef, options: Option<BindOptions>) -> Result<Controller, JsValue> {
+    let bound = (|| {
+        let form = form_of(&form)?;
+        let options = options.map_or(JsValue::UNDEFINED, Into::into);
+        bind::Bound::new(form, options::Options::read(&options)?)
+    })()
+    .map_err(|e| CorsformError::from(e).to_js())?;
+    Ok(bound.controller().unchecked_into())
 }
 
-/// The body corsform sends for `form`: jQuery's `$(form).serialize()` with `%20` as `+`.
-/// (A JS string made here: returning a Rust `String` would add a copy and its glue.)
-#[wasm_bindgen(unchecked_return_type = "string")]
-pub fn serialize(form: FormRef) -> JsValue {
-    JsValue::from_str(&form::serialize(&form_of(&form), None))
+/// The body corsform sends for `form`: jQuery's `$(form).serialize()`, `%20` as `+`.
+#[wasm_bindgen]
+pub fn serialize(form: FormRef) -> Result<String, JsValue> {
+    let form = form_of(&form).map_err(|e| CorsformError::from(e).to_js())?;
+    Ok(serialize::serialize(&form, None))
 }

@@ -1,18 +1,23 @@
-//! The `options` object of `bind(form, options)`, read and checked once, at bind.
+//! The `options` object of `bind(form, options)`, read once, at bind, into typed values.
+//!
+//! `rules` and `messages` are read into the core's shapes ([`RulesOptions`]) by this small
+//! reader over js-sys, not by serde-wasm-bindgen's deserializer, which would weigh more
+//! than the rest of the client (see BENCHMARKS.md). Errors name the path and what was
+//! expected: `rules.message.minlength must be a number, not a string`.
 
-use super::dom::{self, Element};
-use super::js::{Array, Object};
-use super::refuse;
-use super::send::Headers;
-use crate::rules::OptionsError;
-use crate::value::Spec;
+use js_sys::{Array, Function, Object};
 use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{Element, Headers};
+
+use crate::options::{Entries, FieldMessagesSpec, FieldRulesSpec, ParamSpec, RulesOptions};
+use crate::OptionsError;
 
 /// The default `timeout`, in milliseconds.
 pub const DEFAULT_TIMEOUT_MS: u32 = 15_000;
 
-/// The options `bind` knows, in the order of the `given` array: [`RULES`], [`MESSAGES`], ….
-pub const NAMES: [&str; 9] = [
+/// The options `bind` knows. (The `.d.ts`'s `CorsformOptions` is checked against this list
+/// by a test.)
+pub const OPTION_NAMES: [&str; 9] = [
     "rules",
     "messages",
     "panels",
@@ -23,239 +28,244 @@ pub const NAMES: [&str; 9] = [
     "success",
     "error",
 ];
-/// Where each option is in [`Options::given`] (the order of [`NAMES`]): `rules`.
-pub const RULES: usize = 0;
-/// `messages`.
-pub const MESSAGES: usize = 1;
-const PANELS: usize = 2;
-const URL: usize = 3;
-const HEADERS: usize = 4;
-const TIMEOUT: usize = 5;
-/// `beforeSend(body)`: returning `false` cancels.
-pub const BEFORE_SEND: usize = 6;
-/// `success(data)`.
-pub const SUCCESS: usize = 7;
-/// `error(err)`.
-pub const ERROR: usize = 8;
 
-/// The seed's four panels, in the order of [`Options::panels`].
-const PANEL_NAMES: [&str; 4] = ["main", "sending", "success", "error"];
-/// Holds the form; hidden while sending and after success.
-pub const MAIN: usize = 0;
-/// Shown while the request is in flight.
-pub const SENDING: usize = 1;
-/// Shown when the server accepted the submission.
-pub const ACCEPTED: usize = 2;
-/// Shown when it could not be delivered.
-pub const FAILED: usize = 3;
+/// The seed's four panels, by the names `panels` gives them.
+pub const PANEL_NAMES: [&str; 4] = ["main", "sending", "success", "error"];
 
-/// Everything `bind` was told.
+/// The seed's four panels, each optional.
+#[derive(Default)]
+pub struct Panels {
+    /// Holds the form; hidden while sending and after success.
+    pub main: Option<Element>,
+    /// Shown while the request is in flight.
+    pub sending: Option<Element>,
+    /// Shown when the server accepted the submission.
+    pub success: Option<Element>,
+    /// Shown when it could not be delivered.
+    pub error: Option<Element>,
+}
+
+/// Everything `bind` was told, checked.
 pub struct Options {
-    /// Each option as given, checked (`undefined` where not given or `null`), indexed by
-    /// [`RULES`], [`MESSAGES`], … . `rules` and `messages` are read field by field at bind
-    /// (`FieldRules::read_rules`, `read_messages`); the callbacks are functions.
-    pub given: [JsValue; 9],
-    /// From `panels`, indexed by [`MAIN`], [`SENDING`], [`ACCEPTED`], [`FAILED`].
-    pub panels: [Option<Element>; 4],
+    /// `rules` and `messages`, in the core's shapes.
+    pub rules: RulesOptions,
+    /// `panels`.
+    pub panels: Panels,
+    /// `url`: where to POST, instead of the form's `action`.
+    pub url: Option<String>,
     /// The request headers: the content type, and `X-Requested-With: XMLHttpRequest`
     /// unless `headers` replaced it.
     pub headers: Headers,
+    /// `timeout`, in milliseconds.
+    pub timeout_ms: u32,
+    /// `beforeSend(body)`: returning `false` cancels.
+    pub before_send: Option<Function>,
+    /// `success(data)`.
+    pub success: Option<Function>,
+    /// `error(err)`.
+    pub error: Option<Function>,
 }
 
-/// Unless `ok`, throws "`name` must be `what`, not (what `v` is)".
-fn expect(ok: bool, name: &str, what: &str, v: &JsValue) {
-    if !ok {
-        refuse(crate::rules::must(&[name], what, v.kind()));
+/// "`path` must be `what`, not (what `v` is)".
+fn must(path: &str, what: &str, v: &JsValue) -> OptionsError {
+    OptionsError::format("{0} must be {1}, not {2}", &[path, what, param(v).kind()])
+}
+
+fn is_nullish(v: &JsValue) -> bool {
+    v.is_null() || v.is_undefined()
+}
+
+/// An object that is neither an array nor a function.
+fn is_plain_object(v: &JsValue) -> bool {
+    v.is_object() && !Array::is_array(v) && !v.is_function()
+}
+
+/// An object's own enumerable `[key, value]` pairs, in order.
+fn entries(v: &JsValue) -> Vec<(String, JsValue)> {
+    Object::entries(v.unchecked_ref())
+        .iter()
+        .map(|pair| {
+            let pair: Array = pair.unchecked_into();
+            (pair.get(0).as_string().unwrap_or_default(), pair.get(1))
+        })
+        .collect()
+}
+
+/// The entries of the option at `path`, which must be a plain object (or `null`).
+fn object(path: &str, v: &JsValue) -> Result<Vec<(String, JsValue)>, OptionsError> {
+    match v {
+        v if is_nullish(v) => Ok(Vec::new()),
+        v if is_plain_object(v) => Ok(entries(v)),
+        v => Err(must(path, "an object", v)),
     }
 }
 
-/// The rules and messages are read from the options' JS values themselves, one level at a
-/// time, as the server reads its `Value` tree.
-impl Spec for JsValue {
-    /// Thrown where found ([`refuse`]).
-    type Error = core::convert::Infallible;
-    fn error(e: OptionsError) -> core::convert::Infallible {
-        refuse(e)
+/// A JS value as a rule's parameter; numbers as `String(n)` writes them.
+pub fn param(v: &JsValue) -> ParamSpec {
+    if is_nullish(v) {
+        ParamSpec::Null
+    } else if let Some(b) = v.as_bool() {
+        ParamSpec::Bool(b)
+    } else if let Some(s) = v.as_string() {
+        ParamSpec::Text(s)
+    } else if v.as_f64().is_some() {
+        let text = js_sys::Number::from(v.clone()).to_string_with_radix(10);
+        ParamSpec::Number(text.map(String::from).unwrap_or_default())
+    } else if Array::is_array(v) {
+        ParamSpec::List(Array::from(v).iter().map(|item| param(&item)).collect())
+    } else if v.is_function() {
+        ParamSpec::Other("a function")
+    } else if v.is_object() {
+        ParamSpec::Object(Entries(
+            entries(v)
+                .into_iter()
+                .map(|(k, v)| (k, param(&v)))
+                .collect(),
+        ))
+    } else {
+        ParamSpec::Other("a symbol")
     }
-    fn text(&self) -> Option<String> {
-        self.as_string()
+}
+
+/// `rules` and `messages`, into the core's shapes.
+fn rules_options(rules: &JsValue, messages: &JsValue) -> Result<RulesOptions, OptionsError> {
+    let rules = object("rules", rules)?
+        .into_iter()
+        .map(|(field, v)| {
+            let spec = match param(&v) {
+                ParamSpec::Text(names) => FieldRulesSpec::Names(names),
+                ParamSpec::Object(params) => FieldRulesSpec::Params(params),
+                other => FieldRulesSpec::Other(other),
+            };
+            (field, spec)
+        })
+        .collect();
+    let messages = object("messages", messages)?
+        .into_iter()
+        .map(|(field, v)| {
+            let spec = match param(&v) {
+                ParamSpec::Text(message) => FieldMessagesSpec::All(message),
+                ParamSpec::Object(per_method) => FieldMessagesSpec::PerMethod(per_method),
+                other => FieldMessagesSpec::Other(other),
+            };
+            (field, spec)
+        })
+        .collect();
+    Ok(RulesOptions {
+        rules: Entries(rules),
+        messages: Entries(messages),
+    })
+}
+
+/// An element given as a selector or as the element itself; `what` names the option.
+pub fn element(what: &str, v: &JsValue) -> Result<Element, OptionsError> {
+    if let Some(el) = v.dyn_ref::<Element>() {
+        return Ok(el.clone());
     }
-    fn numeral(&self) -> Option<String> {
-        let numeral =
-            self.as_string().is_some() || self.as_f64().is_some() || Array::is_array(self);
-        numeral.then(|| dom::number_text(self))
-    }
-    fn boolean(&self) -> Option<bool> {
-        self.as_bool()
-    }
-    fn entries(&self) -> Option<impl Iterator<Item = (String, JsValue)>> {
-        is_plain_object(self).then(|| entries(self))
-    }
-    fn kind(&self) -> &'static str {
-        if dom::is_nullish(self) {
-            "null"
-        } else if self.as_bool().is_some() {
-            "a boolean"
-        } else if self.as_string().is_some() {
-            "a string"
-        } else if self.as_f64().is_some() {
-            "a number"
-        } else if Array::is_array(self) {
-            "an array"
-        } else if self.is_object() {
-            "an object"
-        } else {
-            "a function"
+    let Some(selector) = v.as_string() else {
+        return Err(must(what, "a selector or an element", v));
+    };
+    let found = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.query_selector(&selector).ok().flatten());
+    found.ok_or_else(|| OptionsError::format("{0}: no element matches \"{1}\"", &[what, &selector]))
+}
+
+/// The panels given as `panels` (an object, or `null`).
+fn panels(v: &JsValue) -> Result<Panels, OptionsError> {
+    let mut p = Panels::default();
+    for (key, value) in object("panels", v)? {
+        let slot = match key.as_str() {
+            "main" => &mut p.main,
+            "sending" => &mut p.sending,
+            "success" => &mut p.success,
+            "error" => &mut p.error,
+            _ => {
+                return Err(OptionsError::format(
+                    "unknown panel \"{0}\" (known: {1})",
+                    &[&key, &PANEL_NAMES.join(", ")],
+                ))
+            }
+        };
+        if !is_nullish(&value) {
+            *slot = Some(element(&["panels.", &key].concat(), &value)?);
         }
     }
-    fn of_text(text: String) -> JsValue {
-        JsValue::from_str(&text)
-    }
-    fn yes() -> JsValue {
-        JsValue::TRUE
-    }
+    Ok(p)
 }
 
-/// An object that is not an array.
-fn is_plain_object(v: &JsValue) -> bool {
-    v.is_object() && !Array::is_array(v)
-}
-
-/// An object's own enumerable `[key, value]` pairs, in order (none for what is not an
-/// object).
-pub fn entries(v: &JsValue) -> impl Iterator<Item = (String, JsValue)> {
-    // Not an object: the entries of an empty one (`Object.entries` would list a string's
-    // characters, and throw on `null`).
-    let pairs = match v.is_object() {
-        true => Object::entries(v),
-        false => Object::entries(&Object::new()),
+/// The request headers: the urlencoded content type, then `given` (which may replace it),
+/// or `X-Requested-With: XMLHttpRequest` when `given` is `null`. Refuses what is not an
+/// object of strings, and a name or value the Fetch standard does not allow.
+fn headers(given: &JsValue) -> Result<Headers, OptionsError> {
+    let h = Headers::new().map_err(|_| OptionsError("headers: unsupported".into()))?;
+    let set = |name: &str, value: &str, at: &str| {
+        h.set(name, value)
+            .map_err(|_| OptionsError::format("{0}: not a valid HTTP header", &[at]))
     };
-    dom::values(&pairs).map(|pair| {
-        let pair: Array = pair.unchecked_into();
-        (pair.get(0).as_string().unwrap_or_default(), pair.get(1))
-    })
-}
-
-/// The entries of option `name`, which must be a plain object (not an array).
-fn object(name: &str, v: &JsValue) -> impl Iterator<Item = (String, JsValue)> {
-    expect(is_plain_object(v), name, "an object", v);
-    entries(v)
-}
-
-/// Where `key` is in `names`; else throws the error `unknown` says, `{0}` being `key`.
-fn known(key: &str, names: &[&str], unknown: &str) -> usize {
-    names
-        .iter()
-        .position(|n| *n == key)
-        .unwrap_or_else(|| refuse(OptionsError::format(unknown, &[key])))
-}
-
-/// An element given as a selector or as the element itself.
-pub fn element(what: &str, v: &JsValue) -> Element {
-    // An element is a node of type 1 (`instanceof Element` would refuse one from a frame).
-    if dom::get(v, "nodeType").as_f64() == Some(1.0) {
-        return v.clone().unchecked_into();
+    set(
+        "Content-Type",
+        "application/x-www-form-urlencoded; charset=UTF-8",
+        "headers",
+    )?;
+    if is_nullish(given) {
+        set("X-Requested-With", "XMLHttpRequest", "headers")?;
     }
-    expect(v.as_string().is_some(), what, "a selector or an element", v);
-    let selector = v.as_string().unwrap_or_default();
-    dom::query(&selector).unwrap_or_else(|| {
-        refuse(OptionsError::format(
-            "{0}: no element matches \"{1}\"",
-            &[what, &selector],
-        ))
-    })
+    for (name, value) in object("headers", given)? {
+        let at = ["headers.", &name].concat();
+        let Some(value) = value.as_string() else {
+            return Err(must(&at, "a string", &value));
+        };
+        set(&name, &value, &at)?;
+    }
+    Ok(h)
+}
+
+/// A callback option: a function, or `null`.
+fn callback(name: &str, v: &JsValue) -> Result<Option<Function>, OptionsError> {
+    match v {
+        v if is_nullish(v) => Ok(None),
+        v if v.is_function() => Ok(Some(v.clone().unchecked_into())),
+        v => Err(must(name, "a function", v)),
+    }
 }
 
 impl Options {
     /// Reads `options` (`undefined` and `null` mean all defaults, as they do for each
-    /// option).
-    pub fn read(options: &JsValue) -> Options {
+    /// option). Refuses an unknown option or a value of the wrong type, naming it.
+    pub fn read(options: &JsValue) -> Result<Options, OptionsError> {
         let mut given: [JsValue; 9] = Default::default();
-        if !dom::is_nullish(options) {
-            for (key, v) in object("options", options) {
-                let i = known(
-                    &key,
-                    &NAMES,
-                    "unknown option \"{0}\" (known: rules, messages, panels, url, headers, timeout, beforeSend, success, error)",
-                );
-                if dom::is_nullish(&v) {
-                    continue;
-                }
-                let (ok, what) = match i {
-                    URL => (v.as_string().is_some(), "a string"),
-                    TIMEOUT => (
-                        v.as_f64()
-                            .is_some_and(|ms| (1.0..=2_147_483_647.0).contains(&ms)),
-                        "a number of milliseconds above 0",
-                    ),
-                    BEFORE_SEND.. => (v.is_function(), "a function"),
-                    _ => (is_plain_object(&v), "an object"),
-                };
-                expect(ok, &key, what, &v);
-                given[i] = v;
-            }
+        for (key, v) in object("options", options)? {
+            let Some(i) = OPTION_NAMES.iter().position(|n| *n == key) else {
+                return Err(OptionsError::format(
+                    "unknown option \"{0}\" (known: {1})",
+                    &[&key, &OPTION_NAMES.join(", ")],
+                ));
+            };
+            given[i] = v;
         }
-        Options {
-            panels: panels(&given[PANELS]),
-            headers: headers(&given[HEADERS]),
-            given,
-        }
+        let [rules, messages, panels_, url, headers_, timeout, before_send, success, error] =
+            &given;
+        let url = match url {
+            v if is_nullish(v) => None,
+            v => Some(v.as_string().ok_or_else(|| must("url", "a string", v))?),
+        };
+        let timeout_ms = match timeout {
+            v if is_nullish(v) => DEFAULT_TIMEOUT_MS,
+            v => match v.as_f64() {
+                Some(ms) if (1.0..=2_147_483_647.0).contains(&ms) => ms as u32,
+                _ => return Err(must("timeout", "a number of milliseconds above 0", v)),
+            },
+        };
+        Ok(Options {
+            rules: rules_options(rules, messages)?,
+            panels: panels(panels_)?,
+            url,
+            headers: headers(headers_)?,
+            timeout_ms,
+            before_send: callback("beforeSend", before_send)?,
+            success: callback("success", success)?,
+            error: callback("error", error)?,
+        })
     }
-
-    /// `url` (a JS string), else `form.action`.
-    pub fn url(&self, form: &Element) -> JsValue {
-        match dom::is_nullish(&self.given[URL]) {
-            true => dom::get(form, "action"),
-            false => self.given[URL].clone(),
-        }
-    }
-
-    /// `timeout`, in milliseconds.
-    pub fn timeout(&self) -> u32 {
-        self.given[TIMEOUT]
-            .as_f64()
-            .map_or(DEFAULT_TIMEOUT_MS, |ms| ms as u32)
-    }
-}
-
-/// The request headers: the urlencoded content type, then `given` (which may replace it),
-/// or `X-Requested-With: XMLHttpRequest` when `given` is `undefined` or `null`. Fails on what is
-/// not an object of strings, and on a name or value `fetch` would refuse.
-fn headers(given: &JsValue) -> Headers {
-    let h = Headers::new();
-    // Constant, valid names and values: these cannot throw.
-    let _ = h.set(
-        "Content-Type",
-        "application/x-www-form-urlencoded; charset=UTF-8",
-    );
-    if dom::is_nullish(given) {
-        let _ = h.set("X-Requested-With", "XMLHttpRequest");
-        return h;
-    }
-    for (name, value) in entries(given) {
-        let at = crate::cat(&["headers.", &name]);
-        expect(value.as_string().is_some(), &at, "a string", &value);
-        if h.set(&name, &value.as_string().unwrap_or_default())
-            .is_err()
-        {
-            refuse(OptionsError::format("{0}: not a valid HTTP header", &[&at]));
-        }
-    }
-    h
-}
-
-/// The panels given as `panels` (an object, or `undefined`).
-fn panels(v: &JsValue) -> [Option<Element>; 4] {
-    let mut p: [Option<Element>; 4] = Default::default();
-    for (key, value) in entries(v) {
-        let i = known(
-            &key,
-            &PANEL_NAMES,
-            "unknown panel \"{0}\" (known: main, sending, success, error)",
-        );
-        if !dom::is_nullish(&value) {
-            p[i] = Some(element(&crate::cat(&["panels.", &key]), &value));
-        }
-    }
-    p
 }

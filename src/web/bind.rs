@@ -1,0 +1,444 @@
+//! A bound form: its fields, the one listener of its events, and the submit flow from
+//! validation to the panels.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use js_sys::Function;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{Element, Event, EventTarget, FocusEvent, HtmlFormElement, SubmitEvent};
+
+use super::error::{CorsformError, Kind};
+use super::field::{self, Control, Field};
+use super::options::Options;
+use super::serialize::{elements, serialize};
+use super::submit::{self, Outcome};
+use crate::rules::OptionsError;
+
+/// The controls that submit a form: a button is one unless its type is `button` or
+/// `reset` (a missing or unknown type makes it a submit button).
+const SUBMITS: &str =
+    "button:not([type=button i],[type=reset i]),input:is([type=submit i],[type=image i])";
+
+/// The form's events corsform listens to, all with one listener.
+const EVENTS: [&str; 4] = ["submit", "focusout", "input", "change"];
+
+/// An event listener for [`EVENTS`] on a target, removed from it when dropped.
+///
+/// The closure is `Fn`, never `FnMut`: the browser may call a listener while it is already
+/// running (focusing the first invalid field inside the submit listener dispatches
+/// `focusout` to this same listener at once), and wasm-bindgen refuses to re-enter an
+/// `FnMut` closure. What it calls holds no borrow across a call into the page.
+struct Listener {
+    target: EventTarget,
+    closure: Closure<dyn Fn(Event)>,
+}
+
+impl Listener {
+    fn new(target: &EventTarget, f: impl Fn(Event) + 'static) -> Listener {
+        let closure = Closure::<dyn Fn(Event)>::new(f);
+        for event in EVENTS {
+            let _ =
+                target.add_event_listener_with_callback(event, closure.as_ref().unchecked_ref());
+        }
+        Listener {
+            target: target.clone(),
+            closure,
+        }
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        for event in EVENTS {
+            let _ = self
+                .target
+                .remove_event_listener_with_callback(event, self.closure.as_ref().unchecked_ref());
+        }
+    }
+}
+
+/// Which panels a stage of the submission shows.
+#[derive(Clone, Copy)]
+enum Stage {
+    /// The request is in flight: only `sending`.
+    Sending,
+    /// Accepted: only `success`, focused.
+    Accepted,
+    /// The server refused some fields: the form again.
+    Rejected,
+    /// Not delivered: the form and `error`, focused.
+    Failed,
+}
+
+/// The state behind a controller.
+pub struct Bound {
+    form: HtmlFormElement,
+    fields: Vec<Field>,
+    opts: Options,
+    had_novalidate: bool,
+    /// A request is in flight.
+    sending: Cell<bool>,
+    /// While sending: the submit buttons disabled meanwhile.
+    buttons: RefCell<Vec<Element>>,
+    /// The listener of the form's events, until `destroy`.
+    listener: RefCell<Option<Listener>>,
+}
+
+impl Bound {
+    /// Binds `opts` to `form`: the fields and their attribute rules, then the options'
+    /// rules and messages over them. Refuses rules for a field the form doesn't have.
+    pub fn new(form: HtmlFormElement, opts: Options) -> Result<Rc<Bound>, OptionsError> {
+        let mut fields: Vec<Field> = Vec::new();
+        for el in elements(&form) {
+            let Some(c) = Control::of(&el) else {
+                continue;
+            };
+            let name = c.name();
+            if name.is_empty() || c.is_button() || c.is("input[type=hidden i]") {
+                continue;
+            }
+            match fields.iter_mut().find(|f| f.rules.name == name) {
+                Some(f) => f.controls.push(c),
+                None => fields.push(Field::new(c, name)),
+            }
+        }
+        let field = |fields: &mut Vec<Field>, section: &str, name: &str| {
+            let i = fields.iter().position(|f| f.rules.name == name);
+            i.ok_or_else(|| {
+                OptionsError::format(
+                    "{0}.{1}: the form has no field named \"{1}\"",
+                    &[section, name],
+                )
+            })
+        };
+        // The options' rules override the attributes'. (Messages: the options', then the
+        // element's own, read when one is needed.)
+        for (name, spec) in &opts.rules.rules.0 {
+            let i = field(&mut fields, "rules", name)?;
+            fields[i].rules.apply_rules(spec)?;
+        }
+        for (name, spec) in &opts.rules.messages.0 {
+            let i = field(&mut fields, "messages", name)?;
+            fields[i].rules.apply_messages(spec)?;
+        }
+        for f in &mut fields {
+            f.compile_pattern()?;
+        }
+        let had_novalidate = form.no_validate();
+        form.set_no_validate(true);
+        let bound = Rc::new(Bound {
+            form,
+            fields,
+            opts,
+            had_novalidate,
+            sending: Cell::new(false),
+            buttons: RefCell::new(Vec::new()),
+            listener: RefCell::new(None),
+        });
+        let me = bound.clone();
+        let listener = Listener::new(&bound.form, move |e| me.on_event(e));
+        *bound.listener.borrow_mut() = Some(listener);
+        Ok(bound)
+    }
+
+    /// The controller `bind` returns: `{validate, submit, destroy}`, closures over this
+    /// form that JS owns (freed when the page lets go of the controller).
+    pub fn controller(self: &Rc<Self>) -> JsValue {
+        let o = js_sys::Object::new();
+        let method = |name: &str, f: Closure<dyn Fn() -> JsValue>| {
+            let _ = js_sys::Reflect::set(&o, &name.into(), &f.into_js_value());
+        };
+        let me = self.clone();
+        method("validate", Closure::new(move || me.validate().into()));
+        let me = self.clone();
+        method(
+            "submit",
+            Closure::new(move || {
+                let me = me.clone();
+                wasm_bindgen_futures::future_to_promise(async move { me.submit(None).await }).into()
+            }),
+        );
+        let me = self.clone();
+        method(
+            "destroy",
+            Closure::new(move || {
+                me.destroy();
+                JsValue::UNDEFINED
+            }),
+        );
+        o.into()
+    }
+
+    fn on_event(self: &Rc<Self>, e: Event) {
+        if e.type_() != "submit" {
+            return self.revalidate(&e);
+        }
+        e.prevent_default();
+        let submitter = e
+            .dyn_ref::<SubmitEvent>()
+            .and_then(SubmitEvent::submitter)
+            .map(Element::from);
+        // The outcome reaches the page through the callbacks and events; nothing waits on
+        // this submission's result.
+        let me = self.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = me.submit(submitter).await;
+        });
+    }
+
+    /// jquery-validation's lazy-then-eager: a field is checked as the user leaves it if it
+    /// has a value or was invalid at a submit, and on every input once it was invalid.
+    fn revalidate(&self, e: &Event) {
+        let Some(target) = e.target() else {
+            return;
+        };
+        // The control's `name`, as jquery-validation reads it (`element.name`).
+        let name = js_sys::Reflect::get(&target, &"name".into())
+            .ok()
+            .and_then(|n| n.as_string())
+            .unwrap_or_default();
+        let Some(f) = self.fields.iter().find(|f| f.rules.name == name) else {
+            return;
+        };
+        let leaving = e.type_() == "focusout";
+        // Leaving a field for a submit button of this form: the submit checks everything,
+        // and a message appearing now would move the button under the pointer, losing the
+        // click.
+        let to = e
+            .dyn_ref::<FocusEvent>()
+            .and_then(FocusEvent::related_target)
+            .and_then(|t| t.dyn_into::<Element>().ok());
+        let to_submit = to.is_some_and(|to| {
+            let owner = js_sys::Reflect::get(&to, &"form".into()).unwrap_or_default();
+            let form: &JsValue = self.form.as_ref();
+            leaving && owner == *form && to.matches(SUBMITS).unwrap_or(false)
+        });
+        if to_submit {
+            return;
+        }
+        let eager = f.submitted.get() || f.invalid.get();
+        let first = &f.controls[0];
+        if eager || (leaving && !first.is_checkable() && !first.rule_value().is_empty()) {
+            f.check();
+        }
+    }
+
+    fn focus_first_invalid(&self) {
+        if let Some(f) = self.fields.iter().find(|f| f.invalid.get()) {
+            field::focus(f.element());
+        }
+    }
+
+    /// Validates every field, shows every message, focuses the first invalid field.
+    pub fn validate(&self) -> bool {
+        let mut all = true;
+        for f in &self.fields {
+            if !f.check() {
+                all = false;
+                f.submitted.set(true);
+            }
+        }
+        self.focus_first_invalid();
+        all
+    }
+
+    /// Puts the server's messages (`errors`: `{field: message}`) on the fields it names;
+    /// names that are not fields of the form are left to the `error` callback.
+    fn show_server_errors(&self, errors: &JsValue) {
+        for f in &self.fields {
+            let errors: &js_sys::Object = errors.unchecked_ref();
+            let own = js_sys::Object::has_own(errors, &f.rules.name.as_str().into());
+            let message = own
+                .then(|| js_sys::Reflect::get(errors, &f.rules.name.as_str().into()).ok())
+                .flatten()
+                .and_then(|m| m.as_string());
+            if let Some(message) = message {
+                f.show_error(&message);
+                f.submitted.set(true);
+            }
+        }
+        self.focus_first_invalid();
+    }
+
+    /// Shows the panels of `stage`, hides the others; then moves the focus to the one
+    /// that announces the outcome, so that screen readers read it.
+    fn panels(&self, stage: Stage) {
+        let p = &self.opts.panels;
+        let (main, sending, success, error) = match stage {
+            Stage::Sending => (false, true, false, false),
+            Stage::Accepted => (false, false, true, false),
+            Stage::Rejected => (true, false, false, false),
+            Stage::Failed => (true, false, false, true),
+        };
+        for (panel, visible) in [
+            (&p.main, main),
+            (&p.sending, sending),
+            (&p.success, success),
+            (&p.error, error),
+        ] {
+            if let Some(el) = panel {
+                match visible {
+                    true => field::show(el),
+                    false => field::hide(el),
+                }
+            }
+        }
+        let announced = match stage {
+            Stage::Accepted => &p.success,
+            Stage::Failed => &p.error,
+            _ => &None,
+        };
+        if let Some(el) = announced {
+            if !el.has_attribute("tabindex") {
+                let _ = el.set_attribute("tabindex", "-1");
+            }
+            field::focus(el);
+        }
+    }
+
+    /// Dispatches the `corsform:NAME` event on the form; false if a listener cancelled it.
+    fn emit(&self, name: &str, detail: &JsValue, cancelable: bool) -> bool {
+        let init = web_sys::CustomEventInit::new();
+        init.set_bubbles(true);
+        init.set_cancelable(cancelable);
+        init.set_detail(detail);
+        let Ok(event) = web_sys::CustomEvent::new_with_event_init_dict(name, &init) else {
+            return true;
+        };
+        self.form.dispatch_event(&event).unwrap_or(true)
+    }
+
+    /// Calls the callback option `f` (if given) with `arg`, the form as `this`. What it
+    /// throws is the page's own error: reported as uncaught, as a jQuery callback's was,
+    /// and the submission goes on.
+    fn call(&self, f: &Option<Function>, arg: &JsValue) -> JsValue {
+        let Some(f) = f else {
+            return JsValue::UNDEFINED;
+        };
+        match f.call1(&self.form, arg) {
+            Ok(v) => v,
+            Err(thrown) => {
+                report(&thrown);
+                JsValue::UNDEFINED
+            }
+        }
+    }
+
+    /// Disables the form's submit buttons that are enabled; returns them.
+    fn disable_submit_buttons(&self) -> Vec<Element> {
+        elements(&self.form)
+            .filter(|el| el.matches(SUBMITS).unwrap_or(false) && !el.has_attribute("disabled"))
+            .inspect(|el| {
+                let _ = el.set_attribute("disabled", "");
+            })
+            .collect()
+    }
+
+    /// Reports `err` to the `error` callback and as a `corsform:error` event; returns the
+    /// JS error they received.
+    fn fail(&self, err: CorsformError) -> JsValue {
+        let err = err.to_js();
+        self.call(&self.opts.error, &err);
+        self.emit("corsform:error", &err, false);
+        err
+    }
+
+    /// Where to POST: `url`, else the form's `action` attribute (not the `action`
+    /// property, which a control named "action" shadows), else the page's own URL, as
+    /// HTML's form submission says.
+    fn url(&self) -> String {
+        if let Some(url) = &self.opts.url {
+            return url.clone();
+        }
+        match self.form.get_attribute("action").filter(|a| !a.is_empty()) {
+            Some(action) => action,
+            None => self
+                .form
+                .owner_document()
+                .and_then(|d| d.url().ok())
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Validates and sends `submitter`'s form: the whole flow behind a submit. Resolves
+    /// with the server's answer, or fails with the JS `CorsformError` (`busy`, `invalid`,
+    /// `cancelled`, or how the request failed).
+    pub async fn submit(self: Rc<Self>, submitter: Option<Element>) -> Result<JsValue, JsValue> {
+        if self.sending.get() {
+            return Err(
+                CorsformError::new(Kind::Busy, "a submission is already being sent").to_js(),
+            );
+        }
+        if !self.validate() {
+            return Err(self.fail(CorsformError::new(Kind::Invalid, "the form has errors")));
+        }
+        let body = serialize(&self.form, submitter.as_ref());
+        let body_js = JsValue::from_str(&body);
+        if self.call(&self.opts.before_send, &body_js).as_bool() == Some(false)
+            || !self.emit("corsform:beforesend", &body_js, true)
+        {
+            return Err(CorsformError::new(Kind::Cancelled, "cancelled by beforeSend").to_js());
+        }
+        self.sending.set(true);
+        let buttons = self.disable_submit_buttons();
+        *self.buttons.borrow_mut() = buttons;
+        let _ = self.form.set_attribute("aria-busy", "true");
+        self.panels(Stage::Sending);
+
+        let outcome =
+            submit::post(&self.url(), &self.opts.headers, body, self.opts.timeout_ms).await;
+
+        self.sending.set(false);
+        let buttons = self.buttons.take();
+        for b in &buttons {
+            let _ = b.remove_attribute("disabled");
+        }
+        let _ = self.form.remove_attribute("aria-busy");
+        match outcome {
+            Outcome::Accepted(data) => {
+                self.panels(Stage::Accepted);
+                self.call(&self.opts.success, &data);
+                self.emit("corsform:success", &data, false);
+                Ok(data)
+            }
+            Outcome::Rejected(errors, err) => {
+                self.panels(Stage::Rejected);
+                self.show_server_errors(&errors);
+                Err(self.fail(err))
+            }
+            Outcome::Failed(err) => {
+                self.panels(Stage::Failed);
+                Err(self.fail(err))
+            }
+        }
+    }
+
+    /// Removes the listener, the messages and the attributes `bind` added. A request in
+    /// flight ends as usual.
+    pub fn destroy(&self) {
+        let listener = self.listener.borrow_mut().take();
+        if let Some(listener) = listener {
+            // Removed from the form now, freed once the current call into the wasm has
+            // returned: `destroy` may run inside that very listener (a page's handler of
+            // an event corsform dispatched), and a closure is never freed while it runs.
+            wasm_bindgen_futures::spawn_local(async move { drop(listener) });
+        }
+        for f in &self.fields {
+            f.unbind();
+        }
+        self.form.set_no_validate(self.had_novalidate);
+    }
+}
+
+/// Reports `thrown` as the browser reports an uncaught error (`reportError`), so that the
+/// page's own error in a callback is seen, not swallowed.
+fn report(thrown: &JsValue) {
+    let global = js_sys::global();
+    if let Ok(report) = js_sys::Reflect::get(&global, &"reportError".into()) {
+        if let Some(report) = report.dyn_ref::<Function>() {
+            let _ = report.call1(&global, thrown);
+        }
+    }
+}

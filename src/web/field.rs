@@ -1,0 +1,361 @@
+//! One named field of the form (a radio group is one field): its controls, its rules, and
+//! its message on the page (a `<label class="error">` after it, `aria-invalid`,
+//! `aria-describedby`), as jquery-validation shows them.
+
+use std::cell::{Cell, RefCell};
+
+use js_sys::{Function, Reflect, RegExp};
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{Element, HtmlElement, HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
+
+use crate::rules::{FieldRules, Method, OptionsError, Param, Rule};
+use crate::validate::{check_field, Env, Input};
+
+/// A form control whose value is sent and checked: `<input>`, `<select>`, `<textarea>`.
+#[derive(Clone)]
+pub enum Control {
+    /// `<input>` of any type.
+    Input(HtmlInputElement),
+    /// `<select>`, single or multiple.
+    Select(HtmlSelectElement),
+    /// `<textarea>`.
+    TextArea(HtmlTextAreaElement),
+}
+
+impl Control {
+    /// `el` as a control, if it is one.
+    pub fn of(el: &JsValue) -> Option<Control> {
+        if let Some(i) = el.dyn_ref::<HtmlInputElement>() {
+            Some(Control::Input(i.clone()))
+        } else if let Some(s) = el.dyn_ref::<HtmlSelectElement>() {
+            Some(Control::Select(s.clone()))
+        } else {
+            el.dyn_ref::<HtmlTextAreaElement>()
+                .map(|t| Control::TextArea(t.clone()))
+        }
+    }
+
+    /// The control as an element.
+    pub fn element(&self) -> &HtmlElement {
+        match self {
+            Control::Input(i) => i,
+            Control::Select(s) => s,
+            Control::TextArea(t) => t,
+        }
+    }
+
+    /// Whether the element matches `selector`.
+    pub fn is(&self, selector: &str) -> bool {
+        self.element().matches(selector).unwrap_or(false)
+    }
+
+    /// A checkbox or a radio button.
+    pub fn is_checkable(&self) -> bool {
+        self.is("input:is([type=checkbox i],[type=radio i])")
+    }
+
+    /// An `<input>` that is a button or a file chooser: never serialized by jQuery.
+    pub fn is_button(&self) -> bool {
+        self.is(
+            "input:is([type=submit i],[type=button i],[type=image i],[type=reset i],[type=file i])",
+        )
+    }
+
+    /// A checked checkbox or radio button.
+    pub fn checked(&self) -> bool {
+        matches!(self, Control::Input(i) if i.checked())
+    }
+
+    /// A `<select multiple>`.
+    pub fn is_multiple(&self) -> bool {
+        matches!(self, Control::Select(s) if s.multiple())
+    }
+
+    /// The `name` attribute (as jQuery's serialize reads it), or "".
+    pub fn name(&self) -> String {
+        self.element().get_attribute("name").unwrap_or_default()
+    }
+
+    /// Disabled, itself or by a disabled `<fieldset>` (`:disabled`).
+    pub fn disabled(&self) -> bool {
+        self.is(":disabled")
+    }
+
+    /// The values jQuery's `val()` gives: the value without `\r` (a textarea's line
+    /// breaks, normalized by the browser to `\n`), or a select's selected options that are
+    /// not disabled (nor in a disabled `<optgroup>`).
+    pub fn values(&self) -> Vec<String> {
+        let text = match self {
+            Control::Input(i) => i.value(),
+            Control::TextArea(t) => t.value(),
+            Control::Select(s) => {
+                let options = s.selected_options();
+                return (0..options.length())
+                    .filter_map(|i| options.item(i))
+                    .filter(|o| !o.matches(":disabled").unwrap_or(false))
+                    .map(|o| {
+                        Reflect::get(&o, &"value".into())
+                            .ok()
+                            .and_then(|v| v.as_string())
+                            .unwrap_or_default()
+                    })
+                    .collect();
+            }
+        };
+        vec![text.replace('\r', "")]
+    }
+
+    /// The value the rules see: the first value, or "NaN" for a number input holding what
+    /// the browser could not read as a number (its `value` is then "", which would pass as
+    /// empty).
+    pub fn rule_value(&self) -> String {
+        if let Control::Input(i) = self {
+            if i.type_().eq_ignore_ascii_case("number") && i.validity().bad_input() {
+                return "NaN".into();
+            }
+        }
+        self.values().into_iter().next().unwrap_or_default()
+    }
+}
+
+/// Adds `token` to (or removes it from) the space-separated attribute `name` of `el`.
+pub fn set_token(el: &Element, name: &str, token: &str, present: bool) {
+    let current = el.get_attribute(name).unwrap_or_default();
+    let mut tokens: Vec<&str> = current
+        .split_ascii_whitespace()
+        .filter(|t| *t != token)
+        .collect();
+    if present {
+        tokens.push(token);
+    }
+    let _ = match tokens.is_empty() {
+        true => el.remove_attribute(name),
+        false => el.set_attribute(name, &tokens.join(" ")),
+    };
+}
+
+/// Shows `el` whatever the page's stylesheet says: the inline `display` cleared, then
+/// `revert` (the element's own default) if a stylesheet still hides it.
+pub fn show(el: &Element) {
+    let _ = el.remove_attribute("hidden");
+    let Some(style) = el.dyn_ref::<HtmlElement>().map(HtmlElement::style) else {
+        return;
+    };
+    let _ = style.remove_property("display");
+    let hidden = web_sys::window()
+        .and_then(|w| w.get_computed_style(el).ok().flatten())
+        .and_then(|s| s.get_property_value("display").ok())
+        .is_some_and(|d| d == "none");
+    if hidden {
+        let _ = style.set_property_with_priority("display", "revert", "important");
+    }
+}
+
+/// Hides `el`, over the page's stylesheet.
+pub fn hide(el: &Element) {
+    if let Some(el) = el.dyn_ref::<HtmlElement>() {
+        let _ = el
+            .style()
+            .set_property_with_priority("display", "none", "important");
+    }
+}
+
+/// Moves the focus to `el`. Focus events are dispatched at once, so a caller must hold no
+/// borrow a listener could need.
+pub fn focus(el: &Element) {
+    if let Some(el) = el.dyn_ref::<HtmlElement>() {
+        let _ = el.focus();
+    }
+}
+
+/// One named field with its rules and its message.
+pub struct Field {
+    /// Its controls: one, or a group of checkboxes or radio buttons sharing the name.
+    pub controls: Vec<Control>,
+    /// Its rules and custom messages.
+    pub rules: FieldRules,
+    /// Its `pattern` rule's expression, anchored and compiled once.
+    pattern: Option<RegExp>,
+    /// The `<label class="error">` after the field, once it was needed.
+    label: RefCell<Option<Element>>,
+    /// Invalid at a submit: validated on every input from then on.
+    pub submitted: Cell<bool>,
+    /// Its error is showing.
+    pub invalid: Cell<bool>,
+}
+
+/// `new RegExp(source, flags)`, or `None` when the source is not a valid expression
+/// (js-sys's `RegExp::new` would throw).
+fn regexp(source: &str, flags: &str) -> Option<RegExp> {
+    let ctor: Function = Reflect::get(&js_sys::global(), &"RegExp".into())
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    let args = js_sys::Array::of2(&source.into(), &flags.into());
+    Reflect::construct(&ctor, &args).ok()?.dyn_into().ok()
+}
+
+impl Field {
+    /// A field of `control`, with the rules its HTML attributes give.
+    pub fn new(control: Control, name: String) -> Field {
+        let el = control.element().clone();
+        let type_attr = el.get_attribute("type");
+        let rules = crate::rules::attribute_rules(type_attr.as_deref(), |a| el.get_attribute(a));
+        Field {
+            controls: vec![control],
+            rules: FieldRules {
+                name,
+                rules,
+                messages: Vec::new(),
+            },
+            pattern: None,
+            label: RefCell::new(None),
+            submitted: Cell::new(false),
+            invalid: Cell::new(false),
+        }
+    }
+
+    /// Compiles the `pattern` rule (at most one per field), as jquery-validation's
+    /// additional method does: the whole value must match.
+    pub fn compile_pattern(&mut self) -> Result<(), OptionsError> {
+        for r in &self.rules.rules {
+            if let (Method::Pattern, Param::Text(source)) = (r.method, &r.param) {
+                let anchored = ["^(?:", source, ")$"].concat();
+                self.pattern = Some(regexp(&anchored, "").ok_or_else(|| {
+                    OptionsError::format(
+                        "rules.{0}.pattern: invalid regular expression \"{1}\"",
+                        &[&self.rules.name, source],
+                    )
+                })?);
+            }
+        }
+        Ok(())
+    }
+
+    /// The first control's element.
+    pub fn element(&self) -> &HtmlElement {
+        self.controls[0].element()
+    }
+
+    /// Runs the field's rules and shows or clears its message. True when valid.
+    pub fn check(&self) -> bool {
+        let first = &self.controls[0];
+        let (text, count) = if first.is_checkable() {
+            // The first checked control's value ("" when none is checked), and how many.
+            let checked: Vec<&Control> = self.controls.iter().filter(|c| c.checked()).collect();
+            let text = checked.first().map(|c| c.rule_value()).unwrap_or_default();
+            (text, Some(checked.len()))
+        } else {
+            let count = first.is_multiple().then(|| first.values().len());
+            (first.rule_value(), count)
+        };
+        match check_field(&self.rules, Input { text: &text, count }, self) {
+            Some(rule) => {
+                let page = self.page_message(rule);
+                self.show_error(&self.rules.message_or(rule, page.as_deref()));
+                false
+            }
+            None => {
+                self.clear_error();
+                true
+            }
+        }
+    }
+
+    /// The field's own message for `rule`, as jquery-validation reads it: `data-msg-RULE`
+    /// (`getAttribute` lower-cases the name, as jQuery's data() reads `data-msg-equalto`
+    /// for `equalTo`), else `data-msg`, else `title`; empty ones skipped.
+    fn page_message(&self, rule: &Rule) -> Option<String> {
+        let el = self.element();
+        let own = |name: &str| el.get_attribute(name).filter(|t| !t.is_empty());
+        own(&["data-msg-", rule.method.name()].concat())
+            .or_else(|| own("data-msg"))
+            .or_else(|| own("title"))
+    }
+
+    /// The message's `<label>`, made and put after the field when first needed.
+    fn label(&self) -> Option<Element> {
+        if let Some(l) = self.label.borrow().as_ref() {
+            return Some(l.clone());
+        }
+        let el = self.element();
+        let document = el.owner_document()?;
+        let label = document.create_element("label").ok()?;
+        let id = el.get_attribute("id").filter(|s| !s.is_empty());
+        let label_id = [id.as_deref().unwrap_or(&self.rules.name), "-error"].concat();
+        let _ = label.set_attribute("id", &label_id);
+        let _ = label.set_attribute("class", "error");
+        // Announced when it appears as the user leaves a field, not only on submit.
+        let _ = label.set_attribute("aria-live", "polite");
+        if let Some(id) = &id {
+            let _ = label.set_attribute("for", id);
+        }
+        let _ = el.after_with_node_1(&label);
+        // Each control is described by the message from now on (empty while valid).
+        for c in &self.controls {
+            set_token(c.element(), "aria-describedby", &label_id, true);
+        }
+        *self.label.borrow_mut() = Some(label.clone());
+        Some(label)
+    }
+
+    /// Shows `message` (as text, never HTML) and marks the controls invalid.
+    pub fn show_error(&self, message: &str) {
+        if let Some(label) = self.label() {
+            label.set_text_content(Some(message));
+            show(&label);
+        }
+        for c in &self.controls {
+            let _ = c.element().set_attribute("aria-invalid", "true");
+        }
+        self.invalid.set(true);
+    }
+
+    /// Hides the message and marks the controls valid.
+    pub fn clear_error(&self) {
+        let label = self.label.borrow().clone();
+        if let Some(label) = label {
+            label.set_text_content(Some(""));
+            hide(&label);
+        }
+        for c in &self.controls {
+            let _ = c.element().set_attribute("aria-invalid", "false");
+        }
+        self.invalid.set(false);
+    }
+
+    /// Takes out what the field added to the page: the message's label, its id from the
+    /// controls' `aria-describedby`, and `aria-invalid`.
+    pub fn unbind(&self) {
+        let label = self.label.borrow_mut().take();
+        if let Some(label) = &label {
+            label.remove();
+        }
+        for c in &self.controls {
+            let el = c.element();
+            let _ = el.remove_attribute("aria-invalid");
+            if let Some(label) = &label {
+                set_token(el, "aria-describedby", &label.id(), false);
+            }
+        }
+    }
+}
+
+/// The page, as the rules of one field see it.
+impl Env for Field {
+    fn equal_to(&self, selector: &str) -> Option<String> {
+        let document = self.element().owner_document()?;
+        let el = document.query_selector(selector).ok().flatten()?;
+        Control::of(&el).map(|c| c.rule_value())
+    }
+
+    fn pattern(&self, _source: &str, value: &str) -> bool {
+        self.pattern.as_ref().is_some_and(|re| re.test(value))
+    }
+
+    /// jquery-validation's own expression, run by the JS engine's `RegExp`.
+    fn expression(&self, method: Method, value: &str) -> bool {
+        let (source, flags) = crate::validate::expression(method).unwrap_or_default();
+        RegExp::new(source, flags).test(value)
+    }
+}

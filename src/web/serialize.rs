@@ -1,0 +1,41 @@
+//! The body sent: jQuery 3's `$(form).serialize()`, byte for byte, plus the clicked button.
+
+use web_sys::{Element, HtmlFormElement};
+
+use super::field::Control;
+
+/// The form's controls (`form.elements`), in document order.
+pub fn elements(form: &HtmlFormElement) -> impl Iterator<Item = Element> {
+    let list = form.elements();
+    (0..list.length()).filter_map(move |i| list.item(i))
+}
+
+/// The body jQuery would send for `form`, then `submitter` (the clicked button) last.
+/// Skipped as jQuery skips them: controls without a name, disabled ones (themselves or by
+/// their `<fieldset>`), buttons and file inputs, unchecked checkboxes and radios.
+pub fn serialize(form: &HtmlFormElement, submitter: Option<&Element>) -> String {
+    let mut body = String::new();
+    for el in elements(form) {
+        let Some(c) = Control::of(&el) else {
+            continue;
+        };
+        let name = c.name();
+        if name.is_empty() || c.disabled() || c.is_button() || (c.is_checkable() && !c.checked()) {
+            continue;
+        }
+        for v in &c.values() {
+            crate::encode::push_pair(&mut body, &name, v);
+        }
+    }
+    if let Some(b) = submitter {
+        let name = b.get_attribute("name").unwrap_or_default();
+        if !name.is_empty() {
+            let value = js_sys::Reflect::get(b, &"value".into())
+                .ok()
+                .and_then(|v| v.as_string())
+                .unwrap_or_default();
+            crate::encode::push_pair(&mut body, &name, &value);
+        }
+    }
+    body
+}

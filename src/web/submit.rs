@@ -1,0 +1,102 @@
+//! The request: a cross-origin POST through gloo-net, with `X-Requested-With`, redirects
+//! refused and a timeout, and what its answer means.
+
+use gloo_net::http::{Headers, RequestBuilder};
+use wasm_bindgen::JsValue;
+use web_sys::{AbortSignal, RequestMode, RequestRedirect, ResponseType};
+
+use super::error::{CorsformError, Kind};
+
+/// How a request ended.
+pub enum Outcome {
+    /// A 2xx; the body, parsed as JSON when it is JSON.
+    Accepted(JsValue),
+    /// A 422 naming fields: its `errors` object (`{field: message}`), and the error to
+    /// report.
+    Rejected(JsValue, CorsformError),
+    /// Anything else.
+    Failed(CorsformError),
+}
+
+/// POSTs `body` to `url` (resolved against the page's URL), as `$.ajax` with
+/// `crossDomain` did: `mode: "cors"`, and `redirect: "manual"` so that a 3xx is never
+/// followed (a script can't see where it leads; it arrives as an opaque redirect, status
+/// 0). Aborted after `timeout_ms` milliseconds.
+pub async fn post(url: &str, headers: &web_sys::Headers, body: String, timeout_ms: u32) -> Outcome {
+    let request = RequestBuilder::new(url)
+        .method(gloo_net::http::Method::POST)
+        .headers(Headers::from_raw(headers.clone()))
+        .mode(RequestMode::Cors)
+        .redirect(RequestRedirect::Manual)
+        .abort_signal(Some(&AbortSignal::timeout_with_u32(timeout_ms)))
+        .body(body);
+    let response = match request {
+        Ok(request) => request.send().await,
+        Err(e) => Err(e),
+    };
+    let response = match response {
+        Ok(r) => r,
+        Err(e) => return Outcome::Failed(failure(&e, timeout_ms)),
+    };
+    let status = response.status();
+    if response.type_() == ResponseType::Opaqueredirect
+        || status == 0
+        || (300..400).contains(&status)
+    {
+        return Outcome::Failed(CorsformError::new(
+            Kind::Redirect,
+            "the server answered with a redirect",
+        ));
+    }
+    match response.text().await {
+        Ok(text) => outcome(status, &text),
+        Err(e) => Outcome::Failed(failure(&e, timeout_ms)),
+    }
+}
+
+/// What a failed `fetch` or body read means: an abort is the timeout; anything else is
+/// the network or CORS (a bad URL too, as `fetch` reports it).
+fn failure(e: &gloo_net::Error, timeout_ms: u32) -> CorsformError {
+    match e {
+        gloo_net::Error::JsError(js) if js.name == "TimeoutError" || js.name == "AbortError" => {
+            CorsformError::new(
+                Kind::Timeout,
+                &["no answer within ", &timeout_ms.to_string(), " ms"].concat(),
+            )
+        }
+        _ => CorsformError::new(
+            Kind::Network,
+            "the request failed (network error, or refused by CORS)",
+        ),
+    }
+}
+
+/// What an answer with `status` and body `text` means.
+fn outcome(status: u16, text: &str) -> Outcome {
+    let data = js_sys::JSON::parse(text).unwrap_or_else(|_| JsValue::from_str(text));
+    if (200..300).contains(&status) {
+        return Outcome::Accepted(data);
+    }
+    let mut err = CorsformError::new(
+        Kind::Status,
+        &["the server answered HTTP ", &status.to_string()].concat(),
+    );
+    err.status = Some(status);
+    err.data = data.clone();
+    let errors = match data.is_object() {
+        true => js_sys::Reflect::get(&data, &"errors".into()).unwrap_or(JsValue::UNDEFINED),
+        false => JsValue::UNDEFINED,
+    };
+    let names_fields = errors.is_object()
+        && js_sys::Object::values(errors.unchecked_ref::<js_sys::Object>())
+            .iter()
+            .any(|message: JsValue| message.is_string());
+    if status == 422 && names_fields {
+        err.kind = Kind::Invalid;
+        Outcome::Rejected(errors, err)
+    } else {
+        Outcome::Failed(err)
+    }
+}
+
+use wasm_bindgen::JsCast;
