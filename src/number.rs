@@ -3,9 +3,10 @@
 //! rule's parameter the way `value >= param` does, and `step` rounds and divides as its
 //! `toInt` and `%` do.
 //!
-//! [`js_number`] checks JavaScript's grammar and lets Rust's correctly rounded parser read
-//! the digits, which gives the same double as the JS engine; the browser tests compare the
-//! two over a corpus. The browser and the server run this same code.
+//! On the server [`js_number`] checks JavaScript's grammar and lets Rust's correctly
+//! rounded parser read the digits, which gives the same double as the JS engine; the
+//! browser tests compare the two over a corpus. In the browser the engine reads them
+//! itself ([`Parse`]).
 
 /// JavaScript's StrWhiteSpaceChar: WhiteSpace and LineTerminator.
 pub(crate) fn is_js_space(c: char) -> bool {
@@ -22,10 +23,10 @@ pub(crate) fn is_js_space(c: char) -> bool {
     )
 }
 
-/// `Number(text)`, as the rules read numbers on both sides.
-pub(crate) fn parse(text: &str) -> f64 {
-    js_number(text)
-}
+/// How the rules read a text as JavaScript's `Number(text)` does: [`js_number`] on the
+/// server, the JS engine's own `Number()` in the browser (the page passes it in; the core
+/// never calls into the browser).
+pub type Parse<'a> = &'a dyn Fn(&str) -> f64;
 
 /// JavaScript's `Number(text)` in Rust: whitespace trimmed, `""` is 0, `0x`/`0o`/`0b`
 /// integers, `Infinity`, and decimals with an optional exponent; anything else is NaN.

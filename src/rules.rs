@@ -2,7 +2,7 @@
 //! `--rules` file, the same JSON) and from HTML attributes, with its default English
 //! messages.
 
-use crate::number;
+use crate::number::{self, Parse};
 use crate::options::{Entries, FieldMessagesSpec, FieldRulesSpec, ParamSpec, RulesOptions};
 
 /// Defines [`Method`] and its table from one list: each method's variant, option name,
@@ -131,10 +131,10 @@ impl Rule {
         }
     }
 
-    /// The `n`th number of the parameter, as read by `Number()`.
-    pub(crate) fn num(&self, n: usize) -> f64 {
+    /// The `n`th number of the parameter, as `parse` reads it.
+    pub fn num(&self, n: usize, parse: Parse) -> f64 {
         match &self.param {
-            Param::Numbers(v) => v.get(n).map_or(f64::NAN, |t| number::parse(t)),
+            Param::Numbers(v) => v.get(n).map_or(f64::NAN, |t| parse(t)),
             _ => f64::NAN,
         }
     }
@@ -188,16 +188,17 @@ impl FieldRules {
     /// Applies this field's entry of the `rules` option: `"required email"` (split at
     /// JavaScript's `\s`, as jquery-validation splits it) or `{method: param}`. A rule
     /// given `false` is removed, as jquery-validation's `normalizeRules` removes it.
-    pub fn apply_rules(&mut self, spec: &FieldRulesSpec) -> Result<(), OptionsError> {
+    /// Numbers are read with `parse`.
+    pub fn apply_rules(&mut self, spec: &FieldRulesSpec, parse: Parse) -> Result<(), OptionsError> {
         match spec {
             FieldRulesSpec::Names(names) => {
                 for n in crate::pieces(names, number::is_js_space) {
-                    self.apply_rule(n, &ParamSpec::Bool(true))?;
+                    self.apply_rule(n, &ParamSpec::Bool(true), parse)?;
                 }
             }
             FieldRulesSpec::Params(Entries(params)) => {
                 for (n, v) in params {
-                    self.apply_rule(n, v)?;
+                    self.apply_rule(n, v, parse)?;
                 }
             }
             FieldRulesSpec::Other(v) => {
@@ -246,9 +247,9 @@ impl FieldRules {
     }
 
     /// One `method: param` of `rules`.
-    fn apply_rule(&mut self, name: &str, v: &ParamSpec) -> Result<(), OptionsError> {
+    fn apply_rule(&mut self, name: &str, v: &ParamSpec, parse: Parse) -> Result<(), OptionsError> {
         let method = self.method("rules", name)?;
-        match param(method, v) {
+        match param(method, v, parse) {
             Ok(Some(param)) => self.set(Rule { method, param }),
             // At most one rule per method (`set` replaces in place): remove it, if any.
             Ok(None) => self.rules.retain(|r| r.method != method),
@@ -332,11 +333,11 @@ pub(crate) fn must(path: &[&str], what: &str, kind: &str) -> OptionsError {
 /// commas, white space or brackets (`" 5 "`, `"[1, 5]"`, `"1,5"`, as jquery-validation
 /// reads `range` and `rangelength`), or an array of those ([`ParamSpec::numeral`]). `None`
 /// if any is not a number.
-fn numbers(v: &ParamSpec) -> Option<Vec<String>> {
+fn numbers(v: &ParamSpec, parse: Parse) -> Option<Vec<String>> {
     let mut out = Vec::new();
     let separator = |c: char| c == ',' || number::is_js_space(c) || c == '[' || c == ']';
     for p in crate::pieces(&v.numeral()?, separator) {
-        if !number::parse(p).is_finite() {
+        if !parse(p).is_finite() {
             return None;
         }
         out.push(p.to_owned());
@@ -346,7 +347,7 @@ fn numbers(v: &ParamSpec) -> Option<Vec<String>> {
 
 /// `method`'s parameter given as `v`: `None` for `false` (no rule), else the parameter, or
 /// what it must be.
-fn param(method: Method, v: &ParamSpec) -> Result<Option<Param>, &'static str> {
+fn param(method: Method, v: &ParamSpec, parse: Parse) -> Result<Option<Param>, &'static str> {
     let flag = match v {
         ParamSpec::Bool(b) => Some(*b),
         _ => None,
@@ -360,7 +361,7 @@ fn param(method: Method, v: &ParamSpec) -> Result<Option<Param>, &'static str> {
     };
     // The numbers it gives (none if any is not a number), the first, and whether it is the
     // only one.
-    let nums = numbers(v).unwrap_or_default();
+    let nums = numbers(v, parse).unwrap_or_default();
     let first = nums.first().map_or("", String::as_str);
     let one = nums.len() == 1;
     // The parameter, or what it must be.
@@ -371,8 +372,8 @@ fn param(method: Method, v: &ParamSpec) -> Result<Option<Param>, &'static str> {
         {
             (None, "a whole number of characters")
         }
-        Method::Step if one && number::parse(first) <= 0.0 => (None, "a number above 0"),
-        Method::Min | Method::Max if text.as_deref().is_some_and(|t| number::parse(t).is_nan()) => {
+        Method::Step if one && parse(first) <= 0.0 => (None, "a number above 0"),
+        Method::Min | Method::Max if text.as_deref().is_some_and(|t| parse(t).is_nan()) => {
             (text.map(Param::Text), "")
         }
         Method::Range | Method::RangeLength => (
@@ -420,7 +421,7 @@ impl RuleSet {
     pub fn from_options(options: &RulesOptions) -> Result<RuleSet, OptionsError> {
         let mut set = RuleSet::default();
         for (field, spec) in &options.rules.0 {
-            set.field_mut(field).apply_rules(spec)?;
+            set.field_mut(field).apply_rules(spec, &number::js_number)?;
         }
         for (field, spec) in &options.messages.0 {
             set.field_mut(field).apply_messages(spec)?;
@@ -446,10 +447,12 @@ impl RuleSet {
 /// The rules an element's HTML attributes give, as jquery-validation's `attributeRules`
 /// reads them: `required`, `minlength`, `maxlength`, `min`, `max`, `step`, `pattern`, …
 /// and `type=email|url|number`. `attr` returns an attribute's value if present. A value
-/// the option would refuse gives no rule, as in jquery-validation.
+/// the option would refuse gives no rule, as in jquery-validation. Numbers are read with
+/// `parse`.
 pub fn attribute_rules(
     type_attr: Option<&str>,
     attr: impl Fn(&str) -> Option<String>,
+    parse: Parse,
 ) -> Vec<Rule> {
     let mut rules = Vec::new();
     // Numbers are read as numbers for these types, other types (dates) compare as text.
@@ -472,10 +475,10 @@ pub fn attribute_rules(
             }
             // On a number input, a `min` or `max` that is not a number gives no rule; one
             // that is is read as the option's string would be: as a number.
-            Some(v) if min_max && number::parse(&v).is_nan() => continue,
+            Some(v) if min_max && parse(&v).is_nan() => continue,
             Some(v) => ParamSpec::Text(v),
         };
-        if let Ok(Some(param)) = param(method, &given) {
+        if let Ok(Some(param)) = param(method, &given, parse) {
             rules.push(Rule { method, param });
         }
     }
@@ -485,6 +488,7 @@ pub fn attribute_rules(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::number::js_number;
 
     /// A value as the server's JSON gives it.
     fn json(text: &str) -> ParamSpec {
@@ -530,13 +534,13 @@ mod tests {
     fn false_removes_a_rule_already_there() {
         let mut f = FieldRules {
             name: "a".into(),
-            rules: attribute_rules(None, |n| (n == "required").then(String::new)),
+            rules: attribute_rules(None, |n| (n == "required").then(String::new), &js_number),
             messages: vec![],
         };
         f.apply_rules(&FieldRulesSpec::Params(Entries(vec![
             ("required".into(), ParamSpec::Bool(false)),
             ("digits".into(), ParamSpec::Bool(true)),
-        ])))
+        ])), &js_number)
         .unwrap();
         let methods: Vec<Method> = f.rules.iter().map(|r| r.method).collect();
         assert_eq!(methods, [Method::Digits]);
@@ -574,12 +578,12 @@ mod tests {
 
     #[test]
     fn number_parameters_are_trimmed_and_must_be_one_number() {
-        let min = |v: ParamSpec| param(Method::Min, &v);
+        let min = |v: ParamSpec| param(Method::Min, &v, &js_number);
         let one = |t: &str| Ok(Some(Param::Numbers(vec![t.to_owned()])));
         assert_eq!(min(s(" 5\u{a0}")), one("5"));
         assert_eq!(min(s("\u{feff}0.5\t")), one("0.5"));
         assert_eq!(min(n("1e+21")), one("1e+21"));
-        let range = param(Method::Range, &s(" [ 1 ,\u{3000}5 ] "));
+        let range = param(Method::Range, &s(" [ 1 ,\u{3000}5 ] "), &js_number);
         assert_eq!(
             range,
             Ok(Some(Param::Numbers(vec!["1".into(), "5".into()])))
@@ -588,11 +592,12 @@ mod tests {
         // commas, nested arrays flattened, `null` as nothing.
         let arr = |items: &[ParamSpec]| ParamSpec::List(items.to_vec());
         let both = Ok(Some(Param::Numbers(vec!["1".into(), "5".into()])));
-        assert_eq!(param(Method::Range, &arr(&[n("1"), s(" 5 ")])), both);
+        assert_eq!(param(Method::Range, &arr(&[n("1"), s(" 5 ")]), &js_number), both);
         assert_eq!(
             param(
                 Method::Range,
-                &arr(&[arr(&[n("1")]), ParamSpec::Null, n("5")])
+                &arr(&[arr(&[n("1")]), ParamSpec::Null, n("5")]),
+                &js_number
             ),
             both
         );
@@ -601,7 +606,7 @@ mod tests {
             arr(&[ParamSpec::Bool(true), n("5")]),
             arr(&[json("{}"), n("5")]),
         ] {
-            assert_eq!(param(Method::Range, &bad), Err("[min, max]"));
+            assert_eq!(param(Method::Range, &bad, &js_number), Err("[min, max]"));
         }
         for bad in ["1 2", " ", ""] {
             let mut f = FieldRules {
@@ -609,7 +614,7 @@ mod tests {
                 ..FieldRules::default()
             };
             let spec = FieldRulesSpec::Params(Entries(vec![("step".into(), s(bad))]));
-            let err = f.apply_rules(&spec).unwrap_err().0;
+            let err = f.apply_rules(&spec, &js_number).unwrap_err().0;
             assert_eq!(
                 err, "rules.m.step must be a number, not a string",
                 "{bad:?}"
@@ -651,19 +656,13 @@ mod tests {
                     .map(|(_, v)| v.to_string())
             }
         };
-        let r = attribute_rules(
-            Some("email"),
-            attrs(&[("required", ""), ("maxlength", "20")]),
-        );
+        let r = attribute_rules(Some("email"), attrs(&[("required", ""), ("maxlength", "20")]), &js_number);
         let methods: Vec<Method> = r.iter().map(|r| r.method).collect();
         assert_eq!(
             methods,
             [Method::Required, Method::Email, Method::MaxLength]
         );
-        let r = attribute_rules(
-            Some("number"),
-            attrs(&[("min", "1"), ("max", "x"), ("step", "any")]),
-        );
+        let r = attribute_rules(Some("number"), attrs(&[("min", "1"), ("max", "x"), ("step", "any")]), &js_number);
         assert_eq!(
             r,
             [
@@ -677,7 +676,7 @@ mod tests {
                 },
             ]
         );
-        let r = attribute_rules(Some("date"), attrs(&[("min", "2020-01-01")]));
+        let r = attribute_rules(Some("date"), attrs(&[("min", "2020-01-01")]), &js_number);
         assert_eq!(
             r,
             [Rule {
@@ -686,14 +685,11 @@ mod tests {
             }]
         );
         // Not a number type: even a numeral compares as text.
-        let r = attribute_rules(Some("month"), attrs(&[("max", "5")]));
+        let r = attribute_rules(Some("month"), attrs(&[("max", "5")]), &js_number);
         assert_eq!(r[0].param, Param::Text("5".into()));
         // Values the option would refuse give no rule.
-        let r = attribute_rules(
-            None,
-            attrs(&[("minlength", "2.5"), ("step", "0"), ("range", "1")]),
-        );
+        let r = attribute_rules(None, attrs(&[("minlength", "2.5"), ("step", "0"), ("range", "1")]), &js_number);
         assert!(r.is_empty(), "{r:?}");
-        assert!(attribute_rules(Some("range"), attrs(&[])).is_empty());
+        assert!(attribute_rules(Some("range"), attrs(&[]), &js_number).is_empty());
     }
 }

@@ -29,6 +29,10 @@ pub trait Env {
     fn equal_to(&self, selector: &str) -> Option<String>;
     /// Whether the whole of `value` matches the regular expression `source`.
     fn pattern(&self, source: &str, value: &str) -> bool;
+    /// `Number(text)`: by default [`crate::js_number`]; the browser asks the JS engine.
+    fn number(&self, text: &str) -> f64 {
+        number::js_number(text)
+    }
     /// Whether `value` matches jquery-validation's expression for `method`: `email`, `url`
     /// or `number` (see [`expression`]). By default the expression written out in Rust
     /// ([`crate::is_valid_email`], [`crate::is_valid_url`], the number grammar); the
@@ -106,14 +110,14 @@ fn is_number(s: &str) -> bool {
     }
 }
 
-fn compare(value: &str, rule: &Rule, n: usize) -> Option<Ordering> {
+fn compare(value: &str, rule: &Rule, n: usize, env: &(impl Env + ?Sized)) -> Option<Ordering> {
     match &rule.param {
         Param::Text(t) => Some(value.cmp(t.as_str())),
-        _ => number::parse(value).partial_cmp(&rule.num(n)),
+        _ => env.number(value).partial_cmp(&rule.num(n, &|t| env.number(t))),
     }
 }
 
-fn step_ok(value: &str, rule: &Rule) -> bool {
+fn step_ok(value: &str, rule: &Rule, env: &(impl Env + ?Sized)) -> bool {
     let Param::Numbers(p) = &rule.param else {
         return false;
     };
@@ -123,7 +127,8 @@ fn step_ok(value: &str, rule: &Rule) -> bool {
     }
     // jquery-validation's `toInt(value) % toInt(param) === 0`, in doubles.
     let to_int = |n: f64| number::js_round(n * number::pow10(places));
-    number::is_multiple(to_int(number::parse(value)), to_int(rule.num(0)))
+    let parse = |t: &str| env.number(t);
+    number::is_multiple(to_int(parse(value)), to_int(rule.num(0, &parse)))
 }
 
 /// Whether `rule` passes for `input`.
@@ -134,6 +139,7 @@ pub fn check(rule: &Rule, input: Input<'_>, env: &(impl Env + ?Sized)) -> bool {
     };
     let len = || input.count.unwrap_or_else(|| length(input.text));
     let v = input.text;
+    let num = |n: usize| rule.num(n, &|t| env.number(t));
     match rule.method {
         Method::Required => present,
         // jquery-validation compares even an empty value with the other field.
@@ -145,19 +151,19 @@ pub fn check(rule: &Rule, input: Input<'_>, env: &(impl Env + ?Sized)) -> bool {
         Method::Email | Method::Url | Method::Number => env.expression(rule.method, v),
         Method::Digits => v.bytes().all(|b| b.is_ascii_digit()),
         // `length >= param`: false against NaN, as in JavaScript.
-        Method::MinLength => len() as f64 >= rule.num(0),
-        Method::MaxLength => len() as f64 <= rule.num(0),
+        Method::MinLength => len() as f64 >= num(0),
+        Method::MaxLength => len() as f64 <= num(0),
         Method::RangeLength => {
             let l = len() as f64;
-            l >= rule.num(0) && l <= rule.num(1)
+            l >= num(0) && l <= num(1)
         }
-        Method::Min => compare(v, rule, 0).is_some_and(Ordering::is_ge),
-        Method::Max => compare(v, rule, 0).is_some_and(Ordering::is_le),
+        Method::Min => compare(v, rule, 0, env).is_some_and(Ordering::is_ge),
+        Method::Max => compare(v, rule, 0, env).is_some_and(Ordering::is_le),
         Method::Range => {
-            compare(v, rule, 0).is_some_and(Ordering::is_ge)
-                && compare(v, rule, 1).is_some_and(Ordering::is_le)
+            compare(v, rule, 0, env).is_some_and(Ordering::is_ge)
+                && compare(v, rule, 1, env).is_some_and(Ordering::is_le)
         }
-        Method::Step => step_ok(v, rule),
+        Method::Step => step_ok(v, rule, env),
         Method::Pattern => match &rule.param {
             Param::Text(source) => env.pattern(source, v),
             _ => false,
@@ -444,7 +450,7 @@ mod tests {
         let attrs = |name: &str| (name == "maxlength").then(|| "3".to_string());
         let field = FieldRules {
             name: "x".into(),
-            rules: attribute_rules(Some("url"), attrs),
+            rules: attribute_rules(Some("url"), attrs, &crate::js_number),
             messages: vec![],
         };
         assert_eq!(

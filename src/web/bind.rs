@@ -117,7 +117,7 @@ impl Bound {
         // element's own, read when one is needed.)
         for (name, spec) in &opts.rules.rules.0 {
             let i = field(&mut fields, "rules", name)?;
-            fields[i].rules.apply_rules(spec)?;
+            fields[i].rules.apply_rules(spec, &field::js_number)?;
         }
         for (name, spec) in &opts.rules.messages.0 {
             let i = field(&mut fields, "messages", name)?;

@@ -11,6 +11,12 @@ use web_sys::{Element, HtmlElement, HtmlInputElement, HtmlSelectElement, HtmlTex
 use crate::rules::{FieldRules, Method, OptionsError, Param, Rule};
 use crate::validate::{check_field, Env, Input};
 
+/// `Number(text)`, by the JS engine (`+text`, the same ToNumber): how the rules read
+/// numbers in the browser.
+pub fn js_number(text: &str) -> f64 {
+    JsValue::from_str(text).unchecked_into_f64()
+}
+
 /// A form control whose value is sent and checked: `<input>`, `<select>`, `<textarea>`.
 #[derive(Clone)]
 pub enum Control {
@@ -200,7 +206,8 @@ impl Field {
     pub fn new(control: Control, name: String) -> Field {
         let el = control.element().clone();
         let type_attr = el.get_attribute("type");
-        let rules = crate::rules::attribute_rules(type_attr.as_deref(), |a| el.get_attribute(a));
+        let rules =
+            crate::rules::attribute_rules(type_attr.as_deref(), |a| el.get_attribute(a), &js_number);
         Field {
             controls: vec![control],
             rules: FieldRules {
@@ -343,6 +350,10 @@ impl Field {
 
 /// The page, as the rules of one field see it.
 impl Env for Field {
+    fn number(&self, text: &str) -> f64 {
+        js_number(text)
+    }
+
     fn equal_to(&self, selector: &str) -> Option<String> {
         let document = self.element().owner_document()?;
         let el = document.query_selector(selector).ok().flatten()?;

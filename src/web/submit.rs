@@ -54,6 +54,14 @@ pub async fn post(url: &str, headers: &web_sys::Headers, body: String, timeout_m
     }
 }
 
+/// `n` in decimal, as JavaScript writes it.
+fn decimal(n: f64) -> String {
+    js_sys::Number::from(n)
+        .to_string_with_radix(10)
+        .map(String::from)
+        .unwrap_or_default()
+}
+
 /// What a failed `fetch` or body read means: an abort is the timeout; anything else is
 /// the network or CORS (a bad URL too, as `fetch` reports it).
 fn failure(e: &gloo_net::Error, timeout_ms: u32) -> CorsformError {
@@ -61,7 +69,7 @@ fn failure(e: &gloo_net::Error, timeout_ms: u32) -> CorsformError {
         gloo_net::Error::JsError(js) if js.name == "TimeoutError" || js.name == "AbortError" => {
             CorsformError::new(
                 Kind::Timeout,
-                &["no answer within ", &timeout_ms.to_string(), " ms"].concat(),
+                &["no answer within ", &decimal(timeout_ms.into()), " ms"].concat(),
             )
         }
         _ => CorsformError::new(
@@ -79,7 +87,7 @@ fn outcome(status: u16, text: &str) -> Outcome {
     }
     let mut err = CorsformError::new(
         Kind::Status,
-        &["the server answered HTTP ", &status.to_string()].concat(),
+        &["the server answered HTTP ", &decimal(status.into())].concat(),
     );
     err.status = Some(status);
     err.data = data.clone();
