@@ -14,18 +14,17 @@ const HEX: &str = "0123456789ABCDEF";
 
 /// `encodeURIComponent(text)` with jQuery's newline rule (`\r?\n` → `\r\n`, after `val()`
 /// has dropped lone `\r`) and `$.ajax`'s `%20` → `+`.
-#[allow(clippy::single_char_add_str)] // `push(char)` would bring a UTF-8 encoder
 fn push_component(out: &mut String, text: &str) {
-    // `push_str` of one-byte slices, not `push(char)`: no UTF-8 encoder in the wasm.
+    // Byte by byte: every byte of a non-ASCII character is percent-encoded, as UTF-8.
     for (i, &b) in text.as_bytes().iter().enumerate() {
         match b {
             b'\r' => {}
             b'\n' => out.push_str("%0D%0A"),
-            b' ' => out.push_str("+"),
+            b' ' => out.push('+'),
             _ if is_unreserved(b) => out.push_str(&text[i..i + 1]),
             _ => {
                 let (high, low) = (usize::from(b >> 4), usize::from(b & 15));
-                out.push_str("%");
+                out.push('%');
                 out.push_str(&HEX[high..high + 1]);
                 out.push_str(&HEX[low..low + 1]);
             }
@@ -47,13 +46,12 @@ where
 
 /// Appends `name=value` to the body `out` (after a `&` unless it is empty), as
 /// [`encode`] does.
-#[allow(clippy::single_char_add_str)] // as in `push_component`
 pub fn push_pair(out: &mut String, name: &str, value: &str) {
     if !out.is_empty() {
-        out.push_str("&");
+        out.push('&');
     }
     push_component(out, name);
-    out.push_str("=");
+    out.push('=');
     push_component(out, value);
 }
 

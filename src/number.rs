@@ -107,8 +107,8 @@ pub(crate) fn pow10(places: u32) -> f64 {
 
 /// `a % b === 0` in JavaScript (`NaN` and a zero divisor are not multiples; `-0` is 0).
 ///
-/// The remainder by long division in doubles, not with `%`: Rust's `%` on `f64` is libm's
-/// `fmod`, which brings 128-bit integer division (1.2 KB) into the wasm.
+/// The remainder by long division in doubles, exact at every step (see below), so the
+/// verdict is the one JavaScript's `%` gives.
 pub(crate) fn is_multiple(a: f64, b: f64) -> bool {
     let (mut r, b) = (a.abs(), b.abs());
     if !r.is_finite() || b.is_nan() || b == 0.0 {

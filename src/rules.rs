@@ -272,7 +272,6 @@ pub fn format_message(template: &str, args: &[&str]) -> String {
 fn format_with<'a>(template: &str, arg: &dyn Fn(usize) -> Option<&'a str>) -> String {
     let mut out = String::new();
     let mut rest = template;
-    // Byte positions, not `str::find`: no char searcher in the wasm.
     while let Some(open) = rest.bytes().position(|b| b == b'{') {
         let b = rest.as_bytes();
         let arg = match (b.get(open + 1), b.get(open + 2)) {
@@ -537,10 +536,13 @@ mod tests {
             rules: attribute_rules(None, |n| (n == "required").then(String::new), &js_number),
             messages: vec![],
         };
-        f.apply_rules(&FieldRulesSpec::Params(Entries(vec![
-            ("required".into(), ParamSpec::Bool(false)),
-            ("digits".into(), ParamSpec::Bool(true)),
-        ])), &js_number)
+        f.apply_rules(
+            &FieldRulesSpec::Params(Entries(vec![
+                ("required".into(), ParamSpec::Bool(false)),
+                ("digits".into(), ParamSpec::Bool(true)),
+            ])),
+            &js_number,
+        )
         .unwrap();
         let methods: Vec<Method> = f.rules.iter().map(|r| r.method).collect();
         assert_eq!(methods, [Method::Digits]);
@@ -592,7 +594,10 @@ mod tests {
         // commas, nested arrays flattened, `null` as nothing.
         let arr = |items: &[ParamSpec]| ParamSpec::List(items.to_vec());
         let both = Ok(Some(Param::Numbers(vec!["1".into(), "5".into()])));
-        assert_eq!(param(Method::Range, &arr(&[n("1"), s(" 5 ")]), &js_number), both);
+        assert_eq!(
+            param(Method::Range, &arr(&[n("1"), s(" 5 ")]), &js_number),
+            both
+        );
         assert_eq!(
             param(
                 Method::Range,
@@ -656,13 +661,21 @@ mod tests {
                     .map(|(_, v)| v.to_string())
             }
         };
-        let r = attribute_rules(Some("email"), attrs(&[("required", ""), ("maxlength", "20")]), &js_number);
+        let r = attribute_rules(
+            Some("email"),
+            attrs(&[("required", ""), ("maxlength", "20")]),
+            &js_number,
+        );
         let methods: Vec<Method> = r.iter().map(|r| r.method).collect();
         assert_eq!(
             methods,
             [Method::Required, Method::Email, Method::MaxLength]
         );
-        let r = attribute_rules(Some("number"), attrs(&[("min", "1"), ("max", "x"), ("step", "any")]), &js_number);
+        let r = attribute_rules(
+            Some("number"),
+            attrs(&[("min", "1"), ("max", "x"), ("step", "any")]),
+            &js_number,
+        );
         assert_eq!(
             r,
             [
@@ -688,7 +701,11 @@ mod tests {
         let r = attribute_rules(Some("month"), attrs(&[("max", "5")]), &js_number);
         assert_eq!(r[0].param, Param::Text("5".into()));
         // Values the option would refuse give no rule.
-        let r = attribute_rules(None, attrs(&[("minlength", "2.5"), ("step", "0"), ("range", "1")]), &js_number);
+        let r = attribute_rules(
+            None,
+            attrs(&[("minlength", "2.5"), ("step", "0"), ("range", "1")]),
+            &js_number,
+        );
         assert!(r.is_empty(), "{r:?}");
         assert!(attribute_rules(Some("range"), attrs(&[]), &js_number).is_empty());
     }

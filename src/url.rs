@@ -2,10 +2,10 @@
 //! ships it, protocol-relative URLs allowed).
 //!
 //! The browser build hands the expression itself ([`PATTERN`]) to the JS engine's `RegExp`:
-//! the verdict is jquery-validation's by construction, and no URL grammar weighs on the
-//! wasm. Where there is no JS engine (the server), [`is_valid_url`] is the same expression
-//! written out as code, since a regex engine with lookaheads would weigh more than the
-//! whole library; the browser tests check the two agree, on hand-picked and generated URLs.
+//! the verdict is jquery-validation's by construction. Where there is no JS engine (the
+//! server), [`is_valid_url`] is the same expression written out as code (Rust's `regex`
+//! has no lookaheads); the browser tests check the two agree, on hand-picked and
+//! generated URLs.
 //!
 //! ```text
 //! ^(?:(?:(?:https?|ftp):)?\/\/)(?:(?:U|%hh)+(?::(?:U|%hh)*)?@)?

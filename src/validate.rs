@@ -113,7 +113,9 @@ fn is_number(s: &str) -> bool {
 fn compare(value: &str, rule: &Rule, n: usize, env: &(impl Env + ?Sized)) -> Option<Ordering> {
     match &rule.param {
         Param::Text(t) => Some(value.cmp(t.as_str())),
-        _ => env.number(value).partial_cmp(&rule.num(n, &|t| env.number(t))),
+        _ => env
+            .number(value)
+            .partial_cmp(&rule.num(n, &|t| env.number(t))),
     }
 }
 

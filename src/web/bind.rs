@@ -49,13 +49,20 @@ impl Listener {
     }
 }
 
-impl Drop for Listener {
-    fn drop(&mut self) {
+impl Listener {
+    /// Stops listening (removing a listener that is not there does nothing).
+    fn remove(&self) {
         for event in EVENTS {
             let _ = self
                 .target
                 .remove_event_listener_with_callback(event, self.closure.as_ref().unchecked_ref());
         }
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        self.remove();
     }
 }
 
@@ -420,6 +427,7 @@ impl Bound {
     pub fn destroy(&self) {
         let listener = self.listener.borrow_mut().take();
         if let Some(listener) = listener {
+            listener.remove();
             // Removed from the form now, freed once the current call into the wasm has
             // returned: `destroy` may run inside that very listener (a page's handler of
             // an event corsform dispatched), and a closure is never freed while it runs.

@@ -206,8 +206,11 @@ impl Field {
     pub fn new(control: Control, name: String) -> Field {
         let el = control.element().clone();
         let type_attr = el.get_attribute("type");
-        let rules =
-            crate::rules::attribute_rules(type_attr.as_deref(), |a| el.get_attribute(a), &js_number);
+        let rules = crate::rules::attribute_rules(
+            type_attr.as_deref(),
+            |a| el.get_attribute(a),
+            &js_number,
+        );
         Field {
             controls: vec![control],
             rules: FieldRules {
