@@ -52,6 +52,11 @@ pub fn report(c: &Config, package: &Package) -> Result<String, String> {
         ours as f64 / jquery as f64
     );
     let _ = writeln!(md, "| htmx 2 | {htmx} | {:.2} |", ours as f64 / htmx as f64);
+    let toolchain = match crate::setup::nightly_ready(c) {
+        Some(t) => format!("`{t}` with `-Zbuild-std` (wasm-pack.toml's nightly flags)"),
+        None => "stable (no nightly toolchain with rust-src: std as shipped)".to_owned(),
+    };
+    let _ = writeln!(md, "\nBuilt with {toolchain}.");
     let _ = writeln!(
         md,
         "\nTargets: at or under {} KiB ({BUDGET} B), 0.74× jQuery + jquery-validation; aim {} KiB \
