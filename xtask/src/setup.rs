@@ -143,11 +143,12 @@ fn nightly_setup(c: &Config) {
     }
 }
 
-/// Installs whatever is missing; quick when everything is there.
-pub fn setup(c: &Config) -> Result<(), String> {
-    let installed =
-        output(cmd("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
-    if installed
+/// The wasm32 target, rustfmt and clippy (`cargo xtask test` runs both), on the toolchain
+/// running the xtask: a minimal rustup profile has neither component.
+fn rust_toolchain() -> Result<(), String> {
+    let targets = output(cmd("rustup").args(["target", "list", "--installed"]));
+    if targets
+        .unwrap_or_default()
         .lines()
         .any(|l| l.trim() == "wasm32-unknown-unknown")
     {
@@ -156,6 +157,23 @@ pub fn setup(c: &Config) -> Result<(), String> {
         println!("setup: adding the wasm32-unknown-unknown target");
         run(cmd("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
     }
+    let components = output(cmd("rustup").args(["component", "list", "--installed"]));
+    let components = components.unwrap_or_default();
+    let missing: Vec<&str> = ["rustfmt", "clippy"]
+        .into_iter()
+        .filter(|c| !components.lines().any(|l| l.starts_with(&format!("{c}-"))))
+        .collect();
+    if missing.is_empty() {
+        println!("setup: rustfmt, clippy ok");
+        return Ok(());
+    }
+    println!("setup: adding {}", missing.join(", "));
+    run(cmd("rustup").args(["component", "add"]).args(&missing))
+}
+
+/// Installs whatever is missing; quick when everything is there.
+pub fn setup(c: &Config) -> Result<(), String> {
+    rust_toolchain()?;
     nightly_setup(c);
     debian(&c.tools.debian)?;
     cargo_install("wasm-pack", "wasm-pack", &c.tools.wasm_pack, true)?;
