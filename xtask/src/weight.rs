@@ -28,8 +28,12 @@ pub const HTMX: &str = "htmx.org/dist/htmx.min.js";
 
 /// The standard library's crates, reported as one.
 const STD: &str = "std/alloc/core";
-/// What no function name places: data segments, the tables, types, imports and exports.
-const SECTIONS: &str = "data and sections";
+/// The data segments: strings, tables, statics.
+const DATA: &str = "data (strings, tables)";
+/// What is neither code nor data: types, imports, exports, the function table, headers.
+const SECTIONS: &str = "other sections";
+/// The crate `build` compiles.
+const ROOT: &str = "corsform";
 
 /// The weight section of BENCHMARKS.md, in Markdown, for the package `build` made.
 pub fn report(c: &Config, package: &Package) -> Result<String, String> {
@@ -53,7 +57,9 @@ pub fn report(c: &Config, package: &Package) -> Result<String, String> {
     );
     let _ = writeln!(md, "| htmx 2 | {htmx} | {:.2} |", ours as f64 / htmx as f64);
     let toolchain = match crate::setup::nightly_ready(c) {
-        Some(t) => format!("`{t}` with `-Zbuild-std` (wasm-pack.toml's nightly flags)"),
+        Some(t) => format!(
+            "the `{t}` toolchain, std rebuilt (`-Zbuild-std`, wasm-pack.toml's nightly flags)"
+        ),
         None => "stable (no nightly toolchain with rust-src: std as shipped)".to_owned(),
     };
     let _ = writeln!(md, "\nBuilt with {toolchain}.");
@@ -119,7 +125,7 @@ struct Item {
 fn twiggy_items(wasm: &Path) -> Result<Vec<Item>, String> {
     let twiggy = which("twiggy").ok_or("twiggy is not installed (cargo xtask setup)")?;
     let out = cmd(twiggy)
-        .args(["top", "--max-items", "1000000", "--format", "json"])
+        .args(["top", "--format", "json"])
         .arg(wasm)
         .output()
         .map_err(|e| format!("cannot run twiggy: {e}"))?;
@@ -152,11 +158,10 @@ fn by_crate(items: &[Item]) -> Vec<(String, u64)> {
 
 /// The crate whose code an item is, from its demangled name (see the module's doc).
 fn crate_of(name: &str) -> &str {
-    let name = name.trim_start_matches(['<', '&', '(', '[', '*', ' ']);
-    let name = ["mut ", "const ", "dyn ", "impl "]
-        .iter()
-        .fold(name, |n, p| n.strip_prefix(p).unwrap_or(n));
-    // wasm-bindgen's generated imports, exports and shims, and the runtime's own symbols.
+    if name.starts_with("data segment") || name.starts_with("data[") {
+        return DATA;
+    }
+    // wasm-bindgen's generated imports, exports and shims.
     if name.starts_with("__wbg")
         || name.starts_with("__wbindgen")
         || name.starts_with("__externref")
@@ -171,18 +176,38 @@ fn crate_of(name: &str) -> &str {
     if runtime && !name.contains("::") {
         return STD;
     }
-    let Some(end) = name.find("::") else {
-        return SECTIONS;
-    };
-    let first = &name[..end];
-    if let Some(at) = first.find(" as ") {
-        // `<u32 as core::fmt::Display>::fmt`: a primitive type, the trait's crate.
-        return crate_of(&name[at + " as ".len()..]);
+    // A bare name is a `#[wasm_bindgen]` export (`bind`): corsform's own.
+    if !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        return ROOT;
     }
-    if first.contains([' ', '<', '>', '"', '[']) {
-        return SECTIONS;
+    path_crate(name).unwrap_or(SECTIONS)
+}
+
+/// The crate of a path (`corsform::web::Field`, `<A as B>::f`, `&[T]`), `None` for what has
+/// no crate (a primitive type, a section).
+fn path_crate(name: &str) -> Option<&str> {
+    if let Some((ty, tr)) = impl_parts(name) {
+        // `<A as B>::f`: the impl is in A's crate or B's (the orphan rule). corsform's when
+        // either is; else A's, or B's when A is std's or a primitive type.
+        let (ty, tr) = (path_crate(ty), path_crate(tr));
+        return match (ty, tr) {
+            (Some(ROOT), _) | (_, Some(ROOT)) => Some(ROOT),
+            (None | Some(STD), tr) => tr.or(ty),
+            (ty, _) => ty,
+        };
     }
-    match first {
+    let name = name.trim_start_matches(['<', '&', '(', '[', '*', ' ']);
+    let name = ["mut ", "const ", "dyn ", "impl "]
+        .iter()
+        .fold(name, |n, p| n.strip_prefix(p).unwrap_or(n));
+    let first = &name[..name.find("::")?];
+    if !first
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    {
+        return None;
+    }
+    Some(match first {
         "std"
         | "alloc"
         | "core"
@@ -191,9 +216,28 @@ fn crate_of(name: &str) -> &str {
         | "dlmalloc"
         | "hashbrown"
         | "std_detect"
-        | "rustc_std_workspace_core" => STD,
+        | "rustc_std_workspace_core"
+        | "__rustc" => STD,
         _ => first,
+    })
+}
+
+/// `<A as B>::f` → `(A, B>::f)`; `None` for any other name.
+fn impl_parts(name: &str) -> Option<(&str, &str)> {
+    let inner = name.strip_prefix('<')?;
+    let mut depth = 0usize;
+    for (i, ch) in inner.char_indices() {
+        match ch {
+            '<' => depth += 1,
+            '>' if depth == 0 => return None,
+            '>' => depth -= 1,
+            ' ' if depth == 0 && inner[i..].starts_with(" as ") => {
+                return Some((&inner[..i], &inner[i + " as ".len()..]));
+            }
+            _ => {}
+        }
     }
+    None
 }
 
 /// `name` without the crate hashes v0 demangling leaves (`corsform[0123456789abcdef]`).
@@ -217,7 +261,7 @@ fn without_hashes(name: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{crate_of, without_hashes, SECTIONS, STD};
+    use super::{crate_of, without_hashes, DATA, SECTIONS, STD};
 
     #[test]
     fn crate_hashes_are_dropped() {
@@ -260,9 +304,21 @@ mod tests {
             ),
             ("__wbindgen_malloc", "wasm_bindgen"),
             ("__wbg_get_a1b2", "wasm_bindgen"),
+            ("bind", "corsform"),
+            ("__rustc::__rust_realloc", STD),
+            ("<wasm_bindgen::JsValue as corsform::value::Spec>::kind", "corsform"),
+            (
+                "<<corsform::Bound>::listen::{closure#0} as core::ops::function::FnOnce<(&alloc::rc::Rc<corsform::Bound>,)>>::call_once",
+                "corsform",
+            ),
+            ("<lol_alloc::FreeListAllocator as core::alloc::global::GlobalAlloc>::alloc", "lol_alloc"),
+            ("<alloc::string::String as serde::ser::Serialize>::serialize", "serde"),
+            ("<str as alloc::borrow::ToOwned>::to_owned", STD),
+            ("export \"bind\"", SECTIONS),
+            ("custom section 'target_features'", SECTIONS),
             ("__rust_alloc", STD),
             ("memcpy", STD),
-            ("data segment \".rodata\"", SECTIONS),
+            ("data segment \".rodata\"", DATA),
             ("elem[0]", SECTIONS),
             ("import __wbindgen_placeholder__::__wbg_x", SECTIONS),
         ] {
