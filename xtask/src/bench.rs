@@ -409,7 +409,7 @@ pub fn bench(c: &Config) -> Result<(), String> {
     let ov = driver.measure(&format!("{base}/validate-corsform.html"))?;
     let tv = driver.measure(&format!("{base}/validate-jquery.html"))?;
     let mut browser = String::new();
-    let _ = writeln!(browser, "\n## In headless Chromium\n\n| measure | corsform | jQuery + jquery-validation | ratio | target |\n|---|---:|---:|---:|---|");
+    let _ = writeln!(browser, "\n### In headless Chromium\n\n| measure | corsform | jQuery + jquery-validation | ratio | target |\n|---|---:|---:|---:|---|");
     let _ = writeln!(browser, "| time to bind, navigation start → bound, median of {BIND_RUNS} fresh browsers (ms) | {ob:.1} | {tb:.1} | {:.2} | ≤ 1.00 |", ob / tb);
     let _ = writeln!(browser, "| validating {FIELDS} fields (required + email + maxlength), per call (ms) | {ov:.3} | {tv:.3} | {:.2} (corsform {:.1}× faster) | ≥ 2× faster |", ov / tv, tv / ov);
     print!("{browser}");
@@ -441,7 +441,7 @@ pub fn bench(c: &Config) -> Result<(), String> {
     drop(server);
     let stored = exported_rows(&server_bin, &db);
     let mut srv = String::new();
-    let _ = writeln!(srv, "\n## Server ({CLIENTS} keep-alive clients × {PER_CLIENT} requests, loopback, release build)\n\n| path | per second | p50 (ms) | p99 (ms) | 2xx |\n|---|---:|---:|---:|---:|");
+    let _ = writeln!(srv, "\n### Server ({CLIENTS} keep-alive clients × {PER_CLIENT} requests, loopback, release build)\n\n| path | per second | p50 (ms) | p99 (ms) | 2xx |\n|---|---:|---:|---:|---:|");
     let _ = writeln!(
         srv,
         "| POST /contact, each 200 after its row is committed | {:.0} | {:.2} | {:.2} | {}/{} |",
@@ -519,7 +519,7 @@ fn mail(server_bin: &Path, tmp: &Path, origin: &str) -> Result<String, String> {
     let delivered = post.ok as f64 / started.elapsed().as_secs_f64();
     drop(server);
     let mut out = String::new();
-    let _ = writeln!(out, "\n## Server with mail ({CLIENTS} keep-alive clients × {PER_CLIENT} POSTs, `--smtp` to a loopback SMTP server that accepts everything)\n\n| measure | per second | p50 (ms) | p99 (ms) | count |\n|---|---:|---:|---:|---:|");
+    let _ = writeln!(out, "\n### Server with mail ({CLIENTS} keep-alive clients × {PER_CLIENT} POSTs, `--smtp` to a loopback SMTP server that accepts everything)\n\n| measure | per second | p50 (ms) | p99 (ms) | count |\n|---|---:|---:|---:|---:|");
     let _ = writeln!(
         out,
         "| POST /contact, each 200 after the submission and its notification are committed | {:.0} | {:.2} | {:.2} | {}/{} |",

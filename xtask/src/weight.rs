@@ -44,7 +44,7 @@ pub fn report(c: &Config, package: &Package) -> Result<String, String> {
     let mut md = String::new();
     let _ = writeln!(
         md,
-        "## Weight (gzip -9)\n\n| what | bytes | corsform / it |\n|---|---:|---:|"
+        "### Weight (gzip -9)\n\n| what | bytes | corsform / it |\n|---|---:|---:|"
     );
     let _ = writeln!(
         md,
@@ -78,7 +78,7 @@ pub fn report(c: &Config, package: &Package) -> Result<String, String> {
 
     let _ = writeln!(
         md,
-        "\n### By dependency\n\nThe .wasm's bytes before compression, by crate (twiggy, on the \
+        "\n#### By dependency\n\nThe .wasm's bytes before compression, by crate (twiggy, on the \
          same code built with its names kept); gzip ≈ the .wasm's {wasm} B shared in the same \
          proportions. The glue is wasm-bindgen's JS, minified by terser.\n\n\
          | crate | .wasm bytes | share | ≈ gzip bytes |\n|---|---:|---:|---:|"
@@ -98,7 +98,7 @@ pub fn report(c: &Config, package: &Package) -> Result<String, String> {
 
     let _ = writeln!(
         md,
-        "\n### Largest items\n\n| .wasm bytes | crate | item |\n|---:|---|---|"
+        "\n#### Largest items\n\n| .wasm bytes | crate | item |\n|---:|---|---|"
     );
     for item in items.iter().take(16) {
         let name = without_hashes(&item.name);
