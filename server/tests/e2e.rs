@@ -5,6 +5,7 @@
 //! browser with its own server and database. The accessibility checks (axe-core) run in
 //! Chromium. pkg/ must have been built (`cargo xtask build`; `cargo xtask test` does it).
 
+mod common;
 #[path = "mail/sink.rs"]
 mod sink;
 #[path = "e2e/support.rs"]

@@ -4,6 +4,7 @@
 //! the last attempt, and nothing a visitor typed reaching the wire as a header or a bare
 //! CR, LF or NUL.
 
+mod common;
 #[path = "mail/sink.rs"]
 mod sink;
 
@@ -12,6 +13,7 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use common::listening::Listening;
 use corsform_server::mail::{Mail, Retry, Smtp};
 use corsform_server::{app, store, Config, Delivery, Outbox, Store, Submission};
 use http_body_util::BodyExt;
@@ -579,10 +581,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_corsform-server");
 
 /// `corsform-server serve` on a free port and `db`, its log in `db` + `.log`, killed
 /// (SIGKILL) when dropped.
-struct Process {
-    child: std::process::Child,
-    addr: String,
-}
+struct Process(Listening);
 
 impl Process {
     /// Starts it with `args` (and `env`) and waits for its `listening on` line.
@@ -603,43 +602,26 @@ impl Process {
             ])
             .arg(db)
             .args(args)
-            .stdout(std::process::Stdio::piped())
             .stderr(std::fs::File::create(db.with_extension("log")).unwrap());
         for (name, value) in env {
             command.env(name, value);
         }
-        tokio::task::spawn_blocking(move || {
-            use std::io::BufRead;
-            let mut child = command.spawn().unwrap();
-            let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
-            let mut line = String::new();
-            out.read_line(&mut line).unwrap();
-            let addr = line
-                .trim()
-                .strip_prefix("corsform-server: listening on http://")
-                .unwrap_or_else(|| panic!("{line:?}"))
-                .to_owned();
-            Process { child, addr }
-        })
-        .await
-        .unwrap()
+        let started = tokio::task::spawn_blocking(move || Listening::start(&mut command));
+        Process(started.await.unwrap().unwrap())
+    }
+
+    /// `127.0.0.1:PORT`.
+    fn addr(&self) -> &str {
+        &self.0.addr
     }
 
     /// POSTs `body` as a script does; the id answered.
     async fn post(&self, body: &str) -> i64 {
-        post_to(&self.addr, body).await.unwrap()
+        post_to(self.addr(), body).await.unwrap()
     }
 
     fn kill_9(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.0.kill().unwrap();
     }
 }
 
@@ -738,7 +720,7 @@ async fn kill_9_under_load_loses_no_notification() {
     // Four clients post until the server dies under them.
     let clients: Vec<_> = (0..4)
         .map(|c| {
-            let (addr, answered) = (server.addr.clone(), answered.clone());
+            let (addr, answered) = (server.addr().to_owned(), answered.clone());
             tokio::spawn(async move {
                 for n in 0..100 {
                     let body = format!("subject={c}-{n}&message=m");

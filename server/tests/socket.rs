@@ -4,26 +4,30 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+mod common;
+
+use common::listening::Listening;
 
 const BIN: &str = env!("CARGO_BIN_EXE_corsform-server");
 const SITE: &str = "http://127.0.0.1:8080";
 const VALID: &str = "subject=Hi&from=a%40b.c&message=Hello+there";
 
+/// A server on a fresh port, killed when dropped (before its folder is removed).
 struct Running {
-    child: Child,
-    addr: String,
+    process: Listening,
     db: PathBuf,
     _dir: tempfile::TempDir,
 }
 
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+impl Running {
+    /// `127.0.0.1:PORT`.
+    fn addr(&self) -> &str {
+        &self.process.addr
     }
 }
 
@@ -35,30 +39,21 @@ fn start(args: &[&str]) -> Running {
 
 /// Starts the server on `db` (in `dir`, kept as long as the server runs).
 fn start_on(dir: tempfile::TempDir, db: PathBuf, args: &[&str]) -> Running {
-    let mut child = Command::new(BIN)
-        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
-        .arg(&db)
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("corsform-server: listening on http://")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_owned();
+    let process = Listening::start(
+        Command::new(BIN)
+            .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+            .arg(&db)
+            .args(args)
+            .stderr(Stdio::null()),
+    )
+    .unwrap();
+    let addr = &process.addr;
     assert!(
         addr.starts_with("127.0.0.1:") && !addr.ends_with(":0"),
         "{addr}"
     );
     Running {
-        child,
-        addr,
+        process,
         db,
         _dir: dir,
     }
@@ -175,7 +170,7 @@ fn exported(db: &Path) -> Vec<serde_json::Value> {
 #[test]
 fn chrome_preflight_then_post_on_one_connection() {
     let server = start(&[]);
-    let mut stream = connect(&server.addr);
+    let mut stream = connect(server.addr());
     let preflight = format!(
         "OPTIONS /contact HTTP/1.1\r\n\
          Host: {}\r\n\
@@ -192,7 +187,7 @@ fn chrome_preflight_then_post_on_one_connection() {
          Accept-Encoding: gzip, deflate, br, zstd\r\n\
          Accept-Language: en-US,en;q=0.9\r\n\
          \r\n",
-        server.addr
+        server.addr()
     );
     let answer = exchange(&mut stream, &preflight);
     assert!((200..300).contains(&answer.status), "{}", answer.status);
@@ -219,12 +214,12 @@ fn chrome_preflight_then_post_on_one_connection() {
         .iter()
         .any(|(n, v)| n.eq_ignore_ascii_case("vary") && v.to_ascii_lowercase().contains("origin")));
 
-    let answer = exchange(&mut stream, &chrome_post(&server.addr, VALID));
+    let answer = exchange(&mut stream, &chrome_post(server.addr(), VALID));
     assert_eq!(answer.status, 200, "{}", answer.body);
     assert_eq!(answer.header("access-control-allow-origin"), Some(SITE));
     assert_eq!(answer.body, r#"{"ok":true,"id":1}"#);
 
-    let answer = exchange(&mut stream, &chrome_post(&server.addr, "subject=&from=x"));
+    let answer = exchange(&mut stream, &chrome_post(server.addr(), "subject=&from=x"));
     assert_eq!(answer.status, 422);
     assert_eq!(answer.header("access-control-allow-origin"), Some(SITE));
 }
@@ -243,10 +238,10 @@ fn plain_form_post_is_303_and_export_lists_it() {
          Sec-Fetch-Dest: document\r\n\
          Referer: {SITE}/\r\n\
          \r\n{body}",
-        server.addr,
+        server.addr(),
         body.len()
     );
-    let answer = exchange(&mut connect(&server.addr), &request);
+    let answer = exchange(&mut connect(server.addr()), &request);
     assert_eq!(answer.status, 303);
     assert_eq!(answer.header("location"), Some("https://example.com/merci"));
 
@@ -273,7 +268,7 @@ fn every_answered_submission_survives_kill_9() {
     // Four clients keep posting while the server is killed, so some requests are in flight.
     let clients: Vec<_> = (0..4)
         .map(|client| {
-            let (addr, answered, stop) = (server.addr.clone(), answered.clone(), stop.clone());
+            let (addr, answered, stop) = (server.addr().to_owned(), answered.clone(), stop.clone());
             std::thread::spawn(move || {
                 let mut stream = connect(&addr);
                 let mut n = 0;
@@ -297,8 +292,7 @@ fn every_answered_submission_survives_kill_9() {
     while answered.lock().unwrap().len() < 200 {
         std::thread::sleep(Duration::from_millis(1));
     }
-    server.child.kill().unwrap(); // SIGKILL
-    server.child.wait().unwrap();
+    server.process.kill().unwrap(); // SIGKILL
     stop.store(true, Ordering::SeqCst);
     for client in clients {
         client.join().unwrap();
@@ -380,12 +374,12 @@ fn a_stalled_or_trickled_body_gets_408_while_others_are_served() {
     let server = start(&["--timeout", "3", "--rate-limit", "0"]);
     // Stalled: the head and 10 of 100 bytes, then nothing.
     let started = std::time::Instant::now();
-    let mut stalled = connect(&server.addr);
+    let mut stalled = connect(server.addr());
     stalled
-        .write_all(format!("{}subject=Hi", post_head(&server.addr, 100)).as_bytes())
+        .write_all(format!("{}subject=Hi", post_head(server.addr(), 100)).as_bytes())
         .unwrap();
     // Trickled: one byte every 200 ms, never finishing within the 3 s.
-    let addr = server.addr.clone();
+    let addr = server.addr().to_owned();
     let trickler = std::thread::spawn(move || {
         let mut stream = connect(&addr);
         stream.write_all(post_head(&addr, 100).as_bytes()).unwrap();
@@ -400,8 +394,8 @@ fn a_stalled_or_trickled_body_gets_408_while_others_are_served() {
     // Meanwhile other clients are served at once.
     for _ in 0..5 {
         let answer = exchange(
-            &mut connect(&server.addr),
-            &chrome_post(&server.addr, VALID),
+            &mut connect(server.addr()),
+            &chrome_post(server.addr(), VALID),
         );
         assert_eq!(answer.status, 200, "{}", answer.body);
     }
@@ -415,8 +409,8 @@ fn a_stalled_or_trickled_body_gets_408_while_others_are_served() {
     assert!(elapsed < Duration::from_secs(6), "{elapsed:?}");
     // The server is unharmed.
     let answer = exchange(
-        &mut connect(&server.addr),
-        &chrome_post(&server.addr, VALID),
+        &mut connect(server.addr()),
+        &chrome_post(server.addr(), VALID),
     );
     assert_eq!(answer.status, 200);
     assert_eq!(exported(&server.db).len(), 6);
@@ -425,10 +419,10 @@ fn a_stalled_or_trickled_body_gets_408_while_others_are_served() {
 #[test]
 fn oversized_request_headers_get_431_and_the_server_goes_on() {
     let server = start(&[]);
-    let mut stream = connect(&server.addr);
+    let mut stream = connect(server.addr());
     let huge = format!(
         "POST /contact HTTP/1.1\r\nHost: {}\r\nX-Padding: {}\r\nContent-Length: 0\r\n\r\n",
-        server.addr,
+        server.addr(),
         "a".repeat(1024 * 1024)
     );
     // The server may stop reading (and close) before the whole head is written.
@@ -437,8 +431,8 @@ fn oversized_request_headers_get_431_and_the_server_goes_on() {
     assert_eq!(answer.status, 431);
 
     let answer = exchange(
-        &mut connect(&server.addr),
-        &chrome_post(&server.addr, VALID),
+        &mut connect(server.addr()),
+        &chrome_post(server.addr(), VALID),
     );
     assert_eq!(answer.status, 200);
 }
@@ -446,15 +440,15 @@ fn oversized_request_headers_get_431_and_the_server_goes_on() {
 #[test]
 fn rate_limit_over_a_socket_is_429_with_retry_after_and_cors() {
     let server = start(&["--rate-limit", "3"]);
-    let mut stream = connect(&server.addr);
+    let mut stream = connect(server.addr());
     for _ in 0..3 {
-        let answer = exchange(&mut stream, &chrome_post(&server.addr, VALID));
+        let answer = exchange(&mut stream, &chrome_post(server.addr(), VALID));
         assert_eq!(answer.status, 200, "{}", answer.body);
     }
     // Another connection from the same address shares the budget.
     let answer = exchange(
-        &mut connect(&server.addr),
-        &chrome_post(&server.addr, VALID),
+        &mut connect(server.addr()),
+        &chrome_post(server.addr(), VALID),
     );
     assert_eq!(answer.status, 429);
     let retry: u64 = answer.header("retry-after").unwrap().parse().unwrap();
@@ -470,11 +464,11 @@ fn rate_limit_over_a_socket_is_429_with_retry_after_and_cors() {
 #[test]
 fn a_filled_honeypot_over_a_socket_is_200_and_not_exported() {
     let server = start(&[]);
-    let mut stream = connect(&server.addr);
-    let answer = exchange(&mut stream, &chrome_post(&server.addr, VALID));
+    let mut stream = connect(server.addr());
+    let answer = exchange(&mut stream, &chrome_post(server.addr(), VALID));
     assert_eq!(answer.body, r#"{"ok":true,"id":1}"#);
     let bot = format!("{VALID}&_gotcha=http%3A%2F%2Fspam.example");
-    let answer = exchange(&mut stream, &chrome_post(&server.addr, &bot));
+    let answer = exchange(&mut stream, &chrome_post(server.addr(), &bot));
     assert_eq!(answer.status, 200);
     assert_eq!(answer.body, r#"{"ok":true,"id":2}"#);
     let rows = exported(&server.db);
@@ -545,7 +539,7 @@ fn assert_stored(db: &Path, answered: &[(u64, String)]) {
 fn thirty_two_keep_alive_clients_get_200_and_everything_is_stored() {
     let server = start(&["--rate-limit", "0"]);
     let started = std::time::Instant::now();
-    let answered = wave(&server.addr, 1, &Arc::default());
+    let answered = wave(server.addr(), 1, &Arc::default());
     assert_eq!(answered.len(), CLIENTS * EACH);
     let mut ids: Vec<u64> = answered.iter().map(|(id, _)| *id).collect();
     ids.sort();
@@ -565,20 +559,19 @@ fn kill_9_in_the_middle_of_a_second_wave_loses_no_answered_submission() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("crash.db");
     let mut server = start_on(dir, db.clone(), &["--rate-limit", "0"]);
-    let first = wave(&server.addr, 1, &Arc::default());
+    let first = wave(server.addr(), 1, &Arc::default());
     assert_eq!(first.len(), CLIENTS * EACH);
 
     // The second wave, killed once a quarter of it has been answered.
     let count = Arc::new(AtomicUsize::new(0));
-    let (addr, counter) = (server.addr.clone(), count.clone());
+    let (addr, counter) = (server.addr().to_owned(), count.clone());
     let second = std::thread::spawn(move || wave(&addr, 2, &counter));
     let deadline = std::time::Instant::now() + Duration::from_secs(15);
     while count.load(Ordering::SeqCst) < CLIENTS * EACH / 4 && std::time::Instant::now() < deadline
     {
         std::thread::sleep(Duration::from_millis(1));
     }
-    server.child.kill().unwrap(); // SIGKILL
-    server.child.wait().unwrap();
+    server.process.kill().unwrap(); // SIGKILL
     let second = second.join().unwrap();
     assert!(
         !second.is_empty() && second.len() < CLIENTS * EACH,
@@ -592,8 +585,8 @@ fn kill_9_in_the_middle_of_a_second_wave_loses_no_answered_submission() {
     assert_stored(&db, &first);
     assert_stored(&db, &second);
     let answer = exchange(
-        &mut connect(&restarted.addr),
-        &chrome_post(&restarted.addr, VALID),
+        &mut connect(restarted.addr()),
+        &chrome_post(restarted.addr(), VALID),
     );
     assert_eq!(answer.status, 200);
     let id: u64 = serde_json::from_str::<serde_json::Value>(&answer.body).unwrap()["id"]

@@ -1,7 +1,8 @@
 //! `cargo xtask bench`: corsform side by side with jQuery 3.7.1 + jquery-validation 1.22.1
-//! and htmx 2, in one run, as ratios (these machines are noisy). Writes BENCHMARKS.md.
+//! and htmx 2, in one run, as ratios (these machines are noisy). Writes its figures into
+//! BENCHMARKS.md, between the markers that file keeps for them.
 //!
-//! - weight: gzip -9 of what a page loads;
+//! - weight: gzip -9 of what a page loads, and where it goes by dependency (weight.rs);
 //! - time to bind: navigation start → form bound, headless Chromium, a fresh browser per
 //!   run, the two pages alternating, median;
 //! - validation speed: a 300-field form (required + email + maxlength each), corsform's
@@ -18,8 +19,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use serde_json::json;
+
 use crate::config::Config;
-use crate::util::{cmd, gzip_size, run, which, Server};
+use crate::project_root;
+use crate::util::{build_server, cmd, npm_file, start_server, which};
+use crate::weight::{JQUERY, VALIDATE};
 
 /// Fresh browsers per page for the time to bind: 21, not the 11 asked for, because on a
 /// 2-core machine the median of 11 moved by ±20% from one run of the bench to the next.
@@ -28,14 +33,6 @@ const FIELDS: usize = 300;
 const VALIDATE_REPEAT: usize = 50;
 const CLIENTS: usize = 16;
 const PER_CLIENT: usize = 200;
-
-fn npm(path: &str) -> PathBuf {
-    crate::root().join("xtask/npm/node_modules").join(path)
-}
-
-const JQUERY: &str = "jquery/dist/jquery.min.js";
-const VALIDATE: &str = "jquery-validation/dist/jquery.validate.min.js";
-const HTMX: &str = "htmx.org/dist/htmx.min.js";
 
 // ---- a minimal WebDriver client over std ---------------------------------------------
 
@@ -66,14 +63,15 @@ fn http(port: u16, method: &str, path: &str, body: &str) -> Result<String, Strin
     Ok(String::from_utf8_lossy(&body).into_owned())
 }
 
-/// The JSON text after `"key":`, up to the next `,` or `}` (numbers, null, short strings).
-fn json_field<'a>(json: &'a str, key: &str) -> Option<&'a str> {
-    let at = json.find(&format!("\"{key}\":"))? + key.len() + 3;
-    let rest = json[at..].trim_start();
-    if let Some(s) = rest.strip_prefix('"') {
-        return s.split('"').next();
+/// The `value` of a WebDriver reply (W3C WebDriver, "Send a response"), or its error.
+fn webdriver_value(reply: &str) -> Result<serde_json::Value, String> {
+    let mut reply: serde_json::Value =
+        serde_json::from_str(reply).map_err(|e| format!("webdriver: {e}: {reply}"))?;
+    let value = reply["value"].take();
+    match value.get("error") {
+        Some(error) => Err(format!("webdriver: {error}: {}", value["message"])),
+        None => Ok(value),
     }
-    rest.split([',', '}']).next().map(str::trim)
 }
 
 impl ChromeDriver {
@@ -98,9 +96,20 @@ impl ChromeDriver {
 
     /// A new headless Chromium: a fresh profile, so a fresh context (no cache).
     fn session(&self) -> Result<String, String> {
-        let caps = r#"{"capabilities":{"alwaysMatch":{"browserName":"chrome","goog:chromeOptions":{"binary":"/usr/bin/chromium","args":["--headless=new","--no-sandbox","--disable-gpu","--disable-dev-shm-usage","--disable-background-networking","--disable-component-update","--disable-sync","--no-first-run","--disable-extensions"]}}}}"#;
-        let reply = http(self.port, "POST", "/session", caps)?;
-        json_field(&reply, "sessionId")
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": "/usr/bin/chromium",
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
+                    "--disable-dev-shm-usage", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync", "--no-first-run",
+                    "--disable-extensions"],
+            },
+        }}});
+        let reply = http(self.port, "POST", "/session", &caps.to_string())?;
+        let value = webdriver_value(&reply)?;
+        value["sessionId"]
+            .as_str()
             .map(str::to_owned)
             .ok_or_else(|| format!("no session: {reply}"))
     }
@@ -110,23 +119,22 @@ impl ChromeDriver {
             self.port,
             "POST",
             &format!("/session/{session}/url"),
-            &format!("{{\"url\":\"{url}\"}}"),
+            &json!({ "url": url }).to_string(),
         )
+        .and_then(|reply| webdriver_value(&reply))
         .map(drop)
     }
 
-    /// Runs `script` (a function body) and returns its value as JSON text.
-    fn execute(&self, session: &str, script: &str) -> Result<String, String> {
-        let body = format!("{{\"script\":{},\"args\":[]}}", json_string(script));
+    /// Runs `script` (a function body) and returns its value.
+    fn execute(&self, session: &str, script: &str) -> Result<serde_json::Value, String> {
+        let body = json!({ "script": script, "args": [] });
         let reply = http(
             self.port,
             "POST",
             &format!("/session/{session}/execute/sync"),
-            &body,
+            &body.to_string(),
         )?;
-        json_field(&reply, "value")
-            .map(str::to_owned)
-            .ok_or_else(|| format!("script failed: {reply}"))
+        webdriver_value(&reply).map_err(|e| format!("script failed: {e}"))
     }
 
     fn quit(&self, session: &str) {
@@ -143,8 +151,8 @@ impl ChromeDriver {
                     &session,
                     "return window.__result === undefined ? null : window.__result;",
                 )?;
-                if v != "null" {
-                    return v.parse::<f64>().map_err(|_| format!("{url}: {v}"));
+                if !v.is_null() {
+                    return v.as_f64().ok_or_else(|| format!("{url}: {v}"));
                 }
                 std::thread::sleep(Duration::from_millis(50));
             }
@@ -153,20 +161,6 @@ impl ChromeDriver {
         self.quit(&session);
         result
     }
-}
-
-fn json_string(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 // ---- pages -------------------------------------------------------------------------
@@ -206,11 +200,11 @@ fn write_site(dir: &Path) -> Result<(), String> {
             .map(drop)
             .map_err(|e| format!("{}: {e}", from.display()))
     };
-    copy(npm(JQUERY), www.join("npm/jquery.min.js"))?;
-    copy(npm(VALIDATE), www.join("npm/jquery.validate.min.js"))?;
+    copy(npm_file(JQUERY), www.join("npm/jquery.min.js"))?;
+    copy(npm_file(VALIDATE), www.join("npm/jquery.validate.min.js"))?;
     std::fs::create_dir_all(dir.join("pkg")).map_err(|e| e.to_string())?;
     for f in ["corsform.js", "corsform_bg.wasm"] {
-        copy(crate::root().join("pkg").join(f), dir.join("pkg").join(f))?;
+        copy(project_root().join("pkg").join(f), dir.join("pkg").join(f))?;
     }
     let seed_opts = r##"{rules: {subject: "required", from: {email: true}, message: "required"}, panels: {main: "#contact-popup .main", sending: "#contact-popup .sending", success: "#contact-popup .success", error: "#contact-popup .error"}}"##;
     let jq = r#"<script src="/npm/jquery.min.js"></script><script src="/npm/jquery.validate.min.js"></script>"#;
@@ -359,8 +353,8 @@ fn load(addr: &str, origin: &str, preflight: bool) -> Load {
     }
 }
 
-fn exported_rows(db: &Path) -> usize {
-    let out = Command::new(crate::root().join("target/release/corsform-server"))
+fn exported_rows(server_bin: &Path, db: &Path) -> usize {
+    let out = Command::new(server_bin)
         .args(["export", "--db"])
         .arg(db)
         .output();
@@ -383,50 +377,18 @@ fn machine() -> String {
     format!("{cores} cores, {cpu}")
 }
 
+/// The markers between which `bench` writes its figures in BENCHMARKS.md.
+const BEGIN: &str = "<!-- cargo xtask bench: begin -->";
+const END: &str = "<!-- cargo xtask bench: end -->";
+
 /// `cargo xtask bench`.
 pub fn bench(c: &Config) -> Result<(), String> {
-    crate::build(c)?;
+    let package = crate::build(c)?;
     let mut md = String::new();
-    let _ = writeln!(md, "# Benchmarks\n\nThe latest figures of `cargo xtask bench` (it rewrites this file), on {}.\n", machine());
-    let _ = writeln!(md, "Reproduce: `cargo xtask bench`. Ratios are corsform / peer: below 1 is better for time and weight.\n");
-
-    // Weight.
-    let wasm = gzip_size(&crate::root().join("pkg/corsform_bg.wasm"))?;
-    let js = gzip_size(&crate::root().join("pkg/corsform.js"))?;
-    let ours = wasm + js;
-    let jquery = gzip_size(&npm(JQUERY))? + gzip_size(&npm(VALIDATE))?;
-    let htmx = gzip_size(&npm(HTMX))?;
-    let _ = writeln!(
-        md,
-        "## Weight (gzip -9)\n\n| what | bytes | corsform / it |\n|---|---:|---:|"
-    );
-    let _ = writeln!(
-        md,
-        "| corsform (`corsform_bg.wasm` {wasm} + `corsform.js` {js}) | {ours} | 1.00 |"
-    );
-    let _ = writeln!(
-        md,
-        "| jQuery 3.7.1 + jquery-validation 1.22.1 | {jquery} | {:.2} |",
-        ours as f64 / jquery as f64
-    );
-    let _ = writeln!(md, "| htmx 2 | {htmx} | {:.2} |", ours as f64 / htmx as f64);
-    let _ = writeln!(
-        md,
-        "\nTargets: below htmx; aim 12 KiB (12288 B). Largest items in the .wasm (twiggy, on \
-         the same build with its function names kept; the names are not shipped):\n\n```"
-    );
-    // The same code built with its function names kept: the listing names what to cut.
-    let named = crate::util::temp_dir("bench-named")?;
-    let wasm = crate::compile(c, &named, true)?;
-    let top = Command::new(which("twiggy").ok_or("twiggy is not installed")?)
-        .args(["top", "-n", "16"])
-        .arg(&wasm)
-        .output()
-        .map_err(|e| e.to_string())?;
-    md.push_str(&readable(&String::from_utf8_lossy(&top.stdout)));
-    md.push_str("```\n");
-    let _ = std::fs::remove_dir_all(named);
-    print!("{md}");
+    let _ = writeln!(md, "The figures of the latest `cargo xtask bench`, on {}. Ratios are corsform / peer: below 1 is better for time and weight.\n", machine());
+    let weight = crate::weight::report(c, &package)?;
+    print!("{weight}");
+    md.push_str(&weight);
 
     // Browser figures.
     let site = crate::util::temp_dir("bench-site")?;
@@ -447,19 +409,19 @@ pub fn bench(c: &Config) -> Result<(), String> {
     let ov = driver.measure(&format!("{base}/validate-corsform.html"))?;
     let tv = driver.measure(&format!("{base}/validate-jquery.html"))?;
     let mut browser = String::new();
-    let _ = writeln!(browser, "\n## In headless Chromium\n\n| measure | corsform | jQuery + jquery-validation | ratio | target |\n|---|---:|---:|---:|---|");
+    let _ = writeln!(browser, "\n### In headless Chromium\n\n| measure | corsform | jQuery + jquery-validation | ratio | target |\n|---|---:|---:|---:|---|");
     let _ = writeln!(browser, "| time to bind, navigation start → bound, median of {BIND_RUNS} fresh browsers (ms) | {ob:.1} | {tb:.1} | {:.2} | ≤ 1.00 |", ob / tb);
     let _ = writeln!(browser, "| validating {FIELDS} fields (required + email + maxlength), per call (ms) | {ov:.3} | {tv:.3} | {:.2} (corsform {:.1}× faster) | ≥ 2× faster |", ov / tv, tv / ov);
     print!("{browser}");
     md.push_str(&browser);
 
     // Server.
-    run(cmd("cargo").args(["build", "--release", "-p", "corsform-server"]))?;
+    let server_bin = build_server(true)?;
     let tmp = crate::util::temp_dir("bench-server")?;
     let db = tmp.join("bench.db");
     let origin = "http://bench.example";
-    let server = Server::start(
-        cmd(crate::root().join("target/release/corsform-server"))
+    let server = start_server(
+        cmd(&server_bin)
             .args([
                 "serve",
                 "--listen",
@@ -473,13 +435,13 @@ pub fn bench(c: &Config) -> Result<(), String> {
             .arg(&db)
             .stderr(Stdio::null()),
     )?;
-    let addr = server.url.trim_start_matches("http://").to_owned();
+    let addr = server.addr.clone();
     let post = load(&addr, origin, false);
     let pre = load(&addr, origin, true);
     drop(server);
-    let stored = exported_rows(&db);
+    let stored = exported_rows(&server_bin, &db);
     let mut srv = String::new();
-    let _ = writeln!(srv, "\n## Server ({CLIENTS} keep-alive clients × {PER_CLIENT} requests, loopback, release build)\n\n| path | per second | p50 (ms) | p99 (ms) | 2xx |\n|---|---:|---:|---:|---:|");
+    let _ = writeln!(srv, "\n### Server ({CLIENTS} keep-alive clients × {PER_CLIENT} requests, loopback, release build)\n\n| path | per second | p50 (ms) | p99 (ms) | 2xx |\n|---|---:|---:|---:|---:|");
     let _ = writeln!(
         srv,
         "| POST /contact, each 200 after its row is committed | {:.0} | {:.2} | {:.2} | {}/{} |",
@@ -493,51 +455,39 @@ pub fn bench(c: &Config) -> Result<(), String> {
     let _ = writeln!(srv, "\nDurable / ceiling: {:.2}. Rows exported after the run: {stored} (every 200 must be one). Target: 2,000 durable submissions/s.", post.per_second / pre.per_second);
     print!("{srv}");
     md.push_str(&srv);
-    let mail = mail(&tmp, origin)?;
+    let mail = mail(&server_bin, &tmp, origin)?;
     print!("{mail}");
     md.push_str(&mail);
-    std::fs::write(crate::root().join("BENCHMARKS.md"), md).map_err(|e| e.to_string())?;
-    println!("\nxtask: wrote BENCHMARKS.md");
+    write_figures(&project_root().join("BENCHMARKS.md"), &md)?;
+    println!("\nxtask: wrote the figures in BENCHMARKS.md");
     Ok(())
 }
 
-/// twiggy's listing, readable: without the names section (which `build` strips), without
-/// the crate hashes in the names (`corsform[0123…]`), each line cut at 110 characters.
-fn readable(listing: &str) -> String {
-    let mut out = String::new();
-    for line in listing
-        .lines()
-        .filter(|l| !l.contains("\"function names\" subsection"))
-    {
-        let mut clean = String::new();
-        let mut rest = line;
-        while let Some(open) = rest.find('[') {
-            let hash = rest[open + 1..].split(']').next().unwrap_or("");
-            let is_hash = hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit());
-            let skip = if is_hash {
-                open + hash.len() + 2
-            } else {
-                open + 1
-            };
-            clean.push_str(&rest[..if is_hash { open } else { open + 1 }]);
-            rest = &rest[skip..];
-        }
-        clean.push_str(rest);
-        out.extend(clean.chars().take(110));
-        out.push('\n');
-    }
-    out
+/// Replaces what is between the markers of `path` with `figures`; the rest of the file (what
+/// the figures mean, how they are measured) is written by hand.
+fn write_figures(path: &Path, figures: &str) -> Result<(), String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let (Some(begin), Some(end)) = (text.find(BEGIN), text.find(END)) else {
+        return Err(format!("{}: no {BEGIN} … {END} markers", path.display()));
+    };
+    let text = format!(
+        "{}{BEGIN}\n\n{}\n{}",
+        &text[..begin],
+        figures.trim(),
+        &text[end..]
+    );
+    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// The server with mail on, sending to a loopback SMTP server that accepts everything
 /// (`smtp_sink`): durable submissions per second (each 200 after the submission and its
 /// notification are committed), and messages delivered per second (from the first POST
 /// until the SMTP server has accepted one message per 200).
-fn mail(tmp: &Path, origin: &str) -> Result<String, String> {
+fn mail(server_bin: &Path, tmp: &Path, origin: &str) -> Result<String, String> {
     let (smtp, accepted) = crate::smtp_sink::start()?;
     let db = tmp.join("bench-mail.db");
-    let server = Server::start(
-        cmd(crate::root().join("target/release/corsform-server"))
+    let server = start_server(
+        cmd(server_bin)
             .args(["serve", "--listen", "127.0.0.1:0", "--rate-limit", "0"])
             .args([
                 "--allow-origin",
@@ -555,7 +505,7 @@ fn mail(tmp: &Path, origin: &str) -> Result<String, String> {
             .arg(&db)
             .stderr(Stdio::null()),
     )?;
-    let addr = server.url.trim_start_matches("http://").to_owned();
+    let addr = server.addr.clone();
     let started = Instant::now();
     let post = load(&addr, origin, false);
     // Bounded: a server that stops sending fails the bench instead of hanging it.
@@ -569,7 +519,7 @@ fn mail(tmp: &Path, origin: &str) -> Result<String, String> {
     let delivered = post.ok as f64 / started.elapsed().as_secs_f64();
     drop(server);
     let mut out = String::new();
-    let _ = writeln!(out, "\n## Server with mail ({CLIENTS} keep-alive clients × {PER_CLIENT} POSTs, `--smtp` to a loopback SMTP server that accepts everything)\n\n| measure | per second | p50 (ms) | p99 (ms) | count |\n|---|---:|---:|---:|---:|");
+    let _ = writeln!(out, "\n### Server with mail ({CLIENTS} keep-alive clients × {PER_CLIENT} POSTs, `--smtp` to a loopback SMTP server that accepts everything)\n\n| measure | per second | p50 (ms) | p99 (ms) | count |\n|---|---:|---:|---:|---:|");
     let _ = writeln!(
         out,
         "| POST /contact, each 200 after the submission and its notification are committed | {:.0} | {:.2} | {:.2} | {}/{} |",
@@ -582,23 +532,4 @@ fn mail(tmp: &Path, origin: &str) -> Result<String, String> {
     );
     let _ = writeln!(out, "\nThe outbox sends up to 4 messages at once, each on an SMTP connection of its own. Targets: at least 2,000 durable submissions/s with the outbox (aim 10,000).");
     Ok(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::readable;
-
-    #[test]
-    fn twiggy_names_lose_their_crate_hashes() {
-        let line = "   3215 ┊ 5.47% ┊ <corsform[e576e429391f77c6]::web::Field>::check [x]";
-        assert_eq!(
-            readable(line),
-            "   3215 ┊ 5.47% ┊ <corsform::web::Field>::check [x]\n"
-        );
-        assert_eq!(readable(&"a".repeat(200)).len(), 111);
-        assert_eq!(
-            readable("  16704 ┊ 31.31% ┊ \"function names\" subsection"),
-            ""
-        );
-    }
 }

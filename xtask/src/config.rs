@@ -1,81 +1,159 @@
-//! `wasm-pack.toml`: a small reader for the flat subset of TOML that file uses
-//! (`[section]`, `key = "string"`, `key = ["array", "of", "strings"]`, `#` comments).
+//! `wasm-pack.toml`, read with the `toml` crate into typed structs. A key this file does not
+//! know is refused (`deny_unknown_fields`), so a typo fails loudly instead of being ignored.
 
-use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-/// Settings by `section.key`.
+use serde::Deserialize;
+
+/// The whole file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Config {
-    values: BTreeMap<String, Vec<String>>,
+    /// How `pkg/` is built.
+    pub build: Build,
+    /// How the browser suites run.
+    pub test: Test,
+    /// What `setup` installs.
+    pub tools: Tools,
 }
 
-fn strings(raw: &str) -> Result<Vec<String>, String> {
-    let raw = raw.trim();
-    let inner = match raw.strip_prefix('[') {
-        Some(rest) => rest.strip_suffix(']').ok_or("an array must end with ]")?,
-        None => raw,
-    };
-    // Split on the commas between strings, not those inside one.
-    let mut parts = Vec::new();
-    let (mut start, mut quoted) = (0, false);
-    for (i, ch) in inner.char_indices() {
-        match ch {
-            '"' => quoted = !quoted,
-            ',' if !quoted => {
-                parts.push(&inner[start..i]);
-                start = i + 1;
-            }
-            _ => {}
+/// `[build]`: `cargo xtask build`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Build {
+    /// wasm-pack's `--target` (`web`: an ES module, no bundler).
+    pub target: String,
+    /// The package's folder, relative to the repository root.
+    pub out_dir: PathBuf,
+    /// The files' stem: `NAME.js`, `NAME_bg.wasm`, `NAME.d.ts`.
+    pub out_name: String,
+    /// The cargo profile wasm-pack builds with.
+    pub profile: String,
+    /// The toolchain of the `-Zbuild-std` build, used when it has rust-src and wasm32.
+    pub nightly_toolchain: String,
+    /// RUSTFLAGS for the nightly build.
+    pub nightly_rustflags: Vec<String>,
+    /// Extra cargo arguments for the nightly build.
+    pub nightly_cargo_args: Vec<String>,
+    /// wasm-opt's arguments, run on the .wasm after wasm-pack.
+    pub wasm_opt: Vec<String>,
+    /// terser's arguments, run on the JS glue.
+    pub terser: Vec<String>,
+}
+
+/// `[test]`: `cargo xtask test`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Test {
+    /// The browsers the wasm-bindgen suites run in, in order.
+    pub browsers: Vec<Browser>,
+}
+
+/// A browser wasm-pack can drive headless.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Browser {
+    /// Chromium, through chromedriver.
+    Chrome,
+    /// Firefox ESR, through geckodriver.
+    Firefox,
+}
+
+impl Browser {
+    /// Its name in wasm-pack's flags (`--chrome`) and in `CORSFORM_BROWSERS`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Browser::Chrome => "chrome",
+            Browser::Firefox => "firefox",
         }
     }
-    parts.push(&inner[start..]);
-    parts
-        .into_iter()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            s.strip_prefix('"')
-                .and_then(|s| s.strip_suffix('"'))
-                .map(str::to_owned)
-                .ok_or_else(|| format!("expected a quoted string, found {s}"))
-        })
-        .collect()
+
+    /// The WebDriver server that drives it.
+    pub fn driver(self) -> &'static str {
+        match self {
+            Browser::Chrome => "chromedriver",
+            Browser::Firefox => "geckodriver",
+        }
+    }
+}
+
+/// `[tools]`: pinned versions `setup` installs.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Tools {
+    /// `cargo install wasm-pack --version`.
+    pub wasm_pack: String,
+    /// `cargo install geckodriver --version`.
+    pub geckodriver: String,
+    /// `cargo install twiggy --version`.
+    pub twiggy: String,
+    /// Debian packages, installed with apt-get.
+    pub debian: Vec<String>,
 }
 
 impl Config {
-    /// Reads `path`.
+    /// Reads and checks `path`; the error names the file, the line and what is wrong.
     pub fn load(path: &Path) -> Result<Config, String> {
         let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let mut values = BTreeMap::new();
-        let mut section = String::new();
-        for (n, line) in text.lines().enumerate() {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
-                section = name.trim().to_owned();
-                continue;
-            }
-            let (key, value) = line
-                .split_once('=')
-                .ok_or_else(|| format!("{}:{}: expected key = value", path.display(), n + 1))?;
-            let value = strings(value).map_err(|e| format!("{}:{}: {e}", path.display(), n + 1))?;
-            values.insert(format!("{section}.{}", key.trim()), value);
-        }
-        Ok(Config { values })
+        Config::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
     }
 
-    /// The strings of `key` (`section.name`).
-    pub fn list(&self, key: &str) -> &[String] {
-        self.values.get(key).map_or(&[], Vec::as_slice)
+    /// Reads the text of a `wasm-pack.toml`.
+    pub fn parse(text: &str) -> Result<Config, String> {
+        toml::from_str(text).map_err(|e| e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Browser, Config};
+
+    #[test]
+    fn the_repository_file_is_read() {
+        let c = Config::load(&crate::project_root().join("wasm-pack.toml")).unwrap();
+        assert_eq!(c.build.target, "web");
+        assert_eq!(c.test.browsers, [Browser::Chrome, Browser::Firefox]);
     }
 
-    /// The single string of `key`; a missing key is a bug in wasm-pack.toml.
-    pub fn get(&self, key: &str) -> &str {
-        match self.list(key) {
-            [one] => one,
-            _ => panic!("wasm-pack.toml: {key} must be one string"),
-        }
+    const MINIMAL: &str = r#"
+        [build]
+        target = "web"   # an inline comment
+        out-dir = "pkg"
+        out-name = "corsform"
+        profile = "wasm-release"
+        nightly-toolchain = "nightly"
+        nightly-rustflags = []
+        nightly-cargo-args = []
+        wasm-opt = [
+            "-Oz",  # a multi-line array, commented
+            "--strip-debug",
+        ]
+        terser = ["--module"]
+        [test]
+        browsers = ["firefox"]
+        [tools]
+        wasm-pack = "0.15.1"
+        geckodriver = "0.37.1"
+        twiggy = "0.8.0"
+        debian = []
+    "#;
+
+    #[test]
+    fn inline_comments_and_multi_line_arrays_are_toml() {
+        let c = Config::parse(MINIMAL).unwrap();
+        assert_eq!(c.build.wasm_opt, ["-Oz", "--strip-debug"]);
+        assert_eq!(c.build.target, "web");
+    }
+
+    #[test]
+    fn unknown_keys_and_browsers_are_refused_by_name() {
+        let typo = MINIMAL.replace("out-name", "out-nmae");
+        let e = Config::parse(&typo).unwrap_err();
+        assert!(e.contains("unknown field `out-nmae`"), "{e}");
+        let browser = MINIMAL.replace(r#"["firefox"]"#, r#"["safari"]"#);
+        let e = Config::parse(&browser).unwrap_err();
+        assert!(e.contains("unknown variant `safari`"), "{e}");
+        let e = Config::parse(&format!("{MINIMAL}\n[extra]\n")).unwrap_err();
+        assert!(e.contains("unknown field `extra`"), "{e}");
     }
 }

@@ -9,7 +9,7 @@ use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
 
 use crate::config::Config;
-use crate::util::{cmd, run, Server};
+use crate::util::{build_server, cmd, start_server};
 
 /// Where the demo site is served.
 pub const SITE: &str = "127.0.0.1:8080";
@@ -19,23 +19,15 @@ pub const API: &str = "127.0.0.1:8081";
 /// Builds pkg/ and the server, starts both, and serves until interrupted.
 pub fn demo(c: &Config) -> Result<(), String> {
     crate::build(c)?;
-    run(cmd("cargo").args(["build", "-p", "corsform-server"]))?;
+    let server_bin = build_server(false)?;
     let listener = TcpListener::bind(SITE).map_err(|e| format!("cannot listen on {SITE}: {e}"))?;
     let site = format!("http://{SITE}");
     let mailbox = crate::mailbox::Mailbox::start();
-    let _api = Server::start(
-        cmd(crate::root().join("target/debug/corsform-server"))
-            .args([
-                "serve",
-                "--listen",
-                API,
-                "--allow-origin",
-                &site,
-                "--redirect",
-                &format!("{site}/thanks.html"),
-                "--db",
-                "corsform.db",
-            ])
+    let _api = start_server(
+        cmd(server_bin)
+            .args(["serve", "--listen", API, "--allow-origin", &site])
+            .args(["--redirect", &format!("{site}/thanks.html")])
+            .args(["--db", "corsform.db"])
             .args(
                 mailbox
                     .iter()
@@ -55,7 +47,7 @@ pub fn demo(c: &Config) -> Result<(), String> {
     }
     println!();
     println!("Ctrl-C stops both.");
-    serve(listener, crate::root());
+    serve(listener, crate::project_root());
     Ok(())
 }
 

@@ -44,20 +44,6 @@ pub fn start(allowed_origin: &str) -> Result<String, String> {
     Ok(url)
 }
 
-fn json_string(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 fn serve(stream: TcpStream, allowed: &str, counts: &Counts) -> std::io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
     let mut reader = BufReader::new(stream.try_clone()?);
@@ -97,16 +83,17 @@ fn serve(stream: TcpStream, allowed: &str, counts: &Counts) -> std::io::Result<(
             "Access-Control-Allow-Origin: {origin}\r\nVary: Origin\r\n"
         ));
     }
-    let header = |name: &str| json_string(headers.get(name).map_or("", String::as_str));
+    let header = |name: &str| headers.get(name).map_or("", String::as_str);
     let id = |prefix: &str| path.strip_prefix(prefix).unwrap_or("").to_owned();
     let echo = |counts: &Counts, key: String| {
         *counts.lock().unwrap().entry(key).or_default() += 1;
-        format!(
-            "{{\"ok\":true,\"body\":{},\"xrw\":{},\"type\":{}}}",
-            json_string(&body),
-            header("x-requested-with"),
-            header("content-type")
-        )
+        let reply = serde_json::json!({
+            "ok": true,
+            "body": body,
+            "xrw": header("x-requested-with"),
+            "type": header("content-type"),
+        });
+        reply.to_string()
     };
     if method == "POST" && path == "/drop" {
         return Ok(()); // the connection closes with no answer

@@ -30,7 +30,7 @@ impl Mailbox {
             );
             return None;
         };
-        let dir = crate::root().join("target/demo-mail");
+        let dir = crate::project_root().join("target/demo-mail");
         let child = cmd(aiosmtpd)
             .args(["-n", "-l", SMTP, "-c", "aiosmtpd.handlers.Mailbox"])
             .arg(&dir)

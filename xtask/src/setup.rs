@@ -1,21 +1,30 @@
 //! `cargo xtask setup`: installs what is missing, and says what it does.
 
+use serde::Deserialize;
+
 use crate::config::Config;
-use crate::util::{cmd, output, run, which};
+use crate::project_root;
+use crate::util::{cargo, cmd, output, run, which};
 
 /// The wasm-bindgen version in Cargo.lock: wasm-bindgen-cli must be exactly this one.
 fn locked_wasm_bindgen() -> Result<String, String> {
-    let lock = std::fs::read_to_string(crate::root().join("Cargo.lock"))
-        .map_err(|e| format!("Cargo.lock: {e}"))?;
-    let mut lines = lock.lines();
-    while let Some(line) = lines.next() {
-        if line == "name = \"wasm-bindgen\"" {
-            if let Some(v) = lines.next().and_then(|l| l.strip_prefix("version = \"")) {
-                return Ok(v.trim_end_matches('"').to_owned());
-            }
-        }
+    #[derive(Deserialize)]
+    struct Lock {
+        package: Vec<Package>,
     }
-    Err("Cargo.lock has no wasm-bindgen package".into())
+    #[derive(Deserialize)]
+    struct Package {
+        name: String,
+        version: String,
+    }
+    let path = project_root().join("Cargo.lock");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let lock: Lock = toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    lock.package
+        .into_iter()
+        .find(|p| p.name == "wasm-bindgen")
+        .map(|p| p.version)
+        .ok_or_else(|| "Cargo.lock has no wasm-bindgen package".into())
 }
 
 /// The version a tool prints with `--version` (its second word), if it runs.
@@ -36,7 +45,7 @@ fn cargo_install(krate: &str, bin: &str, version: &str, locked: bool) -> Result<
         found => {
             let why = found.map_or("missing".to_owned(), |v| format!("{v} found"));
             println!("setup: installing {krate} {version} ({why}; about 2 minutes)");
-            let mut c = cmd("cargo");
+            let mut c = cargo();
             c.args(["install", krate, "--version", version, "--force"]);
             if locked {
                 c.arg("--locked");
@@ -56,7 +65,6 @@ fn provides(package: &str) -> &'static [&'static str] {
         "chromium" => &["chromium"],
         "chromium-driver" => &["chromedriver"],
         "firefox-esr" => &["firefox-esr", "firefox"],
-        "binaryen" => &["wasm-opt"],
         "nodejs" => &["node"],
         "npm" => &["npm"],
         // The SMTP server the server's mail tests run against (server/tests/mail.rs).
@@ -94,7 +102,7 @@ fn debian(packages: &[String]) -> Result<(), String> {
 /// The nightly toolchain `build` prefers (`build.nightly-toolchain`), when it is installed
 /// with what `-Zbuild-std` needs: rust-src and the wasm32 target.
 pub fn nightly_ready(c: &Config) -> Option<String> {
-    let toolchain = c.get("build.nightly-toolchain");
+    let toolchain = &c.build.nightly_toolchain;
     let sysroot = output(
         cmd("rustc")
             .arg(format!("+{toolchain}"))
@@ -103,13 +111,13 @@ pub fn nightly_ready(c: &Config) -> Option<String> {
     let lib = std::path::Path::new(sysroot.trim()).join("lib/rustlib");
     let ready =
         lib.join("src/rust/library").is_dir() && lib.join("wasm32-unknown-unknown").is_dir();
-    ready.then(|| toolchain.to_owned())
+    ready.then(|| toolchain.clone())
 }
 
 /// When the nightly toolchain is installed, adds rust-src and the wasm32 target to it.
 /// Never fails: without them `build` falls back to stable (and says so).
 fn nightly_setup(c: &Config) {
-    let toolchain = c.get("build.nightly-toolchain");
+    let toolchain = c.build.nightly_toolchain.as_str();
     let installed = output(cmd("rustup").args(["toolchain", "list"])).unwrap_or_default();
     if !installed.lines().any(|l| l.starts_with(toolchain)) {
         println!("setup: no {toolchain} toolchain; `build` will use stable (a heavier pkg/)");
@@ -135,11 +143,12 @@ fn nightly_setup(c: &Config) {
     }
 }
 
-/// Installs whatever is missing; quick when everything is there.
-pub fn setup(c: &Config) -> Result<(), String> {
-    let installed =
-        output(cmd("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
-    if installed
+/// The wasm32 target, rustfmt and clippy (`cargo xtask test` runs both), on the toolchain
+/// running the xtask: a minimal rustup profile has neither component.
+fn rust_toolchain() -> Result<(), String> {
+    let targets = output(cmd("rustup").args(["target", "list", "--installed"]));
+    if targets
+        .unwrap_or_default()
         .lines()
         .any(|l| l.trim() == "wasm32-unknown-unknown")
     {
@@ -148,9 +157,26 @@ pub fn setup(c: &Config) -> Result<(), String> {
         println!("setup: adding the wasm32-unknown-unknown target");
         run(cmd("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
     }
+    let components = output(cmd("rustup").args(["component", "list", "--installed"]));
+    let components = components.unwrap_or_default();
+    let missing: Vec<&str> = ["rustfmt", "clippy"]
+        .into_iter()
+        .filter(|c| !components.lines().any(|l| l.starts_with(&format!("{c}-"))))
+        .collect();
+    if missing.is_empty() {
+        println!("setup: rustfmt, clippy ok");
+        return Ok(());
+    }
+    println!("setup: adding {}", missing.join(", "));
+    run(cmd("rustup").args(["component", "add"]).args(&missing))
+}
+
+/// Installs whatever is missing; quick when everything is there.
+pub fn setup(c: &Config) -> Result<(), String> {
+    rust_toolchain()?;
     nightly_setup(c);
-    debian(c.list("tools.debian"))?;
-    cargo_install("wasm-pack", "wasm-pack", c.get("tools.wasm-pack"), true)?;
+    debian(&c.tools.debian)?;
+    cargo_install("wasm-pack", "wasm-pack", &c.tools.wasm_pack, true)?;
     // Its locked dependencies are not all on the registry here: no --locked.
     cargo_install(
         "wasm-bindgen-cli",
@@ -158,13 +184,8 @@ pub fn setup(c: &Config) -> Result<(), String> {
         &locked_wasm_bindgen()?,
         false,
     )?;
-    cargo_install(
-        "geckodriver",
-        "geckodriver",
-        c.get("tools.geckodriver"),
-        true,
-    )?;
-    cargo_install("twiggy", "twiggy", c.get("tools.twiggy"), true)?;
+    cargo_install("geckodriver", "geckodriver", &c.tools.geckodriver, true)?;
+    cargo_install("twiggy", "twiggy", &c.tools.twiggy, true)?;
     npm_ci()
 }
 
@@ -172,7 +193,7 @@ pub fn setup(c: &Config) -> Result<(), String> {
 /// binaryen's wasm-opt and terser for `build`, and the peers `bench` measures corsform
 /// against (jQuery 3.7.1 + jquery-validation 1.22.1, htmx 2).
 fn npm_ci() -> Result<(), String> {
-    let dir = crate::root().join("xtask/npm");
+    let dir = project_root().join("xtask/npm");
     let installed = [
         "axe-core/axe.min.js",
         ".bin/wasm-opt",

@@ -1,18 +1,26 @@
-//! Running commands, finding programs, measuring files, background servers.
+//! Running commands, finding programs, measuring files.
 
-use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
+
+use crate::project_root;
 
 /// A command run from the repository root.
 pub fn cmd(program: impl AsRef<std::ffi::OsStr>) -> Command {
     let mut c = Command::new(program);
-    c.current_dir(crate::root());
+    c.current_dir(project_root());
     c
 }
 
-fn describe(c: &Command) -> String {
+/// The cargo that runs this xtask (`$CARGO`, set by cargo for what it runs), so the tasks
+/// use the same toolchain as `cargo xtask` itself; `cargo` on PATH only when run otherwise.
+pub fn cargo() -> Command {
+    cmd(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
+/// `c` as a shell would show it.
+pub fn describe(c: &Command) -> String {
     let mut s = c.get_program().to_string_lossy().into_owned();
     for a in c.get_args() {
         s.push(' ');
@@ -55,6 +63,16 @@ pub fn which(program: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// A file of the npm packages `setup` installs in xtask/npm (`npm ci`).
+pub fn npm_file(path: &str) -> PathBuf {
+    project_root().join("xtask/npm/node_modules").join(path)
+}
+
+/// A program of those packages: wasm-opt, terser.
+pub fn npm_bin(program: &str) -> PathBuf {
+    npm_file(&format!(".bin/{program}"))
+}
+
 /// The size of `path` after `gzip -9`.
 pub fn gzip_size(path: &Path) -> Result<u64, String> {
     let out = Command::new("gzip")
@@ -76,7 +94,7 @@ pub fn free_port() -> Result<u16, String> {
 
 /// A fresh directory under target/ for a task's files.
 pub fn temp_dir(name: &str) -> Result<PathBuf, String> {
-    let dir = crate::root()
+    let dir = project_root()
         .join("target/xtask")
         .join(format!("{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -84,47 +102,25 @@ pub fn temp_dir(name: &str) -> Result<PathBuf, String> {
     Ok(dir)
 }
 
-/// A corsform-server running in the background, killed when dropped.
-pub struct Server {
-    child: Child,
-    /// `http://127.0.0.1:PORT`, as it printed.
-    pub url: String,
+/// Starts a corsform-server (`c`, a `serve` command) and waits until it listens.
+pub fn start_server(c: &mut Command) -> Result<crate::listening::Listening, String> {
+    println!("$ {} &", describe(c));
+    let server = crate::listening::Listening::start(c)?;
+    println!("xtask: server at http://{}", server.addr);
+    Ok(server)
 }
 
-impl Server {
-    /// Starts `c` and waits for its `listening on http://…` line.
-    pub fn start(c: &mut Command) -> Result<Server, String> {
-        println!("$ {} &", describe(c));
-        let mut child = c
-            .stdout(Stdio::piped())
-            .spawn()
-            .map_err(|e| format!("cannot start `{}`: {e}", describe(c)))?;
-        let mut lines = BufReader::new(child.stdout.take().expect("piped"));
-        let mut line = String::new();
-        loop {
-            line.clear();
-            if lines.read_line(&mut line).map_err(|e| e.to_string())? == 0 {
-                let _ = child.wait();
-                return Err(format!("`{}` exited before listening", describe(c)));
-            }
-            if let Some(at) = line.find("listening on ") {
-                let url = line[at + "listening on ".len()..].trim().to_owned();
-                // Keep draining its stdout so it never blocks on a full pipe.
-                std::thread::spawn(move || {
-                    let mut sink = Vec::new();
-                    let _ = lines.read_to_end(&mut sink);
-                });
-                println!("xtask: server at {url}");
-                let _ = std::io::stdout().flush();
-                return Ok(Server { child, url });
-            }
-        }
+/// Builds corsform-server (`--release` with `release`) and returns the binary's path.
+pub fn build_server(release: bool) -> Result<PathBuf, String> {
+    let mut c = cargo();
+    c.args(["build", "-p", "corsform-server"]);
+    if release {
+        c.arg("--release");
     }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+    run(&mut c)?;
+    let profile = if release { "release" } else { "debug" };
+    Ok(project_root()
+        .join("target")
+        .join(profile)
+        .join("corsform-server"))
 }

@@ -15,6 +15,8 @@ use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
 
+use crate::common::listening::Listening;
+
 const BIN: &str = env!("CARGO_BIN_EXE_corsform-server");
 
 /// The port www/index.html's form posts to; the static server rewrites it to the test's API.
@@ -70,9 +72,9 @@ fn wait_for_port(port: u16, what: &str) {
 // ---------------------------------------------------------------------------------------
 // The API: the real corsform-server binary.
 
-/// A running corsform-server, killed when dropped.
+/// A running corsform-server, killed when dropped (`process` is dropped before `_dir`).
 pub struct Api {
-    child: Option<Child>,
+    process: Option<Listening>,
     /// `127.0.0.1:PORT`.
     pub addr: String,
     /// Its database.
@@ -88,7 +90,7 @@ impl Api {
         let db = dir.path().join("e2e.db");
         let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
         let mut api = Api {
-            child: None,
+            process: None,
             addr: "127.0.0.1:0".into(),
             db,
             args,
@@ -105,33 +107,22 @@ impl Api {
 
     /// Kills the server (as a crash or an outage would).
     pub fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        self.process = None;
     }
 
     /// Starts it again on the same address, with the same database and flags.
     pub fn restart(&mut self) {
         self.stop();
-        let mut child = Command::new(BIN)
-            .args(["serve", "--listen", &self.addr, "--db"])
-            .arg(&self.db)
-            .args(&self.args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        self.addr = line
-            .trim()
-            .strip_prefix("corsform-server: listening on http://")
-            .unwrap_or_else(|| panic!("corsform-server did not start: {line:?}"))
-            .to_owned();
-        self.child = Some(child);
+        let process = Listening::start(
+            Command::new(BIN)
+                .args(["serve", "--listen", &self.addr, "--db"])
+                .arg(&self.db)
+                .args(&self.args)
+                .stderr(Stdio::null()),
+        )
+        .unwrap_or_else(|e| panic!("corsform-server did not start: {e}"));
+        self.addr = process.addr.clone();
+        self.process = Some(process);
     }
 
     /// Every stored submission, from `corsform-server export`.
@@ -151,12 +142,6 @@ impl Api {
             .lines()
             .map(|l| serde_json::from_str(l).unwrap())
             .collect()
-    }
-}
-
-impl Drop for Api {
-    fn drop(&mut self) {
-        self.stop();
     }
 }
 
