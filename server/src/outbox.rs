@@ -16,7 +16,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use crate::mail::{Mail, Retry, Security, SendFailure};
-use crate::store::{now_ms, Mark, Pending, Store};
+use crate::store::{now_ms, Mark, Pending, Store, StoreError};
 use crate::Rules;
 
 /// The longest the worker sleeps with nothing due: how soon it sees rows that another
@@ -45,8 +45,8 @@ struct Worker {
 impl Outbox {
     /// Logs how many notifications are pending and failed, then starts the worker on the
     /// current tokio runtime. Errors: the database cannot be read.
-    pub async fn start(store: Store, mail: Arc<Mail>, rules: Rules) -> Result<Outbox, String> {
-        let (pending, failed) = store.counts().await.map_err(|e| e.to_string())?;
+    pub async fn start(store: Store, mail: Arc<Mail>, rules: Rules) -> Result<Outbox, StoreError> {
+        let (pending, failed) = store.counts().await?;
         tracing::info!(
             "mail: to {} recipient(s) via {:?}; {pending} pending, {failed} failed{}",
             mail.to.len(),
