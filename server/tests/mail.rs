@@ -987,7 +987,15 @@ async fn an_untrusted_certificate_is_refused() {
 
 /// `corsform-server` with `args`: its exit code, stdout and stderr.
 fn command(args: &[&str]) -> (Option<i32>, String, String) {
-    let output = std::process::Command::new(BIN).args(args).output().unwrap();
+    command_at(BIN, args)
+}
+
+/// `program` with `args`: its exit code, stdout and stderr.
+fn command_at(program: &str, args: &[&str]) -> (Option<i32>, String, String) {
+    let output = std::process::Command::new(program)
+        .args(args)
+        .output()
+        .unwrap();
     let text = |bytes: Vec<u8>| String::from_utf8(bytes).unwrap();
     (
         output.status.code(),
@@ -1160,4 +1168,32 @@ async fn the_start_up_log_export_and_resend_over_the_command_line() {
     assert!(stderr.contains("no submission with id 99"), "{stderr}");
     let (code, _, _) = command(&["resend", "--db", db_arg]);
     assert_eq!(code, Some(2));
+}
+
+#[tokio::test]
+async fn sigterm_lets_the_attempt_under_way_finish_and_records_it() {
+    let sink = Sink::start(&[Answer::Stall], Answer::Accept).await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("term.db");
+    let mut args = mail_args(&sink.url());
+    args.extend(["--smtp-timeout".into(), "1".into()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut server = Process::start(&db, &args, &[]).await;
+    server.post("subject=s&message=m").await;
+    sink.wait_for(PATIENCE, |r| r.len() == 1).await;
+    let pid = server.child.id().to_string();
+    let (code, _, _) = command_at("kill", &["-TERM", &pid]);
+    assert_eq!(code, Some(0));
+    let status = tokio::task::spawn_blocking(move || server.child.wait().unwrap())
+        .await
+        .unwrap();
+    assert!(status.success(), "{status}");
+    let rows = store::read_all(&db).unwrap();
+    match &rows[0].delivery {
+        Some(Delivery::Pending {
+            attempts: 1,
+            error: Some(error),
+        }) => assert!(error.contains("no answer"), "{error}"),
+        other => panic!("{other:?}"),
+    }
 }
