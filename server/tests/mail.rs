@@ -30,6 +30,11 @@ struct Server {
 
 /// The mail settings for `sink`: fast retries, a short timeout.
 fn mail_for(sink: &Sink) -> Mail {
+    mail_to(&sink.url())
+}
+
+/// The mail settings for the SMTP server at `url`: fast retries, a short timeout.
+fn mail_to(url: &str) -> Mail {
     Mail {
         retry: Retry {
             attempts: 4,
@@ -38,7 +43,7 @@ fn mail_for(sink: &Sink) -> Mail {
         },
         timeout: Duration::from_secs(5),
         ..Mail::new(
-            Smtp::parse(&sink.url(), None).unwrap(),
+            Smtp::parse(url, None).unwrap(),
             "forms@site.test".parse().unwrap(),
             vec!["owner@site.test".parse().unwrap()],
         )
@@ -1195,5 +1200,65 @@ async fn sigterm_lets_the_attempt_under_way_finish_and_records_it() {
             error: Some(error),
         }) => assert!(error.contains("no answer"), "{error}"),
         other => panic!("{other:?}"),
+    }
+}
+
+/// Every control character, alone and around line breaks, in every place a visitor can put
+/// text: the written message has the same header lines and no bare CR, LF or NUL.
+#[test]
+fn no_control_character_anywhere_changes_the_headers_or_reaches_the_wire_bare() {
+    // Only written, never sent.
+    let mail = mail_to("smtp://127.0.0.1:25");
+    let rules = corsform_server::Rules::seed();
+    let controls = (0u32..0x20)
+        .chain([0x7f, 0x85, 0x2028, 0x2029])
+        .filter_map(char::from_u32);
+    for c in controls {
+        for text in [
+            format!("a{c}b"),
+            format!("{c}"),
+            format!("x{c}\r\nBcc: e@v.il{c}\n.{c}\r"),
+        ] {
+            let fields: Vec<(String, String)> = [
+                ("subject", text.clone()),
+                ("from", format!("a@b.c{text}")),
+                ("message", text.clone()),
+                (text.as_str(), text.clone()),
+                ("_subject", text.clone()),
+                ("_replyto", text.clone()),
+                ("_cc", text.clone()),
+            ]
+            .into_iter()
+            .map(|(n, v)| (n.to_owned(), v))
+            .collect();
+            let submission = Submission {
+                id: 1,
+                received: "2026-11-24T09:00:00Z".into(),
+                origin: Some(text.clone()),
+                fields,
+                delivery: None,
+            };
+            let bytes = mail.compose(&rules, &submission).unwrap().formatted();
+            assert_clean_wire(&bytes);
+            let mut names: Vec<String> = header_lines(&bytes)
+                .iter()
+                .map(|l| l.split(':').next().unwrap().to_owned())
+                .collect();
+            names.sort_unstable();
+            assert_eq!(
+                names,
+                [
+                    "Content-Transfer-Encoding",
+                    "Content-Type",
+                    "Date",
+                    "From",
+                    "MIME-Version",
+                    "Message-ID",
+                    "Subject",
+                    "To"
+                ],
+                "{c:?}"
+            );
+        }
     }
 }
