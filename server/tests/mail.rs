@@ -149,6 +149,34 @@ fn header(mail: &mailparse::ParsedMail<'_>, name: &str) -> Option<String> {
     mail.headers.get_first_value(name)
 }
 
+/// The names of the header lines, sorted.
+fn header_names(message: &[u8]) -> Vec<String> {
+    let mut names: Vec<String> = header_lines(message)
+        .iter()
+        .map(|l| l.split(':').next().unwrap().to_owned())
+        .collect();
+    names.sort_unstable();
+    names
+}
+
+/// Every header line a notification has, sorted, when it has a `Reply-To:`: nothing else
+/// may appear, whatever a visitor typed.
+fn with_reply_to() -> Vec<String> {
+    [
+        "Content-Transfer-Encoding",
+        "Content-Type",
+        "Date",
+        "From",
+        "MIME-Version",
+        "Message-ID",
+        "Reply-To",
+        "Subject",
+        "To",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
 /// The header section, unfolded, as it was sent.
 fn header_lines(message: &[u8]) -> Vec<String> {
     let text = String::from_utf8(message.to_vec()).unwrap();
@@ -354,28 +382,11 @@ async fn nothing_typed_becomes_a_header_line_and_no_bare_cr_lf_or_nul_reaches_th
         assert_eq!(message.from, "forms@site.test");
         assert_eq!(message.to, ["owner@site.test"], "{attack:?}");
         let bytes = message.message();
-        let heads = header_lines(&bytes);
-        let mut names: Vec<&str> = heads.iter().map(|l| l.split(':').next().unwrap()).collect();
-        names.sort_unstable();
-        assert_eq!(
-            names,
-            [
-                "Content-Transfer-Encoding",
-                "Content-Type",
-                "Date",
-                "From",
-                "MIME-Version",
-                "Message-ID",
-                "Reply-To",
-                "Subject",
-                "To",
-            ],
-            "{attack:?}: {heads:#?}"
-        );
+        // `_replyto` failed the e-mail check; `from`, the seed's e-mail field, passed.
+        assert_eq!(header_names(&bytes), with_reply_to(), "{attack:?}");
         let mail = parse(&bytes);
         let subject = header(&mail, "Subject").unwrap();
         assert!(!subject.contains(['\r', '\n', '\0']), "{subject:?}");
-        // `_replyto` failed the e-mail check; `from`, the seed's e-mail field, passed.
         assert_eq!(header(&mail, "Reply-To").unwrap(), "a@b.c");
         let text = text(&mail);
         assert!(!text.contains(['\r', '\0']), "{text:?}");
@@ -1240,25 +1251,9 @@ fn no_control_character_anywhere_changes_the_headers_or_reaches_the_wire_bare() 
             };
             let bytes = mail.compose(&rules, &submission).unwrap().formatted();
             assert_clean_wire(&bytes);
-            let mut names: Vec<String> = header_lines(&bytes)
-                .iter()
-                .map(|l| l.split(':').next().unwrap().to_owned())
-                .collect();
-            names.sort_unstable();
-            assert_eq!(
-                names,
-                [
-                    "Content-Transfer-Encoding",
-                    "Content-Type",
-                    "Date",
-                    "From",
-                    "MIME-Version",
-                    "Message-ID",
-                    "Subject",
-                    "To"
-                ],
-                "{c:?}"
-            );
+            let mut expected = with_reply_to();
+            expected.retain(|name| name != "Reply-To");
+            assert_eq!(header_names(&bytes), expected, "{c:?}");
         }
     }
 }
