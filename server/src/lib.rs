@@ -154,7 +154,10 @@ pub fn app(config: Config) -> Router {
         .layer(trace)
 }
 
-async fn not_found() -> Response {
+async fn not_found(headers: HeaderMap) -> Response {
+    if is_navigation(&headers) {
+        return pages::refusal(StatusCode::NOT_FOUND);
+    }
     error(
         StatusCode::NOT_FOUND,
         "not found; the endpoint is POST /contact",

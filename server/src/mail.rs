@@ -321,8 +321,8 @@ pub struct Mail {
 }
 
 impl Mail {
-    /// The defaults for a server, senders and recipients: the default subject, no
-    /// `--allow-cc`, [`Retry::default`], a 30 s timeout, the form `contact`.
+    /// Mail through `smtp` from `from` to `to`, with the defaults for the rest: the default
+    /// subject, no `--allow-cc`, [`Retry::default`], a 30 s timeout, the form `contact`.
     pub fn new(smtp: Smtp, from: Mailbox, to: Vec<Mailbox>) -> Mail {
         Mail {
             smtp,

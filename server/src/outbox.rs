@@ -16,7 +16,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use crate::mail::{Mail, Retry, Security, SendFailure};
-use crate::store::{now_ms, Mark, Pending, Store};
+use crate::store::{now_ms, Mark, Pending, Store, StoreError};
 use crate::Rules;
 
 /// The longest the worker sleeps with nothing due: how soon it sees rows that another
@@ -45,8 +45,8 @@ struct Worker {
 impl Outbox {
     /// Logs how many notifications are pending and failed, then starts the worker on the
     /// current tokio runtime. Errors: the database cannot be read.
-    pub async fn start(store: Store, mail: Arc<Mail>, rules: Rules) -> Result<Outbox, String> {
-        let (pending, failed) = store.counts().await.map_err(|e| e.to_string())?;
+    pub async fn start(store: Store, mail: Arc<Mail>, rules: Rules) -> Result<Outbox, StoreError> {
+        let (pending, failed) = store.counts().await?;
         tracing::info!(
             "mail: to {} recipient(s) via {:?}; {pending} pending, {failed} failed{}",
             mail.to.len(),
@@ -116,22 +116,47 @@ impl Worker {
             }
             // Every row of the batch is recorded before the next read: none is sent twice.
             let mut sending = JoinSet::new();
+            let mut unrecorded = Vec::new();
             for pending in batch {
                 if *stop.borrow() {
                     break;
                 }
                 while sending.len() >= CONNECTIONS {
-                    sending.join_next().await;
+                    unrecorded.extend(sending.join_next().await.and_then(Result::ok).flatten());
                 }
                 let this = this.clone();
                 sending.spawn(async move { this.deliver(pending).await });
             }
-            while sending.join_next().await.is_some() {}
+            while let Some(done) = sending.join_next().await {
+                unrecorded.extend(done.ok().flatten());
+            }
+            this.record(unrecorded, &mut stop).await;
         }
     }
 
-    /// One attempt for one row, and its outcome recorded.
-    async fn deliver(&self, pending: Pending) {
+    /// Records the outcomes that could not be recorded when they happened (the database
+    /// failed), trying again every second, before anything more is read or sent: reading
+    /// the rows again while they look pending would send them again and again. On `stop`,
+    /// gives up; the rows are still pending and are sent again after the restart.
+    async fn record(&self, mut unrecorded: Vec<(i64, Mark)>, stop: &mut watch::Receiver<bool>) {
+        while let Some((id, mark)) = unrecorded.pop() {
+            if *stop.borrow() {
+                return;
+            }
+            if let Err(e) = self.store.mark(id, mark.clone()).await {
+                tracing::error!(id, "mail: the outcome still cannot be recorded: {e}");
+                unrecorded.push((id, mark));
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    _ = stop.changed() => return,
+                }
+            }
+        }
+    }
+
+    /// One attempt for one row, and its outcome recorded; the outcome back when it could
+    /// not be.
+    async fn deliver(&self, pending: Pending) -> Option<(i64, Mark)> {
         let id = pending.submission.id;
         let mark = self.attempt(&pending).await;
         match &mark {
@@ -144,9 +169,12 @@ impl Worker {
             ),
             Mark::Failed(reason) => tracing::error!(id, "mail: failed: {reason}"),
         }
-        if let Err(e) = self.store.mark(id, mark).await {
-            // The row stays pending and is sent again: at least once.
-            tracing::error!(id, "mail: the outcome could not be recorded: {e}");
+        match self.store.mark(id, mark.clone()).await {
+            Ok(()) => None,
+            Err(e) => {
+                tracing::error!(id, "mail: the outcome could not be recorded: {e}");
+                Some((id, mark))
+            }
         }
     }
 

@@ -51,8 +51,9 @@ pub async fn invalid() -> impl IntoResponse {
 }
 
 /// The page a plain form post gets when it is refused with `status` and no redirect fits:
-/// 403 (the page's origin may not post here), 429 (too many posts), 500 (not stored); any
-/// other status gets a general one. Constant text, as for the other pages.
+/// 403 (the page's origin may not post here), 404 (a path that takes no posts, or a
+/// browser that navigated to one), 429 (too many posts), 500 (not stored); any other status
+/// gets a general one. Constant text, as for the other pages.
 pub fn refusal(status: StatusCode) -> Response {
     let (title, text) = match status {
         StatusCode::FORBIDDEN => (
@@ -64,6 +65,11 @@ pub fn refusal(status: StatusCode) -> Response {
             "Too many messages",
             "Your message was not sent: too many were sent from your address in the last \
              minute. Go back, wait a minute and send it again.",
+        ),
+        StatusCode::NOT_FOUND => (
+            "Not found",
+            "There is no page here, and nothing was sent: this server receives the \
+             messages of a form at another address.",
         ),
         StatusCode::INTERNAL_SERVER_ERROR => (
             "Not sent",

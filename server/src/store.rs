@@ -287,7 +287,6 @@ impl Store {
         .await?
         .into_iter()
         .map(|(id, received, origin, fields, attempts)| {
-            let attempts_so_far = attempts;
             Ok(Pending {
                 submission: Submission {
                     id,
@@ -299,7 +298,7 @@ impl Store {
                         error: None,
                     }),
                 },
-                attempts: attempts_so_far,
+                attempts,
             })
         })
         .collect()

@@ -970,6 +970,21 @@ async fn only_a_navigation_gets_a_redirect() {
 }
 
 #[tokio::test]
+async fn a_plain_post_to_an_unknown_path_gets_a_page_not_json() {
+    let server = Server::new();
+    let mut request = plain(VALID);
+    *request.uri_mut() = "/contact-us".parse().unwrap();
+    let answer = server.send(request).await;
+    assert_eq!(answer.status, StatusCode::NOT_FOUND);
+    assert!(answer
+        .header("content-type")
+        .unwrap()
+        .starts_with("text/html"));
+    assert!(answer.body.contains("nothing was sent"));
+    assert!(server.rows().is_empty());
+}
+
+#[tokio::test]
 async fn a_rate_limited_plain_post_gets_a_page_not_json() {
     let mut server = Server::new();
     server.config.rate_limit = 1;

@@ -32,6 +32,11 @@ struct Server {
 
 /// The mail settings for `sink`: fast retries, a short timeout.
 fn mail_for(sink: &Sink) -> Mail {
+    mail_to(&sink.url())
+}
+
+/// The mail settings for the SMTP server at `url`: fast retries, a short timeout.
+fn mail_to(url: &str) -> Mail {
     Mail {
         retry: Retry {
             attempts: 4,
@@ -40,7 +45,7 @@ fn mail_for(sink: &Sink) -> Mail {
         },
         timeout: Duration::from_secs(5),
         ..Mail::new(
-            Smtp::parse(&sink.url(), None).unwrap(),
+            Smtp::parse(url, None).unwrap(),
             "forms@site.test".parse().unwrap(),
             vec!["owner@site.test".parse().unwrap()],
         )
@@ -144,6 +149,34 @@ fn by_submission(mut received: Vec<sink::Received>) -> Vec<sink::Received> {
 fn header(mail: &mailparse::ParsedMail<'_>, name: &str) -> Option<String> {
     use mailparse::MailHeaderMap;
     mail.headers.get_first_value(name)
+}
+
+/// The names of the header lines, sorted.
+fn header_names(message: &[u8]) -> Vec<String> {
+    let mut names: Vec<String> = header_lines(message)
+        .iter()
+        .map(|l| l.split(':').next().unwrap().to_owned())
+        .collect();
+    names.sort_unstable();
+    names
+}
+
+/// Every header line a notification has, sorted, when it has a `Reply-To:`: nothing else
+/// may appear, whatever a visitor typed.
+fn with_reply_to() -> Vec<String> {
+    [
+        "Content-Transfer-Encoding",
+        "Content-Type",
+        "Date",
+        "From",
+        "MIME-Version",
+        "Message-ID",
+        "Reply-To",
+        "Subject",
+        "To",
+    ]
+    .map(String::from)
+    .to_vec()
 }
 
 /// The header section, unfolded, as it was sent.
@@ -351,28 +384,11 @@ async fn nothing_typed_becomes_a_header_line_and_no_bare_cr_lf_or_nul_reaches_th
         assert_eq!(message.from, "forms@site.test");
         assert_eq!(message.to, ["owner@site.test"], "{attack:?}");
         let bytes = message.message();
-        let heads = header_lines(&bytes);
-        let mut names: Vec<&str> = heads.iter().map(|l| l.split(':').next().unwrap()).collect();
-        names.sort_unstable();
-        assert_eq!(
-            names,
-            [
-                "Content-Transfer-Encoding",
-                "Content-Type",
-                "Date",
-                "From",
-                "MIME-Version",
-                "Message-ID",
-                "Reply-To",
-                "Subject",
-                "To",
-            ],
-            "{attack:?}: {heads:#?}"
-        );
+        // `_replyto` failed the e-mail check; `from`, the seed's e-mail field, passed.
+        assert_eq!(header_names(&bytes), with_reply_to(), "{attack:?}");
         let mail = parse(&bytes);
         let subject = header(&mail, "Subject").unwrap();
         assert!(!subject.contains(['\r', '\n', '\0']), "{subject:?}");
-        // `_replyto` failed the e-mail check; `from`, the seed's e-mail field, passed.
         assert_eq!(header(&mail, "Reply-To").unwrap(), "a@b.c");
         let text = text(&mail);
         assert!(!text.contains(['\r', '\0']), "{text:?}");
@@ -969,7 +985,15 @@ async fn an_untrusted_certificate_is_refused() {
 
 /// `corsform-server` with `args`: its exit code, stdout and stderr.
 fn command(args: &[&str]) -> (Option<i32>, String, String) {
-    let output = std::process::Command::new(BIN).args(args).output().unwrap();
+    command_at(BIN, args)
+}
+
+/// `program` with `args`: its exit code, stdout and stderr.
+fn command_at(program: &str, args: &[&str]) -> (Option<i32>, String, String) {
+    let output = std::process::Command::new(program)
+        .args(args)
+        .output()
+        .unwrap();
     let text = |bytes: Vec<u8>| String::from_utf8(bytes).unwrap();
     (
         output.status.code(),
@@ -1142,4 +1166,76 @@ async fn the_start_up_log_export_and_resend_over_the_command_line() {
     assert!(stderr.contains("no submission with id 99"), "{stderr}");
     let (code, _, _) = command(&["resend", "--db", db_arg]);
     assert_eq!(code, Some(2));
+}
+
+#[tokio::test]
+async fn sigterm_lets_the_attempt_under_way_finish_and_records_it() {
+    let sink = Sink::start(&[Answer::Stall], Answer::Accept).await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("term.db");
+    let mut args = mail_args(&sink.url());
+    args.extend(["--smtp-timeout".into(), "1".into()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut server = Process::start(&db, &args, &[]).await;
+    server.post("subject=s&message=m").await;
+    sink.wait_for(PATIENCE, |r| r.len() == 1).await;
+    let pid = server.child.id().to_string();
+    let (code, _, _) = command_at("kill", &["-TERM", &pid]);
+    assert_eq!(code, Some(0));
+    let status = tokio::task::spawn_blocking(move || server.child.wait().unwrap())
+        .await
+        .unwrap();
+    assert!(status.success(), "{status}");
+    let rows = store::read_all(&db).unwrap();
+    match &rows[0].delivery {
+        Some(Delivery::Pending {
+            attempts: 1,
+            error: Some(error),
+        }) => assert!(error.contains("no answer"), "{error}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Every control character, alone and around line breaks, in every place a visitor can put
+/// text: the written message has the same header lines and no bare CR, LF or NUL.
+#[test]
+fn no_control_character_anywhere_changes_the_headers_or_reaches_the_wire_bare() {
+    // Only written, never sent.
+    let mail = mail_to("smtp://127.0.0.1:25");
+    let rules = corsform_server::Rules::seed();
+    let controls = (0u32..0x20)
+        .chain([0x7f, 0x85, 0x2028, 0x2029])
+        .filter_map(char::from_u32);
+    for c in controls {
+        for text in [
+            format!("a{c}b"),
+            format!("{c}"),
+            format!("x{c}\r\nBcc: e@v.il{c}\n.{c}\r"),
+        ] {
+            let fields: Vec<(String, String)> = [
+                ("subject", text.clone()),
+                ("from", format!("a@b.c{text}")),
+                ("message", text.clone()),
+                (text.as_str(), text.clone()),
+                ("_subject", text.clone()),
+                ("_replyto", text.clone()),
+                ("_cc", text.clone()),
+            ]
+            .into_iter()
+            .map(|(n, v)| (n.to_owned(), v))
+            .collect();
+            let submission = Submission {
+                id: 1,
+                received: "2026-11-24T09:00:00Z".into(),
+                origin: Some(text.clone()),
+                fields,
+                delivery: None,
+            };
+            let bytes = mail.compose(&rules, &submission).unwrap().formatted();
+            assert_clean_wire(&bytes);
+            let mut expected = with_reply_to();
+            expected.retain(|name| name != "Reply-To");
+            assert_eq!(header_names(&bytes), expected, "{c:?}");
+        }
+    }
 }
