@@ -1179,10 +1179,10 @@ async fn sigterm_lets_the_attempt_under_way_finish_and_records_it() {
     let mut server = Process::start(&db, &args, &[]).await;
     server.post("subject=s&message=m").await;
     sink.wait_for(PATIENCE, |r| r.len() == 1).await;
-    let pid = server.child.id().to_string();
+    let pid = server.0.id().to_string();
     let (code, _, _) = command_at("kill", &["-TERM", &pid]);
     assert_eq!(code, Some(0));
-    let status = tokio::task::spawn_blocking(move || server.child.wait().unwrap())
+    let status = tokio::task::spawn_blocking(move || server.0.wait().unwrap())
         .await
         .unwrap();
     assert!(status.success(), "{status}");

@@ -53,6 +53,19 @@ impl Listening {
     }
 
     /// Kills the server at once (SIGKILL, as a crash would) and waits for it to exit.
+    /// The process's id. (Used by the server's tests, not by the xtask, which shares
+    /// this file.)
+    #[allow(dead_code)]
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits for the process to exit by itself.
+    #[allow(dead_code)]
+    pub fn wait(&mut self) -> std::io::Result<std::process::ExitStatus> {
+        self.child.wait()
+    }
+
     pub fn kill(&mut self) -> std::io::Result<()> {
         self.child.kill()?;
         self.child.wait().map(drop)
