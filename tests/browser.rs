@@ -1766,7 +1766,9 @@ fn the_typescript_options_are_the_options_bind_reads() {
         .lines()
         .filter_map(|l| l.trim().split_once("?:").map(|(name, _)| name))
         .collect();
-    let mut read = corsform::web::options::OPTION_NAMES.to_vec();
+    let names = corsform::web::options::OPTION_NAMES;
+    assert_eq!(corsform::web::options::KNOWN_OPTIONS, names.join(", "));
+    let mut read = names.to_vec();
     declared.sort_unstable();
     read.sort_unstable();
     assert_eq!(declared, read);

@@ -183,9 +183,10 @@ impl Bound {
             return self.revalidate(&e);
         }
         e.prevent_default();
+        // A `submit` event is a SubmitEvent; `submitter` is the button that was pressed.
         let submitter = e
-            .dyn_ref::<SubmitEvent>()
-            .and_then(SubmitEvent::submitter)
+            .unchecked_ref::<SubmitEvent>()
+            .submitter()
             .map(Element::from);
         // The outcome reaches the page through the callbacks and events; nothing waits on
         // this submission's result.
@@ -213,9 +214,10 @@ impl Bound {
         // Leaving a field for a submit button of this form: the submit checks everything,
         // and a message appearing now would move the button under the pointer, losing the
         // click.
-        let to = e
-            .dyn_ref::<FocusEvent>()
-            .and_then(FocusEvent::related_target)
+        // Only a `focusout` (a FocusEvent) has a `relatedTarget`: where the focus goes.
+        let to = leaving
+            .then(|| e.unchecked_ref::<FocusEvent>().related_target())
+            .flatten()
             .and_then(|t| t.dyn_into::<Element>().ok());
         let to_submit = to.is_some_and(|to| {
             let owner = js_sys::Reflect::get(&to, &"form".into()).unwrap_or_default();
@@ -373,15 +375,24 @@ impl Bound {
     /// with the server's answer, or fails with the JS `CorsformError` (`busy`, `invalid`,
     /// `cancelled`, or how the request failed).
     pub async fn submit(self: Rc<Self>, submitter: Option<Element>) -> Result<JsValue, JsValue> {
+        let body = self.start(submitter.as_ref())?;
+        let outcome =
+            submit::post(&self.url(), &self.opts.headers, body, self.opts.timeout_ms).await;
+        self.finish(outcome)
+    }
+
+    /// Before the request: refuses a second submission while one is in flight, validates,
+    /// asks `beforeSend` and the `corsform:beforesend` listeners, then marks the form as
+    /// sending. The body to send, or the error.
+    fn start(&self, submitter: Option<&Element>) -> Result<String, JsValue> {
         if self.sending.get() {
-            return Err(
-                CorsformError::new(Kind::Busy, "a submission is already being sent").to_js(),
-            );
+            let busy = CorsformError::new(Kind::Busy, "a submission is already being sent");
+            return Err(busy.to_js());
         }
         if !self.validate() {
             return Err(self.fail(CorsformError::new(Kind::Invalid, "the form has errors")));
         }
-        let body = serialize(&self.form, submitter.as_ref());
+        let body = serialize(&self.form, submitter);
         let body_js = JsValue::from_str(&body);
         if self.call(&self.opts.before_send, &body_js).as_bool() == Some(false)
             || !self.emit("corsform:beforesend", &body_js, true)
@@ -393,10 +404,12 @@ impl Bound {
         *self.buttons.borrow_mut() = buttons;
         let _ = self.form.set_attribute("aria-busy", "true");
         self.panels(Stage::Sending);
+        Ok(body)
+    }
 
-        let outcome =
-            submit::post(&self.url(), &self.opts.headers, body, self.opts.timeout_ms).await;
-
+    /// After the request: the form back, the panels, the callbacks and events. What the
+    /// submission resolves or fails with.
+    fn finish(&self, outcome: Outcome) -> Result<JsValue, JsValue> {
         self.sending.set(false);
         let buttons = self.buttons.take();
         for b in &buttons {

@@ -6,7 +6,10 @@ use std::cell::{Cell, RefCell};
 
 use js_sys::{Function, Reflect, RegExp};
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{Element, HtmlElement, HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
+use web_sys::{
+    Element, HtmlElement, HtmlInputElement, HtmlOptionElement, HtmlSelectElement,
+    HtmlTextAreaElement,
+};
 
 use crate::rules::{FieldRules, Method, OptionsError, Param, Rule};
 use crate::validate::{check_field, Env, Input};
@@ -99,16 +102,13 @@ impl Control {
                 return (0..options.length())
                     .filter_map(|i| options.item(i))
                     .filter(|o| !o.matches(":disabled").unwrap_or(false))
-                    .map(|o| {
-                        Reflect::get(&o, &"value".into())
-                            .ok()
-                            .and_then(|v| v.as_string())
-                            .unwrap_or_default()
-                    })
+                    .map(|o| o.unchecked_into::<HtmlOptionElement>().value())
                     .collect();
             }
         };
-        vec![text.replace('\r', "")]
+        let mut text = text;
+        text.retain(|c| c != '\r');
+        vec![text]
     }
 
     /// The value the rules see: the first value, or "NaN" for a number input holding what
@@ -127,16 +127,17 @@ impl Control {
 /// Adds `token` to (or removes it from) the space-separated attribute `name` of `el`.
 pub fn set_token(el: &Element, name: &str, token: &str, present: bool) {
     let current = el.get_attribute(name).unwrap_or_default();
-    let mut tokens: Vec<&str> = current
-        .split_ascii_whitespace()
-        .filter(|t| *t != token)
-        .collect();
-    if present {
-        tokens.push(token);
+    let mut tokens = String::new();
+    let others = current.split_ascii_whitespace().filter(|t| *t != token);
+    for t in others.chain(present.then_some(token)) {
+        if !tokens.is_empty() {
+            tokens.push(' ');
+        }
+        tokens.push_str(t);
     }
     let _ = match tokens.is_empty() {
         true => el.remove_attribute(name),
-        false => el.set_attribute(name, &tokens.join(" ")),
+        false => el.set_attribute(name, &tokens),
     };
 }
 
@@ -198,7 +199,8 @@ fn regexp(source: &str, flags: &str) -> Option<RegExp> {
         .dyn_into()
         .ok()?;
     let args = js_sys::Array::of2(&source.into(), &flags.into());
-    Reflect::construct(&ctor, &args).ok()?.dyn_into().ok()
+    // `new RegExp(…)` gives a RegExp or throws.
+    Some(Reflect::construct(&ctor, &args).ok()?.unchecked_into())
 }
 
 impl Field {

@@ -15,8 +15,8 @@ use crate::OptionsError;
 /// The default `timeout`, in milliseconds.
 pub const DEFAULT_TIMEOUT_MS: u32 = 15_000;
 
-/// The options `bind` knows. (The `.d.ts`'s `CorsformOptions` is checked against this list
-/// by a test.)
+/// The options `bind` knows, in the order [`Options::read`] takes them. (The `.d.ts`'s
+/// `CorsformOptions` is checked against this list by a test, and [`KNOWN_OPTIONS`] too.)
 pub const OPTION_NAMES: [&str; 9] = [
     "rules",
     "messages",
@@ -29,8 +29,9 @@ pub const OPTION_NAMES: [&str; 9] = [
     "error",
 ];
 
-/// The seed's four panels, by the names `panels` gives them.
-pub const PANEL_NAMES: [&str; 4] = ["main", "sending", "success", "error"];
+/// [`OPTION_NAMES`] as an error message lists them.
+pub const KNOWN_OPTIONS: &str =
+    "rules, messages, panels, url, headers, timeout, beforeSend, success, error";
 
 /// The seed's four panels, each optional.
 #[derive(Default)]
@@ -182,8 +183,8 @@ fn panels(v: &JsValue) -> Result<Panels, OptionsError> {
             "error" => &mut p.error,
             _ => {
                 return Err(OptionsError::format(
-                    "unknown panel \"{0}\" (known: {1})",
-                    &[&key, &PANEL_NAMES.join(", ")],
+                    "unknown panel \"{0}\" (known: main, sending, success, error)",
+                    &[&key],
                 ))
             }
         };
@@ -239,7 +240,7 @@ impl Options {
             let Some(i) = OPTION_NAMES.iter().position(|n| *n == key) else {
                 return Err(OptionsError::format(
                     "unknown option \"{0}\" (known: {1})",
-                    &[&key, &OPTION_NAMES.join(", ")],
+                    &[&key, KNOWN_OPTIONS],
                 ));
             };
             given[i] = v;
