@@ -30,7 +30,10 @@ pub const HTMX: &str = "htmx.org/dist/htmx.min.js";
 const STD: &str = "std/alloc/core";
 /// The data segments: strings, tables, statics.
 const DATA: &str = "data (strings, tables)";
-/// What is neither code nor data: types, imports, exports, the function table, headers.
+/// The imports and exports: their names, through which the JS glue and the .wasm call each
+/// other (one import per web-sys or js-sys method used).
+const LINKS: &str = "imports and exports";
+/// What is none of the above: types, the function table, headers, unnamed code.
 const SECTIONS: &str = "other sections";
 /// The crate `build` compiles.
 const ROOT: &str = "corsform";
@@ -161,6 +164,14 @@ fn crate_of(name: &str) -> &str {
     if name.starts_with("data segment") || name.starts_with("data[") {
         return DATA;
     }
+    if name.starts_with("import ") || name.starts_with("export ") {
+        return LINKS;
+    }
+    // wasm-bindgen's wrapper of an export that returns several values (`bind multivalue
+    // shim`), with the export's code inlined into it.
+    if let Some(export) = name.strip_suffix(" multivalue shim") {
+        return crate_of(export);
+    }
     // wasm-bindgen's generated imports, exports and shims.
     if name.starts_with("__wbg")
         || name.starts_with("__wbindgen")
@@ -261,7 +272,7 @@ fn without_hashes(name: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{crate_of, without_hashes, DATA, SECTIONS, STD};
+    use super::{crate_of, without_hashes, DATA, LINKS, SECTIONS, STD};
 
     #[test]
     fn crate_hashes_are_dropped() {
@@ -314,13 +325,15 @@ mod tests {
             ("<lol_alloc::FreeListAllocator as core::alloc::global::GlobalAlloc>::alloc", "lol_alloc"),
             ("<alloc::string::String as serde::ser::Serialize>::serialize", "serde"),
             ("<str as alloc::borrow::ToOwned>::to_owned", STD),
-            ("export \"bind\"", SECTIONS),
+            ("export \"bind\"", LINKS),
             ("custom section 'target_features'", SECTIONS),
             ("__rust_alloc", STD),
             ("memcpy", STD),
             ("data segment \".rodata\"", DATA),
             ("elem[0]", SECTIONS),
-            ("import __wbindgen_placeholder__::__wbg_x", SECTIONS),
+            ("import ./corsform_bg.js::__wbg_addEventListener_847f", LINKS),
+            ("bind multivalue shim", "corsform"),
+            ("code[288]", SECTIONS),
         ] {
             assert_eq!(crate_of(name), krate, "{name}");
         }
