@@ -41,9 +41,27 @@ const ROOT: &str = "corsform";
 /// The weight section of BENCHMARKS.md, in Markdown, for the package `build` made.
 pub fn report(c: &Config, package: &Package) -> Result<String, String> {
     let (wasm, js) = package.weight()?;
+    let named_dir = crate::util::temp_dir("weight-named")?;
+    let named = crate::compile(c, &named_dir, true)?;
+    let items = twiggy_items(&named.wasm)?;
+    let _ = std::fs::remove_dir_all(named_dir);
+    let mut md = peers(c, wasm, js)?;
+    md.push_str(&by_dependency(&items, wasm, js));
+    md.push_str(&largest(&items));
+    Ok(md)
+}
+
+/// The weight beside jQuery + jquery-validation's and htmx's, and the targets.
+fn peers(c: &Config, wasm: u64, js: u64) -> Result<String, String> {
     let ours = wasm + js;
     let jquery = gzip_size(&npm_file(JQUERY))? + gzip_size(&npm_file(VALIDATE))?;
     let htmx = gzip_size(&npm_file(HTMX))?;
+    let toolchain = match crate::setup::nightly_ready(c) {
+        Some(t) => format!(
+            "the `{t}` toolchain, std rebuilt (`-Zbuild-std`, wasm-pack.toml's nightly flags)"
+        ),
+        None => "stable (no nightly toolchain with rust-src: std as shipped)".to_owned(),
+    };
     let mut md = String::new();
     let _ = writeln!(
         md,
@@ -59,12 +77,6 @@ pub fn report(c: &Config, package: &Package) -> Result<String, String> {
         ours as f64 / jquery as f64
     );
     let _ = writeln!(md, "| htmx 2 | {htmx} | {:.2} |", ours as f64 / htmx as f64);
-    let toolchain = match crate::setup::nightly_ready(c) {
-        Some(t) => format!(
-            "the `{t}` toolchain, std rebuilt (`-Zbuild-std`, wasm-pack.toml's nightly flags)"
-        ),
-        None => "stable (no nightly toolchain with rust-src: std as shipped)".to_owned(),
-    };
     let _ = writeln!(md, "\nBuilt with {toolchain}.");
     let _ = writeln!(
         md,
@@ -73,12 +85,13 @@ pub fn report(c: &Config, package: &Package) -> Result<String, String> {
         BUDGET / 1024,
         AIM / 1024
     );
+    Ok(md)
+}
 
-    let named_dir = crate::util::temp_dir("weight-named")?;
-    let named = crate::compile(c, &named_dir, true)?;
-    let items = twiggy_items(&named.wasm)?;
-    let _ = std::fs::remove_dir_all(named_dir);
-
+/// The .wasm by crate, with `wasm` (its gzip size) shared in the same proportions, and the
+/// glue's `js`.
+fn by_dependency(items: &[Item], wasm: u64, js: u64) -> String {
+    let mut md = String::new();
     let _ = writeln!(
         md,
         "\n#### By dependency\n\nThe .wasm's bytes before compression, by crate (twiggy, on the \
@@ -87,7 +100,7 @@ pub fn report(c: &Config, package: &Package) -> Result<String, String> {
          | crate | .wasm bytes | share | ≈ gzip bytes |\n|---|---:|---:|---:|"
     );
     let total: u64 = items.iter().map(|i| i.shallow_size).sum();
-    for (krate, bytes) in by_crate(&items) {
+    for (krate, bytes) in by_crate(items) {
         let share = bytes as f64 / total.max(1) as f64;
         let _ = writeln!(
             md,
@@ -98,7 +111,12 @@ pub fn report(c: &Config, package: &Package) -> Result<String, String> {
     }
     let _ = writeln!(md, "| **the .wasm** | **{total}** | 100% | **{wasm}** |");
     let _ = writeln!(md, "| JS glue (`corsform.js`) | | | {js} |");
+    md
+}
 
+/// The 16 largest items, with their crate.
+fn largest(items: &[Item]) -> String {
+    let mut md = String::new();
     let _ = writeln!(
         md,
         "\n#### Largest items\n\n| .wasm bytes | crate | item |\n|---:|---|---|"
@@ -114,7 +132,7 @@ pub fn report(c: &Config, package: &Package) -> Result<String, String> {
             shown.replace('|', "\\|")
         );
     }
-    Ok(md)
+    md
 }
 
 /// One row of `twiggy top --format json`.
@@ -124,7 +142,8 @@ struct Item {
     shallow_size: u64,
 }
 
-/// Every item of `wasm`, largest first, without the names section (not shipped).
+/// Every item of `wasm`, largest first, without the names section's subsections (function
+/// names, data names: not shipped).
 fn twiggy_items(wasm: &Path) -> Result<Vec<Item>, String> {
     let twiggy = which("twiggy").ok_or("twiggy is not installed (cargo xtask setup)")?;
     let out = cmd(twiggy)
@@ -142,7 +161,7 @@ fn twiggy_items(wasm: &Path) -> Result<Vec<Item>, String> {
         serde_json::from_slice(&out.stdout).map_err(|e| format!("twiggy's JSON: {e}"))?;
     Ok(items
         .into_iter()
-        .filter(|i| !i.name.contains("\"function names\" subsection"))
+        .filter(|i| !i.name.ends_with("\" subsection"))
         .collect())
 }
 
