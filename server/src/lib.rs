@@ -1,11 +1,13 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
+pub mod connections;
 pub mod limit;
 pub mod mail;
 pub mod origin;
 pub mod outbox;
 pub mod pages;
+pub mod proxy;
 pub mod rules;
 pub mod store;
 
@@ -89,6 +91,8 @@ pub struct Config {
     pub rate_limit: u32,
     /// How long one request may take, body and commit included.
     pub timeout: Duration,
+    /// The reverse proxies trusted to say who the client is, for the rate limit.
+    pub proxies: proxy::Proxies,
     /// The notification e-mail; `None`: submissions are stored only. With it, each
     /// submission is committed with its notification, which an [`Outbox`] sends.
     pub mail: Option<Arc<Mail>>,
@@ -112,6 +116,7 @@ impl Config {
             honeypot: Some(DEFAULT_HONEYPOT.into()),
             rate_limit: DEFAULT_RATE_LIMIT,
             timeout: Duration::from_secs(30),
+            proxies: proxy::Proxies::default(),
             mail: None,
         }
     }
@@ -135,7 +140,7 @@ pub fn app(config: Config) -> Router {
         .on_response(DefaultOnResponse::new().level(Level::INFO));
     // Only the POST counts towards the limit; its 429 still passes through the CORS layer.
     let mut submit = post(contact);
-    if let Some(limit) = limit::layer(config.rate_limit) {
+    if let Some(limit) = limit::layer(config.rate_limit, &config.proxies) {
         submit = submit.layer(limit);
     }
     // Outside the rate limit: its 429 becomes a page for a plain form post.
@@ -143,6 +148,7 @@ pub fn app(config: Config) -> Router {
     let shared = Arc::new(Shared { config });
     Router::new()
         .route("/contact", submit)
+        .route("/healthz", get(healthz))
         .route("/thanks", get(pages::thanks))
         .route("/invalid", get(pages::invalid))
         .fallback(not_found)
@@ -152,6 +158,34 @@ pub fn app(config: Config) -> Router {
         .layer(timeout)
         .layer(cors)
         .layer(trace)
+}
+
+/// `GET /healthz`, for a load balancer: `200 {"ok":true}` once a write to the database
+/// has committed, with mail on `"outbox":{"pending":N,"failed":M}` too; `503
+/// {"ok":false,…}` when the database cannot be written (details only logged).
+async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
+    let store = &shared.config.store;
+    if let Err(e) = store.check_writable().await {
+        tracing::error!("health: {e}");
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the database cannot be written",
+        );
+    }
+    if shared.config.mail.is_none() {
+        return Json(json!({"ok": true})).into_response();
+    }
+    match store.counts().await {
+        Ok((pending, failed)) => Json(json!({
+            "ok": true,
+            "outbox": {"pending": pending, "failed": failed},
+        }))
+        .into_response(),
+        Err(e) => {
+            tracing::error!("health: {e}");
+            error(StatusCode::SERVICE_UNAVAILABLE, "the outbox cannot be read")
+        }
+    }
 }
 
 async fn not_found(headers: HeaderMap) -> Response {

@@ -2,9 +2,10 @@
 //! GCRA token bucket from the `governor` crate): a client may send `N` at once, then one
 //! more every `60/N` seconds.
 //!
-//! The key is the socket's address; IPv6 clients are keyed by their /64, since one host
+//! The key is the client's address: the socket's, or behind a trusted proxy the one it
+//! forwards ([`crate::proxy`]). IPv6 clients are keyed by their /64, since one host
 //! usually owns a whole /64. A request without `ConnectInfo` (tests driving the router
-//! with `oneshot`) shares one fixed key.
+//! with `oneshot`) comes from 0.0.0.0, which is trusted only if a proxy range covers it.
 
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
@@ -20,9 +21,13 @@ use tower_governor::governor::GovernorConfigBuilder;
 use tower_governor::key_extractor::KeyExtractor;
 use tower_governor::{GovernorError, GovernorLayer};
 
+use crate::proxy::Proxies;
+
 /// The rate-limit key: the client's IP address, its /64 for IPv6.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct ClientAddr;
+#[derive(Clone, Debug, Default)]
+pub struct ClientAddr {
+    proxies: Arc<Proxies>,
+}
 
 impl ClientAddr {
     /// The key for a peer address.
@@ -44,19 +49,22 @@ impl KeyExtractor for ClientAddr {
     type Key = IpAddr;
 
     fn extract<T>(&self, req: &Request<T>) -> Result<IpAddr, GovernorError> {
-        Ok(req
+        let peer = req
             .extensions()
             .get::<ConnectInfo<SocketAddr>>()
             .map_or(IpAddr::V4([0, 0, 0, 0].into()), |ConnectInfo(addr)| {
-                ClientAddr::key(addr.ip())
-            }))
+                addr.ip()
+            });
+        Ok(ClientAddr::key(self.proxies.client(peer, req.headers())))
     }
 }
 
 /// The layer that answers `429` with `Retry-After` to a client over `per_minute`
-/// submissions; `None` when `per_minute` is 0 (no limit).
+/// submissions; `None` when `per_minute` is 0 (no limit). The client is found through
+/// `proxies`.
 pub fn layer(
     per_minute: u32,
+    proxies: &Proxies,
 ) -> Option<GovernorLayer<ClientAddr, governor::middleware::NoOpMiddleware, Body>> {
     if per_minute == 0 {
         return None;
@@ -64,7 +72,9 @@ pub fn layer(
     // One cell replenished every 60/N s (at least 1 ns), a burst of N.
     let period = Duration::from_secs(60) / per_minute;
     let config = GovernorConfigBuilder::default()
-        .key_extractor(ClientAddr)
+        .key_extractor(ClientAddr {
+            proxies: Arc::new(proxies.clone()),
+        })
         .period(period.max(Duration::from_nanos(1)))
         .burst_size(per_minute)
         .finish()

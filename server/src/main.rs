@@ -12,7 +12,9 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use std::sync::Arc;
 
+use corsform_server::connections::{self, Limits};
 use corsform_server::mail::{Mail, Retry, Smtp};
+use corsform_server::proxy::{ForwardedHeader, Proxies};
 use corsform_server::{
     app, parse_origin, parse_redirect, store, Config, ConfigError, Outbox, Rules, Store,
 };
@@ -116,6 +118,37 @@ struct Serve {
     /// Seconds one request may take, reading the body and committing included; then 408.
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     timeout: u64,
+
+    /// Seconds a request head may take to arrive, from the connection's start or the
+    /// previous answer (so also how long a keep-alive connection may stay idle); then the
+    /// connection is closed.
+    #[arg(
+        long = "header-timeout",
+        value_name = "SECONDS",
+        default_value_t = 10.0
+    )]
+    header_timeout: f64,
+
+    /// The most connections open at once. Past it, a new one closes the oldest that has
+    /// no request under way, or waits up to a second for a place. Default: half the
+    /// process's file-descriptor limit (logged at start).
+    #[arg(long = "max-connections", value_name = "N")]
+    max_connections: Option<usize>,
+
+    /// A reverse proxy (nginx, Caddy, a load balancer) trusted to say who its client is:
+    /// an address or a network, 10.0.0.0/8, ::1/128. Repeat for several. A connection
+    /// from one is rate-limited by the client address its forwarding header names.
+    #[arg(long = "trusted-proxy", value_name = "CIDR", value_parser = parse_cidr)]
+    trusted_proxy: Vec<ipnet::IpNet>,
+
+    /// The header the trusted proxies write the client's address to: x-forwarded-for or
+    /// forwarded (RFC 7239). Read right to left; the other header is ignored.
+    #[arg(
+        long = "forwarded-header",
+        value_name = "NAME",
+        default_value = "x-forwarded-for"
+    )]
+    forwarded_header: ForwardedHeader,
 
     /// Mail each submission through this SMTP server: smtp://host[:port] (no TLS, for a
     /// relay on this machine), smtp://host?tls=starttls (STARTTLS, port 587),
@@ -224,9 +257,20 @@ fn config(serve: &Serve) -> Result<Config, ConfigError> {
         honeypot: Some(serve.honeypot.clone()).filter(|name| !name.is_empty()),
         rate_limit: serve.rate_limit,
         timeout: Duration::from_secs(serve.timeout),
+        proxies: Proxies {
+            trusted: serve.trusted_proxy.clone(),
+            header: serve.forwarded_header,
+        },
         mail: mail.map(Arc::new),
         ..Config::new(store)
     })
+}
+
+/// `--trusted-proxy`: a network, or one address (a /32 or /128).
+fn parse_cidr(text: &str) -> Result<ipnet::IpNet, String> {
+    text.parse::<ipnet::IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("{text:?} is not an address or a network (10.0.0.0/8, ::1/128)"))
 }
 
 /// A number of seconds given on the command line, at least 1 ms.
@@ -295,8 +339,30 @@ fn mail(serve: &Serve) -> Result<Option<Mail>, ConfigError> {
     }))
 }
 
+/// The connection limits: `--header-timeout`, and `--max-connections` against the
+/// process's file-descriptor limit.
+fn limits(serve: &Serve) -> Result<(Limits, Option<u64>), ConfigError> {
+    let fds = connections::fd_limit();
+    let mut limits = Limits::for_fd_limit(fds);
+    limits.header_timeout = seconds("--header-timeout", serve.header_timeout)?;
+    if let Some(max) = serve.max_connections {
+        let room = fds.map(|n| n.saturating_sub(connections::RESERVED_FDS));
+        if max == 0 || room.is_some_and(|room| max as u64 > room) {
+            return Err(ConfigError(format!(
+                "--max-connections must be from 1 to {} (the file-descriptor limit, {}, less {} for the database, mail and logs)",
+                room.unwrap_or(u64::MAX),
+                fds.unwrap_or(u64::MAX),
+                connections::RESERVED_FDS
+            )));
+        }
+        limits.max_connections = max;
+    }
+    Ok((limits, fds))
+}
+
 fn run(serve: Serve) -> Result<(), (u8, String)> {
     let config = config(&serve).map_err(|e| (START, e.to_string()))?;
+    let (limits, fds) = limits(&serve).map_err(|e| (START, e.to_string()))?;
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
@@ -328,18 +394,20 @@ fn run(serve: Serve) -> Result<(), (u8, String)> {
                 None
             }
         };
+        tracing::info!(
+            "connections: at most {} open (file descriptors: {}), request heads within {:?}",
+            limits.max_connections,
+            fds.map_or("no limit".into(), |n| n.to_string()),
+            limits.header_timeout
+        );
         let mut stdout = std::io::stdout();
         let _ = writeln!(stdout, "corsform-server: listening on http://{addr}");
         let _ = stdout.flush();
-        let service = app(config).into_make_service_with_connect_info::<SocketAddr>();
-        let served = axum::serve(listener, service)
-            .with_graceful_shutdown(shutdown())
-            .await
-            .map_err(|e| (RUNNING, format!("server error: {e}")));
+        connections::serve(listener, app(config), limits, shutdown()).await;
         if let Some(outbox) = outbox {
             outbox.stop().await;
         }
-        served
+        Ok(())
     })
 }
 

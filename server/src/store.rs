@@ -128,7 +128,11 @@ CREATE TABLE IF NOT EXISTS outbox (
     done TEXT,
     error TEXT
 );
-CREATE INDEX IF NOT EXISTS outbox_due ON outbox(due) WHERE state = 'pending';";
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox(due) WHERE state = 'pending';
+CREATE TABLE IF NOT EXISTS health (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    checked TEXT NOT NULL
+);";
 
 /// `now` in SQL, as stored: RFC 3339 UTC to the second.
 const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')";
@@ -143,6 +147,8 @@ enum Work {
         id: i64,
         mark: Mark,
     },
+    /// `GET /healthz`: one small write, committed like any other.
+    Health,
 }
 
 struct Job {
@@ -249,6 +255,12 @@ impl Store {
     /// committed.
     pub async fn mark(&self, id: i64, mark: Mark) -> Result<(), StoreError> {
         self.write(Work::Mark { id, mark }).await.map(drop)
+    }
+
+    /// Writes and commits one small row (the time of the check), through the writer
+    /// thread like every submission: Ok when the database can be written now.
+    pub async fn check_writable(&self) -> Result<(), StoreError> {
+        self.write(Work::Health).await.map(drop)
     }
 
     async fn write(&self, work: Work) -> Result<i64, StoreError> {
@@ -406,6 +418,13 @@ fn commit(conn: &mut Connection, jobs: &[Job]) -> Result<Vec<i64>, StoreError> {
                 notify,
             } => insert(&tx, origin.as_deref(), fields, *notify),
             Work::Mark { id, mark } => record(&tx, *id, mark).map(|()| *id),
+            Work::Health => tx
+                .execute(
+                    &format!("INSERT OR REPLACE INTO health (id, checked) VALUES (1, {NOW})"),
+                    [],
+                )
+                .map(|_| 0)
+                .map_err(|e| StoreError(format!("health check failed: {e}"))),
         })
         .collect::<Result<Vec<_>, _>>()?;
     tx.commit().map_err(failed)?;

@@ -1045,3 +1045,26 @@ async fn next_is_honoured_for_a_plain_post_only_on_an_allowed_origin() {
     assert_eq!(answer.status, StatusCode::OK);
     assert_eq!(answer.header("location"), None);
 }
+
+#[tokio::test]
+async fn r17_healthz_is_200_once_a_write_commits_and_reports_the_outbox_with_mail() {
+    let mut server = Server::new();
+    let health = || Request::get("/healthz").body(Body::empty()).unwrap();
+    let answer = server.send(health()).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.json(), serde_json::json!({"ok": true}));
+
+    let smtp = corsform_server::mail::Smtp::parse("smtp://127.0.0.1:9", None).unwrap();
+    let from = "forms@example.org".parse().unwrap();
+    let to = vec!["me@example.org".parse().unwrap()];
+    server.config.mail = Some(std::sync::Arc::new(corsform_server::Mail::new(
+        smtp, from, to,
+    )));
+    assert_eq!(server.send(xhr(VALID)).await.status, StatusCode::OK);
+    let answer = server.send(health()).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(
+        answer.json(),
+        serde_json::json!({"ok": true, "outbox": {"pending": 1, "failed": 0}})
+    );
+}

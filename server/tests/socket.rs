@@ -594,3 +594,143 @@ fn kill_9_in_the_middle_of_a_second_wave_loses_no_answered_submission() {
         .unwrap();
     assert!(second.iter().all(|(answered, _)| *answered < id));
 }
+
+/// Reads until the server closes `stream`; false if it is still open at `deadline`.
+fn closed_by(stream: &mut TcpStream, deadline: std::time::Instant) -> bool {
+    let mut buf = [0; 1024];
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        stream
+            .set_read_timeout(Some(left.max(Duration::from_millis(1))))
+            .unwrap();
+        match stream.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return true,
+            Err(_) => return false,
+        }
+    }
+}
+
+/// r17: thousands of connections that send half a request head and then nothing neither
+/// keep a visitor out nor stay open past the header timeout.
+#[test]
+fn r17_half_open_connections_starve_nobody_and_are_closed_after_the_header_timeout() {
+    // Scaled to this machine: a quarter of this process's descriptors, at most 2,000;
+    // twice the server's cap, so that it has to make room.
+    let limit = corsform_server::connections::fd_limit().unwrap_or(4096);
+    let n = usize::try_from(limit / 4).unwrap_or(2000).clamp(64, 2000);
+    let cap = (n / 2).to_string();
+    let server = start(&[
+        "--header-timeout",
+        "2",
+        "--max-connections",
+        &cap,
+        "--rate-limit",
+        "0",
+    ]);
+    let mut half_open: Vec<TcpStream> = (0..n)
+        .map(|_| {
+            let mut stream = TcpStream::connect(server.addr()).unwrap();
+            // The server may already have closed the oldest to make room.
+            let _ = stream.write_all(b"POST /contact HTTP/1.1\r\nHost: x\r\nContent-Le");
+            stream
+        })
+        .collect();
+    let started = std::time::Instant::now();
+    let answer = exchange(
+        &mut connect(server.addr()),
+        &chrome_post(server.addr(), VALID),
+    );
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    // Generous: the answer comes in milliseconds; a stalled server would never answer.
+    assert!(started.elapsed() < Duration::from_secs(10));
+
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let open = half_open
+        .iter_mut()
+        .map(|stream| closed_by(stream, deadline))
+        .filter(|closed| !closed)
+        .count();
+    assert_eq!(open, 0, "of {n} half-open connections, still open");
+    assert_eq!(exported(&server.db).len(), 1);
+}
+
+/// r17: a keep-alive connection left idle after its answer is closed after the header
+/// timeout too.
+#[test]
+fn r17_an_idle_keep_alive_connection_is_closed_after_the_header_timeout() {
+    let server = start(&["--header-timeout", "1"]);
+    let mut stream = connect(server.addr());
+    let answer = exchange(&mut stream, &chrome_post(server.addr(), VALID));
+    assert_eq!(answer.status, 200);
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    assert!(closed_by(&mut stream, deadline));
+}
+
+#[test]
+fn r17_max_connections_over_the_descriptor_limit_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+        .arg(dir.path().join("x.db"))
+        .args(["--max-connections", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("--max-connections must be from 1 to"),
+        "{stderr}"
+    );
+}
+
+/// A valid script POST that a proxy forwarded for `forwarded_for`.
+fn forwarded_post(addr: &str, forwarded_for: &str) -> String {
+    chrome_post(addr, VALID).replacen(
+        "Origin:",
+        &format!("X-Forwarded-For: {forwarded_for}\r\nOrigin:"),
+        1,
+    )
+}
+
+/// r17: behind a trusted proxy every visitor has a rate limit of its own, keyed by the
+/// address the proxy appended (the rightmost), not by one the visitor wrote.
+#[test]
+fn r17_behind_a_trusted_proxy_each_visitor_has_its_own_rate_limit() {
+    let server = start(&["--rate-limit", "2", "--trusted-proxy", "127.0.0.0/8"]);
+    let mut proxy = connect(server.addr());
+    for _ in 0..2 {
+        let answer = exchange(&mut proxy, &forwarded_post(server.addr(), "203.0.113.7"));
+        assert_eq!(answer.status, 200, "{}", answer.body);
+    }
+    // The same visitor, which also wrote an address of its own to the left.
+    let spoofed = forwarded_post(server.addr(), "198.51.100.1, 203.0.113.7");
+    assert_eq!(exchange(&mut proxy, &spoofed).status, 429);
+    // Another visitor through the same proxy.
+    let other = forwarded_post(server.addr(), "203.0.113.8");
+    assert_eq!(exchange(&mut proxy, &other).status, 200);
+    assert_eq!(exported(&server.db).len(), 3);
+}
+
+/// r17: a peer that is not a trusted proxy is rate-limited by its own address, whatever
+/// forwarding header it sends.
+#[test]
+fn r17_forwarding_headers_from_an_untrusted_peer_are_ignored() {
+    let server = start(&["--rate-limit", "2", "--trusted-proxy", "10.0.0.0/8"]);
+    let mut stream = connect(server.addr());
+    for visitor in ["203.0.113.1", "203.0.113.2"] {
+        let answer = exchange(&mut stream, &forwarded_post(server.addr(), visitor));
+        assert_eq!(answer.status, 200, "{}", answer.body);
+    }
+    let answer = exchange(&mut stream, &forwarded_post(server.addr(), "203.0.113.3"));
+    assert_eq!(answer.status, 429);
+    let health = exchange(
+        &mut stream,
+        &format!("GET /healthz HTTP/1.1\r\nHost: {}\r\n\r\n", server.addr()),
+    );
+    assert_eq!(
+        (health.status, health.body.as_str()),
+        (200, r#"{"ok":true}"#)
+    );
+}

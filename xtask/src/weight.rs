@@ -30,7 +30,10 @@ pub const HTMX: &str = "htmx.org/dist/htmx.min.js";
 const STD: &str = "std/alloc/core";
 /// The data segments: strings, tables, statics.
 const DATA: &str = "data (strings, tables)";
-/// What is neither code nor data: types, imports, exports, the function table, headers.
+/// The imports and exports: their names, through which the JS glue and the .wasm call each
+/// other (one import per web-sys or js-sys method used).
+const LINKS: &str = "imports and exports";
+/// What is none of the above: types, the function table, headers, unnamed code.
 const SECTIONS: &str = "other sections";
 /// The crate `build` compiles.
 const ROOT: &str = "corsform";
@@ -38,9 +41,27 @@ const ROOT: &str = "corsform";
 /// The weight section of BENCHMARKS.md, in Markdown, for the package `build` made.
 pub fn report(c: &Config, package: &Package) -> Result<String, String> {
     let (wasm, js) = package.weight()?;
+    let named_dir = crate::util::temp_dir("weight-named")?;
+    let named = crate::compile(c, &named_dir, true)?;
+    let items = twiggy_items(&named.wasm)?;
+    let _ = std::fs::remove_dir_all(named_dir);
+    let mut md = peers(c, wasm, js)?;
+    md.push_str(&by_dependency(&items, wasm, js));
+    md.push_str(&largest(&items));
+    Ok(md)
+}
+
+/// The weight beside jQuery + jquery-validation's and htmx's, and the targets.
+fn peers(c: &Config, wasm: u64, js: u64) -> Result<String, String> {
     let ours = wasm + js;
     let jquery = gzip_size(&npm_file(JQUERY))? + gzip_size(&npm_file(VALIDATE))?;
     let htmx = gzip_size(&npm_file(HTMX))?;
+    let toolchain = match crate::setup::nightly_ready(c) {
+        Some(t) => format!(
+            "the `{t}` toolchain, std rebuilt (`-Zbuild-std`, wasm-pack.toml's nightly flags)"
+        ),
+        None => "stable (no nightly toolchain with rust-src: std as shipped)".to_owned(),
+    };
     let mut md = String::new();
     let _ = writeln!(
         md,
@@ -56,12 +77,6 @@ pub fn report(c: &Config, package: &Package) -> Result<String, String> {
         ours as f64 / jquery as f64
     );
     let _ = writeln!(md, "| htmx 2 | {htmx} | {:.2} |", ours as f64 / htmx as f64);
-    let toolchain = match crate::setup::nightly_ready(c) {
-        Some(t) => format!(
-            "the `{t}` toolchain, std rebuilt (`-Zbuild-std`, wasm-pack.toml's nightly flags)"
-        ),
-        None => "stable (no nightly toolchain with rust-src: std as shipped)".to_owned(),
-    };
     let _ = writeln!(md, "\nBuilt with {toolchain}.");
     let _ = writeln!(
         md,
@@ -70,12 +85,13 @@ pub fn report(c: &Config, package: &Package) -> Result<String, String> {
         BUDGET / 1024,
         AIM / 1024
     );
+    Ok(md)
+}
 
-    let named_dir = crate::util::temp_dir("weight-named")?;
-    let named = crate::compile(c, &named_dir, true)?;
-    let items = twiggy_items(&named.wasm)?;
-    let _ = std::fs::remove_dir_all(named_dir);
-
+/// The .wasm by crate, with `wasm` (its gzip size) shared in the same proportions, and the
+/// glue's `js`.
+fn by_dependency(items: &[Item], wasm: u64, js: u64) -> String {
+    let mut md = String::new();
     let _ = writeln!(
         md,
         "\n#### By dependency\n\nThe .wasm's bytes before compression, by crate (twiggy, on the \
@@ -84,7 +100,7 @@ pub fn report(c: &Config, package: &Package) -> Result<String, String> {
          | crate | .wasm bytes | share | ≈ gzip bytes |\n|---|---:|---:|---:|"
     );
     let total: u64 = items.iter().map(|i| i.shallow_size).sum();
-    for (krate, bytes) in by_crate(&items) {
+    for (krate, bytes) in by_crate(items) {
         let share = bytes as f64 / total.max(1) as f64;
         let _ = writeln!(
             md,
@@ -95,7 +111,12 @@ pub fn report(c: &Config, package: &Package) -> Result<String, String> {
     }
     let _ = writeln!(md, "| **the .wasm** | **{total}** | 100% | **{wasm}** |");
     let _ = writeln!(md, "| JS glue (`corsform.js`) | | | {js} |");
+    md
+}
 
+/// The 16 largest items, with their crate.
+fn largest(items: &[Item]) -> String {
+    let mut md = String::new();
     let _ = writeln!(
         md,
         "\n#### Largest items\n\n| .wasm bytes | crate | item |\n|---:|---|---|"
@@ -111,7 +132,7 @@ pub fn report(c: &Config, package: &Package) -> Result<String, String> {
             shown.replace('|', "\\|")
         );
     }
-    Ok(md)
+    md
 }
 
 /// One row of `twiggy top --format json`.
@@ -121,7 +142,8 @@ struct Item {
     shallow_size: u64,
 }
 
-/// Every item of `wasm`, largest first, without the names section (not shipped).
+/// Every item of `wasm`, largest first, without the names section's subsections (function
+/// names, data names: not shipped).
 fn twiggy_items(wasm: &Path) -> Result<Vec<Item>, String> {
     let twiggy = which("twiggy").ok_or("twiggy is not installed (cargo xtask setup)")?;
     let out = cmd(twiggy)
@@ -139,7 +161,7 @@ fn twiggy_items(wasm: &Path) -> Result<Vec<Item>, String> {
         serde_json::from_slice(&out.stdout).map_err(|e| format!("twiggy's JSON: {e}"))?;
     Ok(items
         .into_iter()
-        .filter(|i| !i.name.contains("\"function names\" subsection"))
+        .filter(|i| !i.name.ends_with("\" subsection"))
         .collect())
 }
 
@@ -160,6 +182,14 @@ fn by_crate(items: &[Item]) -> Vec<(String, u64)> {
 fn crate_of(name: &str) -> &str {
     if name.starts_with("data segment") || name.starts_with("data[") {
         return DATA;
+    }
+    if name.starts_with("import ") || name.starts_with("export ") {
+        return LINKS;
+    }
+    // wasm-bindgen's wrapper of an export that returns several values (`bind multivalue
+    // shim`), with the export's code inlined into it.
+    if let Some(export) = name.strip_suffix(" multivalue shim") {
+        return crate_of(export);
     }
     // wasm-bindgen's generated imports, exports and shims.
     if name.starts_with("__wbg")
@@ -261,7 +291,7 @@ fn without_hashes(name: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{crate_of, without_hashes, DATA, SECTIONS, STD};
+    use super::{crate_of, without_hashes, DATA, LINKS, SECTIONS, STD};
 
     #[test]
     fn crate_hashes_are_dropped() {
@@ -314,13 +344,15 @@ mod tests {
             ("<lol_alloc::FreeListAllocator as core::alloc::global::GlobalAlloc>::alloc", "lol_alloc"),
             ("<alloc::string::String as serde::ser::Serialize>::serialize", "serde"),
             ("<str as alloc::borrow::ToOwned>::to_owned", STD),
-            ("export \"bind\"", SECTIONS),
+            ("export \"bind\"", LINKS),
             ("custom section 'target_features'", SECTIONS),
             ("__rust_alloc", STD),
             ("memcpy", STD),
             ("data segment \".rodata\"", DATA),
             ("elem[0]", SECTIONS),
-            ("import __wbindgen_placeholder__::__wbg_x", SECTIONS),
+            ("import ./corsform_bg.js::__wbg_addEventListener_847f", LINKS),
+            ("bind multivalue shim", "corsform"),
+            ("code[288]", SECTIONS),
         ] {
             assert_eq!(crate_of(name), krate, "{name}");
         }
