@@ -46,7 +46,7 @@ pub fn demo(c: &Config) -> Result<(), String> {
         );
     }
     println!();
-    println!("Ctrl-C stops both.");
+    println!("Ctrl-C stops them all.");
     serve(listener, crate::project_root());
     Ok(())
 }
