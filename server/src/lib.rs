@@ -1,13 +1,16 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
+pub mod config;
 pub mod connections;
+pub mod export;
 pub mod limit;
 pub mod mail;
 pub mod origin;
 pub mod outbox;
 pub mod pages;
 pub mod proxy;
+pub mod retention;
 pub mod rules;
 pub mod store;
 
@@ -49,6 +52,18 @@ impl std::fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+/// The request header that carries a client's idempotency key
+/// (draft-ietf-httpapi-idempotency-key-header): a submission with the same key to the
+/// same form within a day is answered with the first one's id and stored once.
+pub const IDEMPOTENCY_HEADER: &str = "idempotency-key";
+/// The hidden field that may carry the idempotency key instead (a plain form post cannot
+/// set headers); never stored. The header wins when both are sent.
+pub const IDEMPOTENCY_FIELD: &str = "_idempotency_key";
+/// The longest accepted idempotency key, in bytes.
+pub const MAX_IDEMPOTENCY_KEY: usize = 255;
+/// The default form's name: its answers `/contact` and `/f/contact`.
+pub const DEFAULT_FORM: &str = "contact";
+
 /// The origins allowed by default: the demo site that `cargo xtask demo` serves.
 pub const DEFAULT_ORIGINS: [&str; 2] = ["http://127.0.0.1:8080", "http://localhost:8080"];
 /// The default largest accepted body: 64 KiB.
@@ -64,9 +79,16 @@ pub const DEFAULT_HONEYPOT: &str = "_gotcha";
 /// How long a preflight answer may be cached by the browser (Chrome caps it at 7200 s).
 pub const PREFLIGHT_MAX_AGE: Duration = Duration::from_secs(600);
 
-/// Everything [`app`] needs; [`Config::new`] gives the defaults.
+/// One form: everything [`app`] needs; [`Config::new`] gives the defaults. [`site`] takes
+/// several.
 #[derive(Clone, Debug)]
 pub struct Config {
+    /// The form's name: it answers `POST /f/NAME`; stored with each submission, `{form}`
+    /// in the mail's subject.
+    pub name: String,
+    /// How many days its submissions (and their notifications) are kept; `None`: until
+    /// deleted with `corsform-server delete`.
+    pub retain_days: Option<u32>,
     /// The exact origins whose pages may post (checked with [`parse_origin`]).
     pub allow_origins: Vec<HeaderValue>,
     /// What a submission must satisfy.
@@ -102,6 +124,8 @@ impl Config {
     /// The defaults: the demo site's origins, the seed's rules, `/thanks` and `/invalid`.
     pub fn new(store: Store) -> Config {
         Config {
+            name: DEFAULT_FORM.into(),
+            retain_days: None,
             allow_origins: DEFAULT_ORIGINS
                 .iter()
                 .map(|o| HeaderValue::from_static(o))
@@ -126,45 +150,91 @@ struct Shared {
     config: Config,
 }
 
-/// The whole HTTP service: `POST /contact`, the CORS preflight, `/thanks` and `/invalid`.
+/// The whole HTTP service for one form: `POST /contact` (and `/f/NAME`), the CORS
+/// preflight, `/healthz`, `/thanks` and `/invalid`. [`site`] with one form.
 pub fn app(config: Config) -> Router {
-    let cors = CorsLayer::new()
-        .allow_origin(AllowOrigin::list(config.allow_origins.clone()))
-        .allow_methods([Method::POST])
-        .allow_headers([HeaderName::from_static("x-requested-with"), CONTENT_TYPE])
-        .max_age(PREFLIGHT_MAX_AGE);
-    let timeout = TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, config.timeout);
+    site(vec![config])
+}
+
+/// The whole HTTP service for several forms: each one's `POST /f/NAME` with its own CORS
+/// origins, rules, limits and rate limit; the first one also answers `POST /contact`.
+/// `/healthz`, `/thanks`, `/invalid` and the 404s answer every form's origins.
+///
+/// Panics when `forms` is empty or two have the same name (the configuration refuses
+/// both before).
+pub fn site(forms: Vec<Config>) -> Router {
+    assert!(!forms.is_empty(), "a site has at least one form");
+    let cors = |origins: Vec<HeaderValue>| {
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins))
+            .allow_methods([Method::POST])
+            .allow_headers([
+                HeaderName::from_static("x-requested-with"),
+                CONTENT_TYPE,
+                HeaderName::from_static(IDEMPOTENCY_HEADER),
+            ])
+            .max_age(PREFLIGHT_MAX_AGE)
+    };
+    let timeout = |config: &Config| {
+        TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, config.timeout)
+    };
     let trace = TraceLayer::new_for_http()
         .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
         .on_request(())
         .on_response(DefaultOnResponse::new().level(Level::INFO));
-    // Only the POST counts towards the limit; its 429 still passes through the CORS layer.
-    let mut submit = post(contact);
-    if let Some(limit) = limit::layer(config.rate_limit, &config.proxies) {
-        submit = submit.layer(limit);
+    let mut every_origin: Vec<HeaderValue> = Vec::new();
+    for origin in forms.iter().flat_map(|f| &f.allow_origins) {
+        if !every_origin.contains(origin) {
+            every_origin.push(origin.clone());
+        }
     }
-    // Outside the rate limit: its 429 becomes a page for a plain form post.
-    submit = submit.layer(axum::middleware::from_fn(pages_for_navigations));
-    let shared = Arc::new(Shared { config });
-    Router::new()
-        .route("/contact", submit)
+    let health = Arc::new(Health {
+        store: forms[0].store.clone(),
+        mail: forms.iter().any(|f| f.mail.is_some()),
+    });
+    let common = Router::new()
         .route("/healthz", get(healthz))
         .route("/thanks", get(pages::thanks))
         .route("/invalid", get(pages::invalid))
         .fallback(not_found)
-        .with_state(shared)
+        .with_state(health)
         // Outermost last: every response, the timeout's and the 404 included, passes
         // through the CORS layer.
-        .layer(timeout)
-        .layer(cors)
-        .layer(trace)
+        .layer(timeout(&forms[0]))
+        .layer(cors(every_origin));
+    let mut router = Router::new();
+    for (i, config) in forms.into_iter().enumerate() {
+        let path = format!("/f/{}", config.name);
+        // Only the POST counts towards the limit; its 429 still passes through the CORS
+        // layer.
+        let mut submit = post(contact);
+        if let Some(limit) = limit::layer(config.rate_limit, &config.proxies) {
+            submit = submit.layer(limit);
+        }
+        // Outside the rate limit: its 429 becomes a page for a plain form post.
+        submit = submit.layer(axum::middleware::from_fn(pages_for_navigations));
+        submit = submit.layer(timeout(&config));
+        submit = submit.layer(cors(config.allow_origins.clone()));
+        let submit = submit.with_state(Arc::new(Shared { config }));
+        if i == 0 {
+            router = router.route("/contact", submit.clone());
+        }
+        router = router.route(&path, submit);
+    }
+    router.merge(common).layer(trace)
+}
+
+/// What `/healthz` looks at.
+struct Health {
+    store: Store,
+    mail: bool,
 }
 
 /// `GET /healthz`, for a load balancer: `200 {"ok":true}` once a write to the database
 /// has committed, with mail on `"outbox":{"pending":N,"failed":M}` too; `503
 /// {"ok":false,…}` when the database cannot be written (details only logged).
-async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
-    let store = &shared.config.store;
+async fn healthz(State(health): State<Arc<Health>>) -> Response {
+    let store = &health.store;
     if let Err(e) = store.check_writable().await {
         tracing::error!("health: {e}");
         return error(
@@ -172,7 +242,7 @@ async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
             "the database cannot be written",
         );
     }
-    if shared.config.mail.is_none() {
+    if !health.mail {
         return Json(json!({"ok": true})).into_response();
     }
     match store.counts().await {
@@ -213,6 +283,8 @@ enum Rejection {
     TooLarge(Cow<'static, str>),
     /// 400.
     BadBody(&'static str),
+    /// 400: an idempotency key that is empty, too long or not printable ASCII.
+    BadKey,
     /// 422.
     Invalid(Vec<Failure>),
     /// 500: the database failed; details are logged only.
@@ -325,6 +397,10 @@ async fn contact(State(shared): State<Arc<Shared>>, request: Request) -> Respons
                 ),
                 Rejection::TooLarge(why) => error(StatusCode::PAYLOAD_TOO_LARGE, &why),
                 Rejection::BadBody(why) => error(StatusCode::BAD_REQUEST, why),
+                Rejection::BadKey => error(
+                    StatusCode::BAD_REQUEST,
+                    "the idempotency key must be 1 to 255 printable ASCII characters",
+                ),
                 Rejection::Invalid(failures) => {
                     let errors: serde_json::Map<String, serde_json::Value> = failures
                         .into_iter()
@@ -370,6 +446,7 @@ impl Shared {
             return Err(Rejection::UnsupportedType);
         }
         let mut pairs = read_form(body, &parts.headers, config).await?;
+        let idempotency_key = idempotency_key(&parts.headers, &mut pairs)?;
         if let Some(honeypot) = &config.honeypot {
             let mut caught = false;
             pairs.retain(|(name, value)| {
@@ -391,13 +468,49 @@ impl Shared {
             .flatten();
         let id = config
             .store
-            .insert(origin, pairs, config.mail.is_some())
+            .insert(store::NewSubmission {
+                form: config.name.clone(),
+                origin,
+                fields: pairs,
+                notify: config.mail.is_some(),
+                idempotency_key,
+            })
             .await
             .map_err(|e| {
                 tracing::error!("{e}");
                 Rejection::Storage
             })?;
         Ok((id, next))
+    }
+}
+
+/// The submission's idempotency key, from the `Idempotency-Key` header or else the
+/// `_idempotency_key` field; the field is removed either way (it is never stored).
+fn idempotency_key(
+    headers: &HeaderMap,
+    pairs: &mut Vec<(String, String)>,
+) -> Result<Option<String>, Rejection> {
+    let mut field = None;
+    pairs.retain(|(name, value)| {
+        let is_key = name == IDEMPOTENCY_FIELD;
+        if is_key && field.is_none() {
+            field = Some(value.clone());
+        }
+        !is_key
+    });
+    let key = match headers.get(IDEMPOTENCY_HEADER) {
+        Some(value) => Some(value.to_str().map_err(|_| Rejection::BadKey)?.to_owned()),
+        None => field,
+    };
+    match key {
+        Some(key)
+            if key.is_empty()
+                || key.len() > MAX_IDEMPOTENCY_KEY
+                || !key.bytes().all(|b| b.is_ascii_graphic() || b == b' ') =>
+        {
+            Err(Rejection::BadKey)
+        }
+        key => Ok(key),
     }
 }
 

@@ -516,6 +516,7 @@ mod tests {
     fn submission(fields: &[(&str, &str)]) -> Submission {
         Submission {
             id: 7,
+            form: "contact".into(),
             received: "2026-11-24T09:00:00Z".into(),
             origin: Some("http://127.0.0.1:8080".into()),
             fields: fields

@@ -38,14 +38,26 @@ pub struct Outbox {
 
 struct Worker {
     store: Store,
-    mail: Arc<Mail>,
-    rules: Rules,
+    /// Each form's mail settings and rules, by [`Mail::form`]; the first one serves a
+    /// submission of a form no longer configured.
+    forms: Vec<(Arc<Mail>, Rules)>,
 }
 
 impl Outbox {
     /// Logs how many notifications are pending and failed, then starts the worker on the
-    /// current tokio runtime. Errors: the database cannot be read.
+    /// current tokio runtime, for one form. Errors: the database cannot be read.
     pub async fn start(store: Store, mail: Arc<Mail>, rules: Rules) -> Result<Outbox, StoreError> {
+        Outbox::start_forms(store, vec![(mail, rules)]).await
+    }
+
+    /// [`Outbox::start`] for several forms, each with its mail settings ([`Mail::form`]
+    /// names it) and its rules (for `Reply-To:`). The SMTP server, the sender and the
+    /// retries are the first one's. Panics when `forms` is empty.
+    pub async fn start_forms(
+        store: Store,
+        forms: Vec<(Arc<Mail>, Rules)>,
+    ) -> Result<Outbox, StoreError> {
+        let mail = forms[0].0.clone();
         let (pending, failed) = store.counts().await?;
         tracing::info!(
             "mail: to {} recipient(s) via {:?}; {pending} pending, {failed} failed{}",
@@ -76,7 +88,7 @@ impl Outbox {
             );
         }
         let (stop, stopped) = watch::channel(false);
-        let worker = Worker { store, mail, rules };
+        let worker = Worker { store, forms };
         let task = tokio::spawn(worker.run(stopped));
         Ok(Outbox { stop, task })
     }
@@ -179,8 +191,13 @@ impl Worker {
     }
 
     async fn attempt(&self, pending: &Pending) -> Mark {
-        let mail = &self.mail;
-        let message = match mail.compose(&self.rules, &pending.submission) {
+        let form = &pending.submission.form;
+        let (mail, rules) = self
+            .forms
+            .iter()
+            .find(|(mail, _)| &mail.form == form)
+            .unwrap_or(&self.forms[0]);
+        let message = match mail.compose(rules, &pending.submission) {
             Ok(message) => message,
             Err(e) => return Mark::Failed(format!("the message could not be written: {e}")),
         };

@@ -41,6 +41,8 @@ fn error(path: &Path, e: impl std::fmt::Display) -> StoreError {
 pub struct Submission {
     /// The row id, as answered to the client (`{"ok":true,"id":N}`).
     pub id: i64,
+    /// The form it was posted to (`contact` for `/contact` with one form).
+    pub form: String,
     /// When it was stored, RFC 3339 in UTC (`2026-11-24T09:00:00Z`).
     pub received: String,
     /// The request's `Origin` header, if it had one.
@@ -114,11 +116,38 @@ pub enum Resend {
     Failed,
 }
 
+/// A submission to store with [`Store::insert`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NewSubmission {
+    /// The form's name.
+    pub form: String,
+    /// The request's `Origin` header, if it had one.
+    pub origin: Option<String>,
+    /// The decoded `name=value` pairs, in the order they were sent.
+    pub fields: Vec<(String, String)>,
+    /// Whether its notification is queued in the same transaction.
+    pub notify: bool,
+    /// The client's idempotency key: a submission to the same form with the same key
+    /// within [`IDEMPOTENCY_WINDOW`] is not stored again; the first one's id is returned.
+    pub idempotency_key: Option<String>,
+}
+
+/// How long an idempotency key is remembered: a day.
+pub const IDEMPOTENCY_WINDOW: Duration = Duration::from_secs(24 * 3600);
+
 const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS submissions (
     id INTEGER PRIMARY KEY,
     received TEXT NOT NULL,
     origin TEXT,
-    fields TEXT NOT NULL
+    fields TEXT NOT NULL,
+    form TEXT NOT NULL DEFAULT 'contact'
+);
+CREATE TABLE IF NOT EXISTS idempotency (
+    form TEXT NOT NULL,
+    key TEXT NOT NULL,
+    submission INTEGER NOT NULL REFERENCES submissions(id),
+    at INTEGER NOT NULL,
+    PRIMARY KEY (form, key)
 );
 CREATE TABLE IF NOT EXISTS outbox (
     submission INTEGER PRIMARY KEY REFERENCES submissions(id),
@@ -134,21 +163,44 @@ CREATE TABLE IF NOT EXISTS health (
     checked TEXT NOT NULL
 );";
 
+/// Creates what is missing: the tables, and the `form` column of a database written
+/// before there were several forms (its rows were all the one form's, `contact`).
+fn prepare(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(SCHEMA)?;
+    if !has_column(conn, "submissions", "form")? {
+        conn.execute_batch(
+            "ALTER TABLE submissions ADD COLUMN form TEXT NOT NULL DEFAULT 'contact'",
+        )?;
+    }
+    Ok(())
+}
+
+fn has_column(conn: &Connection, table: &str, column: &str) -> rusqlite::Result<bool> {
+    conn.query_row(
+        "SELECT count(*) FROM pragma_table_info(?1) WHERE name = ?2",
+        (table, column),
+        |row| row.get::<_, i64>(0),
+    )
+    .map(|n| n > 0)
+}
+
 /// `now` in SQL, as stored: RFC 3339 UTC to the second.
 const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')";
 
 enum Work {
-    Insert {
-        origin: Option<String>,
-        fields: Vec<(String, String)>,
-        notify: bool,
-    },
+    Insert(NewSubmission),
     Mark {
         id: i64,
         mark: Mark,
     },
     /// `GET /healthz`: one small write, committed like any other.
     Health,
+    /// Deletes the submissions of `form` received over `days` days ago, with their
+    /// outbox rows; and idempotency keys past their window.
+    Expire {
+        form: String,
+        days: u32,
+    },
 }
 
 struct Job {
@@ -193,7 +245,7 @@ impl Store {
             .map_err(|e| error(path, e))?;
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(|e| error(path, e))?;
-        conn.execute_batch(SCHEMA).map_err(|e| error(path, e))?;
+        prepare(&conn).map_err(|e| error(path, e))?;
         // Take the write lock once, so that a read-only file fails now and not on the
         // first submission.
         conn.execute_batch("BEGIN IMMEDIATE; COMMIT;")
@@ -237,16 +289,17 @@ impl Store {
 
     /// Stores a submission and returns its id once the transaction is committed. With
     /// `notify`, its pending notification is written in the same transaction.
-    pub async fn insert(
-        &self,
-        origin: Option<String>,
-        fields: Vec<(String, String)>,
-        notify: bool,
-    ) -> Result<i64, StoreError> {
-        self.write(Work::Insert {
-            origin,
-            fields,
-            notify,
+    pub async fn insert(&self, submission: NewSubmission) -> Result<i64, StoreError> {
+        self.write(Work::Insert(submission)).await
+    }
+
+    /// Deletes the submissions of `form` older than `days` days, with their outbox rows
+    /// (`--retain-days`), and the idempotency keys older than a day; how many submissions
+    /// it deleted.
+    pub async fn expire(&self, form: &str, days: u32) -> Result<i64, StoreError> {
+        self.write(Work::Expire {
+            form: form.to_owned(),
+            days,
         })
         .await
     }
@@ -280,7 +333,7 @@ impl Store {
     pub async fn due(&self, now: i64, limit: usize) -> Result<Vec<Pending>, StoreError> {
         self.read(move |conn| {
             let mut stmt = conn.prepare_cached(
-                "SELECT s.id, s.received, s.origin, s.fields, o.attempts
+                "SELECT s.id, s.received, s.origin, s.fields, o.attempts, s.form
                  FROM outbox o JOIN submissions s ON s.id = o.submission
                  WHERE o.state = 'pending' AND o.due <= ?1
                  ORDER BY o.due, s.id LIMIT ?2",
@@ -292,16 +345,18 @@ impl Store {
                     row.get::<_, Option<String>>(2)?,
                     row.get::<_, String>(3)?,
                     row.get::<_, u32>(4)?,
+                    row.get::<_, String>(5)?,
                 ))
             })?;
             rows.collect::<Result<Vec<_>, _>>()
         })
         .await?
         .into_iter()
-        .map(|(id, received, origin, fields, attempts)| {
+        .map(|(id, received, origin, fields, attempts, form)| {
             Ok(Pending {
                 submission: Submission {
                     id,
+                    form,
                     received,
                     origin,
                     fields: parse_fields(&self.path, id, &fields)?,
@@ -366,9 +421,9 @@ fn writer(mut conn: Connection, queue: mpsc::Receiver<Job>, last_id: &AtomicI64,
         }
         let notifies = batch
             .iter()
-            .any(|job| matches!(job.work, Work::Insert { notify: true, .. }));
+            .any(|job| matches!(&job.work, Work::Insert(new) if new.notify));
         let inserted = |job: &Job, id: i64| {
-            if matches!(job.work, Work::Insert { .. }) {
+            if matches!(job.work, Work::Insert(_)) {
                 last_id.fetch_max(id, Ordering::Relaxed);
             }
         };
@@ -412,11 +467,8 @@ fn commit(conn: &mut Connection, jobs: &[Job]) -> Result<Vec<i64>, StoreError> {
     let ids = jobs
         .iter()
         .map(|job| match &job.work {
-            Work::Insert {
-                origin,
-                fields,
-                notify,
-            } => insert(&tx, origin.as_deref(), fields, *notify),
+            Work::Insert(new) => insert(&tx, new),
+            Work::Expire { form, days } => expire(&tx, form, *days),
             Work::Mark { id, mark } => record(&tx, *id, mark).map(|()| *id),
             Work::Health => tx
                 .execute(
@@ -431,26 +483,71 @@ fn commit(conn: &mut Connection, jobs: &[Job]) -> Result<Vec<i64>, StoreError> {
     Ok(ids)
 }
 
-fn insert(
-    conn: &Connection,
-    origin: Option<&str>,
-    fields: &[(String, String)],
-    notify: bool,
-) -> Result<i64, StoreError> {
+fn insert(conn: &Connection, new: &NewSubmission) -> Result<i64, StoreError> {
     let failed = |e: rusqlite::Error| StoreError(format!("insert failed: {e}"));
-    let json = serde_json::to_string(fields).map_err(|e| StoreError(e.to_string()))?;
+    let now = now_ms();
+    let window = IDEMPOTENCY_WINDOW.as_millis() as i64;
+    if let Some(key) = &new.idempotency_key {
+        let first: Option<i64> = conn
+            .prepare_cached(
+                "SELECT submission FROM idempotency WHERE form = ?1 AND key = ?2 AND at > ?3",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_row((&new.form, key, now - window), |row| row.get(0))
+                    .optional()
+            })
+            .map_err(failed)?;
+        if let Some(id) = first {
+            return Ok(id);
+        }
+    }
+    let json = serde_json::to_string(&new.fields).map_err(|e| StoreError(e.to_string()))?;
     conn.prepare_cached(&format!(
-        "INSERT INTO submissions (received, origin, fields) VALUES ({NOW}, ?1, ?2)"
+        "INSERT INTO submissions (received, origin, fields, form) VALUES ({NOW}, ?1, ?2, ?3)"
     ))
-    .and_then(|mut stmt| stmt.execute((origin, json)))
+    .and_then(|mut stmt| stmt.execute((&new.origin, json, &new.form)))
     .map_err(failed)?;
     let id = conn.last_insert_rowid();
-    if notify {
+    if let Some(key) = &new.idempotency_key {
+        conn.prepare_cached(
+            "INSERT OR REPLACE INTO idempotency (form, key, submission, at) VALUES (?1, ?2, ?3, ?4)",
+        )
+        .and_then(|mut stmt| stmt.execute((&new.form, key, id, now)))
+        .map_err(failed)?;
+    }
+    if new.notify {
         conn.prepare_cached("INSERT INTO outbox (submission, state) VALUES (?1, 'pending')")
             .and_then(|mut stmt| stmt.execute([id]))
             .map_err(failed)?;
     }
     Ok(id)
+}
+
+fn expire(conn: &Connection, form: &str, days: u32) -> Result<i64, StoreError> {
+    let failed = |e: rusqlite::Error| StoreError(format!("expiry failed: {e}"));
+    // `received` is RFC 3339 UTC to the second, which sorts as text.
+    let before = format!("strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-{days} days')");
+    let old = format!("SELECT id FROM submissions WHERE form = ?1 AND received < {before}");
+    for table in ["outbox", "idempotency"] {
+        conn.execute(
+            &format!("DELETE FROM {table} WHERE submission IN ({old})"),
+            [form],
+        )
+        .map_err(failed)?;
+    }
+    let n = conn
+        .execute(
+            &format!("DELETE FROM submissions WHERE id IN ({old})"),
+            [form],
+        )
+        .map_err(failed)?;
+    let window = IDEMPOTENCY_WINDOW.as_millis() as i64;
+    conn.execute(
+        "DELETE FROM idempotency WHERE at <= ?1",
+        [now_ms() - window],
+    )
+    .map_err(failed)?;
+    Ok(n as i64)
 }
 
 /// Writes one attempt's outcome; only a pending row changes (a `resend` may have raced).
@@ -492,7 +589,7 @@ pub fn resend(path: &Path, which: Resend) -> Result<usize, StoreError> {
         .map_err(|e| error(path, e))?;
     conn.busy_timeout(Duration::from_secs(5))
         .map_err(|e| error(path, e))?;
-    conn.execute_batch(SCHEMA).map_err(|e| error(path, e))?;
+    prepare(&conn).map_err(|e| error(path, e))?;
     let again = "state = 'pending', attempts = 0, due = 0, done = NULL, error = NULL";
     let n = match which {
         Resend::Id(id) => conn
@@ -516,6 +613,65 @@ pub fn resend(path: &Path, which: Resend) -> Result<usize, StoreError> {
         return Err(error(path, format!("no submission with id {id}")));
     }
     Ok(n)
+}
+
+/// Which submissions `corsform-server delete` removes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Erase<'a> {
+    /// The one with this id.
+    Id(i64),
+    /// Every one with a field whose value is this address (compared without regard to
+    /// case or surrounding spaces): an erasure request.
+    Email(&'a str),
+}
+
+/// What [`delete`] removed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Erased {
+    /// The submissions' ids.
+    pub ids: Vec<i64>,
+    /// How many of them had a notification (sent, pending or failed), removed with them.
+    pub notifications: usize,
+}
+
+/// Deletes submissions with their notifications and idempotency keys, in one
+/// transaction, beside a running server. Errors: a missing file, or [`Erase::Id`] of no
+/// stored submission.
+pub fn delete(path: &Path, which: Erase<'_>) -> Result<Erased, StoreError> {
+    if !path.exists() {
+        return Err(error(path, "no such file"));
+    }
+    let mut conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE)
+        .map_err(|e| error(path, e))?;
+    conn.busy_timeout(Duration::from_secs(5))
+        .map_err(|e| error(path, e))?;
+    prepare(&conn).map_err(|e| error(path, e))?;
+    let tx = conn.transaction().map_err(|e| error(path, e))?;
+    let ids: Vec<i64> = match which {
+        Erase::Id(id) => tx
+            .prepare("SELECT id FROM submissions WHERE id = ?1")
+            .and_then(|mut stmt| stmt.query_map([id], |row| row.get(0))?.collect()),
+        Erase::Email(address) => tx
+            .prepare(
+                "SELECT DISTINCT s.id FROM submissions s, json_each(s.fields) f
+                 WHERE lower(trim(json_extract(f.value, '$[1]'))) = lower(trim(?1))
+                 ORDER BY s.id",
+            )
+            .and_then(|mut stmt| stmt.query_map([address], |row| row.get(0))?.collect()),
+    }
+    .map_err(|e| error(path, e))?;
+    if let (Erase::Id(id), true) = (which, ids.is_empty()) {
+        return Err(error(path, format!("no submission with id {id}")));
+    }
+    let mut notifications = 0;
+    for id in &ids {
+        let delete = |sql: &str| tx.execute(sql, [id]).map_err(|e| error(path, e));
+        notifications += delete("DELETE FROM outbox WHERE submission = ?1")?;
+        delete("DELETE FROM idempotency WHERE submission = ?1")?;
+        delete("DELETE FROM submissions WHERE id = ?1")?;
+    }
+    tx.commit().map_err(|e| error(path, e))?;
+    Ok(Erased { ids, notifications })
 }
 
 fn parse_fields(path: &Path, id: i64, json: &str) -> Result<Vec<(String, String)>, StoreError> {
@@ -543,14 +699,24 @@ pub fn read_all(path: &Path) -> Result<Vec<Submission>, StoreError> {
         )
         .optional()
         .map_err(|e| error(path, e))?;
-    let sql = if has_outbox.is_some() {
-        "SELECT s.id, s.received, s.origin, s.fields, o.state, o.attempts, o.done, o.error
-         FROM submissions s LEFT JOIN outbox o ON o.submission = s.id ORDER BY s.id"
+    // Nor one written before there were several forms, a `form` column.
+    let form = if has_column(&conn, "submissions", "form").map_err(|e| error(path, e))? {
+        "s.form"
     } else {
-        "SELECT id, received, origin, fields, NULL, NULL, NULL, NULL
-         FROM submissions ORDER BY id"
+        "'contact'"
     };
-    let mut stmt = conn.prepare(sql).map_err(|e| error(path, e))?;
+    let sql = if has_outbox.is_some() {
+        format!(
+            "SELECT s.id, s.received, s.origin, s.fields, o.state, o.attempts, o.done, o.error,
+             {form} FROM submissions s LEFT JOIN outbox o ON o.submission = s.id ORDER BY s.id"
+        )
+    } else {
+        format!(
+            "SELECT s.id, s.received, s.origin, s.fields, NULL, NULL, NULL, NULL, {form}
+             FROM submissions s ORDER BY s.id"
+        )
+    };
+    let mut stmt = conn.prepare(&sql).map_err(|e| error(path, e))?;
     let rows = stmt
         .query_map([], |row| {
             Ok((
@@ -566,12 +732,13 @@ pub fn read_all(path: &Path) -> Result<Vec<Submission>, StoreError> {
                     row.get::<_, Option<String>>(6)?,
                     row.get::<_, Option<String>>(7)?,
                 ),
+                row.get::<_, String>(8)?,
             ))
         })
         .map_err(|e| error(path, e))?;
     let mut out = Vec::new();
     for row in rows {
-        let ((id, received, origin, fields), (state, attempts, done, reason)) =
+        let ((id, received, origin, fields), (state, attempts, done, reason), form) =
             row.map_err(|e| error(path, e))?;
         let attempts = attempts.unwrap_or(0);
         let delivery = match (state.as_deref(), done, reason) {
@@ -586,6 +753,7 @@ pub fn read_all(path: &Path) -> Result<Vec<Submission>, StoreError> {
         };
         out.push(Submission {
             id,
+            form,
             received,
             origin,
             fields: parse_fields(path, id, &fields)?,
@@ -595,7 +763,7 @@ pub fn read_all(path: &Path) -> Result<Vec<Submission>, StoreError> {
     Ok(out)
 }
 
-/// One line of `corsform-server export`: id, time, origin, `delivery` (`null` when stored
+/// One line of `corsform-server export`: id, form, time, origin, `delivery` (`null` when stored
 /// with mail off; else `{"state":"pending","attempts":N,"error":…}`,
 /// `{"state":"sent","at":TIME,"attempts":N}` or
 /// `{"state":"failed","at":TIME,"attempts":N,"reason":…}`), then the fields by name, in the
@@ -630,6 +798,7 @@ pub fn export_line(s: &Submission) -> String {
     };
     serde_json::json!({
         "id": s.id,
+        "form": s.form,
         "received": s.received,
         "origin": s.origin,
         "delivery": delivery,

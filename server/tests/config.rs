@@ -143,3 +143,160 @@ fn an_unwritable_database_is_refused_at_open() {
     let error = Store::open(dir.path()).unwrap_err();
     assert!(error.to_string().contains("database"), "{error}");
 }
+
+/// r17: a complete corsform.toml, as the README shows it.
+const TWO_FORMS: &str = r#"
+listen = "127.0.0.1:0"
+header-timeout = 5
+trusted-proxy = ["10.0.0.0/8"]
+
+[forms.contact]
+allow-origin = ["https://www.example.org"]
+rules = { email = "required email", message = { required = true, maxlength = 2000 } }
+messages = { email = { required = "Your address, please." } }
+retain-days = 30
+
+[forms.quote]
+allow-origin = ["https://shop.example.org", "https://www.example.org"]
+rules = { company = "required" }
+redirect = "https://shop.example.org/thanks"
+rate-limit = 3
+honeypot = ""
+"#;
+
+#[test]
+fn r17_a_config_file_gives_each_form_its_settings_in_order() {
+    let path = std::path::Path::new("corsform.toml");
+    let settings = corsform_server::config::parse(path, TWO_FORMS).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = settings;
+    settings.db = Some(dir.path().join("x.db"));
+    let server = settings
+        .resolve(corsform_server::config::Source::File {
+            path,
+            text: TWO_FORMS,
+        })
+        .unwrap();
+    assert_eq!(server.header_timeout, std::time::Duration::from_secs(5));
+    let names: Vec<&str> = server.forms.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["contact", "quote"], "the file's order");
+    let (contact, quote) = (&server.forms[0], &server.forms[1]);
+    assert_eq!(contact.allow_origins, ["https://www.example.org"]);
+    assert_eq!(contact.retain_days, Some(30));
+    assert_eq!(contact.rate_limit, 10, "the default");
+    let failures = contact.rules.check(&[("message".into(), "hi".into())]);
+    assert_eq!(failures[0].message, "Your address, please.");
+    assert_eq!(quote.allow_origins.len(), 2);
+    assert_eq!(quote.redirect, "https://shop.example.org/thanks");
+    assert_eq!((quote.rate_limit, quote.honeypot.as_deref()), (3, None));
+    assert_eq!(quote.proxies.trusted.len(), 1);
+    assert!(quote.rules.check(&[]).len() == 1);
+}
+
+/// The one-line error for `text`, from parsing or from resolving.
+fn config_error(text: &str) -> String {
+    let path = std::path::Path::new("site/corsform.toml");
+    let dir = tempfile::tempdir().unwrap();
+    let error = corsform_server::config::parse(path, text)
+        .and_then(|mut settings| {
+            settings.db = Some(dir.path().join("x.db"));
+            settings.resolve(corsform_server::config::Source::File { path, text })
+        })
+        .unwrap_err()
+        .to_string();
+    assert!(!error.contains('\n'), "{error}");
+    error
+}
+
+#[test]
+fn r17_an_unknown_key_is_refused_with_the_file_line_and_key() {
+    let error = config_error(
+        "listen = \"127.0.0.1:0\"\n[forms.contact]\nalow-origin = [\"https://a.example\"]\n",
+    );
+    assert!(
+        error.starts_with(
+            "site/corsform.toml:3:1: forms.contact.alow-origin: unknown field `alow-origin`"
+        ),
+        "{error}"
+    );
+    let error = config_error("lisen = \"127.0.0.1:0\"\n");
+    assert!(
+        error.starts_with("site/corsform.toml:1:1: lisen: unknown field `lisen`"),
+        "{error}"
+    );
+}
+
+#[test]
+fn r17_a_value_of_the_wrong_type_is_refused_with_the_file_line_and_key() {
+    let error = config_error("[forms.contact]\nrate-limit = \"ten\"\n");
+    assert!(
+        error.starts_with(
+            "site/corsform.toml:2:14: forms.contact.rate-limit: invalid type: string \"ten\""
+        ),
+        "{error}"
+    );
+    let error = config_error("[forms.contact]\nrules = { email = \"requird\" }\n");
+    assert!(error.contains("forms.contact.rules"), "{error}");
+    assert!(error.contains("unknown rule"), "{error}");
+}
+
+#[test]
+fn r17_a_bad_value_is_refused_with_the_file_line_and_key() {
+    for (text, start, reason) in [
+        (
+            "[forms.contact]\nallow-origin = [\"*\"]\n",
+            "site/corsform.toml:2:16: forms.contact.allow-origin: ",
+            "wildcard",
+        ),
+        (
+            "[forms.contact]\n\nredirect = \"//evil.example\"\n",
+            "site/corsform.toml:3:12: forms.contact.redirect: ",
+            "must be a path",
+        ),
+        (
+            "trusted-proxy = [\"10.0.0.0/33\"]\n[forms.contact]\n",
+            "site/corsform.toml:1:17: trusted-proxy: ",
+            "not an address or a network",
+        ),
+        (
+            "[forms.contact]\nmail-to = [\"me@example.org\"]\n",
+            "site/corsform.toml:2:11: forms.contact.mail-to: ",
+            "needs --smtp",
+        ),
+        (
+            "[forms.contact]\nrules = { a = { pattern = \"(a\" } }\n",
+            "site/corsform.toml:2:9: forms.contact.rules: ",
+            "not a valid regular expression",
+        ),
+        (
+            "[forms.Contact]\n",
+            "site/corsform.toml:1:1: forms.Contact: ",
+            "not a form name",
+        ),
+        (
+            "[forms.contact]\nretain-days = 0\n",
+            "site/corsform.toml:2:15: forms.contact.retain-days: ",
+            "at least 1",
+        ),
+        (
+            "listen = \"127.0.0.1:0\"\n",
+            "site/corsform.toml: ",
+            "no [forms.NAME] table",
+        ),
+    ] {
+        let error = config_error(text);
+        assert!(error.starts_with(start), "{text}: {error}");
+        assert!(error.contains(reason), "{text}: {error}");
+    }
+}
+
+#[test]
+fn r17_the_readme_example_config_parses() {
+    let readme = include_str!("../README.md");
+    let start = readme.find("```toml\n").expect("a toml block") + "```toml\n".len();
+    let text = &readme[start..][..readme[start..].find("```").unwrap()];
+    let settings = corsform_server::config::parse("README.md".as_ref(), text)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let names: Vec<&str> = settings.forms.0.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["contact", "quote"]);
+}

@@ -1226,6 +1226,7 @@ fn no_control_character_anywhere_changes_the_headers_or_reaches_the_wire_bare() 
             .collect();
             let submission = Submission {
                 id: 1,
+                form: "contact".into(),
                 received: "2026-11-24T09:00:00Z".into(),
                 origin: Some(text.clone()),
                 fields,

@@ -255,7 +255,11 @@ fn plain_form_post_is_303_and_export_lists_it() {
         serde_json::json!({"subject": "Bonjour", "from": "a@b.c", "message": "l1\r\nl2", "topic": ["a", "b"]})
     );
     let keys: Vec<&String> = row.as_object().unwrap().keys().collect();
-    assert_eq!(keys, ["id", "received", "origin", "delivery", "fields"]);
+    assert_eq!(
+        keys,
+        ["id", "form", "received", "origin", "delivery", "fields"]
+    );
+    assert_eq!(row["form"], "contact");
     // Stored with mail off: no notification.
     assert_eq!(row["delivery"], serde_json::Value::Null);
 }
@@ -733,4 +737,287 @@ fn r17_forwarding_headers_from_an_untrusted_peer_are_ignored() {
         (health.status, health.body.as_str()),
         (200, r#"{"ok":true}"#)
     );
+}
+
+/// A script POST of `body` to `path` from `origin`, with `extra` header lines.
+fn form_post(addr: &str, path: &str, origin: &str, extra: &str, body: &str) -> String {
+    format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nX-Requested-With: XMLHttpRequest\r\n\
+         Origin: {origin}\r\n{extra}\r\n{body}",
+        body.len()
+    )
+}
+
+const SHOP: &str = "http://shop.example:8080";
+
+/// Starts the server with `toml` as its `--config` (and a fresh `--db`).
+fn start_with_config(toml: &str, args: &[&str]) -> Running {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("corsform.toml");
+    std::fs::write(&config, toml).unwrap();
+    let db = dir.path().join("socket.db");
+    let config = config.to_str().unwrap().to_owned();
+    let mut all = vec!["--config", config.as_str()];
+    all.extend_from_slice(args);
+    start_on(dir, db, &all)
+}
+
+fn export_with(db: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(["export", "--db"])
+        .arg(db)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// r17: two forms from one config file, each with its own origins and rules, over a real
+/// socket; the first also answers /contact; `export --form` lists one form's rows.
+#[test]
+fn r17_two_forms_each_with_its_origins_and_rules() {
+    let server = start_with_config(
+        &format!(
+            "[forms.contact]\nallow-origin = [\"{SITE}\"]\n\n\
+             [forms.quote]\nallow-origin = [\"{SHOP}\"]\nrules = {{ company = \"required\" }}\n\
+             messages = {{ company = \"Which company?\" }}\n"
+        ),
+        &[],
+    );
+    let addr = server.addr();
+    let mut stream = connect(addr);
+    let mut post = |path: &str, origin: &str, body: &str| {
+        exchange(&mut stream, &form_post(addr, path, origin, "", body))
+    };
+    assert_eq!(post("/contact", SITE, VALID).status, 200);
+    assert_eq!(post("/f/contact", SITE, VALID).status, 200);
+    assert_eq!(post("/f/contact", SHOP, VALID).status, 403);
+    assert_eq!(post("/f/quote", SITE, "company=ACME").status, 403);
+    let invalid = post("/f/quote", SHOP, "company=");
+    assert_eq!(invalid.status, 422);
+    assert_eq!(
+        invalid.body,
+        r#"{"ok":false,"errors":{"company":"Which company?"}}"#
+    );
+    let stored = post("/f/quote", SHOP, "company=ACME");
+    assert_eq!(stored.status, 200);
+    assert_eq!(stored.header("access-control-allow-origin"), Some(SHOP));
+
+    let preflight = |origin: &str| {
+        format!(
+            "OPTIONS /f/quote HTTP/1.1\r\nHost: {addr}\r\nOrigin: {origin}\r\n\
+             Access-Control-Request-Method: POST\r\n\
+             Access-Control-Request-Headers: x-requested-with, idempotency-key\r\n\r\n"
+        )
+    };
+    let answer = exchange(&mut connect(addr), &preflight(SHOP));
+    assert_eq!(answer.header("access-control-allow-origin"), Some(SHOP));
+    let allowed = answer.header("access-control-allow-headers").unwrap();
+    assert!(allowed.contains("idempotency-key"), "{allowed}");
+    let answer = exchange(&mut connect(addr), &preflight(SITE));
+    assert_eq!(answer.header("access-control-allow-origin"), None);
+
+    let forms: Vec<String> = exported(&server.db)
+        .iter()
+        .map(|row| row["form"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(forms, ["contact", "contact", "quote"]);
+    let quote = export_with(&server.db, &["--form", "quote"]);
+    let lines: Vec<&str> = std::str::from_utf8(&quote.stdout)
+        .unwrap()
+        .lines()
+        .collect();
+    assert_eq!(lines.len(), 1);
+    assert!(lines[0].contains(r#""company":"ACME""#), "{}", lines[0]);
+}
+
+/// r17: a retry with the same idempotency key (header or hidden field) within a day gets
+/// the first one's id and is stored once; the key is per form and never stored.
+#[test]
+fn r17_a_retry_with_the_same_idempotency_key_is_stored_once() {
+    let server = start(&["--rate-limit", "0"]);
+    let addr = server.addr();
+    let mut stream = connect(addr);
+    let mut post = |extra: &str, body: &str| {
+        exchange(&mut stream, &form_post(addr, "/contact", SITE, extra, body))
+    };
+    let first = post("Idempotency-Key: fill-1\r\n", VALID);
+    assert_eq!(first.body, r#"{"ok":true,"id":1}"#);
+    let again = post("Idempotency-Key: fill-1\r\n", VALID);
+    assert_eq!(again.body, r#"{"ok":true,"id":1}"#);
+    let field = format!("{VALID}&_idempotency_key=fill-2");
+    assert_eq!(post("", &field).body, r#"{"ok":true,"id":2}"#);
+    assert_eq!(post("", &field).body, r#"{"ok":true,"id":2}"#);
+    assert_eq!(post("", VALID).body, r#"{"ok":true,"id":3}"#);
+    assert_eq!(post("Idempotency-Key: \r\n", VALID).status, 400);
+    let rows = exported(&server.db);
+    assert_eq!(rows.len(), 3);
+    assert!(rows
+        .iter()
+        .all(|row| row["fields"].get("_idempotency_key").is_none()));
+}
+
+/// The rows of a database, opened beside the server.
+fn count(db: &Path, table: &str) -> i64 {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |row| {
+        row.get(0)
+    })
+    .unwrap()
+}
+
+/// r17: `--retain-days` deletes old submissions and their notifications at start;
+/// `delete --email` and `delete --id` remove what they say, on a real database.
+#[test]
+fn r17_retention_and_deletion_on_a_real_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("socket.db");
+    {
+        let server = start_on(tempfile::tempdir().unwrap(), db.clone(), &[]);
+        let mut stream = connect(server.addr());
+        for from in [
+            "old%40example.org",
+            "Visitor%40Example.org",
+            "other%40example.org",
+        ] {
+            let body = format!("subject=Hi&from={from}&message=Hello");
+            let answer = exchange(&mut stream, &chrome_post(server.addr(), &body));
+            assert_eq!(answer.status, 200);
+        }
+    }
+    // Submission 1 is 40 days old; each has a notification (resend makes one).
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute(
+        "UPDATE submissions SET received = strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-40 days') WHERE id = 1",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    for id in ["1", "2", "3"] {
+        let resent = Command::new(BIN)
+            .args(["resend", "--db"])
+            .arg(&db)
+            .args(["--id", id])
+            .output()
+            .unwrap();
+        assert!(resent.status.success(), "{resent:?}");
+    }
+    assert_eq!(count(&db, "outbox"), 3);
+
+    let server = start_on(dir, db.clone(), &["--retain-days", "30"]);
+    let ids = |db: &Path| -> Vec<i64> {
+        exported(db)
+            .iter()
+            .map(|r| r["id"].as_i64().unwrap())
+            .collect()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while ids(&db) != [2, 3] && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(ids(&db), [2, 3], "the 40-day-old one is deleted at start");
+    assert_eq!(count(&db, "outbox"), 2, "with its notification");
+
+    let delete = |args: &[&str]| {
+        Command::new(BIN)
+            .args(["delete", "--db"])
+            .arg(&db)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let erased = delete(&["--email", " visitor@example.ORG "]);
+    assert!(erased.status.success(), "{erased:?}");
+    assert_eq!(
+        String::from_utf8(erased.stdout).unwrap(),
+        "corsform-server: 1 submission deleted: 2, with 1 notification\n"
+    );
+    assert_eq!(ids(&db), [3]);
+    let erased = delete(&["--id", "3"]);
+    assert!(erased.status.success());
+    assert!(ids(&db).is_empty());
+    assert_eq!(count(&db, "outbox"), 0);
+    let missing = delete(&["--id", "3"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8(missing.stderr)
+        .unwrap()
+        .contains("no submission with id 3"));
+    let none = delete(&["--email", "nobody@example.org"]);
+    assert_eq!(
+        String::from_utf8(none.stdout).unwrap(),
+        "corsform-server: 0 submissions deleted, with 0 notifications\n"
+    );
+    drop(server);
+}
+
+/// r17: `export --format csv` read back by the csv crate's reader: one column per field
+/// name seen, quoting kept, formulas made harmless.
+#[test]
+fn r17_csv_export_reads_back_with_a_csv_parser() {
+    let server = start(&["--rate-limit", "0"]);
+    let mut stream = connect(server.addr());
+    for body in [
+        "subject=%3DHYPERLINK(%22http%3A%2F%2Fevil%22)&from=a%40b.c&message=l1%0D%0Al2%2C+%22q%22",
+        "subject=Hi&from=%2B1%40b.c&message=-2&topic=a&topic=b",
+    ] {
+        let answer = exchange(&mut stream, &chrome_post(server.addr(), body));
+        assert_eq!(answer.status, 200, "{}", answer.body);
+    }
+    let output = export_with(&server.db, &["--format", "csv"]);
+    assert!(output.status.success(), "{output:?}");
+    let mut reader = csv::Reader::from_reader(output.stdout.as_slice());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(
+        header,
+        ["id", "form", "received", "origin", "delivery", "subject", "from", "message", "topic"]
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(&rows[0][0], "1");
+    assert_eq!(&rows[0][1], "contact");
+    assert_eq!(&rows[0][3], SITE);
+    assert_eq!(&rows[0][5], "'=HYPERLINK(\"http://evil\")");
+    assert_eq!(&rows[0][7], "l1\r\nl2, \"q\"");
+    assert_eq!(&rows[0][8], "");
+    assert_eq!(&rows[1][6], "'+1@b.c");
+    assert_eq!(&rows[1][7], "'-2");
+    assert_eq!(&rows[1][8], "a\nb");
+}
+
+#[test]
+fn r17_config_file_errors_exit_2_with_one_line_naming_the_file_line_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("corsform.toml");
+    let db = dir.path().join("x.db");
+    for (toml, args, needle) in [
+        (
+            "[forms.contact]\nrate-limt = 3\n",
+            vec![],
+            "corsform.toml:2:1: forms.contact.rate-limt: unknown field",
+        ),
+        (
+            "[forms.contact]\nallow-origin = [\"null\"]\n",
+            vec![],
+            "corsform.toml:2:16: forms.contact.allow-origin: ",
+        ),
+        (
+            "[forms.contact]\n",
+            vec!["--rules", "x.json"],
+            "do not go with --config",
+        ),
+    ] {
+        std::fs::write(&config, toml).unwrap();
+        let output = Command::new(BIN)
+            .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+            .arg(&db)
+            .arg("--config")
+            .arg(&config)
+            .args(&args)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{toml}");
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(needle), "{stderr}");
+    }
 }

@@ -377,6 +377,14 @@ fn machine() -> String {
     format!("{cores} cores, {cpu}")
 }
 
+/// The commit measured (`git describe`: `abc1234`, with `-dirty` for uncommitted changes).
+fn commit() -> String {
+    crate::util::output(cmd("git").args(["describe", "--always", "--dirty"])).map_or_else(
+        || "an unknown commit".to_owned(),
+        |c| format!("commit {}", c.trim()),
+    )
+}
+
 /// The markers between which `bench` writes its figures in BENCHMARKS.md.
 const BEGIN: &str = "<!-- cargo xtask bench: begin -->";
 const END: &str = "<!-- cargo xtask bench: end -->";
@@ -385,7 +393,7 @@ const END: &str = "<!-- cargo xtask bench: end -->";
 pub fn bench(c: &Config) -> Result<(), String> {
     let package = crate::build(c)?;
     let mut md = String::new();
-    let _ = writeln!(md, "The figures of the latest `cargo xtask bench`, on {}. Ratios are corsform / peer: below 1 is better for time and weight.\n", machine());
+    let _ = writeln!(md, "The figures of the latest `cargo xtask bench`, at {}, on {}. Ratios are corsform / peer: below 1 is better for time and weight.\n", commit(), machine());
     let weight = crate::weight::report(c, &package)?;
     print!("{weight}");
     md.push_str(&weight);
