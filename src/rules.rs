@@ -236,6 +236,26 @@ impl FieldRules {
         Ok(())
     }
 
+    /// Applies jquery-validation's `dataRules`: a `data-rule-METHOD` attribute for each
+    /// method (`attr` gives an attribute's value; HTML keeps attribute names in lower case,
+    /// so `data-rule-equalto`), its text read as jQuery's `data()` reads it: `"true"` and
+    /// `"false"` as booleans, anything else as the text itself. A value the method refuses
+    /// gives no rule, as for the HTML attributes.
+    pub fn apply_data_rules(&mut self, attr: impl Fn(&str) -> Option<String>, parse: Parse) {
+        for method in Method::all() {
+            let name = ["data-rule-", &method.name().to_ascii_lowercase()].concat();
+            let Some(text) = attr(&name) else {
+                continue;
+            };
+            let given = match text.as_str() {
+                "true" => ParamSpec::Bool(true),
+                "false" => ParamSpec::Bool(false),
+                _ => ParamSpec::Text(text),
+            };
+            let _ = self.apply_rule(method.name(), &given, parse);
+        }
+    }
+
     /// The method `name` names, in `section` (`rules` or `messages`) of this field.
     fn method(&self, section: &str, name: &str) -> Result<Method, OptionsError> {
         Method::from_name(name).ok_or_else(|| {
@@ -708,5 +728,38 @@ mod tests {
         );
         assert!(r.is_empty(), "{r:?}");
         assert!(attribute_rules(Some("range"), attrs(&[]), &js_number).is_empty());
+    }
+}
+
+#[cfg(test)]
+mod data_rule_tests {
+    use super::*;
+    use crate::number::js_number;
+
+    /// jquery-validation's dataRules: `data-rule-METHOD`, "true"/"false" as booleans.
+    #[test]
+    fn data_rule_attributes_give_rules() {
+        let mut f = FieldRules {
+            name: "r".into(),
+            rules: attribute_rules(None, |n| (n == "required").then(String::new), &js_number),
+            messages: vec![],
+        };
+        let attrs = [
+            ("data-rule-email", "true"),
+            ("data-rule-minlength", "3"),
+            ("data-rule-equalto", "#pw"),
+            ("data-rule-required", "false"),
+        ];
+        f.apply_data_rules(
+            |n| {
+                attrs
+                    .iter()
+                    .find(|(k, _)| *k == n)
+                    .map(|(_, v)| v.to_string())
+            },
+            &js_number,
+        );
+        let methods: Vec<Method> = f.rules.iter().map(|r| r.method).collect();
+        assert_eq!(methods, [Method::Email, Method::MinLength, Method::EqualTo]);
     }
 }

@@ -29,6 +29,17 @@ pub trait Env {
     fn equal_to(&self, selector: &str) -> Option<String>;
     /// Whether the whole of `value` matches the regular expression `source`.
     fn pattern(&self, source: &str, value: &str) -> bool;
+    /// The browser's own verdict for a `step` rule, where the browser has one (a date or
+    /// time input, whose step is in days, seconds or months: `validity.stepMismatch`); by
+    /// default none, and the rule computes it.
+    fn step(&self, _value: &str) -> Option<bool> {
+        None
+    }
+    /// The control's default value (its `value` attribute): the HTML standard's step base
+    /// when there is no `min`. None by default (the server has no markup).
+    fn default_value(&self) -> Option<String> {
+        None
+    }
     /// `Number(text)`: by default [`crate::js_number`]; the browser asks the JS engine.
     fn number(&self, text: &str) -> f64 {
         number::js_number(text)
@@ -119,22 +130,38 @@ fn compare(value: &str, rule: &Rule, n: usize, env: &(impl Env + ?Sized)) -> Opt
     }
 }
 
-fn step_ok(value: &str, rule: &Rule, env: &(impl Env + ?Sized)) -> bool {
+/// The HTML standard's step check (§ 4.10.5.3.9, "step mismatch"): `value` is `base` plus a
+/// whole number of steps, `base` being `min`, else the default value, else 0. Computed on
+/// scaled integers, with as many decimal places as the value, the step and the base have
+/// (`1e-7` counts 7), so that `0.0000001` steps and `17 + 5n` are exact.
+fn step_ok(value: &str, rule: &Rule, base: Option<&str>, env: &(impl Env + ?Sized)) -> bool {
     let Param::Numbers(p) = &rule.param else {
         return false;
     };
-    let places = number::decimal_places(&p[0]);
-    if number::decimal_places(value) > places {
-        return false;
-    }
-    // jquery-validation's `toInt(value) % toInt(param) === 0`, in doubles.
-    let to_int = |n: f64| number::js_round(n * number::pow10(places));
     let parse = |t: &str| env.number(t);
-    number::is_multiple(to_int(parse(value)), to_int(rule.num(0, &parse)))
+    let base = base.filter(|b| parse(b).is_finite()).unwrap_or("0");
+    let places = [value, &p[0], base]
+        .iter()
+        .map(|t| number::decimal_places(t))
+        .max()
+        .unwrap_or(0);
+    let to_int = |n: f64| number::js_round(n * number::pow10(places));
+    let from_base = to_int(parse(value)) - to_int(parse(base));
+    number::is_multiple(from_base, to_int(rule.num(0, &parse)))
 }
 
-/// Whether `rule` passes for `input`.
+/// Whether `rule` passes for `input` (a `step` counting from 0; see [`check_field`]).
 pub fn check(rule: &Rule, input: Input<'_>, env: &(impl Env + ?Sized)) -> bool {
+    check_from(rule, input, None, env)
+}
+
+/// [`check`], a `step` counting from `base`.
+fn check_from(
+    rule: &Rule,
+    input: Input<'_>,
+    base: Option<&str>,
+    env: &(impl Env + ?Sized),
+) -> bool {
     let present = match input.count {
         Some(n) => n > 0,
         None => !input.text.is_empty(),
@@ -165,7 +192,7 @@ pub fn check(rule: &Rule, input: Input<'_>, env: &(impl Env + ?Sized)) -> bool {
             compare(v, rule, 0, env).is_some_and(Ordering::is_ge)
                 && compare(v, rule, 1, env).is_some_and(Ordering::is_le)
         }
-        Method::Step => step_ok(v, rule, env),
+        Method::Step => env.step(v).unwrap_or_else(|| step_ok(v, rule, base, env)),
         Method::Pattern => match &rule.param {
             Param::Text(source) => env.pattern(source, v),
             _ => false,
@@ -179,7 +206,18 @@ pub fn check_field<'r>(
     input: Input<'_>,
     env: &(impl Env + ?Sized),
 ) -> Option<&'r Rule> {
-    field.rules.iter().find(|rule| !check(rule, input, env))
+    // The step base: a number `min`, else the default value (HTML's step base).
+    let min = field
+        .rules
+        .iter()
+        .find(|r| r.method == Method::Min && matches!(r.param, Param::Numbers(_)))
+        .and_then(|r| r.arg(0));
+    let default = env.default_value();
+    let base = min.or(default.as_deref());
+    field
+        .rules
+        .iter()
+        .find(|rule| !check_from(rule, input, base, env))
 }
 
 /// The name an `equalTo` selector points at, when it is `#name`, `[name=name]` or
@@ -391,8 +429,26 @@ mod tests {
     fn step_is_a_multiple_from_zero() {
         let s = rule(Method::Step, nums(&["0.01"]));
         assert!(ok(&s, "1.25") && ok(&s, "0.3") && !ok(&s, "1.255") && !ok(&s, "x"));
+        // As the HTML standard (and the browser's stepMismatch) says: "3.0" is 3, a
+        // multiple of 3 (jquery-validation refuses it for its decimal places).
         let s = rule(Method::Step, nums(&["3"]));
-        assert!(ok(&s, "9") && ok(&s, "-3") && !ok(&s, "10") && !ok(&s, "3.0"));
+        assert!(ok(&s, "9") && ok(&s, "-3") && !ok(&s, "10") && ok(&s, "3.0"));
+        // Tiny steps are exact (case 09): 1e-7 has seven decimal places.
+        let s = rule(Method::Step, nums(&["1e-7"]));
+        assert!(ok(&s, "1.2345678") && !ok(&s, "1.23456785"));
+    }
+
+    /// Case 09: the step counts from `min` (HTML), not from 0.
+    #[test]
+    fn r09_step_counts_from_min() {
+        let mut f = FieldRules {
+            name: "n".into(),
+            ..FieldRules::default()
+        };
+        f.rules.push(rule(Method::Min, nums(&["17"])));
+        f.rules.push(rule(Method::Step, nums(&["5"])));
+        let verdict = |v: &str| check_field(&f, Input::text(v), &NoEnv).is_none();
+        assert!(verdict("87") && verdict("17") && !verdict("85") && !verdict("15"));
     }
 
     #[test]

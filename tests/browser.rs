@@ -1777,3 +1777,286 @@ fn the_typescript_options_are_the_options_bind_reads() {
         assert!(corsform::rules::RULE_NAME_TS.contains(&quoted), "{quoted}");
     }
 }
+
+// ---- regressions from ../shared/cases (rNN: the case's number) -------------------------
+
+/// A form of the cases: `fields` inside, posting nowhere (a `beforeSend` returning false
+/// records the body instead).
+fn case_form(fields: &str) -> Mounted {
+    mount(&format!(
+        r#"<form id="case" action="https://api.example.test/contact" method="post">{fields}</form>"#
+    ))
+}
+/// Binds the case form with `options` plus a `beforeSend` that stores the body in
+/// `window.sent` and cancels the request.
+fn bind_recording(options_json: &str) -> Controller {
+    let opts = options(options_json);
+    set(
+        &JsValue::from(web_sys::window().unwrap()),
+        "sent",
+        &JsValue::NULL,
+    );
+    let stop = Function::new_with_args("b", "window.sent = b; return false;");
+    set(&opts, "beforeSend", &stop);
+    bind_ok("#case", opts)
+}
+fn sent() -> Option<String> {
+    recorded("sent").as_string()
+}
+
+/// Case 01: disabled controls (own attribute, a disabled fieldset, disabled after bind) are
+/// not validated, and not sent.
+#[wasm_bindgen_test]
+fn r01_disabled_fields_are_not_validated() {
+    let _page = case_form(
+        r#"<input id="subject" name="subject" value="Hello">
+           <input id="company" name="company" required disabled>
+           <fieldset disabled><input id="vat" name="vat" required></fieldset>
+           <input id="later" name="later" required>"#,
+    );
+    let c = bind_ok("#case", options("{}"));
+    input("#later").set_disabled(true);
+    assert!(c.validate());
+    for f in ["company", "vat", "later"] {
+        assert_eq!(error_text(f), None, "{f}");
+    }
+    assert_eq!(
+        serialize(JsValue::from_str("#case").unchecked_into()).unwrap(),
+        "subject=Hello"
+    );
+}
+
+/// Case 02: a required field the page hides (`ignore: ":hidden"`, jquery-validation's
+/// default) does not block the form; `ignore: ""` validates it, a selector ignores others.
+#[wasm_bindgen_test]
+fn r02_hidden_fields_are_ignored_by_default() {
+    let fields = r#"<input id="subject" name="subject" value="Hello">
+        <div style="display:none"><input id="company" name="company" required></div>
+        <input id="extra" class="skip" name="extra" required>"#;
+    let _page = case_form(fields);
+    let c = bind_ok("#case", options(r#"{"ignore": ":hidden, .skip"}"#));
+    assert!(c.validate());
+    assert_eq!(error_text("company"), None);
+    c.destroy();
+    drop(_page);
+    let _page = case_form(fields);
+    let c = bind_ok("#case", options("{}"));
+    assert!(!c.validate(), "by default only :hidden is ignored");
+    assert_eq!(error_text("company"), None);
+    assert_eq!(
+        error_text("extra").as_deref(),
+        Some("This field is required.")
+    );
+    c.destroy();
+    drop(_page);
+    let _page = case_form(fields);
+    let c = bind_ok("#case", options(r#"{"ignore": ""}"#));
+    assert!(!c.validate(), "ignore: \"\" validates hidden fields too");
+    let label = document()
+        .get_element_by_id("company-error")
+        .expect("a message for company");
+    assert_eq!(
+        label.text_content().as_deref(),
+        Some("This field is required.")
+    );
+    assert!(bind_error("#case", options(r#"{"ignore": "[["}"#)).contains("ignore"));
+}
+
+/// Case 03: `data-rule-*` attributes give rules, as jquery-validation's dataRules.
+#[wasm_bindgen_test]
+fn r03_data_rule_attributes_give_rules() {
+    let _page = case_form(
+        r##"<input id="reply" name="reply" data-rule-required="true" data-rule-email="true" data-msg-required="We need an address to reply to.">
+           <input id="nick" name="nick" value="ab" data-rule-minlength="3">
+           <input id="code" name="code" value="12a" data-rule-digits="true">
+           <input id="pw" name="pw" value="x"><input id="again" name="again" value="y" data-rule-equalto="#pw">
+           <input id="off" name="off" required data-rule-required="false">"##,
+    );
+    let c = bind_ok("#case", options("{}"));
+    assert!(!c.validate());
+    assert_eq!(
+        error_text("reply").as_deref(),
+        Some("We need an address to reply to.")
+    );
+    assert_eq!(
+        error_text("nick").as_deref(),
+        Some("Please enter at least 3 characters.")
+    );
+    assert_eq!(
+        error_text("code").as_deref(),
+        Some("Please enter only digits.")
+    );
+    assert_eq!(
+        error_text("again").as_deref(),
+        Some("Please enter the same value again.")
+    );
+    assert_eq!(
+        error_text("off"),
+        None,
+        "data-rule-required=\"false\" removes the rule"
+    );
+}
+
+/// Case 05: a `formnovalidate` submit button sends without validating, its name=value last.
+#[wasm_bindgen_test]
+async fn r05_formnovalidate_button_sends_without_validating() {
+    let _page = case_form(
+        r#"<input id="subject" name="subject" required>
+           <button type="submit" id="send" name="intent" value="send">Send</button>
+           <button type="submit" id="draft" name="intent" value="draft" formnovalidate>Save draft</button>"#,
+    );
+    bind_recording("{}");
+    click("#draft");
+    sleep(50).await;
+    assert_eq!(sent().as_deref(), Some("subject=&intent=draft"));
+    assert_eq!(error_text("subject"), None);
+    click("#send");
+    sleep(50).await;
+    assert_eq!(
+        error_text("subject").as_deref(),
+        Some("This field is required.")
+    );
+}
+
+/// Case 06: a control named `action` (or `method`) never changes where the form posts:
+/// the URL is the form's `action` attribute.
+#[wasm_bindgen_test]
+async fn r06_a_field_named_action_does_not_change_the_url() {
+    let id = unique();
+    let url = [fixture(), "/echo/", &id].concat();
+    let _page = mount(&format!(
+        r#"<form id="case" action="{url}" method="post">
+             <input type="hidden" name="action" value="contact_form">
+             <input name="method" value="get"><input name="subject" value="Hello">
+           </form>"#
+    ));
+    let c = bind_ok("#case", options("{}"));
+    JsFuture::from(promise(c.submit()))
+        .await
+        .expect("posted to the action attribute");
+    assert_eq!(fixture_count(&id).await, 1);
+}
+
+/// Case 08: `step` on time and datetime-local inputs is the browser's own (seconds from
+/// the input's base): a valid time is never refused.
+#[wasm_bindgen_test]
+fn r08_step_on_time_inputs_is_the_browsers() {
+    let _page = case_form(
+        r#"<input id="t" name="t" type="time" step="900" value="09:15">
+           <input id="dt" name="dt" type="datetime-local" step="1" value="2025-05-01T09:15:30">
+           <input id="bad" name="bad" type="time" step="900" value="09:10">
+           <input id="off" name="off" type="time" step="900" min="09:00">"#,
+    );
+    // Typed after the page loaded: the base is `min`, 09:00, and 09:10 is off the grid.
+    input("#off").set_value("09:10");
+    let c = bind_ok("#case", options("{}"));
+    assert!(!c.validate());
+    assert_eq!(error_text("t"), None);
+    assert_eq!(error_text("dt"), None);
+    assert_eq!(
+        error_text("off").as_deref(),
+        Some("Please enter a multiple of 900.")
+    );
+    // "bad" holds its own default value, which is HTML's step base when there is no
+    // `min`: whatever the browser says of it, corsform says the same.
+    for id in ["t", "dt", "bad", "off"] {
+        let browser = !input(&["#", id].concat()).validity().step_mismatch();
+        assert_eq!(
+            error_text(id).is_none(),
+            browser,
+            "{id}: the browser's verdict"
+        );
+    }
+}
+
+/// Case 09: `step` counts from `min` (HTML), tiny steps are exact, on inputs and options.
+#[wasm_bindgen_test]
+fn r09_step_counts_from_min_and_tiny_steps_work() {
+    let _page = case_form(
+        r#"<input id="n1" name="n1" type="number" min="17" step="5" value="87">
+           <input id="n2" name="n2" type="number" min="17" step="5" value="85">
+           <input id="n3" name="n3" type="number" step="0.0000001" value="1.2345678">
+           <input id="n4" name="n4">"#,
+    );
+    input("#n4").set_value("1.2345678");
+    let opts = options("{}");
+    let rules = options("{}");
+    set(&rules, "n4", &options("{}"));
+    set(&get(&rules, "n4"), "step", &JsValue::from_f64(0.0000001));
+    set(&opts, "rules", &rules);
+    let c = bind_ok("#case", opts);
+    assert!(!c.validate());
+    let verdicts: Vec<bool> = ["n1", "n2", "n3", "n4"]
+        .iter()
+        .map(|f| error_text(f).is_none())
+        .collect();
+    assert_eq!(verdicts, [true, false, true, true]);
+    for id in ["n1", "n2", "n3"] {
+        let browser = !input(&["#", id].concat()).validity().step_mismatch();
+        assert_eq!(
+            error_text(id).is_none(),
+            browser,
+            "{id}: the browser's verdict"
+        );
+    }
+}
+
+/// Case 10: `pattern` is compiled as the HTML standard says (anchored, `v` flag): `.`
+/// is a code point and `\p{…}` works, as the browser's own check says.
+#[wasm_bindgen_test]
+fn r10_pattern_is_unicode_aware_as_the_browsers() {
+    let _page = case_form(
+        r#"<input id="nick" name="nick" pattern=".{1,3}" value="😀😀">
+           <input id="name" name="name" pattern="\p{Lu}\p{Ll}+" value="Émile">
+           <input id="ascii" name="ascii" pattern="[a-z]+" value="abc">
+           <input id="long" name="long" pattern=".{1,3}" value="😀😀😀😀">"#,
+    );
+    let c = bind_ok("#case", options("{}"));
+    c.validate();
+    for id in ["nick", "name", "ascii", "long"] {
+        let browser = !input(&["#", id].concat()).validity().pattern_mismatch();
+        assert_eq!(
+            error_text(id).is_none(),
+            browser,
+            "{id}: the browser's verdict"
+        );
+    }
+    assert_eq!(error_text("nick"), None);
+    assert_eq!(error_text("long").as_deref(), Some("Invalid format."));
+}
+
+/// Case 11: `type=email multiple` takes a comma-separated list, as the browser does.
+#[wasm_bindgen_test]
+fn r11_email_multiple_takes_a_list() {
+    let _page = case_form(
+        r#"<input id="cc" name="cc" type="email" multiple value="first@example.org, second@example.org">
+           <input id="one" name="one" type="email" value="first@example.org">
+           <input id="bad" name="bad" type="email" multiple value="first@example.org, nope">
+           <input id="single" name="single" type="email" value="first@example.org, second@example.org">"#,
+    );
+    let c = bind_ok("#case", options("{}"));
+    c.validate();
+    for id in ["cc", "one", "bad", "single"] {
+        let browser = !input(&["#", id].concat()).validity().type_mismatch();
+        assert_eq!(
+            error_text(id).is_none(),
+            browser,
+            "{id}: the browser's verdict"
+        );
+    }
+    assert_eq!(error_text("cc"), None);
+}
+
+/// Case 13: an `<input type=image>` submitter adds `name.x=0&name.y=0`, as a browser
+/// sends it, never `name=value`.
+#[wasm_bindgen_test]
+async fn r13_image_submitter_sends_its_coordinates() {
+    let _page = case_form(
+        r#"<input id="subject" name="subject" value="Hello">
+           <input type="image" id="go" name="go" value="Go" alt="Send" src="data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7">"#,
+    );
+    bind_recording("{}");
+    click("#go");
+    sleep(50).await;
+    assert_eq!(sent().as_deref(), Some("subject=Hello&go.x=0&go.y=0"));
+}

@@ -227,6 +227,9 @@ impl Bound {
         if to_submit {
             return;
         }
+        if f.ignored(&self.opts.ignore) {
+            return;
+        }
         let eager = f.submitted.get() || f.invalid.get();
         let first = &f.controls[0];
         if eager || (leaving && !first.is_checkable() && !first.rule_value().is_empty()) {
@@ -244,6 +247,12 @@ impl Bound {
     pub fn validate(&self) -> bool {
         let mut all = true;
         for f in &self.fields {
+            if f.ignored(&self.opts.ignore) {
+                if f.invalid.get() {
+                    f.clear_error();
+                }
+                continue;
+            }
             if !f.check() {
                 all = false;
                 f.submitted.set(true);
@@ -389,7 +398,10 @@ impl Bound {
             let busy = CorsformError::new(Kind::Busy, "a submission is already being sent");
             return Err(busy.to_js());
         }
-        if !self.validate() {
+        // A submit button with `formnovalidate` sends without validating (HTML, and
+        // jquery-validation's cancelSubmit).
+        let novalidate = submitter.is_some_and(|b| b.has_attribute("formnovalidate"));
+        if !novalidate && !self.validate() {
             return Err(self.fail(CorsformError::new(Kind::Invalid, "the form has errors")));
         }
         let body = serialize(&self.form, submitter);

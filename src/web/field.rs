@@ -11,6 +11,7 @@ use web_sys::{
     HtmlTextAreaElement,
 };
 
+use super::options::Ignore;
 use crate::rules::{FieldRules, Method, OptionsError, Param, Rule};
 use crate::validate::{check_field, Env, Input};
 
@@ -213,13 +214,17 @@ impl Field {
             |a| el.get_attribute(a),
             &js_number,
         );
+        let mut rules = FieldRules {
+            name,
+            rules,
+            messages: Vec::new(),
+        };
+        // jquery-validation's order: the HTML attributes, then `data-rule-*`, then the
+        // options (applied by `bind`).
+        rules.apply_data_rules(|a| el.get_attribute(a), &js_number);
         Field {
             controls: vec![control],
-            rules: FieldRules {
-                name,
-                rules,
-                messages: Vec::new(),
-            },
+            rules,
             pattern: None,
             label: RefCell::new(None),
             submitted: Cell::new(false),
@@ -233,7 +238,9 @@ impl Field {
         for r in &self.rules.rules {
             if let (Method::Pattern, Param::Text(source)) = (r.method, &r.param) {
                 let anchored = ["^(?:", source, ")$"].concat();
-                self.pattern = Some(regexp(&anchored, "").ok_or_else(|| {
+                // Compiled as the HTML standard compiles `pattern`: with the `v` flag
+                // (Unicode sets: `.` is a code point, `\p{Lu}` works).
+                self.pattern = Some(regexp(&anchored, "v").ok_or_else(|| {
                     OptionsError::format(
                         "rules.{0}.pattern: invalid regular expression \"{1}\"",
                         &[&self.rules.name, source],
@@ -247,6 +254,30 @@ impl Field {
     /// The first control's element.
     pub fn element(&self) -> &HtmlElement {
         self.controls[0].element()
+    }
+
+    /// Not validated now: every control is disabled (itself or by its `<fieldset>`: such
+    /// a control is never sent either), or the field is one `ignore` names. Read at each
+    /// validation, since the page may disable or hide a field after `bind`.
+    pub fn ignored(&self, ignore: &Ignore) -> bool {
+        if self.controls.iter().all(Control::disabled) {
+            return true;
+        }
+        let el = self.element();
+        let named = !ignore.selectors.is_empty() && el.matches(&ignore.selectors).unwrap_or(false);
+        // jQuery's `:hidden`: no layout box at all.
+        named || (ignore.hidden && el.get_client_rects().length() == 0)
+    }
+
+    /// The first control, when it is an `<input>` of one of `types`.
+    fn input_of(&self, types: &[&str]) -> Option<&HtmlInputElement> {
+        match &self.controls[0] {
+            Control::Input(i) => {
+                let t = i.type_();
+                types.iter().any(|w| t.eq_ignore_ascii_case(w)).then_some(i)
+            }
+            _ => None,
+        }
     }
 
     /// Runs the field's rules and shows or clears its message. True when valid.
@@ -369,9 +400,31 @@ impl Env for Field {
         self.pattern.as_ref().is_some_and(|re| re.test(value))
     }
 
-    /// jquery-validation's own expression, run by the JS engine's `RegExp`.
+    /// jquery-validation's own expression, run by the JS engine's `RegExp`. For an
+    /// `<input type=email multiple>`, each address of the comma-separated list, white
+    /// space around it ignored, as the HTML standard defines its value.
     fn expression(&self, method: Method, value: &str) -> bool {
         let (source, flags) = crate::validate::expression(method).unwrap_or_default();
-        RegExp::new(source, flags).test(value)
+        let re = RegExp::new(source, flags);
+        let multiple =
+            method == Method::Email && self.input_of(&["email"]).is_some_and(|i| i.multiple());
+        match multiple {
+            true => value
+                .split(',')
+                .all(|a| re.test(a.trim_matches(|c: char| c.is_ascii_whitespace()))),
+            false => re.test(value),
+        }
+    }
+
+    /// A date or time input's step is in days, seconds, months or weeks, from its own
+    /// base: the browser's `validity.stepMismatch` decides.
+    fn step(&self, _value: &str) -> Option<bool> {
+        let input = self.input_of(&["date", "time", "datetime-local", "month", "week"])?;
+        Some(!input.validity().step_mismatch())
+    }
+
+    /// The `value` attribute: HTML's step base when there is no `min`.
+    fn default_value(&self) -> Option<String> {
+        self.element().get_attribute("value")
     }
 }

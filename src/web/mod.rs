@@ -78,6 +78,9 @@ export interface CorsformOptions {
   success?: (data: unknown) => void;
   /** Called with a CorsformError on any failure. */
   error?: (err: CorsformError) => void;
+  /** jquery-validation's `ignore`: a selector list of fields not validated; default
+   * `":hidden"` (fields the page hides). Disabled fields are never validated. */
+  ignore?: string;
 }
 "#;
 

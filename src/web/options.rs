@@ -17,7 +17,7 @@ pub const DEFAULT_TIMEOUT_MS: u32 = 15_000;
 
 /// The options `bind` knows, in the order [`Options::read`] takes them. (The `.d.ts`'s
 /// `CorsformOptions` is checked against this list by a test, and [`KNOWN_OPTIONS`] too.)
-pub const OPTION_NAMES: [&str; 9] = [
+pub const OPTION_NAMES: [&str; 10] = [
     "rules",
     "messages",
     "panels",
@@ -27,11 +27,12 @@ pub const OPTION_NAMES: [&str; 9] = [
     "beforeSend",
     "success",
     "error",
+    "ignore",
 ];
 
 /// [`OPTION_NAMES`] as an error message lists them.
 pub const KNOWN_OPTIONS: &str =
-    "rules, messages, panels, url, headers, timeout, beforeSend, success, error";
+    "rules, messages, panels, url, headers, timeout, beforeSend, success, error, ignore";
 
 /// The seed's four panels, each optional.
 #[derive(Default)]
@@ -65,6 +66,37 @@ pub struct Options {
     pub success: Option<Function>,
     /// `error(err)`.
     pub error: Option<Function>,
+    /// `ignore`: which fields are not validated.
+    pub ignore: Ignore,
+}
+
+/// jquery-validation's `ignore` option: a selector list of the fields not validated,
+/// `":hidden"` by default (fields the page hides: no layout box). `":hidden"` is jQuery's
+/// own pseudo-class, kept apart; the other selectors are CSS.
+#[derive(Default)]
+pub struct Ignore {
+    /// `:hidden` is in the list.
+    pub hidden: bool,
+    /// The other selectors, joined with commas; empty for none.
+    pub selectors: String,
+}
+
+impl Ignore {
+    /// Reads a selector list.
+    fn parse(list: &str) -> Ignore {
+        let mut ignore = Ignore::default();
+        for part in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            if part == ":hidden" {
+                ignore.hidden = true;
+            } else {
+                if !ignore.selectors.is_empty() {
+                    ignore.selectors.push(',');
+                }
+                ignore.selectors.push_str(part);
+            }
+        }
+        ignore
+    }
 }
 
 /// "`path` must be `what`, not (what `v` is)".
@@ -235,7 +267,7 @@ impl Options {
     /// Reads `options` (`undefined` and `null` mean all defaults, as they do for each
     /// option). Refuses an unknown option or a value of the wrong type, naming it.
     pub fn read(options: &JsValue) -> Result<Options, OptionsError> {
-        let mut given: [JsValue; 9] = Default::default();
+        let mut given: [JsValue; 10] = Default::default();
         for (key, v) in object("options", options)? {
             let Some(i) = OPTION_NAMES.iter().position(|n| *n == key) else {
                 return Err(OptionsError::format(
@@ -245,8 +277,27 @@ impl Options {
             };
             given[i] = v;
         }
-        let [rules, messages, panels_, url, headers_, timeout, before_send, success, error] =
+        let [rules, messages, panels_, url, headers_, timeout, before_send, success, error, ignore] =
             &given;
+        let ignore = match ignore {
+            v if is_nullish(v) => Ignore::parse(":hidden"),
+            v => Ignore::parse(
+                &v.as_string()
+                    .ok_or_else(|| must("ignore", "a selector", v))?,
+            ),
+        };
+        if !ignore.selectors.is_empty() {
+            // A selector the browser can't parse is refused now, not at each validation.
+            let probe = web_sys::window().and_then(|w| w.document());
+            if let Some(document) = probe {
+                if document.query_selector(&ignore.selectors).is_err() {
+                    return Err(OptionsError::format(
+                        "ignore: \"{0}\" is not a valid selector",
+                        &[&ignore.selectors],
+                    ));
+                }
+            }
+        }
         let url = match url {
             v if is_nullish(v) => None,
             v => Some(v.as_string().ok_or_else(|| must("url", "a string", v))?),
@@ -267,6 +318,7 @@ impl Options {
             before_send: callback("beforeSend", before_send)?,
             success: callback("success", success)?,
             error: callback("error", error)?,
+            ignore,
         })
     }
 }

@@ -11,7 +11,7 @@ pub fn elements(form: &HtmlFormElement) -> impl Iterator<Item = Element> {
 }
 
 /// The body jQuery would send for `form`, then `submitter` (the clicked button) last.
-/// Skipped as jQuery skips them: controls without a name, disabled ones (themselves or by
+/// An image button adds `NAME.x=0&NAME.y=0`. Skipped as jQuery skips them: controls without a name, disabled ones (themselves or by
 /// their `<fieldset>`), buttons and file inputs, unchecked checkboxes and radios.
 pub fn serialize(form: &HtmlFormElement, submitter: Option<&Element>) -> String {
     let mut body = String::new();
@@ -29,7 +29,18 @@ pub fn serialize(form: &HtmlFormElement, submitter: Option<&Element>) -> String 
     }
     if let Some(b) = submitter {
         let name = b.get_attribute("name").unwrap_or_default();
-        if !name.is_empty() {
+        if b.matches("input[type=image i]").unwrap_or(false) {
+            // An image button adds the click's coordinates, `NAME.x` and `NAME.y` (`x`
+            // and `y` without a name), never its value (HTML's form data set); a scripted
+            // or keyboard activation clicks at 0,0.
+            let prefix = if name.is_empty() {
+                String::new()
+            } else {
+                name + "."
+            };
+            crate::encode::push_pair(&mut body, &[&prefix, "x"].concat(), "0");
+            crate::encode::push_pair(&mut body, &[&prefix, "y"].concat(), "0");
+        } else if !name.is_empty() {
             let value = js_sys::Reflect::get(b, &"value".into())
                 .ok()
                 .and_then(|v| v.as_string())
