@@ -374,7 +374,12 @@ fn machine() -> String {
         })
         .unwrap_or_else(|| "unknown CPU".into());
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    format!("{cores} cores, {cpu}")
+    // The server's figures are absolute, and fall with what else the machine runs.
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_owned))
+        .map_or_else(String::new, |l| format!(", load average {l} at the start"));
+    format!("{cores} cores, {cpu}{load}")
 }
 
 /// The commit measured (`git describe`: `abc1234`, with `-dirty` for uncommitted changes).
