@@ -14,7 +14,7 @@ use super::field::{self, Control, Field};
 use super::options::Options;
 use super::serialize::{elements, serialize};
 use super::submit::{self, Outcome};
-use crate::rules::OptionsError;
+use crate::rules::{Method, OptionsError, Param};
 
 /// The controls that submit a form: a button is one unless its type is `button` or
 /// `reset` (a missing or unknown type makes it a submit button).
@@ -82,7 +82,8 @@ enum Stage {
 /// The state behind a controller.
 pub struct Bound {
     form: HtmlFormElement,
-    fields: Vec<Field>,
+    /// The fields as the last validation saw them ([`Bound::refresh`]).
+    fields: RefCell<Vec<Field>>,
     opts: Options,
     had_novalidate: bool,
     /// A request is in flight.
@@ -97,47 +98,12 @@ impl Bound {
     /// Binds `opts` to `form`: the fields and their attribute rules, then the options'
     /// rules and messages over them. Refuses rules for a field the form doesn't have.
     pub fn new(form: HtmlFormElement, opts: Options) -> Result<Rc<Bound>, OptionsError> {
-        let mut fields: Vec<Field> = Vec::new();
-        for el in elements(&form) {
-            let Some(c) = Control::of(&el) else {
-                continue;
-            };
-            let name = c.name();
-            if name.is_empty() || c.is_button() || c.is("input[type=hidden i]") {
-                continue;
-            }
-            match fields.iter_mut().find(|f| f.rules.name == name) {
-                Some(f) => f.controls.push(c),
-                None => fields.push(Field::new(c, name)),
-            }
-        }
-        let field = |fields: &mut Vec<Field>, section: &str, name: &str| {
-            let i = fields.iter().position(|f| f.rules.name == name);
-            i.ok_or_else(|| {
-                OptionsError::format(
-                    "{0}.{1}: the form has no field named \"{1}\"",
-                    &[section, name],
-                )
-            })
-        };
-        // The options' rules override the attributes'. (Messages: the options', then the
-        // element's own, read when one is needed.)
-        for (name, spec) in &opts.rules.rules.0 {
-            let i = field(&mut fields, "rules", name)?;
-            fields[i].rules.apply_rules(spec, &field::js_number)?;
-        }
-        for (name, spec) in &opts.rules.messages.0 {
-            let i = field(&mut fields, "messages", name)?;
-            fields[i].rules.apply_messages(spec)?;
-        }
-        for f in &mut fields {
-            f.compile_pattern()?;
-        }
+        let fields = scan(&form, &opts, true)?;
         let had_novalidate = form.no_validate();
         form.set_no_validate(true);
         let bound = Rc::new(Bound {
             form,
-            fields,
+            fields: RefCell::new(fields),
             opts,
             had_novalidate,
             sending: Cell::new(false),
@@ -207,9 +173,6 @@ impl Bound {
             .ok()
             .and_then(|n| n.as_string())
             .unwrap_or_default();
-        let Some(f) = self.fields.iter().find(|f| f.rules.name == name) else {
-            return;
-        };
         let leaving = e.type_() == "focusout";
         // Leaving a field for a submit button of this form: the submit checks everything,
         // and a message appearing now would move the button under the pointer, losing the
@@ -227,6 +190,11 @@ impl Bound {
         if to_submit {
             return;
         }
+        self.refresh();
+        let fields = self.fields.borrow();
+        let Some(f) = fields.iter().find(|f| f.rules.name == name) else {
+            return;
+        };
         if f.ignored(&self.opts.ignore) {
             return;
         }
@@ -234,19 +202,72 @@ impl Bound {
         let first = &f.controls[0];
         if eager || (leaving && !first.is_checkable() && !first.rule_value().is_empty()) {
             f.check();
+            // The fields whose `equalTo` names this one and that were checked already
+            // are checked again: "the same value again" may hold, or not, now.
+            let el: &Element = f.element();
+            for other in fields
+                .iter()
+                .filter(|o| o.submitted.get() || o.invalid.get())
+            {
+                let points_here = other
+                    .rules
+                    .rules
+                    .iter()
+                    .any(|r| match (r.method, &r.param) {
+                        (Method::EqualTo, Param::Text(selector)) => {
+                            el.matches(selector).unwrap_or(false)
+                        }
+                        _ => false,
+                    });
+                if points_here && !other.ignored(&self.opts.ignore) {
+                    other.check();
+                }
+            }
         }
     }
 
+    /// Reads the fields again: the page may have added, removed or changed controls and
+    /// their attributes since `bind` (jquery-validation reads them at each validation too).
+    /// A field that stays keeps its message and its state; one that went takes its
+    /// message with it. Skipped while the fields are in use further up the stack.
+    fn refresh(&self) {
+        let Ok(mut fields) = self.fields.try_borrow_mut() else {
+            return;
+        };
+        let Ok(mut fresh) = scan(&self.form, &self.opts, false) else {
+            return;
+        };
+        let mut old = std::mem::take(&mut *fields);
+        for f in &mut fresh {
+            if let Some(i) = old.iter().position(|o| o.rules.name == f.rules.name) {
+                f.take_state(old.swap_remove(i));
+            }
+        }
+        for gone in &old {
+            gone.unbind();
+        }
+        *fields = fresh;
+    }
+
+    /// Moves the focus to the first invalid field, once no field is borrowed (focusing
+    /// dispatches focus events to the listener at once).
     fn focus_first_invalid(&self) {
-        if let Some(f) = self.fields.iter().find(|f| f.invalid.get()) {
-            field::focus(f.element());
+        let first = self
+            .fields
+            .borrow()
+            .iter()
+            .find(|f| f.invalid.get())
+            .map(|f| f.element().clone());
+        if let Some(el) = first {
+            field::focus(&el);
         }
     }
 
     /// Validates every field, shows every message, focuses the first invalid field.
     pub fn validate(&self) -> bool {
+        self.refresh();
         let mut all = true;
-        for f in &self.fields {
+        for f in self.fields.borrow().iter() {
             if f.ignored(&self.opts.ignore) {
                 if f.invalid.get() {
                     f.clear_error();
@@ -265,7 +286,7 @@ impl Bound {
     /// Puts the server's messages (`errors`: `{field: message}`) on the fields it names;
     /// names that are not fields of the form are left to the `error` callback.
     fn show_server_errors(&self, errors: &JsValue) {
-        for f in &self.fields {
+        for f in self.fields.borrow().iter() {
             let errors: &js_sys::Object = errors.unchecked_ref();
             let own = js_sys::Object::has_own(errors, &f.rules.name.as_str().into());
             let message = own
@@ -458,7 +479,7 @@ impl Bound {
             // an event corsform dispatched), and a closure is never freed while it runs.
             wasm_bindgen_futures::spawn_local(async move { drop(listener) });
         }
-        for f in &self.fields {
+        for f in self.fields.borrow().iter() {
             f.unbind();
         }
         self.form.set_no_validate(self.had_novalidate);
@@ -474,4 +495,54 @@ fn report(thrown: &JsValue) {
             let _ = report.call1(&global, thrown);
         }
     }
+}
+
+/// The form's fields now, with their rules: the HTML attributes, `data-rule-*`, then the
+/// options' rules and messages. `strict` (at `bind`) refuses options naming a field the
+/// form doesn't have and a `pattern` that doesn't compile; later reads pass over them (the
+/// page may have removed the field; the HTML standard ignores a bad `pattern`).
+fn scan(form: &HtmlFormElement, opts: &Options, strict: bool) -> Result<Vec<Field>, OptionsError> {
+    let mut fields: Vec<Field> = Vec::new();
+    for el in elements(form) {
+        let Some(c) = Control::of(&el) else {
+            continue;
+        };
+        let name = c.name();
+        if name.is_empty() || c.is_button() || c.is("input[type=hidden i]") {
+            continue;
+        }
+        match fields.iter_mut().find(|f| f.rules.name == name) {
+            Some(f) => f.controls.push(c),
+            None => fields.push(Field::new(c, name)),
+        }
+    }
+    let missing = |section: &str, name: &str| {
+        OptionsError::format(
+            "{0}.{1}: the form has no field named \"{1}\"",
+            &[section, name],
+        )
+    };
+    // The options' rules override the attributes'. (Messages: the options', then the
+    // element's own, read when one is needed.)
+    for (name, spec) in &opts.rules.rules.0 {
+        match fields.iter_mut().find(|f| &f.rules.name == name) {
+            Some(f) => f.rules.apply_rules(spec, &field::js_number)?,
+            None if strict => return Err(missing("rules", name)),
+            None => {}
+        }
+    }
+    for (name, spec) in &opts.rules.messages.0 {
+        match fields.iter_mut().find(|f| &f.rules.name == name) {
+            Some(f) => f.rules.apply_messages(spec)?,
+            None if strict => return Err(missing("messages", name)),
+            None => {}
+        }
+    }
+    for f in &mut fields {
+        match f.compile_pattern() {
+            Err(e) if strict => return Err(e),
+            _ => {}
+        }
+    }
+    Ok(fields)
 }

@@ -232,6 +232,14 @@ impl Field {
         }
     }
 
+    /// Takes over what `old`, the same field as an earlier read saw it, showed and knew:
+    /// its message's label, whether it was invalid or submitted.
+    pub fn take_state(&mut self, old: Field) {
+        self.label = old.label;
+        self.submitted = old.submitted;
+        self.invalid = old.invalid;
+    }
+
     /// Compiles the `pattern` rule (at most one per field), as jquery-validation's
     /// additional method does: the whole value must match.
     pub fn compile_pattern(&mut self) -> Result<(), OptionsError> {

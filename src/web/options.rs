@@ -265,15 +265,20 @@ fn callback(name: &str, v: &JsValue) -> Result<Option<Function>, OptionsError> {
 
 impl Options {
     /// Reads `options` (`undefined` and `null` mean all defaults, as they do for each
-    /// option). Refuses an unknown option or a value of the wrong type, naming it.
+    /// option). Refuses a value of the wrong type, naming it; an option it doesn't know is
+    /// named in one `console.warn` and otherwise ignored.
     pub fn read(options: &JsValue) -> Result<Options, OptionsError> {
         let mut given: [JsValue; 10] = Default::default();
         for (key, v) in object("options", options)? {
             let Some(i) = OPTION_NAMES.iter().position(|n| *n == key) else {
-                return Err(OptionsError::format(
-                    "unknown option \"{0}\" (known: {1})",
+                // A page written for jquery-validation passes options corsform doesn't
+                // read: the form still works, and a typo stays visible in the console.
+                let warning = OptionsError::format(
+                    "corsform: unknown option \"{0}\" is ignored (known: {1})",
                     &[&key, KNOWN_OPTIONS],
-                ));
+                );
+                web_sys::console::warn_1(&warning.0.into());
+                continue;
             };
             given[i] = v;
         }
