@@ -2169,3 +2169,43 @@ fn equal_to_is_checked_again_when_the_other_field_changes() {
         Some("Please enter the same value again.")
     );
 }
+
+/// Every server error reaches the visitor (issue 15): a 422 message for a field the page
+/// doesn't have goes into the error panel, as text.
+#[wasm_bindgen_test]
+async fn a_422_message_for_a_field_the_page_lacks_goes_into_the_error_panel() {
+    // The real server runs the seed rules, which require `message`: this page has none.
+    let _page = mount(&format!(
+        r#"<style>#contact-popup .error {{ display: none; }}</style>
+        <div id="contact-popup">
+          <div class="main"><form id="contact" action="{}" method="post">
+            <input name="subject" id="subject" value="Hello"><input type="submit" id="send">
+          </form></div>
+          <div class="error"><p>Not sent.</p></div>
+        </div>"#,
+        api()
+    ));
+    let opts = options(
+        r##"{"panels": {"main": "#contact-popup .main", "error": "#contact-popup .error"}}"##,
+    );
+    set(&opts, "error", &recorder("__rejected"));
+    bind_ok("#contact", opts);
+    click("#send");
+    assert!(
+        until(5000, || visible("#contact-popup > .error")).await,
+        "the error panel is shown"
+    );
+    let items: Vec<String> = {
+        let list = document()
+            .query_selector_all("#contact-popup .error ul.corsform-errors > li")
+            .unwrap();
+        (0..list.length())
+            .map(|i| list.item(i).unwrap().text_content().unwrap())
+            .collect()
+    };
+    assert_eq!(items, ["This field is required."]);
+    assert_eq!(
+        get(&recorded("__rejected"), "kind").as_string().as_deref(),
+        Some("invalid")
+    );
+}

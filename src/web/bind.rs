@@ -283,10 +283,28 @@ impl Bound {
         all
     }
 
-    /// Puts the server's messages (`errors`: `{field: message}`) on the fields it names;
-    /// names that are not fields of the form are left to the `error` callback.
-    fn show_server_errors(&self, errors: &JsValue) {
-        for f in self.fields.borrow().iter() {
+    /// Puts the server's messages (`errors`: `{field: message}`) on the fields it names
+    /// and the page shows; returns the others' messages, in the server's order.
+    fn show_server_errors(&self, errors: &JsValue) -> Vec<String> {
+        let mut unplaced = Vec::new();
+        let fields = self.fields.borrow();
+        for (name, message) in js_sys::Object::entries(errors.unchecked_ref::<js_sys::Object>())
+            .iter()
+            .filter_map(|pair| {
+                let pair: js_sys::Array = pair.unchecked_into();
+                Some((pair.get(0).as_string()?, pair.get(1).as_string()?))
+            })
+        {
+            let shown = fields
+                .iter()
+                .find(|f| f.rules.name == name)
+                .filter(|f| !f.ignored(&self.opts.ignore));
+            match shown {
+                Some(_) => {}
+                None => unplaced.push(message),
+            }
+        }
+        for f in fields.iter() {
             let errors: &js_sys::Object = errors.unchecked_ref();
             let own = js_sys::Object::has_own(errors, &f.rules.name.as_str().into());
             let message = own
@@ -298,7 +316,34 @@ impl Bound {
                 f.submitted.set(true);
             }
         }
+        drop(fields);
         self.focus_first_invalid();
+        unplaced
+    }
+
+    /// Lists `messages` in the error panel (a `<ul class="corsform-errors">` at its end,
+    /// replacing the previous one), as text.
+    fn list_in_error_panel(&self, messages: &[String]) {
+        let Some(panel) = &self.opts.panels.error else {
+            return;
+        };
+        if let Ok(Some(old)) = panel.query_selector(":scope > ul.corsform-errors") {
+            old.remove();
+        }
+        let Some(document) = panel.owner_document() else {
+            return;
+        };
+        let Ok(list) = document.create_element("ul") else {
+            return;
+        };
+        let _ = list.set_attribute("class", "corsform-errors");
+        for m in messages {
+            if let Ok(item) = document.create_element("li") {
+                item.set_text_content(Some(m));
+                let _ = list.append_child(&item);
+            }
+        }
+        let _ = panel.append_child(&list);
     }
 
     /// Shows the panels of `stage`, hides the others; then moves the focus to the one
@@ -457,8 +502,19 @@ impl Bound {
                 Ok(data)
             }
             Outcome::Rejected(errors, err) => {
+                // The form shown first: whether a field is shown decides where its
+                // message goes.
                 self.panels(Stage::Rejected);
-                self.show_server_errors(&errors);
+                let unplaced = self.show_server_errors(&errors);
+                match unplaced.is_empty() {
+                    true => {}
+                    false => {
+                        // Messages no field of the page can show go into the error panel,
+                        // as text, so that every one reaches the visitor.
+                        self.list_in_error_panel(&unplaced);
+                        self.panels(Stage::Failed);
+                    }
+                }
                 Err(self.fail(err))
             }
             Outcome::Failed(err) => {
