@@ -1240,3 +1240,69 @@ fn no_control_character_anywhere_changes_the_headers_or_reaches_the_wire_bare() 
         }
     }
 }
+
+/// r17: two forms on one server, each mailed to its own recipients with its own subject.
+#[tokio::test]
+async fn r17_each_form_is_mailed_with_its_own_recipients_and_subject() {
+    let sink = Sink::accepting().await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("test.db")).unwrap();
+    let form = |name: &str, to: &str, subject: &str| {
+        let mut config = Config::new(store.clone());
+        config.name = name.into();
+        config.rate_limit = 0;
+        config.mail = Some(Arc::new(Mail {
+            to: vec![to.parse().unwrap()],
+            subject: subject.into(),
+            form: name.into(),
+            ..mail_for(&sink)
+        }));
+        config
+    };
+    let forms = vec![
+        form("contact", "team@site.test", "Contact: {subject}"),
+        form("quote", "sales@site.test", "{form} from {company}"),
+    ];
+    let mailed = forms
+        .iter()
+        .map(|f| (f.mail.clone().unwrap(), f.rules.clone()))
+        .collect();
+    let outbox = Outbox::start_forms(store.clone(), mailed).await.unwrap();
+    let site = corsform_server::site(forms);
+    for (path, body) in [
+        ("/f/contact", "subject=Hi&from=a%40b.c&message=Hello"),
+        ("/f/quote", "subject=Q&from=a%40b.c&message=M&company=ACME"),
+    ] {
+        let request = Request::post(path)
+            .header("origin", SITE)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("x-requested-with", "XMLHttpRequest")
+            .body(Body::from(body))
+            .unwrap();
+        let response = site.clone().oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    sink.wait_for(PATIENCE, |received| received.len() >= 2)
+        .await;
+    outbox.stop().await;
+    let mut seen: Vec<(String, String)> = sink
+        .accepted()
+        .iter()
+        .map(|m| {
+            let message = m.message();
+            let mail = parse(&message);
+            (
+                header(&mail, "To").unwrap(),
+                header(&mail, "Subject").unwrap(),
+            )
+        })
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            ("sales@site.test".to_owned(), "quote from ACME".to_owned()),
+            ("team@site.test".to_owned(), "Contact: Hi".to_owned()),
+        ]
+    );
+}

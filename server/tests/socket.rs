@@ -829,6 +829,19 @@ fn r17_two_forms_each_with_its_origins_and_rules() {
         .collect();
     assert_eq!(lines.len(), 1);
     assert!(lines[0].contains(r#""company":"ACME""#), "{}", lines[0]);
+
+    // An idempotency key is the form's own: the same key on another form is stored.
+    let key = "Idempotency-Key: same-key\r\n";
+    let contact = exchange(
+        &mut connect(addr),
+        &form_post(addr, "/f/contact", SITE, key, VALID),
+    );
+    let quote = exchange(
+        &mut connect(addr),
+        &form_post(addr, "/f/quote", SHOP, key, "company=B"),
+    );
+    assert_eq!(contact.body, r#"{"ok":true,"id":4}"#);
+    assert_eq!(quote.body, r#"{"ok":true,"id":5}"#);
 }
 
 /// r17: a retry with the same idempotency key (header or hidden field) within a day gets
@@ -850,8 +863,18 @@ fn r17_a_retry_with_the_same_idempotency_key_is_stored_once() {
     assert_eq!(post("", &field).body, r#"{"ok":true,"id":2}"#);
     assert_eq!(post("", VALID).body, r#"{"ok":true,"id":3}"#);
     assert_eq!(post("Idempotency-Key: \r\n", VALID).status, 400);
+    // A day later the key is new again.
+    let conn = rusqlite::Connection::open(&server.db).unwrap();
+    conn.execute(
+        "UPDATE idempotency SET at = at - 86400001 WHERE key = 'fill-1'",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let later = post("Idempotency-Key: fill-1\r\n", VALID);
+    assert_eq!(later.body, r#"{"ok":true,"id":4}"#);
     let rows = exported(&server.db);
-    assert_eq!(rows.len(), 3);
+    assert_eq!(rows.len(), 4);
     assert!(rows
         .iter()
         .all(|row| row["fields"].get("_idempotency_key").is_none()));

@@ -136,7 +136,7 @@ pub fn build(c: &Config) -> Result<Package, String> {
 }
 
 /// wasm-pack, then wasm-opt: the package in `out_dir`. With `keep_names`, the functions keep
-/// their names (for twiggy, see bench.rs): the same code, built in a target directory of its
+/// their names (for twiggy, see weight.rs): the same code, built in a target directory of its
 /// own so the shipped build's cache stays.
 pub fn compile(c: &Config, out_dir: &Path, keep_names: bool) -> Result<Package, String> {
     wasm_pack_build(c, out_dir, keep_names)?;
