@@ -17,10 +17,15 @@ pub mod web;
 pub use email::{is_valid_email, PATTERN as EMAIL_PATTERN};
 pub use encode::{decode, encode, DecodeError};
 pub use number::{js_number, js_number_text};
-pub use options::{Entries, FieldMessagesSpec, FieldRulesSpec, ParamSpec, RulesOptions};
+pub use options::{
+    Entries, FieldMessagesSpec, FieldRulesSpec, PageFacts, ParamSpec, RulesFile, RulesOptions,
+};
 pub use rules::{FieldRules, Method, OptionsError, Param, Rule, RuleSet, KNOWN_METHODS};
 pub use url::{is_valid_url, PATTERN as URL_PATTERN};
-pub use validate::{check_field, expression, Env, Failure, Input, NUMBER_PATTERN};
+pub use validate::{
+    check_field, conventional_id, expression, selector_field_name, Env, Failure, Input,
+    NUMBER_PATTERN,
+};
 
 /// `c == b'.'`: the separator of a domain's labels.
 pub(crate) fn is_dot(c: &u8) -> bool {

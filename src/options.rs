@@ -68,27 +68,72 @@ pub struct RulesOptions {
     pub messages: Entries<FieldMessagesSpec>,
 }
 
-impl<'de> Deserialize<'de> for RulesOptions {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = RulesOptions;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an object {\"rules\": {...}, \"messages\": {...}}")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RulesOptions, A::Error> {
-                let mut out = RulesOptions::default();
-                while let Some(key) = map.next_key::<String>()? {
-                    match key.as_str() {
-                        "rules" => out.rules = map.next_value()?,
-                        "messages" => out.messages = map.next_value()?,
-                        _ => return Err(de::Error::unknown_field(&key, &["rules", "messages"])),
-                    }
+/// What the page's markup says about its fields and the rules do not, which the browser
+/// reads from the DOM and the server must be told: which fields are choices, and which
+/// id names which field.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PageFacts {
+    /// The names of the fields whose values are choices (a group of checkboxes, a
+    /// `<select multiple>`): `minlength`/`maxlength` count the values sent, as
+    /// jquery-validation counts the boxes ticked, even when one is sent.
+    pub choices: Vec<String>,
+    /// Element ids and the names of their fields (`{"contact_email": "contact[email]"}`),
+    /// for `equalTo: "#contact_email"`.
+    pub ids: Entries<String>,
+}
+
+/// The server's `--rules` file: the JS options' `rules` and `messages` ([`RulesOptions`])
+/// and the [`PageFacts`] the browser reads from the page, `{"rules": {...}, "messages":
+/// {...}, "choices": ["topics"], "ids": {"contact_email": "contact[email]"}}`; each key
+/// optional, nothing else allowed.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RulesFile {
+    /// `rules` and `messages`.
+    pub options: RulesOptions,
+    /// `choices` and `ids`.
+    pub page: PageFacts,
+}
+
+/// Reads [`RulesOptions`]' keys, and with `page` also [`PageFacts`]' keys.
+struct RulesVisitor {
+    page: bool,
+}
+
+impl<'de> Visitor<'de> for RulesVisitor {
+    type Value = RulesFile;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object {\"rules\": {...}, \"messages\": {...}}")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RulesFile, A::Error> {
+        const OPTIONS: &[&str] = &["rules", "messages"];
+        const FILE: &[&str] = &["rules", "messages", "choices", "ids"];
+        let mut out = RulesFile::default();
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "rules" => out.options.rules = map.next_value()?,
+                "messages" => out.options.messages = map.next_value()?,
+                "choices" if self.page => out.page.choices = map.next_value()?,
+                "ids" if self.page => out.page.ids = map.next_value()?,
+                _ => {
+                    let known = if self.page { FILE } else { OPTIONS };
+                    return Err(de::Error::unknown_field(&key, known));
                 }
-                Ok(out)
             }
         }
-        d.deserialize_map(V)
+        Ok(out)
+    }
+}
+
+impl<'de> Deserialize<'de> for RulesOptions {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let file = d.deserialize_map(RulesVisitor { page: false })?;
+        Ok(file.options)
+    }
+}
+
+impl<'de> Deserialize<'de> for RulesFile {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(RulesVisitor { page: true })
     }
 }
 
@@ -276,5 +321,24 @@ mod tests {
         assert_eq!(o, RulesOptions::default());
         let e = serde_json::from_str::<RulesOptions>(r#"{"rule": {}}"#).unwrap_err();
         assert!(e.to_string().contains("unknown field `rule`"), "{e}");
+    }
+
+    #[test]
+    fn a_rules_file_also_says_what_the_page_knows() {
+        let f: RulesFile = serde_json::from_str(
+            r#"{"rules": {"topics": {"maxlength": 2}}, "choices": ["topics"],
+                "ids": {"contact_email": "contact[email]"}}"#,
+        )
+        .unwrap();
+        assert_eq!(f.options.rules.0[0].0, "topics");
+        assert_eq!(f.page.choices, ["topics"]);
+        assert_eq!(
+            f.page.ids.0,
+            [("contact_email".to_string(), "contact[email]".to_string())]
+        );
+        let e = serde_json::from_str::<RulesOptions>(r#"{"choices": []}"#).unwrap_err();
+        assert!(e.to_string().contains("unknown field `choices`"), "{e}");
+        let e = serde_json::from_str::<RulesFile>(r#"{"choice": []}"#).unwrap_err();
+        assert!(e.to_string().contains("`ids`"), "{e}");
     }
 }

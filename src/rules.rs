@@ -3,7 +3,9 @@
 //! messages.
 
 use crate::number::{self, Parse};
-use crate::options::{Entries, FieldMessagesSpec, FieldRulesSpec, ParamSpec, RulesOptions};
+use crate::options::{
+    Entries, FieldMessagesSpec, FieldRulesSpec, PageFacts, ParamSpec, RulesFile, RulesOptions,
+};
 
 /// Defines [`Method`] and its table from one list: each method's variant, option name,
 /// default message and whether it takes no parameter (a flag, `true`). Adding a method is
@@ -340,6 +342,9 @@ impl std::error::Error for OptionsError {}
 pub struct RuleSet {
     /// The fields, in the order the options name them.
     pub fields: Vec<FieldRules>,
+    /// What the page says about its fields (the server's rules file; empty in the
+    /// browser, which reads the page itself).
+    pub page: PageFacts,
 }
 
 /// "PATH must be WHAT, not KIND", PATH being `path` joined and KIND what the value is
@@ -445,6 +450,14 @@ impl RuleSet {
         for (field, spec) in &options.messages.0 {
             set.field_mut(field).apply_messages(spec)?;
         }
+        Ok(set)
+    }
+
+    /// Reads the server's rules file: its `rules` and `messages` as [`Self::from_options`]
+    /// does, and what it says about the page.
+    pub fn from_rules_file(file: &RulesFile) -> Result<RuleSet, OptionsError> {
+        let mut set = RuleSet::from_options(&file.options)?;
+        set.page = file.page.clone();
         Ok(set)
     }
 

@@ -220,26 +220,84 @@ pub fn check_field<'r>(
         .find(|rule| !check_from(rule, input, base, env))
 }
 
-/// The name an `equalTo` selector points at, when it is `#name`, `[name=name]` or
+/// The id or name an `equalTo` selector points at, when it is `#id`, `[name=name]` or
 /// `[name="name"]` (with an optional tag before the bracket): how the server, which has
-/// no page, follows `equalTo`.
+/// no page, follows `equalTo`. `None` for any other selector (a class, a combinator, a
+/// CSS escape), which the server refuses at start-up.
 pub fn selector_field_name(selector: &str) -> Option<&str> {
     let s = selector.trim();
     if let Some(id) = s.strip_prefix('#') {
-        return Some(id);
+        let plain = |c: char| !c.is_whitespace() && !".#[]:>+~,()\\*=\"'".contains(c);
+        return (!id.is_empty() && id.chars().all(plain)).then_some(id);
     }
-    let inner = s[s.find("[name=")? + 6..].strip_suffix(']')?;
-    Some(inner.trim_matches(|c| c == '"' || c == '\''))
+    let at = s.find("[name=")?;
+    if !s[..at].bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return None;
+    }
+    let inner = s[at + 6..].strip_suffix(']')?;
+    let unquoted = [b'"', b'\''].iter().find_map(|&q| {
+        let q = char::from(q);
+        inner.strip_prefix(q)?.strip_suffix(q)
+    });
+    match unquoted {
+        Some(name) if !name.contains(['"', '\'', '\\']) => Some(name),
+        None if !inner.is_empty() && !inner.contains(['"', '\'', '\\', ']', ' ']) => Some(inner),
+        _ => None,
+    }
+}
+
+/// The id Rails (`form_with`) and Symfony give the control of a bracketed name:
+/// `contact[email]` is `contact_email`, `user[address][city]` is `user_address_city`
+/// (`][` and then every character but `-`, `:`, `.` and ASCII letters and digits become
+/// `_`, and one trailing `_` goes). How the server follows `equalTo: "#contact_email"` to
+/// the field `contact[email]` when its rules file does not map the id.
+pub fn conventional_id(name: &str) -> String {
+    let mut id: String = name
+        .replace("][", "_")
+        .chars()
+        .map(|c| match c {
+            '-' | ':' | '.' => c,
+            c if c.is_ascii_alphanumeric() => c,
+            _ => '_',
+        })
+        .collect();
+    if id.ends_with('_') {
+        id.pop();
+    }
+    id
 }
 
 struct Submitted<'a> {
     pairs: &'a [(String, String)],
+    ids: &'a [(String, String)],
     pattern: &'a dyn Fn(&str, &str) -> bool,
+}
+
+impl Submitted<'_> {
+    /// The name of the field whose element has the id `id`: the rules file's `ids` say,
+    /// else a field named `id`, else the one field whose [`conventional_id`] it is.
+    fn name_of_id<'s>(&'s self, id: &'s str) -> &'s str {
+        if let Some((_, name)) = self.ids.iter().find(|(i, _)| i == id) {
+            return name;
+        }
+        let names = self.pairs.iter().map(|(n, _)| n.as_str());
+        if names.clone().any(|n| n == id) {
+            return id;
+        }
+        let mut conventional = names.filter(|n| conventional_id(n) == id);
+        match (conventional.next(), conventional.next()) {
+            (Some(name), None) => name,
+            _ => id,
+        }
+    }
 }
 
 impl Env for Submitted<'_> {
     fn equal_to(&self, selector: &str) -> Option<String> {
-        let name = selector_field_name(selector)?;
+        let mut name = selector_field_name(selector)?;
+        if selector.trim().starts_with('#') {
+            name = self.name_of_id(name);
+        }
         Some(
             self.pairs
                 .iter()
@@ -254,14 +312,19 @@ impl Env for Submitted<'_> {
 
 impl RuleSet {
     /// Validates a submission (decoded `name=value` pairs) as the browser validated the
-    /// form: a name sent once is a text field, sent several times a choice field. `pattern`
+    /// form: a name sent several times, or listed in the page's `choices`, is a choice
+    /// field (its length is how many values were sent), any other a text field. `pattern`
     /// matches a whole value against a `pattern` rule's expression.
     pub fn check_submission(
         &self,
         pairs: &[(String, String)],
         pattern: &dyn Fn(&str, &str) -> bool,
     ) -> Vec<Failure> {
-        let env = Submitted { pairs, pattern };
+        let env = Submitted {
+            pairs,
+            ids: &self.page.ids.0,
+            pattern,
+        };
         let mut failures = Vec::new();
         for field in &self.fields {
             let mut values = pairs
@@ -269,10 +332,11 @@ impl RuleSet {
                 .filter(|(n, _)| *n == field.name)
                 .map(|(_, v)| v.as_str());
             let first = values.next();
-            let more = values.count();
+            let count = usize::from(first.is_some()) + values.count();
+            let choice = count > 1 || self.page.choices.contains(&field.name);
             let input = Input {
                 text: first.unwrap_or(""),
-                count: (more > 0).then_some(more + 1),
+                count: choice.then_some(count),
             };
             if let Some(rule) = check_field(field, input, &env) {
                 failures.push(Failure {
@@ -488,6 +552,10 @@ mod tests {
         assert_eq!(selector_field_name("#pw"), Some("pw"));
         assert_eq!(selector_field_name("input[name=\"pw\"]"), Some("pw"));
         assert_eq!(selector_field_name(".x"), None);
+        assert_eq!(selector_field_name("#a .b"), None);
+        assert_eq!(selector_field_name("form [name=a]"), None);
+        assert_eq!(selector_field_name("[name='a[b]']"), Some("a[b]"));
+        assert_eq!(selector_field_name("[name=a]"), Some("a"));
         let options = serde_json::from_str(r##"{"rules": {"again": {"equalTo": "#pw"}}}"##);
         let set = RuleSet::from_options(&options.unwrap()).unwrap();
         let p = |a: &str| {
@@ -501,6 +569,49 @@ mod tests {
             set.check_submission(&p("y"), &|_, _| false)[0].message,
             "Please enter the same value again."
         );
+    }
+
+    #[test]
+    fn equal_to_follows_an_id_to_its_field() {
+        assert_eq!(conventional_id("contact[email]"), "contact_email");
+        assert_eq!(conventional_id("user[address][city]"), "user_address_city");
+        assert_eq!(conventional_id("plain"), "plain");
+        let rules = r##"{"rules": {"b[again]": {"equalTo": "#b_first"}, "c": {"equalTo": "#x"}},
+                        "ids": {"x": "y"}}"##;
+        let file: crate::RulesFile = serde_json::from_str(rules).unwrap();
+        let set = RuleSet::from_rules_file(&file).unwrap();
+        let p = |a: &str, c: &str| {
+            [("b[first]", "v"), ("b[again]", a), ("y", "w"), ("c", c)]
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+        };
+        assert!(set.check_submission(&p("v", "w"), &|_, _| false).is_empty());
+        let failures = set.check_submission(&p("x", "v"), &|_, _| false);
+        let fields: Vec<_> = failures.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(fields, ["b[again]", "c"]);
+    }
+
+    #[test]
+    fn a_choice_field_counts_its_values_even_one() {
+        let file: crate::RulesFile = serde_json::from_str(
+            r#"{"rules": {"topics": {"minlength": 2, "maxlength": 2}}, "choices": ["topics"]}"#,
+        )
+        .unwrap();
+        let set = RuleSet::from_rules_file(&file).unwrap();
+        let pairs = |v: &[&str]| {
+            v.iter()
+                .map(|v| ("topics".to_string(), v.to_string()))
+                .collect::<Vec<_>>()
+        };
+        let methods = |v: &[&str]| {
+            set.check_submission(&pairs(v), &|_, _| false)
+                .iter()
+                .map(|f| f.method)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(methods(&["ab"]), [Method::MinLength]);
+        assert_eq!(methods(&["a", "b"]), []);
+        assert_eq!(methods(&["a", "b", "c"]), [Method::MaxLength]);
+        assert_eq!(methods(&[]), [], "optional and empty");
     }
 
     #[test]

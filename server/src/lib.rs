@@ -10,6 +10,7 @@ pub mod origin;
 pub mod outbox;
 pub mod pages;
 pub mod proxy;
+pub mod remote;
 pub mod retention;
 pub mod rules;
 pub mod store;
@@ -215,11 +216,15 @@ pub fn site(forms: Vec<Config>) -> Router {
         submit = submit.layer(axum::middleware::from_fn(pages_for_navigations));
         submit = submit.layer(timeout(&config));
         submit = submit.layer(cors(config.allow_origins.clone()));
+        // jquery-validation's `remote`: GET /contact/validate, /f/NAME/validate.
+        let check = remote::route(&config);
         let submit = submit.with_state(Arc::new(Shared { config }));
         if i == 0 {
             router = router.route("/contact", submit.clone());
+            router = router.route("/contact/validate", check.clone());
         }
         router = router.route(&path, submit);
+        router = router.route(&format!("{path}/validate"), check);
     }
     router.merge(common).layer(trace)
 }
@@ -548,19 +553,24 @@ async fn read_form(
         return Err(Rejection::TooLarge("the form has too many fields".into()));
     }
     let pairs = corsform::decode(&bytes).map_err(|e| Rejection::BadBody(e.message()))?;
-    let max = config.max_field_len;
-    let too_long = |text: &str| text.len() > max && text.chars().count() > max;
-    for (name, value) in &pairs {
-        if too_long(name) {
-            return Err(Rejection::TooLarge(
-                format!("a field name is longer than {max} characters").into(),
-            ));
-        }
-        if too_long(value) {
-            return Err(Rejection::TooLarge(
-                format!("the field {name:?} is longer than {max} characters").into(),
-            ));
-        }
+    match overlong(&pairs, config.max_field_len) {
+        Some(why) => Err(Rejection::TooLarge(why.into())),
+        None => Ok(pairs),
     }
-    Ok(pairs)
+}
+
+/// Why a name or value of `pairs` is over `max` characters (`--max-field-len`), counted
+/// as the browser's `maxlength` and jquery-validation count them
+/// ([`corsform::validate::length`]): UTF-16 code units, a line break one character (the
+/// wire's CRLF is the textarea's LF). `None` when none is.
+pub(crate) fn overlong(pairs: &[(String, String)], max: usize) -> Option<String> {
+    // UTF-8 never has fewer bytes than UTF-16 has units: most values need no count.
+    let too_long = |text: &str| text.len() > max && corsform::validate::length(text) > max;
+    pairs.iter().find_map(|(name, value)| {
+        if too_long(name) {
+            Some(format!("a field name is longer than {max} characters"))
+        } else {
+            too_long(value).then(|| format!("the field {name:?} is longer than {max} characters"))
+        }
+    })
 }

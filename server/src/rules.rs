@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use corsform::{Failure, Method, Param, RuleSet, RulesOptions};
+use corsform::{Failure, Method, Param, RuleSet, RulesFile};
 use regex::Regex;
 
 use crate::ConfigError;
@@ -19,11 +19,23 @@ pub struct Rules {
 
 impl Rules {
     /// Compiles the `pattern` rules of `set` as jquery-validation does,
-    /// `^(?:source)$`; an expression the `regex` crate cannot compile is an error.
+    /// `^(?:source)$`; an expression the `regex` crate cannot compile is an error. So is
+    /// an `equalTo` selector the server cannot follow without the page: anything but
+    /// `#id` and `[name=…]` ([`corsform::selector_field_name`]).
     pub fn new(set: RuleSet) -> Result<Rules, ConfigError> {
         let mut patterns = HashMap::new();
         for field in &set.fields {
             for rule in &field.rules {
+                if let (Method::EqualTo, Param::Text(selector)) = (rule.method, &rule.param) {
+                    if corsform::selector_field_name(selector).is_none() {
+                        return Err(ConfigError(format!(
+                            "rules.{}.equalTo {selector:?}: the server cannot follow this \
+                             selector; use \"#id\" (with \"ids\" naming the id's field when \
+                             the id is not the name) or \"[name='NAME']\"",
+                            field.name
+                        )));
+                    }
+                }
                 if let (Method::Pattern, Param::Text(source)) = (rule.method, &rule.param) {
                     let regex = Regex::new(&format!("^(?:{source})$")).map_err(|e| {
                         let first = e.to_string();
@@ -46,7 +58,8 @@ impl Rules {
         Rules::new(RuleSet::seed()).expect("the seed rules have no pattern")
     }
 
-    /// Reads a `--rules` file: `{"rules": {…}, "messages": {…}}`, either key optional.
+    /// Reads a `--rules` file: `{"rules": {…}, "messages": {…}, "choices": […], "ids":
+    /// {…}}`, each key optional ([`RulesFile`]).
     pub fn from_file(path: &Path) -> Result<Rules, ConfigError> {
         let where_ =
             |e: &dyn std::fmt::Display| ConfigError(format!("--rules {}: {e}", path.display()));
@@ -55,15 +68,16 @@ impl Rules {
     }
 
     /// Reads the JSON of a `--rules` file into the shapes the browser's options have
-    /// ([`RulesOptions`]), then checks every rule as `bind` does.
+    /// ([`corsform::RulesOptions`]) and what the page says about its fields
+    /// ([`corsform::PageFacts`]), then checks every rule as `bind` does.
     pub fn from_json(text: &str) -> Result<Rules, ConfigError> {
-        let options: RulesOptions = serde_json::from_str(text).map_err(|e| {
+        let file: RulesFile = serde_json::from_str(text).map_err(|e| {
             ConfigError(match e.classify() {
                 serde_json::error::Category::Data => e.to_string(),
                 _ => format!("invalid JSON: {e}"),
             })
         })?;
-        let set = RuleSet::from_options(&options).map_err(|e| ConfigError(e.to_string()))?;
+        let set = RuleSet::from_rules_file(&file).map_err(|e| ConfigError(e.to_string()))?;
         Rules::new(set)
     }
 
