@@ -9,6 +9,7 @@ pub mod mail;
 pub mod origin;
 pub mod outbox;
 pub mod pages;
+pub mod pattern;
 pub mod proxy;
 pub mod remote;
 pub mod retention;

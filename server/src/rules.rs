@@ -18,8 +18,9 @@ pub struct Rules {
 }
 
 impl Rules {
-    /// Compiles the `pattern` rules of `set` as jquery-validation does,
-    /// `^(?:source)$`; an expression the `regex` crate cannot compile is an error. So is
+    /// Compiles the `pattern` rules of `set` as the browser does, `^(?:source)$` with
+    /// JavaScript's `v` flag, into the `regex` crate's terms ([`crate::pattern`]); a
+    /// source JavaScript refuses, or whose meaning that crate cannot match, is an error. So is
     /// an `equalTo` selector the server cannot follow without the page: anything but
     /// `#id` and `[name=…]` ([`corsform::selector_field_name`]).
     pub fn new(set: RuleSet) -> Result<Rules, ConfigError> {
@@ -37,14 +38,18 @@ impl Rules {
                     }
                 }
                 if let (Method::Pattern, Param::Text(source)) = (rule.method, &rule.param) {
-                    let regex = Regex::new(&format!("^(?:{source})$")).map_err(|e| {
-                        let first = e.to_string();
-                        let first = first.lines().last().unwrap_or("").trim();
-                        let first = first.strip_prefix("error: ").unwrap_or(first);
+                    let refuse = |why: &str| {
                         ConfigError(format!(
-                            "rules.{}.pattern {source:?} is not a valid regular expression: {first}",
+                            "rules.{}.pattern {source:?} is not a valid regular expression \
+                             as the server reads it (JavaScript's v flag): {why}",
                             field.name
                         ))
+                    };
+                    let rust = crate::pattern::translate(source).map_err(|e| refuse(&e))?;
+                    let regex = Regex::new(&format!("^(?:{rust})$")).map_err(|e| {
+                        let first = e.to_string();
+                        let first = first.lines().last().unwrap_or("").trim();
+                        refuse(first.strip_prefix("error: ").unwrap_or(first))
                     })?;
                     patterns.insert(source.clone(), regex);
                 }
