@@ -2209,3 +2209,41 @@ async fn a_422_message_for_a_field_the_page_lacks_goes_into_the_error_panel() {
         Some("invalid")
     );
 }
+
+/// Each fill of the form carries one `Idempotency-Key` (issue 17): the same on every retry
+/// after a failure, a new one once the server accepted it; none when `headers` replaces
+/// the defaults.
+#[wasm_bindgen_test]
+async fn one_idempotency_key_per_fill_kept_across_retries() {
+    let _page = mount(SERIALIZE_FORM);
+    let id = unique();
+    let key_of = |v: &JsValue| get(v, "key").as_string().unwrap_or_default();
+    // Two failed attempts (a 500 whose body echoes what was sent): the same key.
+    let opts = options(&format!(r#"{{"url": "{}/fail/{id}"}}"#, fixture()));
+    let c = bind_ok("#ser", opts);
+    let mut keys = Vec::new();
+    for _ in 0..2 {
+        let err = JsFuture::from(promise(c.submit())).await.unwrap_err();
+        keys.push(key_of(&get(&err, "data")));
+    }
+    assert_eq!(keys[0].len(), 32, "{keys:?}");
+    assert!(keys[0].bytes().all(|b| b.is_ascii_hexdigit()), "{keys:?}");
+    assert_eq!(keys[0], keys[1], "a retry sends the same key");
+    c.destroy();
+    // Accepted: the next fill gets a new key.
+    let opts = options(&format!(r#"{{"url": "{}/echo/{id}"}}"#, fixture()));
+    let c = bind_ok("#ser", opts);
+    let first = JsFuture::from(promise(c.submit())).await.unwrap();
+    let second = JsFuture::from(promise(c.submit())).await.unwrap();
+    assert_eq!(key_of(&first).len(), 32);
+    assert_ne!(key_of(&first), key_of(&second), "a new fill, a new key");
+    c.destroy();
+    // The page's own headers replace the defaults, the key with them.
+    let opts = options(&format!(
+        r#"{{"url": "{}/echo/{id}", "headers": {{"X-Requested-With": "XMLHttpRequest"}}}}"#,
+        fixture()
+    ));
+    let c = bind_ok("#ser", opts);
+    let sent = JsFuture::from(promise(c.submit())).await.unwrap();
+    assert_eq!(key_of(&sent), "");
+}

@@ -90,6 +90,9 @@ pub struct Bound {
     sending: Cell<bool>,
     /// While sending: the submit buttons disabled meanwhile.
     buttons: RefCell<Vec<Element>>,
+    /// The `Idempotency-Key` of the current fill of the form: made at its first attempt,
+    /// sent again with every retry, dropped once the server accepted it.
+    fill_key: RefCell<Option<String>>,
     /// The listener of the form's events, until `destroy`.
     listener: RefCell<Option<Listener>>,
 }
@@ -108,6 +111,7 @@ impl Bound {
             had_novalidate,
             sending: Cell::new(false),
             buttons: RefCell::new(Vec::new()),
+            fill_key: RefCell::new(None),
             listener: RefCell::new(None),
         });
         let me = bound.clone();
@@ -451,9 +455,27 @@ impl Bound {
     /// `cancelled`, or how the request failed).
     pub async fn submit(self: Rc<Self>, submitter: Option<Element>) -> Result<JsValue, JsValue> {
         let body = self.start(submitter.as_ref())?;
-        let outcome =
-            submit::post(&self.url(), &self.opts.headers, body, self.opts.timeout_ms).await;
+        let headers = self.request_headers();
+        let outcome = submit::post(&self.url(), &headers, body, self.opts.timeout_ms).await;
         self.finish(outcome)
+    }
+
+    /// The request's headers: the options', plus (with the default headers) this fill's
+    /// `Idempotency-Key`, so that a retry after a lost answer is stored once
+    /// (corsform-server answers it with the first submission's id).
+    fn request_headers(&self) -> web_sys::Headers {
+        let Some(key_header) = self.opts.idempotency else {
+            return self.opts.headers.clone();
+        };
+        let headers = web_sys::Headers::new_with_headers(&self.opts.headers)
+            .unwrap_or_else(|_| self.opts.headers.clone());
+        let key = self
+            .fill_key
+            .borrow_mut()
+            .get_or_insert_with(submit::random_key)
+            .clone();
+        let _ = headers.set(key_header, &key);
+        headers
     }
 
     /// Before the request: refuses a second submission while one is in flight, validates,
@@ -496,6 +518,8 @@ impl Bound {
         let _ = self.form.remove_attribute("aria-busy");
         match outcome {
             Outcome::Accepted(data) => {
+                // The next fill of the form is a new submission.
+                self.fill_key.borrow_mut().take();
                 self.panels(Stage::Accepted);
                 self.call(&self.opts.success, &data);
                 self.emit("corsform:success", &data, false);

@@ -68,7 +68,9 @@ export interface CorsformOptions {
   panels?: { main?: string | Element; sending?: string | Element; success?: string | Element; error?: string | Element };
   /** Where to POST; default: the form's `action`. */
   url?: string;
-  /** Request headers; default `{"X-Requested-With": "XMLHttpRequest"}`. */
+  /** Request headers; default `{"X-Requested-With": "XMLHttpRequest"}` plus an
+   * `Idempotency-Key` per fill of the form (kept across retries, new after a success).
+   * Given, they replace both. */
   headers?: Record<string, string>;
   /** Milliseconds before the request is aborted; default 15000. */
   timeout?: number;

@@ -68,6 +68,9 @@ pub struct Options {
     pub error: Option<Function>,
     /// `ignore`: which fields are not validated.
     pub ignore: Ignore,
+    /// The header that carries each fill's idempotency key: `Idempotency-Key` with the
+    /// default headers, none when `headers` replaced them.
+    pub idempotency: Option<&'static str>,
 }
 
 /// jquery-validation's `ignore` option: a selector list of the fields not validated,
@@ -324,6 +327,7 @@ impl Options {
             success: callback("success", success)?,
             error: callback("error", error)?,
             ignore,
+            idempotency: is_nullish(headers_).then_some("Idempotency-Key"),
         })
     }
 }

@@ -54,6 +54,21 @@ pub async fn post(url: &str, headers: &web_sys::Headers, body: String, timeout_m
     }
 }
 
+/// 128 random bits from the browser's `crypto.getRandomValues`, in hex: an
+/// `Idempotency-Key`.
+pub fn random_key() -> String {
+    let mut bytes = [0u8; 16];
+    if let Some(crypto) = web_sys::window().and_then(|w| w.crypto().ok()) {
+        let _ = crypto.get_random_values_with_u8_array(&mut bytes);
+    }
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    bytes
+        .iter()
+        .flat_map(|b| [HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]])
+        .map(char::from)
+        .collect()
+}
+
 /// `n` in decimal, as JavaScript writes it.
 fn decimal(n: f64) -> String {
     js_sys::Number::from(n)

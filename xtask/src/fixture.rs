@@ -92,6 +92,7 @@ fn serve(stream: TcpStream, allowed: &str, counts: &Counts) -> std::io::Result<(
             "body": body,
             "xrw": header("x-requested-with"),
             "type": header("content-type"),
+            "key": header("idempotency-key"),
         });
         reply.to_string()
     };
@@ -124,6 +125,12 @@ fn serve(stream: TcpStream, allowed: &str, counts: &Counts) -> std::io::Result<(
             std::thread::sleep(Duration::from_millis(1500));
             ("200 OK", None, echo(counts, id("/slow/")))
         }
+        // A 500 whose body is the echo: what a failed attempt sent.
+        ("POST", p) if p.starts_with("/fail/") => (
+            "500 Internal Server Error",
+            None,
+            echo(counts, id("/fail/")),
+        ),
         ("POST", "/stall") => {
             std::thread::sleep(Duration::from_secs(10));
             ("200 OK", None, "{\"ok\":true}".to_owned())
