@@ -340,7 +340,7 @@ pub fn redirector(origin: &str, location: &str) -> (String, Arc<AtomicUsize>) {
             ("Access-Control-Allow-Methods", "POST".into()),
             (
                 "Access-Control-Allow-Headers",
-                "x-requested-with,content-type".into(),
+                "x-requested-with,content-type,idempotency-key".into(),
             ),
             ("Vary", "Origin".into()),
         ];
