@@ -241,10 +241,12 @@ async fn fixture_count(id: &str) -> u32 {
     get(&json, "count").as_f64().unwrap() as u32
 }
 
-/// The seed's contact popup, its panels hidden by the page's CSS as in 2011.
+/// The seed's contact popup, its panels hidden by the page's CSS as in 2011 (as children
+/// of the popup: the invalid fields get the class `error` too, as jquery-validation gives
+/// it to them).
 fn seed_page(action: &str) -> Mounted {
     mount(&format!(
-        r#"<style>#contact-popup .sending, #contact-popup .success, #contact-popup .error {{ display: none; }}</style>
+        r#"<style>#contact-popup > .sending, #contact-popup > .success, #contact-popup > .error {{ display: none; }}</style>
         <div id="contact-popup">
           <div class="main">
             <form id="contact" action="{action}" method="post">
@@ -2176,7 +2178,7 @@ fn equal_to_is_checked_again_when_the_other_field_changes() {
 async fn a_422_message_for_a_field_the_page_lacks_goes_into_the_error_panel() {
     // The real server runs the seed rules, which require `message`: this page has none.
     let _page = mount(&format!(
-        r#"<style>#contact-popup .error {{ display: none; }}</style>
+        r#"<style>#contact-popup > .error {{ display: none; }}</style>
         <div id="contact-popup">
           <div class="main"><form id="contact" action="{}" method="post">
             <input name="subject" id="subject" value="Hello"><input type="submit" id="send">
@@ -2246,4 +2248,74 @@ async fn one_idempotency_key_per_fill_kept_across_retries() {
     let c = bind_ok("#ser", opts);
     let sent = JsFuture::from(promise(c.submit())).await.unwrap();
     assert_eq!(key_of(&sent), "");
+}
+
+/// jquery-validation's `submitHandler` and `invalidHandler` (issue 15): a valid submit calls
+/// the first instead of sending, with the controller as `this` (its `send()` sends), the
+/// form and the event; an invalid one calls the second with the event and the controller.
+#[wasm_bindgen_test]
+async fn submit_handler_and_invalid_handler_as_jquery_validation_calls_them() {
+    let id = unique();
+    let _page = seed_page(&[fixture(), "/echo/", &id].concat());
+    let opts = seed_options("");
+    let handler = Function::new_with_args(
+        "form, event",
+        "window.__handled = {isController: typeof this.send === 'function', \
+         form: form.id, event: event && event.type}; return this.send();",
+    );
+    set(&opts, "submitHandler", &handler);
+    let invalid = Function::new_with_args(
+        "event, controller",
+        "window.__invalid = {event: event && event.type, \
+         isController: typeof controller.submit === 'function'};",
+    );
+    set(&opts, "invalidHandler", &invalid);
+    bind_ok("#contact", opts);
+    click("#send");
+    sleep(50).await;
+    assert_eq!(
+        JSON::stringify(&recorded("__invalid")).unwrap(),
+        r#"{"event":"submit","isController":true}"#
+    );
+    assert!(
+        recorded("__handled").is_undefined(),
+        "not on an invalid submit"
+    );
+    fill_valid();
+    click("#send");
+    assert!(
+        until(5000, || visible("#contact-popup > .success")).await,
+        "send() from the handler posts as corsform does, panels included"
+    );
+    assert_eq!(
+        JSON::stringify(&recorded("__handled")).unwrap(),
+        r#"{"isController":true,"form":"contact","event":"submit"}"#
+    );
+    assert_eq!(fixture_count(&id).await, 1);
+}
+
+/// `errorClass`, `validClass`, `errorElement` and `focusInvalid` (issue 15), and `destroy`
+/// takes the classes away.
+#[wasm_bindgen_test]
+fn error_class_valid_class_error_element_and_focus_invalid() {
+    let _page =
+        case_form(r#"<input id="a" name="a" required><input id="b" name="b" value="x" required>"#);
+    let before = document().active_element();
+    let c = bind_ok(
+        "#case",
+        options(
+            r#"{"errorClass": "bad", "validClass": "ok", "errorElement": "span", "focusInvalid": false}"#,
+        ),
+    );
+    assert!(!c.validate());
+    let message = document().get_element_by_id("a-error").unwrap();
+    assert_eq!(message.local_name(), "span");
+    assert_eq!(message.class_name(), "bad");
+    assert!(el("#a").class_list().contains("bad") && !el("#a").class_list().contains("ok"));
+    assert!(el("#b").class_list().contains("ok") && !el("#b").class_list().contains("bad"));
+    assert_eq!(document().active_element(), before, "focusInvalid: false");
+    c.destroy();
+    assert_eq!(el("#a").class_name(), "");
+    assert_eq!(el("#b").class_name(), "");
+    assert!(bind_error("#case", options(r#"{"errorElement": "<b>"}"#)).contains("errorElement"));
 }

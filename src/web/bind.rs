@@ -93,6 +93,8 @@ pub struct Bound {
     /// The `Idempotency-Key` of the current fill of the form: made at its first attempt,
     /// sent again with every retry, dropped once the server accepted it.
     fill_key: RefCell<Option<String>>,
+    /// The controller `bind` returned (`undefined` until then).
+    controller: RefCell<JsValue>,
     /// The listener of the form's events, until `destroy`.
     listener: RefCell<Option<Listener>>,
 }
@@ -112,6 +114,7 @@ impl Bound {
             sending: Cell::new(false),
             buttons: RefCell::new(Vec::new()),
             fill_key: RefCell::new(None),
+            controller: RefCell::new(JsValue::UNDEFINED),
             listener: RefCell::new(None),
         });
         let me = bound.clone();
@@ -127,6 +130,8 @@ impl Bound {
         let method = |name: &str, f: Closure<dyn Fn() -> JsValue>| {
             let _ = js_sys::Reflect::set(&o, &name.into(), &f.into_js_value());
         };
+        // `this` of submitHandler and an argument of invalidHandler.
+        *self.controller.borrow_mut() = o.clone().into();
         let me = self.clone();
         method("validate", Closure::new(move || me.validate().into()));
         let me = self.clone();
@@ -134,7 +139,16 @@ impl Bound {
             "submit",
             Closure::new(move || {
                 let me = me.clone();
-                wasm_bindgen_futures::future_to_promise(async move { me.submit(None).await }).into()
+                let submitting = async move { me.submit(None, None).await };
+                wasm_bindgen_futures::future_to_promise(submitting).into()
+            }),
+        );
+        let me = self.clone();
+        method(
+            "send",
+            Closure::new(move || {
+                let me = me.clone();
+                wasm_bindgen_futures::future_to_promise(async move { me.send(None).await }).into()
             }),
         );
         let me = self.clone();
@@ -162,7 +176,7 @@ impl Bound {
         // this submission's result.
         let me = self.clone();
         wasm_bindgen_futures::spawn_local(async move {
-            let _ = me.submit(submitter).await;
+            let _ = me.submit(submitter, Some(e)).await;
         });
     }
 
@@ -256,6 +270,9 @@ impl Bound {
     /// Moves the focus to the first invalid field, once no field is borrowed (focusing
     /// dispatches focus events to the listener at once).
     fn focus_first_invalid(&self) {
+        if !self.opts.focus_invalid {
+            return;
+        }
         let first = self
             .fields
             .borrow()
@@ -453,7 +470,49 @@ impl Bound {
     /// Validates and sends `submitter`'s form: the whole flow behind a submit. Resolves
     /// with the server's answer, or fails with the JS `CorsformError` (`busy`, `invalid`,
     /// `cancelled`, or how the request failed).
-    pub async fn submit(self: Rc<Self>, submitter: Option<Element>) -> Result<JsValue, JsValue> {
+    ///
+    /// With a `submitHandler`, a valid submit calls it instead of sending (as
+    /// jquery-validation calls it instead of the browser's submission): `this` is the
+    /// controller, the arguments the form and the submit `event` (`undefined` for
+    /// `controller.submit()`); it resolves with what the handler returns. An invalid submit
+    /// calls `invalidHandler(event, controller)`.
+    pub async fn submit(
+        self: Rc<Self>,
+        submitter: Option<Element>,
+        event: Option<Event>,
+    ) -> Result<JsValue, JsValue> {
+        if self.sending.get() {
+            let busy = CorsformError::new(Kind::Busy, "a submission is already being sent");
+            return Err(busy.to_js());
+        }
+        let event: JsValue = event.map_or(JsValue::UNDEFINED, Into::into);
+        // A submit button with `formnovalidate` sends without validating (HTML, and
+        // jquery-validation's cancelSubmit).
+        let novalidate = submitter
+            .as_ref()
+            .is_some_and(|b| b.has_attribute("formnovalidate"));
+        if !novalidate && !self.validate() {
+            if let Some(handler) = &self.opts.invalid_handler {
+                let controller = self.controller.borrow().clone();
+                if let Err(thrown) = handler.call2(&controller, &event, &controller) {
+                    report(&thrown);
+                }
+            }
+            return Err(self.fail(CorsformError::new(Kind::Invalid, "the form has errors")));
+        }
+        if let Some(handler) = &self.opts.submit_handler {
+            let controller = self.controller.borrow().clone();
+            return handler
+                .call2(&controller, &self.form, &event)
+                .inspect_err(report);
+        }
+        self.send(submitter).await
+    }
+
+    /// Sends the form as it is, without validating it or calling `submitHandler`: what
+    /// `controller.send()` does (from a `submitHandler`, as `form.submit()` or `$.ajax`
+    /// did in one). `beforeSend`, the panels, the callbacks and the events as for a submit.
+    pub async fn send(self: Rc<Self>, submitter: Option<Element>) -> Result<JsValue, JsValue> {
         let body = self.start(submitter.as_ref())?;
         let headers = self.request_headers();
         let outcome = submit::post(&self.url(), &headers, body, self.opts.timeout_ms).await;
@@ -478,19 +537,13 @@ impl Bound {
         headers
     }
 
-    /// Before the request: refuses a second submission while one is in flight, validates,
-    /// asks `beforeSend` and the `corsform:beforesend` listeners, then marks the form as
+    /// Before the request: refuses a second submission while one is in flight, asks
+    /// `beforeSend` and the `corsform:beforesend` listeners, then marks the form as
     /// sending. The body to send, or the error.
     fn start(&self, submitter: Option<&Element>) -> Result<String, JsValue> {
         if self.sending.get() {
             let busy = CorsformError::new(Kind::Busy, "a submission is already being sent");
             return Err(busy.to_js());
-        }
-        // A submit button with `formnovalidate` sends without validating (HTML, and
-        // jquery-validation's cancelSubmit).
-        let novalidate = submitter.is_some_and(|b| b.has_attribute("formnovalidate"));
-        if !novalidate && !self.validate() {
-            return Err(self.fail(CorsformError::new(Kind::Invalid, "the form has errors")));
         }
         let body = serialize(&self.form, submitter);
         let body_js = JsValue::from_str(&body);
@@ -562,6 +615,8 @@ impl Bound {
         for f in self.fields.borrow().iter() {
             f.unbind();
         }
+        // The controller's closures hold this form: let them go with the page's copy.
+        *self.controller.borrow_mut() = JsValue::UNDEFINED;
         self.form.set_no_validate(self.had_novalidate);
     }
 }
@@ -593,7 +648,7 @@ fn scan(form: &HtmlFormElement, opts: &Options, strict: bool) -> Result<Vec<Fiel
         }
         match fields.iter_mut().find(|f| f.rules.name == name) {
             Some(f) => f.controls.push(c),
-            None => fields.push(Field::new(c, name)),
+            None => fields.push(Field::new(c, name, opts.look.clone())),
         }
     }
     let missing = |section: &str, name: &str| {

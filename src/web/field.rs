@@ -176,6 +176,41 @@ pub fn focus(el: &Element) {
     }
 }
 
+/// How a field's message and state look on the page: jquery-validation's `errorClass`
+/// (`"error"`: the message element's class, and the control's while invalid),
+/// `validClass` (`"valid"`: the control's once checked and valid) and `errorElement`
+/// (`"label"`: the message element's tag).
+pub struct Look {
+    /// `errorClass`.
+    pub error_class: String,
+    /// `validClass`.
+    pub valid_class: String,
+    /// `errorElement`.
+    pub error_element: String,
+}
+
+impl Default for Look {
+    fn default() -> Look {
+        Look {
+            error_class: "error".into(),
+            valid_class: "valid".into(),
+            error_element: "label".into(),
+        }
+    }
+}
+
+/// Adds (or removes) `class` on `el`, if there is one to set.
+fn set_class(el: &Element, class: &str, present: bool) {
+    if class.is_empty() {
+        return;
+    }
+    let list = el.class_list();
+    let _ = match present {
+        true => list.add_1(class),
+        false => list.remove_1(class),
+    };
+}
+
 /// One named field with its rules and its message.
 pub struct Field {
     /// Its controls: one, or a group of checkboxes or radio buttons sharing the name.
@@ -190,6 +225,8 @@ pub struct Field {
     pub submitted: Cell<bool>,
     /// Its error is showing.
     pub invalid: Cell<bool>,
+    /// Its message's element and classes.
+    look: std::rc::Rc<Look>,
 }
 
 /// `new RegExp(source, flags)`, or `None` when the source is not a valid expression
@@ -206,7 +243,7 @@ fn regexp(source: &str, flags: &str) -> Option<RegExp> {
 
 impl Field {
     /// A field of `control`, with the rules its HTML attributes give.
-    pub fn new(control: Control, name: String) -> Field {
+    pub fn new(control: Control, name: String, look: std::rc::Rc<Look>) -> Field {
         let el = control.element().clone();
         let type_attr = el.get_attribute("type");
         let rules = crate::rules::attribute_rules(
@@ -229,6 +266,7 @@ impl Field {
             label: RefCell::new(None),
             submitted: Cell::new(false),
             invalid: Cell::new(false),
+            look,
         }
     }
 
@@ -331,11 +369,11 @@ impl Field {
         }
         let el = self.element();
         let document = el.owner_document()?;
-        let label = document.create_element("label").ok()?;
+        let label = document.create_element(&self.look.error_element).ok()?;
         let id = el.get_attribute("id").filter(|s| !s.is_empty());
         let label_id = [id.as_deref().unwrap_or(&self.rules.name), "-error"].concat();
         let _ = label.set_attribute("id", &label_id);
-        let _ = label.set_attribute("class", "error");
+        let _ = label.set_attribute("class", &self.look.error_class);
         // Announced when it appears as the user leaves a field, not only on submit.
         let _ = label.set_attribute("aria-live", "polite");
         if let Some(id) = &id {
@@ -358,6 +396,8 @@ impl Field {
         }
         for c in &self.controls {
             let _ = c.element().set_attribute("aria-invalid", "true");
+            set_class(c.element(), &self.look.valid_class, false);
+            set_class(c.element(), &self.look.error_class, true);
         }
         self.invalid.set(true);
     }
@@ -371,12 +411,14 @@ impl Field {
         }
         for c in &self.controls {
             let _ = c.element().set_attribute("aria-invalid", "false");
+            set_class(c.element(), &self.look.error_class, false);
+            set_class(c.element(), &self.look.valid_class, true);
         }
         self.invalid.set(false);
     }
 
     /// Takes out what the field added to the page: the message's label, its id from the
-    /// controls' `aria-describedby`, and `aria-invalid`.
+    /// controls' `aria-describedby`, `aria-invalid`, and the error and valid classes.
     pub fn unbind(&self) {
         let label = self.label.borrow_mut().take();
         if let Some(label) = &label {
@@ -385,6 +427,8 @@ impl Field {
         for c in &self.controls {
             let el = c.element();
             let _ = el.remove_attribute("aria-invalid");
+            set_class(el, &self.look.error_class, false);
+            set_class(el, &self.look.valid_class, false);
             if let Some(label) = &label {
                 set_token(el, "aria-describedby", &label.id(), false);
             }

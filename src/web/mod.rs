@@ -55,6 +55,9 @@ export interface Controller {
   /** Validates and sends, as clicking submit does. Resolves with the server's answer (parsed
    * JSON, else its text); rejects with a `CorsformError`. */
   submit(): Promise<unknown>;
+  /** Sends without validating or calling `submitHandler` (from a `submitHandler`).
+   * Resolves and rejects as `submit()`. */
+  send(): Promise<unknown>;
   /** Unbinds: removes listeners, messages and the attributes `bind` added. */
   destroy(): void;
 }
@@ -83,6 +86,19 @@ export interface CorsformOptions {
   /** jquery-validation's `ignore`: a selector list of fields not validated; default
    * `":hidden"` (fields the page hides). Disabled fields are never validated. */
   ignore?: string;
+  /** Called on a valid submit instead of sending, `this` being the controller (whose
+   * `send()` sends), with the form and the submit event (DOM objects, not jQuery's). */
+  submitHandler?: (this: Controller, form: HTMLFormElement, event?: SubmitEvent) => unknown;
+  /** Called on an invalid submit with the submit event and the controller. */
+  invalidHandler?: (event: SubmitEvent | undefined, controller: Controller) => void;
+  /** Focus the first invalid field on submit; default `true`. */
+  focusInvalid?: boolean;
+  /** The message's class, and the invalid control's; default `"error"`. */
+  errorClass?: string;
+  /** The class of a control checked and valid; default `"valid"`. */
+  validClass?: string;
+  /** The message element's tag; default `"label"`. */
+  errorElement?: string;
 }
 "#;
 
@@ -108,6 +124,9 @@ extern "C" {
     /// Unbinds: removes listeners, messages and the attributes `bind` added.
     #[wasm_bindgen(method)]
     pub fn destroy(this: &Controller);
+    /// Sends without validating or calling `submitHandler`.
+    #[wasm_bindgen(method)]
+    pub fn send(this: &Controller) -> js_sys::Promise;
 }
 
 /// The `<form>` a selector or an element names.

@@ -9,6 +9,7 @@ use js_sys::{Array, Function, Object};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Element, Headers};
 
+use super::field::Look;
 use crate::options::{Entries, FieldMessagesSpec, FieldRulesSpec, ParamSpec, RulesOptions};
 use crate::OptionsError;
 
@@ -17,7 +18,7 @@ pub const DEFAULT_TIMEOUT_MS: u32 = 15_000;
 
 /// The options `bind` knows, in the order [`Options::read`] takes them. (The `.d.ts`'s
 /// `CorsformOptions` is checked against this list by a test, and [`KNOWN_OPTIONS`] too.)
-pub const OPTION_NAMES: [&str; 10] = [
+pub const OPTION_NAMES: [&str; 16] = [
     "rules",
     "messages",
     "panels",
@@ -28,11 +29,18 @@ pub const OPTION_NAMES: [&str; 10] = [
     "success",
     "error",
     "ignore",
+    "submitHandler",
+    "invalidHandler",
+    "focusInvalid",
+    "errorClass",
+    "validClass",
+    "errorElement",
 ];
 
 /// [`OPTION_NAMES`] as an error message lists them.
 pub const KNOWN_OPTIONS: &str =
-    "rules, messages, panels, url, headers, timeout, beforeSend, success, error, ignore";
+    "rules, messages, panels, url, headers, timeout, beforeSend, success, error, ignore, \
+     submitHandler, invalidHandler, focusInvalid, errorClass, validClass, errorElement";
 
 /// The seed's four panels, each optional.
 #[derive(Default)]
@@ -71,6 +79,15 @@ pub struct Options {
     /// The header that carries each fill's idempotency key: `Idempotency-Key` with the
     /// default headers, none when `headers` replaced them.
     pub idempotency: Option<&'static str>,
+    /// `submitHandler(form, event)`: called on a valid submit instead of sending; `this`
+    /// is the controller, whose `send()` sends.
+    pub submit_handler: Option<Function>,
+    /// `invalidHandler(event, controller)`: called on an invalid submit.
+    pub invalid_handler: Option<Function>,
+    /// `focusInvalid`: the first invalid field gets the focus (default true).
+    pub focus_invalid: bool,
+    /// `errorClass`, `validClass`, `errorElement`.
+    pub look: std::rc::Rc<Look>,
 }
 
 /// jquery-validation's `ignore` option: a selector list of the fields not validated,
@@ -271,7 +288,7 @@ impl Options {
     /// option). Refuses a value of the wrong type, naming it; an option it doesn't know is
     /// named in one `console.warn` and otherwise ignored.
     pub fn read(options: &JsValue) -> Result<Options, OptionsError> {
-        let mut given: [JsValue; 10] = Default::default();
+        let mut given: [JsValue; 16] = Default::default();
         for (key, v) in object("options", options)? {
             let Some(i) = OPTION_NAMES.iter().position(|n| *n == key) else {
                 // A page written for jquery-validation passes options corsform doesn't
@@ -285,8 +302,30 @@ impl Options {
             };
             given[i] = v;
         }
-        let [rules, messages, panels_, url, headers_, timeout, before_send, success, error, ignore] =
+        let [rules, messages, panels_, url, headers_, timeout, before_send, success, error, ignore, submit_handler, invalid_handler, focus_invalid, error_class, valid_class, error_element] =
             &given;
+        let text = |name: &str, v: &JsValue, default: &str| match v {
+            v if is_nullish(v) => Ok(default.to_owned()),
+            v => v.as_string().ok_or_else(|| must(name, "a string", v)),
+        };
+        let look = Look {
+            error_class: text("errorClass", error_class, "error")?,
+            valid_class: text("validClass", valid_class, "valid")?,
+            error_element: text("errorElement", error_element, "label")?,
+        };
+        if look.error_element.is_empty()
+            || look
+                .error_element
+                .contains(|c: char| !c.is_ascii_alphanumeric() && c != '-')
+        {
+            return Err(must("errorElement", "a tag name", error_element));
+        }
+        let focus_invalid = match focus_invalid {
+            v if is_nullish(v) => true,
+            v => v
+                .as_bool()
+                .ok_or_else(|| must("focusInvalid", "true or false", v))?,
+        };
         let ignore = match ignore {
             v if is_nullish(v) => Ignore::parse(":hidden"),
             v => Ignore::parse(
@@ -328,6 +367,10 @@ impl Options {
             error: callback("error", error)?,
             ignore,
             idempotency: is_nullish(headers_).then_some("Idempotency-Key"),
+            submit_handler: callback("submitHandler", submit_handler)?,
+            invalid_handler: callback("invalidHandler", invalid_handler)?,
+            focus_invalid,
+            look: std::rc::Rc::new(look),
         })
     }
 }
