@@ -2319,3 +2319,74 @@ fn error_class_valid_class_error_element_and_focus_invalid() {
     assert_eq!(el("#b").class_name(), "");
     assert!(bind_error("#case", options(r#"{"errorElement": "<b>"}"#)).contains("errorElement"));
 }
+
+/// jquery-validation's `highlight`, `unhighlight`, `errorPlacement`, `success` (a class)
+/// and `onfocusout`/`onkeyup` (issue 15): callbacks get DOM elements.
+#[wasm_bindgen_test]
+fn highlight_error_placement_success_and_the_event_options() {
+    let _page = mount(
+        r#"<form id="case" action="/x"><input id="a" name="a" required><div id="place"></div></form>"#,
+    );
+    let opts = options(r#"{"success": "ok-message"}"#);
+    set(
+        &opts,
+        "highlight",
+        &Function::new_with_args("el, e, v", "el.dataset.marked = 'bad:' + e + ':' + v;"),
+    );
+    set(
+        &opts,
+        "unhighlight",
+        &Function::new_with_args("el, e, v", "el.dataset.marked = 'good';"),
+    );
+    set(
+        &opts,
+        "errorPlacement",
+        &Function::new_with_args(
+            "error, el",
+            "document.getElementById('place').append(error);",
+        ),
+    );
+    set(&opts, "onfocusout", &JsValue::FALSE);
+    set(
+        &opts,
+        "onkeyup",
+        &Function::new_with_args("el, event", "window.__keyup = el.id + ':' + event.type;"),
+    );
+    let c = bind_ok("#case", opts);
+    assert!(!c.validate());
+    assert_eq!(
+        el("#a").get_attribute("data-marked").as_deref(),
+        Some("bad:error:valid")
+    );
+    assert!(
+        !el("#a").class_list().contains("error"),
+        "highlight replaces the default"
+    );
+    let message = el("#place > label.error");
+    assert_eq!(
+        message.text_content().as_deref(),
+        Some("This field is required.")
+    );
+    type_into("#a", "x");
+    assert_eq!(recorded("__keyup").as_string().as_deref(), Some("a:input"));
+    assert_eq!(
+        error_text("a").as_deref(),
+        Some("This field is required."),
+        "onkeyup replaced: no check as the user types"
+    );
+    leave("#a");
+    assert_eq!(
+        error_text("a").as_deref(),
+        Some("This field is required."),
+        "onfocusout: false"
+    );
+    assert!(c.validate());
+    assert_eq!(
+        el("#a").get_attribute("data-marked").as_deref(),
+        Some("good")
+    );
+    assert!(
+        message.class_list().contains("ok-message"),
+        "success as a class"
+    );
+}

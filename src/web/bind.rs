@@ -11,7 +11,7 @@ use web_sys::{Element, Event, EventTarget, FocusEvent, HtmlFormElement, SubmitEv
 
 use super::error::{CorsformError, Kind};
 use super::field::{self, Control, Field};
-use super::options::Options;
+use super::options::{Options, Trigger};
 use super::serialize::{elements, serialize};
 use super::submit::{self, Outcome};
 use crate::rules::{Method, OptionsError, Param};
@@ -192,6 +192,25 @@ impl Bound {
             .and_then(|n| n.as_string())
             .unwrap_or_default();
         let leaving = e.type_() == "focusout";
+        // jquery-validation's onfocusout, onkeyup (here: each `input`) and onclick (here:
+        // `change`, which checkboxes, radios and selects fire): `false` turns one off, a
+        // function replaces it, called with the control and the event.
+        let trigger = match e.type_().as_str() {
+            "focusout" => &self.opts.on_focusout,
+            "input" => &self.opts.on_keyup,
+            _ => &self.opts.on_click,
+        };
+        match trigger {
+            Trigger::Off => return,
+            Trigger::Call(f) => {
+                let controller = self.controller.borrow().clone();
+                if let Err(thrown) = f.call2(&controller, &target, e) {
+                    report(&thrown);
+                }
+                return;
+            }
+            Trigger::Default => {}
+        }
         // Leaving a field for a submit button of this form: the submit checks everything,
         // and a message appearing now would move the button under the pointer, losing the
         // click.
@@ -623,7 +642,7 @@ impl Bound {
 
 /// Reports `thrown` as the browser reports an uncaught error (`reportError`), so that the
 /// page's own error in a callback is seen, not swallowed.
-fn report(thrown: &JsValue) {
+pub fn report(thrown: &JsValue) {
     let global = js_sys::global();
     if let Ok(report) = js_sys::Reflect::get(&global, &"reportError".into()) {
         if let Some(report) = report.dyn_ref::<Function>() {

@@ -187,6 +187,18 @@ pub struct Look {
     pub valid_class: String,
     /// `errorElement`.
     pub error_element: String,
+    /// `highlight(element, errorClass, validClass)`: marks an invalid control instead of
+    /// the default (the error class on, the valid class off).
+    pub highlight: Option<Function>,
+    /// `unhighlight(element, errorClass, validClass)`: marks a valid control instead of
+    /// the default.
+    pub unhighlight: Option<Function>,
+    /// `errorPlacement(error, element)`: puts a new message element in the page instead
+    /// of right after the control.
+    pub error_placement: Option<Function>,
+    /// `success` given as a string: jquery-validation's class for the message element of
+    /// a valid field (a function `success` is the transport's callback).
+    pub success: Option<JsValue>,
 }
 
 impl Default for Look {
@@ -195,7 +207,29 @@ impl Default for Look {
             error_class: "error".into(),
             valid_class: "valid".into(),
             error_element: "label".into(),
+            highlight: None,
+            unhighlight: None,
+            error_placement: None,
+            success: None,
         }
+    }
+}
+
+impl Look {
+    /// Calls the page's `highlight` or `unhighlight` (`f`) for `el`, if given: true then.
+    fn mark(&self, f: &Option<Function>, el: &Element) -> bool {
+        let Some(f) = f else {
+            return false;
+        };
+        let args = js_sys::Array::of3(
+            el,
+            &self.error_class.as_str().into(),
+            &self.valid_class.as_str().into(),
+        );
+        if let Err(thrown) = f.apply(&JsValue::NULL, &args) {
+            super::bind::report(&thrown);
+        }
+        true
     }
 }
 
@@ -379,7 +413,16 @@ impl Field {
         if let Some(id) = &id {
             let _ = label.set_attribute("for", id);
         }
-        let _ = el.after_with_node_1(&label);
+        match &self.look.error_placement {
+            Some(place) => {
+                if let Err(thrown) = place.call2(&JsValue::NULL, &label, el) {
+                    super::bind::report(&thrown);
+                }
+            }
+            None => {
+                let _ = el.after_with_node_1(&label);
+            }
+        }
         // Each control is described by the message from now on (empty while valid).
         for c in &self.controls {
             set_token(c.element(), "aria-describedby", &label_id, true);
@@ -392,12 +435,17 @@ impl Field {
     pub fn show_error(&self, message: &str) {
         if let Some(label) = self.label() {
             label.set_text_content(Some(message));
+            if let Some(success) = self.look.success.as_ref().and_then(|s| s.as_string()) {
+                set_class(&label, &success, false);
+            }
             show(&label);
         }
         for c in &self.controls {
             let _ = c.element().set_attribute("aria-invalid", "true");
-            set_class(c.element(), &self.look.valid_class, false);
-            set_class(c.element(), &self.look.error_class, true);
+            if !self.look.mark(&self.look.highlight, c.element()) {
+                set_class(c.element(), &self.look.valid_class, false);
+                set_class(c.element(), &self.look.error_class, true);
+            }
         }
         self.invalid.set(true);
     }
@@ -405,14 +453,24 @@ impl Field {
     /// Hides the message and marks the controls valid.
     pub fn clear_error(&self) {
         let label = self.label.borrow().clone();
-        if let Some(label) = label {
+        if let Some(label) = &label {
             label.set_text_content(Some(""));
-            hide(&label);
+            hide(label);
         }
         for c in &self.controls {
             let _ = c.element().set_attribute("aria-invalid", "false");
-            set_class(c.element(), &self.look.error_class, false);
-            set_class(c.element(), &self.look.valid_class, true);
+            if !self.look.mark(&self.look.unhighlight, c.element()) {
+                set_class(c.element(), &self.look.error_class, false);
+                set_class(c.element(), &self.look.valid_class, true);
+            }
+        }
+        // jquery-validation's `success`: a class on the (now empty) message, shown.
+        if let (Some(class), Some(label)) = (
+            self.look.success.as_ref().and_then(|s| s.as_string()),
+            &label,
+        ) {
+            set_class(label, &class, true);
+            show(label);
         }
         self.invalid.set(false);
     }

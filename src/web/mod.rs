@@ -80,7 +80,7 @@ export interface CorsformOptions {
   /** Called with the body before sending; returning `false` cancels. */
   beforeSend?: (body: string) => boolean | void;
   /** Called with the server's answer (parsed JSON) after a 2xx. */
-  success?: (data: unknown) => void;
+  success?: ((data: unknown) => void) | string;
   /** Called with a CorsformError on any failure. */
   error?: (err: CorsformError) => void;
   /** jquery-validation's `ignore`: a selector list of fields not validated; default
@@ -99,6 +99,18 @@ export interface CorsformOptions {
   validClass?: string;
   /** The message element's tag; default `"label"`. */
   errorElement?: string;
+  /** Marks an invalid control instead of the default classes. */
+  highlight?: (element: Element, errorClass: string, validClass: string) => void;
+  /** Marks a valid control instead of the default classes. */
+  unhighlight?: (element: Element, errorClass: string, validClass: string) => void;
+  /** Puts a new message element in the page instead of after the control. */
+  errorPlacement?: (error: Element, element: Element) => void;
+  /** `false` turns off the check as a field is left; a function replaces it. */
+  onfocusout?: false | ((element: Element, event: Event) => void);
+  /** `false` turns off the check as a field is typed in; a function replaces it. */
+  onkeyup?: false | ((element: Element, event: Event) => void);
+  /** `false` turns off the check as a choice changes; a function replaces it. */
+  onclick?: false | ((element: Element, event: Event) => void);
 }
 "#;
 

@@ -18,7 +18,7 @@ pub const DEFAULT_TIMEOUT_MS: u32 = 15_000;
 
 /// The options `bind` knows, in the order [`Options::read`] takes them. (The `.d.ts`'s
 /// `CorsformOptions` is checked against this list by a test, and [`KNOWN_OPTIONS`] too.)
-pub const OPTION_NAMES: [&str; 16] = [
+pub const OPTION_NAMES: [&str; 22] = [
     "rules",
     "messages",
     "panels",
@@ -35,12 +35,19 @@ pub const OPTION_NAMES: [&str; 16] = [
     "errorClass",
     "validClass",
     "errorElement",
+    "highlight",
+    "unhighlight",
+    "errorPlacement",
+    "onfocusout",
+    "onkeyup",
+    "onclick",
 ];
 
 /// [`OPTION_NAMES`] as an error message lists them.
 pub const KNOWN_OPTIONS: &str =
     "rules, messages, panels, url, headers, timeout, beforeSend, success, error, ignore, \
-     submitHandler, invalidHandler, focusInvalid, errorClass, validClass, errorElement";
+     submitHandler, invalidHandler, focusInvalid, errorClass, validClass, errorElement, \
+     highlight, unhighlight, errorPlacement, onfocusout, onkeyup, onclick";
 
 /// The seed's four panels, each optional.
 #[derive(Default)]
@@ -86,8 +93,37 @@ pub struct Options {
     pub invalid_handler: Option<Function>,
     /// `focusInvalid`: the first invalid field gets the focus (default true).
     pub focus_invalid: bool,
-    /// `errorClass`, `validClass`, `errorElement`.
+    /// `errorClass`, `validClass`, `errorElement`, `highlight`, `unhighlight`,
+    /// `errorPlacement`, `success`.
     pub look: std::rc::Rc<Look>,
+    /// `onfocusout`, `onkeyup` (each `input`), `onclick` (each `change`).
+    pub on_focusout: Trigger,
+    /// See [`Options::on_focusout`].
+    pub on_keyup: Trigger,
+    /// See [`Options::on_focusout`].
+    pub on_click: Trigger,
+}
+
+/// What one of jquery-validation's `onfocusout`, `onkeyup`, `onclick` options says.
+pub enum Trigger {
+    /// Not given: jquery-validation's lazy-then-eager checks.
+    Default,
+    /// `false`: no check on that event.
+    Off,
+    /// A function, called instead with the control and the event (`this`: the
+    /// controller).
+    Call(Function),
+}
+
+impl Trigger {
+    fn read(name: &str, v: &JsValue) -> Result<Trigger, OptionsError> {
+        match v {
+            v if is_nullish(v) || *v == JsValue::TRUE => Ok(Trigger::Default),
+            v if *v == JsValue::FALSE => Ok(Trigger::Off),
+            v if v.is_function() => Ok(Trigger::Call(v.clone().unchecked_into())),
+            v => Err(must(name, "false or a function", v)),
+        }
+    }
 }
 
 /// jquery-validation's `ignore` option: a selector list of the fields not validated,
@@ -288,7 +324,7 @@ impl Options {
     /// option). Refuses a value of the wrong type, naming it; an option it doesn't know is
     /// named in one `console.warn` and otherwise ignored.
     pub fn read(options: &JsValue) -> Result<Options, OptionsError> {
-        let mut given: [JsValue; 16] = Default::default();
+        let mut given: [JsValue; 22] = Default::default();
         for (key, v) in object("options", options)? {
             let Some(i) = OPTION_NAMES.iter().position(|n| *n == key) else {
                 // A page written for jquery-validation passes options corsform doesn't
@@ -302,7 +338,7 @@ impl Options {
             };
             given[i] = v;
         }
-        let [rules, messages, panels_, url, headers_, timeout, before_send, success, error, ignore, submit_handler, invalid_handler, focus_invalid, error_class, valid_class, error_element] =
+        let [rules, messages, panels_, url, headers_, timeout, before_send, success, error, ignore, submit_handler, invalid_handler, focus_invalid, error_class, valid_class, error_element, highlight, unhighlight, error_placement, on_focusout, on_keyup, on_click] =
             &given;
         let text = |name: &str, v: &JsValue, default: &str| match v {
             v if is_nullish(v) => Ok(default.to_owned()),
@@ -312,6 +348,13 @@ impl Options {
             error_class: text("errorClass", error_class, "error")?,
             valid_class: text("validClass", valid_class, "valid")?,
             error_element: text("errorElement", error_element, "label")?,
+            highlight: callback("highlight", highlight)?,
+            unhighlight: callback("unhighlight", unhighlight)?,
+            error_placement: callback("errorPlacement", error_placement)?,
+            // `success` is two options in one name: a string is jquery-validation's (the
+            // class of a valid field's message), a function the transport's, as `$.ajax`
+            // called it with the server's answer.
+            success: success.is_string().then(|| success.clone()),
         };
         if look.error_element.is_empty()
             || look
@@ -363,7 +406,10 @@ impl Options {
             headers: headers(headers_)?,
             timeout_ms,
             before_send: callback("beforeSend", before_send)?,
-            success: callback("success", success)?,
+            success: match success {
+                v if v.is_string() => None,
+                v => callback("success", v)?,
+            },
             error: callback("error", error)?,
             ignore,
             idempotency: is_nullish(headers_).then_some("Idempotency-Key"),
@@ -371,6 +417,9 @@ impl Options {
             invalid_handler: callback("invalidHandler", invalid_handler)?,
             focus_invalid,
             look: std::rc::Rc::new(look),
+            on_focusout: Trigger::read("onfocusout", on_focusout)?,
+            on_keyup: Trigger::read("onkeyup", on_keyup)?,
+            on_click: Trigger::read("onclick", on_click)?,
         })
     }
 }
