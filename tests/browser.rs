@@ -2390,3 +2390,57 @@ fn highlight_error_placement_success_and_the_event_options() {
         "success as a class"
     );
 }
+
+/// Function-valued parameters and `depends` (issue 15), read at each validation as
+/// jquery-validation's normalizeRules reads them.
+#[wasm_bindgen_test]
+fn function_parameters_and_depends_are_read_for_the_element() {
+    let _page = case_form(
+        r#"<input type="checkbox" id="biz" name="biz" value="yes">
+           <input id="company" name="company">
+           <input id="vat" name="vat" value="ab">
+           <input id="ref" name="ref" value="x">"#,
+    );
+    let opts = options("{}");
+    let rules = js_sys::Object::new();
+    let company = js_sys::Object::new();
+    set(
+        &company,
+        "required",
+        &Function::new_with_args("el", "return el.form.biz.checked;"),
+    );
+    set(&rules, "company", &company);
+    let vat = js_sys::Object::new();
+    let min = js_sys::Object::new();
+    set(&min, "param", &JsValue::from(3));
+    set(
+        &min,
+        "depends",
+        &Function::new_with_args("el", "return this === el && el.form.biz.checked;"),
+    );
+    set(&vat, "minlength", &min);
+    set(&rules, "vat", &vat);
+    let reference = js_sys::Object::new();
+    let min = js_sys::Object::new();
+    set(&min, "param", &JsValue::from(2));
+    set(&min, "depends", &JsValue::from_str("#biz:checked"));
+    set(&reference, "minlength", &min);
+    set(&rules, "ref", &reference);
+    set(&opts, "rules", &rules);
+    let c = bind_ok("#case", opts);
+    assert!(c.validate(), "nothing applies while biz is unchecked");
+    input("#biz").set_checked(true);
+    assert!(!c.validate());
+    assert_eq!(
+        error_text("company").as_deref(),
+        Some("This field is required.")
+    );
+    assert_eq!(
+        error_text("vat").as_deref(),
+        Some("Please enter at least 3 characters.")
+    );
+    assert_eq!(
+        error_text("ref").as_deref(),
+        Some("Please enter at least 2 characters.")
+    );
+}

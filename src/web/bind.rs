@@ -678,9 +678,12 @@ fn scan(form: &HtmlFormElement, opts: &Options, strict: bool) -> Result<Vec<Fiel
     };
     // The options' rules override the attributes'. (Messages: the options', then the
     // element's own, read when one is needed.)
-    for (name, spec) in &opts.rules.rules.0 {
+    for (name, entry) in &opts.rules_js {
         match fields.iter_mut().find(|f| &f.rules.name == name) {
-            Some(f) => f.rules.apply_rules(spec, &field::js_number)?,
+            Some(f) => {
+                let spec = super::options::field_rules(entry, f.element());
+                f.rules.apply_rules(&spec, &field::js_number)?
+            }
             None if strict => return Err(missing("rules", name)),
             None => {}
         }

@@ -64,8 +64,11 @@ pub struct Panels {
 
 /// Everything `bind` was told, checked.
 pub struct Options {
-    /// `rules` and `messages`, in the core's shapes.
+    /// `messages`, in the core's shapes (its `rules` are empty: see [`Options::rules_js`]).
     pub rules: RulesOptions,
+    /// `rules`, each field's entry as the page gave it: functions and `depends` are
+    /// evaluated for the element at each validation ([`field_rules`]).
+    pub rules_js: Vec<(String, JsValue)>,
     /// `panels`.
     pub panels: Panels,
     /// `url`: where to POST, instead of the form's `action`.
@@ -217,18 +220,14 @@ pub fn param(v: &JsValue) -> ParamSpec {
 }
 
 /// `rules` and `messages`, into the core's shapes.
-fn rules_options(rules: &JsValue, messages: &JsValue) -> Result<RulesOptions, OptionsError> {
-    let rules = object("rules", rules)?
-        .into_iter()
-        .map(|(field, v)| {
-            let spec = match param(&v) {
-                ParamSpec::Text(names) => FieldRulesSpec::Names(names),
-                ParamSpec::Object(params) => FieldRulesSpec::Params(params),
-                other => FieldRulesSpec::Other(other),
-            };
-            (field, spec)
-        })
-        .collect();
+/// `rules`, each field's entry kept as the page gave it (read for an element at each
+/// validation: [`field_rules`]), and `messages` in the core's shapes.
+#[allow(clippy::type_complexity)]
+fn rules_options(
+    rules: &JsValue,
+    messages: &JsValue,
+) -> Result<(Vec<(String, JsValue)>, RulesOptions), OptionsError> {
+    let rules = object("rules", rules)?;
     let messages = object("messages", messages)?
         .into_iter()
         .map(|(field, v)| {
@@ -240,10 +239,64 @@ fn rules_options(rules: &JsValue, messages: &JsValue) -> Result<RulesOptions, Op
             (field, spec)
         })
         .collect();
-    Ok(RulesOptions {
-        rules: Entries(rules),
+    let options = RulesOptions {
+        rules: Entries(Vec::new()),
         messages: Entries(messages),
-    })
+    };
+    Ok((rules, options))
+}
+
+/// A field's entry of `rules` read for `element`, as jquery-validation's `normalizeRules`
+/// reads it: a function parameter is called with the element (`required: function(el)
+/// {…}`), and `{param, depends}` keeps the rule only when `depends` holds (a function of
+/// the element, or a selector matching something in the form); `param` defaults to `true`.
+pub fn field_rules(entry: &JsValue, element: &Element) -> FieldRulesSpec {
+    match param(entry) {
+        ParamSpec::Text(names) => FieldRulesSpec::Names(names),
+        ParamSpec::Object(_) => {
+            let params = entries(entry)
+                .into_iter()
+                .map(|(method, v)| (method, rule_param(&v, element)))
+                .collect();
+            FieldRulesSpec::Params(Entries(params))
+        }
+        other => FieldRulesSpec::Other(other),
+    }
+}
+
+/// One rule's parameter for `element`: see [`field_rules`].
+fn rule_param(v: &JsValue, element: &Element) -> ParamSpec {
+    let given = |key: &str| {
+        let v = js_sys::Reflect::get(v, &key.into()).unwrap_or_default();
+        (!v.is_undefined()).then_some(v)
+    };
+    let mut value = v.clone();
+    if is_plain_object(v) && (given("param").is_some() || given("depends").is_some()) {
+        let keep = match given("depends") {
+            Some(d) if d.is_function() => d
+                .unchecked_ref::<Function>()
+                .call1(element, element)
+                .is_ok_and(|r| r.is_truthy()),
+            Some(d) => d.as_string().is_some_and(|selector| {
+                let form = js_sys::Reflect::get(element, &"form".into()).unwrap_or_default();
+                form.dyn_ref::<Element>()
+                    .and_then(|f| f.query_selector(&selector).ok().flatten())
+                    .is_some()
+            }),
+            None => true,
+        };
+        if !keep {
+            return ParamSpec::Bool(false);
+        }
+        value = given("param").unwrap_or(JsValue::TRUE);
+    }
+    if value.is_function() {
+        value = value
+            .unchecked_ref::<Function>()
+            .call1(&JsValue::NULL, element)
+            .unwrap_or(JsValue::FALSE);
+    }
+    param(&value)
 }
 
 /// An element given as a selector or as the element itself; `what` names the option.
@@ -399,8 +452,10 @@ impl Options {
                 _ => return Err(must("timeout", "a number of milliseconds above 0", v)),
             },
         };
+        let (rules_js, rules) = rules_options(rules, messages)?;
         Ok(Options {
-            rules: rules_options(rules, messages)?,
+            rules,
+            rules_js,
             panels: panels(panels_)?,
             url,
             headers: headers(headers_)?,
