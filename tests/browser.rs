@@ -2444,3 +2444,37 @@ fn function_parameters_and_depends_are_read_for_the_element() {
         Some("Please enter at least 2 characters.")
     );
 }
+
+/// jquery-validation's `normalizer` and `focusCleanup` (issue 15).
+#[wasm_bindgen_test]
+fn normalizer_and_focus_cleanup() {
+    let _page = case_form(
+        r#"<input id="a" name="a" required value="   "><input id="b" name="b" required>"#,
+    );
+    // As jquery-validation's documentation says, focusCleanup is not combined with
+    // focusInvalid (focusing the first invalid field would hide its message at once).
+    let opts = options(r#"{"focusCleanup": true, "focusInvalid": false}"#);
+    set(
+        &opts,
+        "normalizer",
+        &Function::new_with_args("value", "return this.id === 'a' ? value.trim() : value;"),
+    );
+    let c = bind_ok("#case", opts);
+    assert!(!c.validate());
+    assert_eq!(
+        error_text("a").as_deref(),
+        Some("This field is required."),
+        "white space alone, trimmed by the normalizer, is empty"
+    );
+    assert_eq!(error_text("b").as_deref(), Some("This field is required."));
+    let init = web_sys::FocusEventInit::new();
+    init.set_bubbles(true);
+    let focusin = web_sys::FocusEvent::new_with_focus_event_init_dict("focusin", &init).unwrap();
+    el("#b").dispatch_event(&focusin).unwrap();
+    assert_eq!(
+        error_text("b"),
+        None,
+        "focusCleanup hides the message of the field entered"
+    );
+    assert_eq!(error_text("a").as_deref(), Some("This field is required."));
+}

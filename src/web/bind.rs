@@ -22,7 +22,7 @@ const SUBMITS: &str =
     "button:not([type=button i],[type=reset i]),input:is([type=submit i],[type=image i])";
 
 /// The form's events corsform listens to, all with one listener.
-const EVENTS: [&str; 4] = ["submit", "focusout", "input", "change"];
+const EVENTS: [&str; 5] = ["submit", "focusout", "input", "change", "focusin"];
 
 /// An event listener for [`EVENTS`] on a target, removed from it when dropped.
 ///
@@ -191,6 +191,19 @@ impl Bound {
             .ok()
             .and_then(|n| n.as_string())
             .unwrap_or_default();
+        if e.type_() == "focusin" {
+            // jquery-validation's `focusCleanup`: the message hides as the field is entered.
+            if self.opts.look.focus_cleanup {
+                let fields = self.fields.borrow();
+                if let Some(f) = fields
+                    .iter()
+                    .find(|f| f.rules.name == name && f.invalid.get())
+                {
+                    f.clear_error();
+                }
+            }
+            return;
+        }
         let leaving = e.type_() == "focusout";
         // jquery-validation's onfocusout, onkeyup (here: each `input`) and onclick (here:
         // `change`, which checkboxes, radios and selects fire): `false` turns one off, a

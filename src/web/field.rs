@@ -196,6 +196,10 @@ pub struct Look {
     /// `errorPlacement(error, element)`: puts a new message element in the page instead
     /// of right after the control.
     pub error_placement: Option<Function>,
+    /// `normalizer(value)`: the value the rules see (`this`: the element).
+    pub normalizer: Option<Function>,
+    /// `focusCleanup`: a field's message is hidden as it gets the focus.
+    pub focus_cleanup: bool,
     /// `success` given as a string: jquery-validation's class for the message element of
     /// a valid field (a function `success` is the transport's callback).
     pub success: Option<JsValue>,
@@ -210,6 +214,8 @@ impl Default for Look {
             highlight: None,
             unhighlight: None,
             error_placement: None,
+            normalizer: None,
+            focus_cleanup: false,
             success: None,
         }
     }
@@ -371,6 +377,17 @@ impl Field {
         } else {
             let count = first.is_multiple().then(|| first.values().len());
             (first.rule_value(), count)
+        };
+        // jquery-validation's `normalizer(value)`, `this` the element: what the rules see.
+        let text = match &self.look.normalizer {
+            Some(f) => match f.call1(self.element(), &text.as_str().into()) {
+                Ok(v) => v.as_string().unwrap_or(text),
+                Err(thrown) => {
+                    super::bind::report(&thrown);
+                    text
+                }
+            },
+            None => text,
         };
         match check_field(&self.rules, Input { text: &text, count }, self) {
             Some(rule) => {

@@ -111,6 +111,10 @@ export interface CorsformOptions {
   onkeyup?: false | ((element: Element, event: Event) => void);
   /** `false` turns off the check as a choice changes; a function replaces it. */
   onclick?: false | ((element: Element, event: Event) => void);
+  /** The value the rules see, from the field's value (`this`: the element). */
+  normalizer?: (this: Element, value: string) => string;
+  /** Hide a field's message as it gets the focus; default `false`. */
+  focusCleanup?: boolean;
 }
 "#;
 

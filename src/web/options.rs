@@ -18,7 +18,7 @@ pub const DEFAULT_TIMEOUT_MS: u32 = 15_000;
 
 /// The options `bind` knows, in the order [`Options::read`] takes them. (The `.d.ts`'s
 /// `CorsformOptions` is checked against this list by a test, and [`KNOWN_OPTIONS`] too.)
-pub const OPTION_NAMES: [&str; 22] = [
+pub const OPTION_NAMES: [&str; 24] = [
     "rules",
     "messages",
     "panels",
@@ -41,13 +41,16 @@ pub const OPTION_NAMES: [&str; 22] = [
     "onfocusout",
     "onkeyup",
     "onclick",
+    "normalizer",
+    "focusCleanup",
 ];
 
 /// [`OPTION_NAMES`] as an error message lists them.
 pub const KNOWN_OPTIONS: &str =
     "rules, messages, panels, url, headers, timeout, beforeSend, success, error, ignore, \
      submitHandler, invalidHandler, focusInvalid, errorClass, validClass, errorElement, \
-     highlight, unhighlight, errorPlacement, onfocusout, onkeyup, onclick";
+     highlight, unhighlight, errorPlacement, onfocusout, onkeyup, onclick, normalizer, \
+     focusCleanup";
 
 /// The seed's four panels, each optional.
 #[derive(Default)]
@@ -377,7 +380,7 @@ impl Options {
     /// option). Refuses a value of the wrong type, naming it; an option it doesn't know is
     /// named in one `console.warn` and otherwise ignored.
     pub fn read(options: &JsValue) -> Result<Options, OptionsError> {
-        let mut given: [JsValue; 22] = Default::default();
+        let mut given: [JsValue; 24] = Default::default();
         for (key, v) in object("options", options)? {
             let Some(i) = OPTION_NAMES.iter().position(|n| *n == key) else {
                 // A page written for jquery-validation passes options corsform doesn't
@@ -391,7 +394,7 @@ impl Options {
             };
             given[i] = v;
         }
-        let [rules, messages, panels_, url, headers_, timeout, before_send, success, error, ignore, submit_handler, invalid_handler, focus_invalid, error_class, valid_class, error_element, highlight, unhighlight, error_placement, on_focusout, on_keyup, on_click] =
+        let [rules, messages, panels_, url, headers_, timeout, before_send, success, error, ignore, submit_handler, invalid_handler, focus_invalid, error_class, valid_class, error_element, highlight, unhighlight, error_placement, on_focusout, on_keyup, on_click, normalizer, focus_cleanup] =
             &given;
         let text = |name: &str, v: &JsValue, default: &str| match v {
             v if is_nullish(v) => Ok(default.to_owned()),
@@ -404,6 +407,13 @@ impl Options {
             highlight: callback("highlight", highlight)?,
             unhighlight: callback("unhighlight", unhighlight)?,
             error_placement: callback("errorPlacement", error_placement)?,
+            normalizer: callback("normalizer", normalizer)?,
+            focus_cleanup: match focus_cleanup {
+                v if is_nullish(v) => false,
+                v => v
+                    .as_bool()
+                    .ok_or_else(|| must("focusCleanup", "true or false", v))?,
+            },
             // `success` is two options in one name: a string is jquery-validation's (the
             // class of a valid field's message), a function the transport's, as `$.ajax`
             // called it with the server's answer.
