@@ -270,7 +270,7 @@ async fn not_found(headers: HeaderMap) -> Response {
     }
     error(
         StatusCode::NOT_FOUND,
-        "not found; the endpoint is POST /contact",
+        "not found; a form is posted to /contact or /f/NAME",
     )
 }
 

@@ -272,6 +272,11 @@ fn export(db: &std::path::Path, form: Option<&str>, format: &str) -> Result<(), 
     let mut rows = store::read_all(db).map_err(|e| (START, e.to_string()))?;
     if let Some(form) = form {
         rows.retain(|row| row.form == form);
+        if rows.is_empty() {
+            // Nothing to print is no error, but a form name with a typo should not look
+            // like an empty form.
+            eprintln!("corsform-server: no stored submission of the form {form:?}");
+        }
     }
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     if format == "csv" {
