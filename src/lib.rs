@@ -7,6 +7,7 @@ pub mod rules;
 pub mod validate;
 
 mod email;
+mod formats;
 mod number;
 mod url;
 
@@ -16,6 +17,9 @@ pub mod web;
 
 pub use email::{is_valid_email, PATTERN as EMAIL_PATTERN};
 pub use encode::{decode, encode, DecodeError};
+pub use formats::{
+    has_extension, is_date_iso, simple_extensions, DATE_ISO_PATTERN, DEFAULT_EXTENSIONS,
+};
 pub use number::{js_number, js_number_text};
 pub use options::{
     Entries, FieldMessagesSpec, FieldRulesSpec, PageFacts, ParamSpec, RulesFile, RulesOptions,
@@ -23,8 +27,8 @@ pub use options::{
 pub use rules::{FieldRules, Method, OptionsError, Param, Rule, RuleSet, KNOWN_METHODS};
 pub use url::{is_valid_url, PATTERN as URL_PATTERN};
 pub use validate::{
-    check_field, conventional_id, expression, selector_field_name, Env, Failure, Input,
-    NUMBER_PATTERN,
+    check_field, conventional_id, expression, group_members, selector_field_name, Env, Failure,
+    Input, NUMBER_PATTERN,
 };
 
 /// `c == b'.'`: the separator of a domain's labels.

@@ -80,17 +80,22 @@ pub struct PageFacts {
     /// Element ids and the names of their fields (`{"contact_email": "contact[email]"}`),
     /// for `equalTo: "#contact_email"`.
     pub ids: Entries<String>,
+    /// Class names and the names of their elements' fields, a name once per element
+    /// (`{"productinfo": ["partnumber", "description"]}`), for `require_from_group: [1,
+    /// ".productinfo"]`.
+    pub classes: Entries<Vec<String>>,
 }
 
 /// The server's `--rules` file: the JS options' `rules` and `messages` ([`RulesOptions`])
 /// and the [`PageFacts`] the browser reads from the page, `{"rules": {...}, "messages":
-/// {...}, "choices": ["topics"], "ids": {"contact_email": "contact[email]"}}`; each key
-/// optional, nothing else allowed.
+/// {...}, "choices": ["topics"], "ids": {"contact_email": "contact[email]"}, "classes":
+/// {"productinfo": ["partnumber", "description"]}}`; each key optional, nothing else
+/// allowed.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RulesFile {
     /// `rules` and `messages`.
     pub options: RulesOptions,
-    /// `choices` and `ids`.
+    /// `choices`, `ids` and `classes`.
     pub page: PageFacts,
 }
 
@@ -106,7 +111,7 @@ impl<'de> Visitor<'de> for RulesVisitor {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RulesFile, A::Error> {
         const OPTIONS: &[&str] = &["rules", "messages"];
-        const FILE: &[&str] = &["rules", "messages", "choices", "ids"];
+        const FILE: &[&str] = &["rules", "messages", "choices", "ids", "classes"];
         let mut out = RulesFile::default();
         while let Some(key) = map.next_key::<String>()? {
             match key.as_str() {
@@ -114,6 +119,7 @@ impl<'de> Visitor<'de> for RulesVisitor {
                 "messages" => out.options.messages = map.next_value()?,
                 "choices" if self.page => out.page.choices = map.next_value()?,
                 "ids" if self.page => out.page.ids = map.next_value()?,
+                "classes" if self.page => out.page.classes = map.next_value()?,
                 _ => {
                     let known = if self.page { FILE } else { OPTIONS };
                     return Err(de::Error::unknown_field(&key, known));

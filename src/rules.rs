@@ -48,6 +48,13 @@ methods! {
     Email = "email", true, "Please enter a valid email address.";
     /// A public http, https or ftp URL.
     Url = "url", true, "Please enter a valid URL.";
+    /// A date as the JS engine's `Date` parses it (<https://jqueryvalidation.org/date-method/>,
+    /// deprecated there): `!/Invalid|NaN/.test(new Date(value).toString())`. The browser
+    /// asks its engine; the server, which has none, refuses a rules file that uses it.
+    Date = "date", true, "Please enter a valid date.";
+    /// `YYYY-MM-DD` or `YYYY/M/D` (<https://jqueryvalidation.org/dateISO-method/>): its
+    /// expression, [`crate::DATE_ISO_PATTERN`]. `type=date` gives this rule.
+    DateIso = "dateISO", true, "Please enter a valid date (ISO).";
     /// A decimal number, optionally with `,` thousands separators.
     Number = "number", true, "Please enter a valid number.";
     /// Only the digits 0–9.
@@ -70,6 +77,14 @@ methods! {
     EqualTo = "equalTo", false, "Please enter the same value again.";
     /// The whole value matches a regular expression.
     Pattern = "pattern", false, "Invalid format.";
+    /// A file name ending in one of the extensions of a list (additional-methods'
+    /// `extension`): `true` for `png|jpe?g|gif`, or the list, `|` or `,` between them,
+    /// case ignored.
+    Extension = "extension", false, "Please enter a value with a valid extension.";
+    /// `[n, selector]`: at least `n` of the fields the selector names in the form are
+    /// filled (additional-methods' `require_from_group`; checked even when this field is
+    /// empty).
+    RequireFromGroup = "require_from_group", false, "Please fill at least {0} of these fields.";
 }
 
 impl Method {
@@ -109,9 +124,11 @@ pub enum Param {
     Flag,
     /// A number (its text, e.g. `5` or `0.01`); for `range` and `rangelength`, two.
     Numbers(Vec<String>),
-    /// A string: `equalTo`'s selector, `pattern`'s source, or a `min`/`max` compared as
-    /// text (dates), as jquery-validation compares strings.
+    /// A string: `equalTo`'s selector, `pattern`'s source, `extension`'s list, or a
+    /// `min`/`max` compared as text (dates), as jquery-validation compares strings.
     Text(String),
+    /// `require_from_group`'s `[n, selector]`: how many (its text) of which fields.
+    Group(String, String),
 }
 
 /// One method applied to one field.
@@ -130,6 +147,7 @@ impl Rule {
             Param::Flag => (i == 0).then_some("true"),
             Param::Numbers(n) => n.get(i).map(String::as_str),
             Param::Text(t) => (i == 0).then_some(t.as_str()),
+            Param::Group(n, selector) => [n, selector].get(i).map(|t| t.as_str()),
         }
     }
 
@@ -412,9 +430,26 @@ fn param(method: Method, v: &ParamSpec, parse: Parse) -> Result<Option<Param>, &
             text.filter(|s| !s.is_empty()).map(Param::Text),
             "a pattern string",
         ),
+        // additional-methods: a string is the list, anything else the default list.
+        Method::Extension => (Some(text.map_or(Param::Flag, Param::Text)), ""),
+        Method::RequireFromGroup => (group(v, parse), "[count, selector]"),
         _ => (one.then_some(Param::Numbers(nums)), "a number"),
     };
     param.map(Some).ok_or(what)
+}
+
+/// `require_from_group`'s `[n, selector]`: a number (or its text) and a non-empty string.
+fn group(v: &ParamSpec, parse: Parse) -> Option<Param> {
+    let ParamSpec::List(items) = v else {
+        return None;
+    };
+    match items.as_slice() {
+        [n @ (ParamSpec::Number(_) | ParamSpec::Text(_)), ParamSpec::Text(selector)] => {
+            let n = n.numeral().filter(|n| parse(n).is_finite())?;
+            (!selector.is_empty()).then(|| Param::Group(n, selector.clone()))
+        }
+        _ => None,
+    }
 }
 
 impl RuleSet {
@@ -491,10 +526,16 @@ pub fn attribute_rules(
     let numeric_type = type_attr.is_none_or(|t| matches!(t, "number" | "range" | "text"));
     for method in Method::all() {
         let name = method.name();
+        // jquery-validation: `type=date` gives `dateISO`, not `date`.
+        let type_name = match method {
+            Method::Date => "",
+            Method::DateIso => "date",
+            _ => name,
+        };
         let min_max = matches!(method, Method::Min | Method::Max);
         // The attribute's value read as the option's would be.
         let given = match attr(name).filter(|v| !v.is_empty() || method == Method::Required) {
-            None if method.is_flag() && type_attr == Some(name) => ParamSpec::Bool(true),
+            None if method.is_flag() && type_attr == Some(type_name) => ParamSpec::Bool(true),
             None => continue,
             Some(_) if method.is_flag() => ParamSpec::Bool(true),
             // Dates and times: compared as text, whatever they look like.
@@ -722,13 +763,20 @@ mod tests {
                 },
             ]
         );
+        // `type=date` gives `dateISO`, as jquery-validation's attributeRules does.
         let r = attribute_rules(Some("date"), attrs(&[("min", "2020-01-01")]), &js_number);
         assert_eq!(
             r,
-            [Rule {
-                method: Method::Min,
-                param: Param::Text("2020-01-01".into())
-            }]
+            [
+                Rule {
+                    method: Method::DateIso,
+                    param: Param::Flag
+                },
+                Rule {
+                    method: Method::Min,
+                    param: Param::Text("2020-01-01".into())
+                }
+            ]
         );
         // Not a number type: even a numeral compares as text.
         let r = attribute_rules(Some("month"), attrs(&[("max", "5")]), &js_number);

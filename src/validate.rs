@@ -4,6 +4,7 @@
 use core::cmp::Ordering;
 
 use crate::number;
+use crate::options::PageFacts;
 use crate::rules::{FieldRules, Method, Param, Rule, RuleSet};
 
 /// A field's value as the rules see it.
@@ -52,8 +53,27 @@ pub trait Env {
         match method {
             Method::Email => crate::email::is_valid_email(value),
             Method::Url => crate::url::is_valid_url(value),
+            Method::DateIso => crate::formats::is_date_iso(value),
             _ => is_number(value),
         }
+    }
+    /// jquery-validation's `date`: whether `!/Invalid|NaN/.test(new Date(value).toString())`,
+    /// which only a JS engine answers (each engine's legacy date parser accepts its own
+    /// set of strings). The browser asks its engine; by default `false` (no Rust parser
+    /// gives an engine's verdict, and the server refuses a rules file using `date`).
+    fn date(&self, _value: &str) -> bool {
+        false
+    }
+    /// Whether `value` matches `\.(list)$` case-insensitively, `list` already with `|`
+    /// for `,` (additional-methods' `extension`). By default [`crate::has_extension`], for
+    /// the plain lists it reads; the browser runs the expression with its `RegExp`.
+    fn extension(&self, list: &str, value: &str) -> bool {
+        crate::formats::has_extension(list, value)
+    }
+    /// How many of the fields `selector` names are filled, for `require_from_group`; `None`
+    /// when the selector can't be followed (then the rule fails). None by default.
+    fn group_filled(&self, _selector: &str) -> Option<usize> {
+        None
     }
 }
 
@@ -61,11 +81,12 @@ pub trait Env {
 pub const NUMBER_PATTERN: &str = r#"^(?:-?\d+|-?\d{1,3}(?:,\d{3})+)?(?:-?\.\d+)?$"#;
 
 /// jquery-validation's regular expression for `method` and its flags, for the three
-/// methods it defines by one: `email`, `url` (case-insensitive) and `number`.
+/// methods it defines by one: `email`, `url` (case-insensitive), `dateISO` and `number`.
 pub fn expression(method: Method) -> Option<(&'static str, &'static str)> {
     match method {
         Method::Email => Some((crate::email::PATTERN, "")),
         Method::Url => Some((crate::url::PATTERN, "i")),
+        Method::DateIso => Some((crate::formats::DATE_ISO_PATTERN, "")),
         Method::Number => Some((NUMBER_PATTERN, "")),
         _ => None,
     }
@@ -176,8 +197,23 @@ fn check_from(
             Param::Text(sel) => env.equal_to(sel).is_some_and(|other| other == v),
             _ => false,
         },
+        // additional-methods' `require_from_group` does not ask `this.optional`: an empty
+        // field of the group fails while too few are filled.
+        Method::RequireFromGroup => match &rule.param {
+            Param::Group(n, selector) => env
+                .group_filled(selector)
+                .is_some_and(|filled| filled as f64 >= env.number(n)),
+            _ => false,
+        },
         _ if !present => true, // optional and empty: every other rule passes
-        Method::Email | Method::Url | Method::Number => env.expression(rule.method, v),
+        Method::Email | Method::Url | Method::Number | Method::DateIso => {
+            env.expression(rule.method, v)
+        }
+        Method::Date => env.date(v),
+        Method::Extension => match &rule.param {
+            Param::Text(list) => env.extension(&list.replace(',', "|"), v),
+            _ => env.extension(crate::formats::DEFAULT_EXTENSIONS, v),
+        },
         Method::Digits => v.bytes().all(|b| b.is_ascii_digit()),
         // `length >= param`: false against NaN, as in JavaScript.
         Method::MinLength => len() as f64 >= num(0),
@@ -267,8 +303,27 @@ pub fn conventional_id(name: &str) -> String {
     id
 }
 
+/// The fields a `require_from_group` selector names, as the server follows it without the
+/// page: between commas, `.class` (the names the rules file's `classes` lists for it, a
+/// name once per element, as jquery-validation counts elements), `#id` or `[name=…]`
+/// ([`selector_field_name`]). Each as (name or id, whether an id). `None` when a piece is
+/// anything else or a class the file does not list: the server refuses it at start-up.
+pub fn group_members<'a>(selector: &'a str, page: &'a PageFacts) -> Option<Vec<(&'a str, bool)>> {
+    let mut out = Vec::new();
+    for piece in selector.split(',').map(str::trim) {
+        if let Some(class) = piece.strip_prefix('.') {
+            let (_, names) = page.classes.0.iter().find(|(c, _)| c == class)?;
+            out.extend(names.iter().map(|n| (n.as_str(), false)));
+        } else {
+            out.push((selector_field_name(piece)?, piece.starts_with('#')));
+        }
+    }
+    Some(out)
+}
+
 struct Submitted<'a> {
     pairs: &'a [(String, String)],
+    page: &'a PageFacts,
     ids: &'a [(String, String)],
     pattern: &'a dyn Fn(&str, &str) -> bool,
 }
@@ -308,6 +363,16 @@ impl Env for Submitted<'_> {
     fn pattern(&self, source: &str, value: &str) -> bool {
         (self.pattern)(source, value)
     }
+    /// The group's fields that were sent with a value that is not empty.
+    fn group_filled(&self, selector: &str) -> Option<usize> {
+        let members = group_members(selector, self.page)?;
+        let filled = |name: &str| self.pairs.iter().any(|(n, v)| n == name && !v.is_empty());
+        let names = members.into_iter().map(|(name, id)| match id {
+            true => self.name_of_id(name),
+            false => name,
+        });
+        Some(names.filter(|n| filled(n)).count())
+    }
 }
 
 impl RuleSet {
@@ -322,6 +387,7 @@ impl RuleSet {
     ) -> Vec<Failure> {
         let env = Submitted {
             pairs,
+            page: &self.page,
             ids: &self.page.ids.0,
             pattern,
         };
@@ -400,7 +466,14 @@ mod tests {
 
     #[test]
     fn empty_optional_fields_pass() {
-        for m in Method::all().filter(|m| !matches!(m, Method::Required | Method::EqualTo)) {
+        // require_from_group is checked on an empty field too (its own test below).
+        let always = |m: &Method| {
+            matches!(
+                m,
+                Method::Required | Method::EqualTo | Method::RequireFromGroup
+            )
+        };
+        for m in Method::all().filter(|m| !always(m)) {
             let param = match m {
                 Method::Pattern => Param::Text("x".into()),
                 Method::Range | Method::RangeLength => nums(&["1", "2"]),
@@ -612,6 +685,66 @@ mod tests {
         assert_eq!(methods(&["a", "b"]), []);
         assert_eq!(methods(&["a", "b", "c"]), [Method::MaxLength]);
         assert_eq!(methods(&[]), [], "optional and empty");
+    }
+
+    #[test]
+    fn date_iso_extension_and_date() {
+        let d = rule(Method::DateIso, Param::Flag);
+        assert!(ok(&d, "2020-01-05") && ok(&d, "2020/1/5") && !ok(&d, "2020-13-01"));
+        let e = rule(Method::Extension, Param::Flag);
+        assert!(ok(&e, "me.JPG") && ok(&e, "x.gif") && !ok(&e, "x.pdf"));
+        let e = rule(Method::Extension, Param::Text("pdf,docx?".into()));
+        assert!(ok(&e, "cv.doc") && ok(&e, "cv.PDF") && !ok(&e, "cv.png"));
+        // Without a JS engine, `date` refuses every value (the server refuses the rule).
+        assert!(!ok(&rule(Method::Date, Param::Flag), "2020-01-05"));
+        let attrs = |name: &str| (name == "extension").then(|| "txt".to_string());
+        let rules = attribute_rules(Some("date"), attrs, &crate::js_number);
+        let methods: Vec<_> = rules.iter().map(|r| r.method).collect();
+        assert_eq!(methods, [Method::DateIso, Method::Extension]);
+    }
+
+    #[test]
+    fn require_from_group_counts_the_filled_fields_of_a_class() {
+        let file: crate::RulesFile = serde_json::from_str(
+            r##"{"rules": {"part": {"require_from_group": [2, ".info"]},
+                           "desc": {"require_from_group": [2, ".info"]},
+                           "x": {"require_from_group": ["1", "#x-id, [name=y]"]}},
+                 "classes": {"info": ["part", "desc", "color"]}, "ids": {"x-id": "x"}}"##,
+        )
+        .unwrap();
+        let set = RuleSet::from_rules_file(&file).unwrap();
+        let fails = |p: &[(&str, &str)]| {
+            let pairs: Vec<_> = p
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect();
+            set.check_submission(&pairs, &|_, _| false)
+                .into_iter()
+                .map(|f| (f.field, f.message))
+                .collect::<Vec<_>>()
+        };
+        let message = "Please fill at least 2 of these fields.".to_string();
+        assert_eq!(
+            fails(&[("part", "a"), ("desc", ""), ("y", "1")]),
+            [("part".into(), message.clone()), ("desc".into(), message)]
+        );
+        assert_eq!(
+            fails(&[("part", ""), ("color", "c"), ("desc", "d"), ("x", "1")]),
+            []
+        );
+        let x = fails(&[("part", "a"), ("desc", "d"), ("x", ""), ("y", "")]);
+        assert_eq!(
+            x,
+            [("x".into(), "Please fill at least 1 of these fields.".into())]
+        );
+        assert_eq!(group_members(".other", &set.page), None);
+        assert_eq!(group_members("form .info", &set.page), None);
+        let bad = r#"{"rules": {"a": {"require_from_group": [1]}}}"#;
+        let err = RuleSet::from_options(&serde_json::from_str(bad).unwrap()).unwrap_err();
+        assert_eq!(
+            err.0,
+            "rules.a.require_from_group must be [count, selector], not an array"
+        );
     }
 
     #[test]

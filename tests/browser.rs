@@ -2478,3 +2478,104 @@ fn normalizer_and_focus_cleanup() {
     );
     assert_eq!(error_text("a").as_deref(), Some("This field is required."));
 }
+
+// ---- issue 15: date, dateISO, extension, require_from_group against the real ones ------
+
+const ADDITIONAL_JS: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/xtask/npm/node_modules/jquery-validation/dist/additional-methods.min.js"
+));
+
+/// [`jquery()`] with jquery-validation's additional methods loaded (once).
+fn jquery_additional() -> Function {
+    let jq = jquery();
+    let methods = get(&get(&jq, "validator"), "methods");
+    if get(&methods, "extension").is_undefined() {
+        Function::new_no_args(ADDITIONAL_JS)
+            .call0(&JsValue::NULL)
+            .unwrap();
+    }
+    jq
+}
+
+/// The same form bound with jquery-validation 1.22.1 (+ additional-methods) and with
+/// corsform, the whole form validated: the verdict and each field's message are the same.
+/// `date` is the engine's `Date` on both sides, so its verdicts are compared too.
+#[wasm_bindgen_test]
+fn date_dateiso_extension_and_require_from_group_equal_real_jquery_validation() {
+    let jq = jquery_additional();
+    let group = r#"{"a": {"require_from_group": [2, ".g"]}, "b": {"require_from_group": [2, ".g"]},
+                    "c": {"require_from_group": [2, ".g"]}}"#;
+    let t = |rule: &str| format!(r#"{{"t": {rule}}}"#);
+    let cases: Vec<(String, [&str; 4])> = vec![
+        (t(r#""dateISO""#), ["", "", "", "2020-01-05"]),
+        (t(r#""dateISO""#), ["", "", "", "2020/1/5"]),
+        (t(r#""dateISO""#), ["", "", "", "2020-13-01"]),
+        (t(r#""dateISO""#), ["", "", "", "2020-1-32"]),
+        (t(r#""dateISO""#), ["", "", "", "20-01-01"]),
+        (t(r#""dateISO""#), ["", "", "", "2020-01-05 "]),
+        (t(r#""date""#), ["", "", "", "2020-01-05"]),
+        (t(r#""date""#), ["", "", "", "January 5, 2020"]),
+        (t(r#""date""#), ["", "", "", "not a date"]),
+        (t(r#"{"extension": true}"#), ["", "", "", "photo.JPG"]),
+        (t(r#"{"extension": true}"#), ["", "", "", "photo.jpeg"]),
+        (t(r#"{"extension": true}"#), ["", "", "", "doc.pdf"]),
+        (t(r#"{"extension": true}"#), ["", "", "", "png"]),
+        (t(r#"{"extension": "pdf,docx?"}"#), ["", "", "", "cv.DOC"]),
+        (t(r#"{"extension": "pdf,docx?"}"#), ["", "", "", "cv.png"]),
+        (t(r#"{"extension": "pdf|txt"}"#), ["", "", "", "a.b.txt"]),
+        (group.into(), ["x", "", "", ""]),
+        (group.into(), ["x", "y", "", ""]),
+        (group.into(), ["", "", "", ""]),
+        (group.into(), ["x", "", "z", ""]),
+    ];
+    let markup = |form: &str, s: &str| {
+        let input =
+            |n: &str, class: &str| format!(r#"<input id="{n}-{s}" name="{n}" class="{class}">"#);
+        let fields: String = [("a", "g"), ("b", "g"), ("c", "g"), ("t", "")]
+            .iter()
+            .map(|(n, c)| input(n, c))
+            .collect();
+        format!(r#"<form id="{form}">{fields}</form>"#)
+    };
+    let mut seen = Vec::new();
+    for (rules, values) in &cases {
+        let _page = mount(&[markup("jqf", "j"), markup("cff", "c")].concat());
+        let fill = |s: &str| {
+            for (n, v) in ["a", "b", "c", "t"].iter().zip(values) {
+                input(&format!("#{n}-{s}")).set_value(v);
+            }
+        };
+        let messages = |s: &str| ["a", "b", "c", "t"].map(|n| error_text(&format!("{n}-{s}")));
+        fill("j");
+        let run = Function::new_with_args(
+            "$, rules",
+            "const v = $('#jqf').validate({rules: JSON.parse(rules)}); return v.form();",
+        );
+        let jq_ok = run
+            .call2(&JsValue::NULL, &jq, &rules.as_str().into())
+            .unwrap()
+            .as_bool()
+            .unwrap();
+        let jq_messages = messages("j");
+        fill("c");
+        let c = bind_ok("#cff", options(&format!(r#"{{"rules": {rules}}}"#)));
+        let ours = c.validate();
+        let our_messages = messages("c");
+        c.destroy();
+        Function::new_with_args("$", "$('#jqf').validate().destroy();")
+            .call1(&JsValue::NULL, &jq)
+            .unwrap();
+        assert_eq!(
+            (ours, our_messages),
+            (jq_ok, jq_messages.clone()),
+            "rules {rules}, values {values:?}"
+        );
+        seen.push((jq_ok, jq_messages));
+    }
+    // Both verdicts occur, and the group's message is formatted with its count.
+    assert!(seen.iter().any(|s| s.0) && seen.iter().any(|s| !s.0));
+    let group_fails = &seen[cases.len() - 4].1;
+    let expected = Some("Please fill at least 2 of these fields.".to_string());
+    assert_eq!(group_fails[1], expected);
+}

@@ -17,12 +17,44 @@ pub struct Rules {
     patterns: HashMap<String, Regex>,
 }
 
+/// Why the server cannot give `rule` the browser's verdict, if it cannot: `date` (only a JS
+/// engine's `Date` parser knows what it accepts), an `extension` list that is not plain
+/// ([`corsform::simple_extensions`]), a `require_from_group` selector it cannot follow
+/// without the page ([`corsform::group_members`]).
+fn cannot_check(rule: &corsform::Rule, set: &RuleSet) -> Option<String> {
+    match (rule.method, &rule.param) {
+        (Method::Date, _) => Some(
+            "the server cannot check `date`: jquery-validation's `date` is whatever the \
+             browser's Date parser accepts, which differs between engines (jquery-validation \
+             deprecates it); use \"dateISO\""
+                .into(),
+        ),
+        (Method::Extension, Param::Text(list)) if corsform::simple_extensions(list).is_none() => {
+            Some(format!(
+                "{list:?}: the server matches extensions made of letters, digits, `_`, `-` \
+                 and `?`, between `|` or `,`"
+            ))
+        }
+        (Method::RequireFromGroup, Param::Group(_, selector))
+            if corsform::group_members(selector, &set.page).is_none() =>
+        {
+            Some(format!(
+                "{selector:?}: the server cannot follow this selector; use \".class\" (with \
+                 \"classes\" listing its fields), \"#id\" or \"[name='NAME']\", between commas"
+            ))
+        }
+        _ => None,
+    }
+}
+
 impl Rules {
     /// Compiles the `pattern` rules of `set` as the browser does, `^(?:source)$` with
     /// JavaScript's `v` flag, into the `regex` crate's terms ([`crate::pattern`]); a
     /// source JavaScript refuses, or whose meaning that crate cannot match, is an error. So is
     /// an `equalTo` selector the server cannot follow without the page: anything but
-    /// `#id` and `[name=…]` ([`corsform::selector_field_name`]).
+    /// `#id` and `[name=…]` ([`corsform::selector_field_name`]), and what `cannot_check`
+    /// names: `date`, an `extension` list or a `require_from_group` selector it cannot
+    /// match as the browser does.
     pub fn new(set: RuleSet) -> Result<Rules, ConfigError> {
         let mut patterns = HashMap::new();
         for field in &set.fields {
@@ -36,6 +68,10 @@ impl Rules {
                             field.name
                         )));
                     }
+                }
+                if let Some(why) = cannot_check(rule, &set) {
+                    let name = rule.method.name();
+                    return Err(ConfigError(format!("rules.{}.{name}: {why}", field.name)));
                 }
                 if let (Method::Pattern, Param::Text(source)) = (rule.method, &rule.param) {
                     let refuse = |why: &str| {
@@ -125,5 +161,59 @@ impl Rules {
                     _ => None,
                 }
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refusal(json: &str) -> String {
+        Rules::from_json(json).unwrap_err().0
+    }
+
+    /// `date`, a list of extensions that is not plain and a group selector the server
+    /// cannot follow are refused at start-up; what it can check is checked.
+    #[test]
+    fn new_methods_refused_or_checked_as_the_browser_does() {
+        let date = refusal(r#"{"rules": {"d": "date"}}"#);
+        assert!(
+            date.starts_with("rules.d.date: ") && date.contains("dateISO"),
+            "{date}"
+        );
+        let ext = refusal(r#"{"rules": {"f": {"extension": "[a-z]+"}}}"#);
+        assert!(ext.starts_with("rules.f.extension: \"[a-z]+\""), "{ext}");
+        let group = refusal(r#"{"rules": {"a": {"require_from_group": [1, ".g"]}}}"#);
+        assert!(
+            group.contains("\".g\": the server cannot follow"),
+            "{group}"
+        );
+        let rules = Rules::from_json(
+            r#"{"rules": {"d": "dateISO", "f": {"extension": "pdf,docx?"},
+                          "a": {"require_from_group": [1, ".g"]},
+                          "b": {"require_from_group": [1, ".g"]}},
+                "classes": {"g": ["a", "b"]}}"#,
+        )
+        .unwrap();
+        let pairs = |p: &[(&str, &str)]| {
+            p.iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect::<Vec<_>>()
+        };
+        let failed = |p: &[(&str, &str)]| {
+            rules
+                .check(&pairs(p))
+                .into_iter()
+                .map(|f| f.field)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            failed(&[("d", "2020-1-5"), ("f", "CV.DOC"), ("b", "x")]),
+            [] as [&str; 0]
+        );
+        assert_eq!(
+            failed(&[("d", "5.1.2020"), ("f", "cv.odt")]),
+            ["d", "f", "a", "b"]
+        );
     }
 }

@@ -554,4 +554,36 @@ impl Env for Field {
     fn default_value(&self) -> Option<String> {
         self.element().get_attribute("value")
     }
+
+    /// jquery-validation's `date`: the engine's `new Date(value).toString()` is not
+    /// `Invalid Date` (nor has `NaN`).
+    fn date(&self, value: &str) -> bool {
+        let text = String::from(js_sys::Date::new(&value.into()).to_string());
+        !text.contains("Invalid") && !text.contains("NaN")
+    }
+
+    /// additional-methods' `extension`: `new RegExp("\\.(" + list + ")$", "i")`.
+    fn extension(&self, list: &str, value: &str) -> bool {
+        let source = ["\\.(", list, ")$"].concat();
+        regexp(&source, "i").is_some_and(|re| re.test(value))
+    }
+
+    /// additional-methods' `require_from_group`: the elements of the form the selector
+    /// matches whose value (for a checkbox or radio, its group's checked one) is not empty.
+    fn group_filled(&self, selector: &str) -> Option<usize> {
+        let form = self.element().closest("form").ok()??;
+        let all = |s: &str| {
+            let list = form.query_selector_all(s).ok();
+            let n = list.as_ref().map_or(0, |l| l.length());
+            (0..n).filter_map(move |i| Control::of(&list.as_ref()?.item(i)?.into()))
+        };
+        let checked: Vec<Control> = all(":checked").collect();
+        let filled = |c: &Control| match c.is_checkable() {
+            true => checked
+                .iter()
+                .any(|o| o.name() == c.name() && !o.rule_value().is_empty()),
+            false => !c.rule_value().is_empty(),
+        };
+        Some(all(selector).filter(|c| filled(c)).count())
+    }
 }
