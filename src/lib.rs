@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 
 pub mod encode;
+pub mod messages;
 pub mod options;
 pub mod rules;
 pub mod validate;
@@ -20,6 +21,7 @@ pub use encode::{decode, encode, DecodeError};
 pub use formats::{
     has_extension, is_date_iso, simple_extensions, DATE_ISO_PATTERN, DEFAULT_EXTENSIONS,
 };
+pub use messages::{default_message, Lang, Messages};
 pub use number::{js_number, js_number_text};
 pub use options::{
     Entries, FieldMessagesSpec, FieldRulesSpec, PageFacts, ParamSpec, RulesFile, RulesOptions,

@@ -89,14 +89,17 @@ pub struct PageFacts {
 /// The server's `--rules` file: the JS options' `rules` and `messages` ([`RulesOptions`])
 /// and the [`PageFacts`] the browser reads from the page, `{"rules": {...}, "messages":
 /// {...}, "choices": ["topics"], "ids": {"contact_email": "contact[email]"}, "classes":
-/// {"productinfo": ["partnumber", "description"]}}`; each key optional, nothing else
-/// allowed.
+/// {"productinfo": ["partnumber", "description"]}, "lang": "de"}`; each key optional,
+/// nothing else allowed.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RulesFile {
     /// `rules` and `messages`.
     pub options: RulesOptions,
     /// `choices`, `ids` and `classes`.
     pub page: PageFacts,
+    /// `lang`: the language of the default messages (`"de"`, `"pt-BR"`: see
+    /// [`crate::Lang::from_code`]); English when absent.
+    pub lang: Option<String>,
 }
 
 /// Reads [`RulesOptions`]' keys, and with `page` also [`PageFacts`]' keys.
@@ -111,7 +114,7 @@ impl<'de> Visitor<'de> for RulesVisitor {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RulesFile, A::Error> {
         const OPTIONS: &[&str] = &["rules", "messages"];
-        const FILE: &[&str] = &["rules", "messages", "choices", "ids", "classes"];
+        const FILE: &[&str] = &["rules", "messages", "choices", "ids", "classes", "lang"];
         let mut out = RulesFile::default();
         while let Some(key) = map.next_key::<String>()? {
             match key.as_str() {
@@ -120,6 +123,7 @@ impl<'de> Visitor<'de> for RulesVisitor {
                 "choices" if self.page => out.page.choices = map.next_value()?,
                 "ids" if self.page => out.page.ids = map.next_value()?,
                 "classes" if self.page => out.page.classes = map.next_value()?,
+                "lang" if self.page => out.lang = map.next_value()?,
                 _ => {
                     let known = if self.page { FILE } else { OPTIONS };
                     return Err(de::Error::unknown_field(&key, known));

@@ -2,6 +2,7 @@
 //! `--rules` file, the same JSON) and from HTML attributes, with its default English
 //! messages.
 
+use crate::messages::{Lang, Messages};
 use crate::number::{self, Parse};
 use crate::options::{
     Entries, FieldMessagesSpec, FieldRulesSpec, PageFacts, ParamSpec, RulesFile, RulesOptions,
@@ -193,13 +194,19 @@ impl FieldRules {
     /// the custom ones and the default, as jquery-validation takes `data-msg-*`, `data-msg`
     /// and `title`.
     pub fn message_or(&self, rule: &Rule, page: Option<&str>) -> String {
+        self.message_in(rule, page, &Messages::default())
+    }
+
+    /// [`Self::message_or`], the default being the one `defaults` gives (a language's
+    /// table, or what the page set with `setDefaults({messages: {...}})`).
+    pub fn message_in(&self, rule: &Rule, page: Option<&str>, defaults: &Messages) -> String {
         let template = self
             .messages
             .iter()
             .find(|(m, _)| m.is_none_or(|m| m == rule.method))
             .map(|(_, t)| t.as_str())
             .or(page)
-            .unwrap_or(rule.method.default_message());
+            .unwrap_or_else(|| defaults.get(rule.method));
         format_with(template, &|i| rule.arg(i))
     }
 }
@@ -363,6 +370,8 @@ pub struct RuleSet {
     /// What the page says about its fields (the server's rules file; empty in the
     /// browser, which reads the page itself).
     pub page: PageFacts,
+    /// The default messages (the rules file's `lang`; English when none).
+    pub defaults: Messages,
 }
 
 /// "PATH must be WHAT, not KIND", PATH being `path` joined and KIND what the value is
@@ -489,10 +498,20 @@ impl RuleSet {
     }
 
     /// Reads the server's rules file: its `rules` and `messages` as [`Self::from_options`]
-    /// does, and what it says about the page.
+    /// does, what it says about the page, and its `lang`: the default messages are that
+    /// language's table ([`Messages::for_code`]), an error naming the languages there are
+    /// when it has none.
     pub fn from_rules_file(file: &RulesFile) -> Result<RuleSet, OptionsError> {
         let mut set = RuleSet::from_options(&file.options)?;
         set.page = file.page.clone();
+        if let Some(tag) = &file.lang {
+            set.defaults = Messages::for_code(tag).ok_or_else(|| {
+                OptionsError::format(
+                    "lang: no messages for \"{0}\" (there are: {1})",
+                    &[tag, Lang::CODES],
+                )
+            })?;
+        }
         Ok(set)
     }
 

@@ -408,7 +408,7 @@ impl RuleSet {
                 failures.push(Failure {
                     field: field.name.clone(),
                     method: rule.method,
-                    message: field.message(rule),
+                    message: field.message_in(rule, None, &self.defaults),
                 });
             }
         }
@@ -744,6 +744,32 @@ mod tests {
         assert_eq!(
             err.0,
             "rules.a.require_from_group must be [count, selector], not an array"
+        );
+    }
+
+    /// The rules file's `lang` picks the table of the 422 messages; a custom message wins.
+    #[test]
+    fn a_rules_files_lang_gives_its_default_messages() {
+        let file: crate::RulesFile = serde_json::from_str(
+            r#"{"lang": "de", "rules": {"a": {"minlength": 3}, "b": "required"},
+                "messages": {"b": "Bitte b."}}"#,
+        )
+        .unwrap();
+        let set = RuleSet::from_rules_file(&file).unwrap();
+        let pairs = [("a", "x"), ("b", "")].map(|(n, v)| (n.to_string(), v.to_string()));
+        let messages: Vec<_> = set
+            .check_submission(&pairs, &|_, _| false)
+            .into_iter()
+            .map(|f| f.message)
+            .collect();
+        assert_eq!(
+            messages,
+            ["Bitte geben Sie mindestens 3 Zeichen ein.", "Bitte b."]
+        );
+        let file: crate::RulesFile = serde_json::from_str(r#"{"lang": "it"}"#).unwrap();
+        assert_eq!(
+            RuleSet::from_rules_file(&file).unwrap_err().0,
+            "lang: no messages for \"it\" (there are: en, de, fr, es, nl, pt)"
         );
     }
 

@@ -267,3 +267,29 @@ fn remote_checks_are_rate_limited() {
     assert!(over.header("retry-after").is_some());
     assert_eq!(over.header("access-control-allow-origin"), Some(SITE));
 }
+
+/// The rules file's `lang` gives the 422's messages and the remote check's in that
+/// language; a language without a table, or `date`, is refused at start-up.
+#[test]
+fn lang_in_the_rules_file_gives_its_messages() {
+    let rules = r#"{"lang": "de", "rules": {"subject": "required", "file": {"extension": "pdf"},
+                    "code": {"minlength": 3}}}"#;
+    let server = start(rules, &["--rate-limit", "0"]);
+    let answer = server.post("subject=&file=cv.doc&code=ab");
+    assert_eq!(answer.status, 422);
+    let errors = &answer.json()["errors"];
+    assert_eq!(errors["subject"], "Dieses Feld muss ausgefüllt werden.");
+    assert_eq!(
+        errors["file"],
+        "Bitte geben Sie einen Wert mit einer gültigen Dateiendung ein."
+    );
+    assert_eq!(errors["code"], "Bitte geben Sie mindestens 3 Zeichen ein.");
+    let check = server.check("/contact/validate?code=a", SITE);
+    assert_eq!(check.json(), "Bitte geben Sie mindestens 3 Zeichen ein.");
+    assert_eq!(server.post("subject=Hi&file=cv.PDF&code=abc").status, 200);
+
+    let error = refused(r#"{"lang": "it"}"#);
+    assert!(error.contains("lang: no messages for \"it\""), "{error}");
+    let error = refused(r#"{"rules": {"when": "date"}}"#);
+    assert!(error.contains("rules.when.date: "), "{error}");
+}
