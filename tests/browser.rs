@@ -2580,3 +2580,43 @@ fn date_dateiso_extension_and_require_from_group_equal_real_jquery_validation() 
     let expected = Some("Please fill at least 2 of these fields.".to_string());
     assert_eq!(group_fails[1], expected);
 }
+
+/// `setDefaults({messages})` and `messages(lang)` (issue 15): a page's default messages,
+/// and our ready tables, for every form of the page.
+#[wasm_bindgen_test]
+fn set_defaults_and_the_locale_tables() {
+    let _page = case_form(
+        r#"<input id="a" name="a" required><input id="b" name="b" value="x" minlength="3">"#,
+    );
+    let german = corsform::web::messages("de").unwrap();
+    assert!(get(&german, "required").as_string().unwrap().len() > 5);
+    assert!(get(&german, "minlength")
+        .as_string()
+        .unwrap()
+        .contains("{0}"));
+    assert!(corsform::web::messages("xx").is_err());
+    let defaults = js_sys::Object::new();
+    set(&defaults, "messages", &german);
+    corsform::web::set_defaults(defaults.into()).unwrap();
+    let c = bind_ok("#case", options("{}"));
+    assert!(!c.validate());
+    assert_eq!(error_text("a"), get(&german, "required").as_string());
+    assert!(
+        error_text("b").unwrap().contains('3'),
+        "{{0}} is the parameter"
+    );
+    // One method set by the page, the others kept.
+    corsform::web::set_defaults(options(r#"{"messages": {"required": "Bitte ausfüllen."}}"#))
+        .unwrap();
+    assert!(!c.validate());
+    assert_eq!(error_text("a").as_deref(), Some("Bitte ausfüllen."));
+    assert!(corsform::web::set_defaults(options(r#"{"messages": {"requird": "x"}}"#)).is_err());
+    // Back to jquery-validation's English for the tests that follow.
+    let english = js_sys::Object::new();
+    let table = js_sys::Object::new();
+    for m in Method::all() {
+        set(&table, m.name(), &m.default_message().into());
+    }
+    set(&english, "messages", &table);
+    corsform::web::set_defaults(english.into()).unwrap();
+}

@@ -392,7 +392,9 @@ impl Field {
         match check_field(&self.rules, Input { text: &text, count }, self) {
             Some(rule) => {
                 let page = self.page_message(rule);
-                self.show_error(&self.rules.message_or(rule, page.as_deref()));
+                let message = super::DEFAULTS
+                    .with(|d| self.rules.message_in(rule, page.as_deref(), &d.borrow()));
+                self.show_error(&message);
                 false
             }
             None => {

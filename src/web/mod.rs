@@ -145,6 +145,65 @@ extern "C" {
     pub fn send(this: &Controller) -> js_sys::Promise;
 }
 
+thread_local! {
+    /// The default messages `setDefaults` set, for every form of the page.
+    static DEFAULTS: std::cell::RefCell<crate::messages::Messages> = Default::default();
+}
+
+/// jquery-validation's `$.extend($.validator.messages, …)`: `setDefaults({messages:
+/// {required: "…", minlength: "… {0} …"}})` sets each method's default message for every
+/// form of the page (`messages("de")` gives a ready table). Throws on an unknown method or
+/// a message that is not a string. (jquery-validation's own `$.validator.setDefaults`
+/// takes per-field options instead: see the README.)
+#[wasm_bindgen(js_name = setDefaults)]
+pub fn set_defaults(defaults: JsValue) -> Result<(), JsValue> {
+    let read = || -> Result<crate::messages::Messages, OptionsError> {
+        let messages = js_sys::Reflect::get(&defaults, &"messages".into()).unwrap_or_default();
+        let mut table = DEFAULTS.with(|d| d.borrow().clone());
+        if messages.is_undefined() || messages.is_null() {
+            return Ok(table);
+        }
+        for pair in js_sys::Object::entries(messages.unchecked_ref::<js_sys::Object>()).iter() {
+            let pair: js_sys::Array = pair.unchecked_into();
+            let name = pair.get(0).as_string().unwrap_or_default();
+            let method = crate::Method::from_name(&name).ok_or_else(|| {
+                OptionsError::format(
+                    "messages: unknown rule \"{0}\" (known: {1})",
+                    &[&name, crate::KNOWN_METHODS],
+                )
+            })?;
+            let text = pair
+                .get(1)
+                .as_string()
+                .ok_or_else(|| OptionsError::format("messages.{0} must be a string", &[&name]))?;
+            table.set(method, &text);
+        }
+        Ok(table)
+    };
+    let table = read().map_err(|e| CorsformError::from(e).to_js())?;
+    DEFAULTS.with(|d| *d.borrow_mut() = table);
+    Ok(())
+}
+
+/// The ready table of default messages for a language (`"de"`, `"fr"`, `"es"`, `"nl"`,
+/// `"pt"`; `"en"` is jquery-validation's own): `{method: message}`, to pass to
+/// `setDefaults({messages})`. Throws for a language without a table.
+#[wasm_bindgen(unchecked_return_type = "Partial<Record<RuleName, string>>")]
+pub fn messages(lang: &str) -> Result<JsValue, JsValue> {
+    let table = crate::messages::Messages::for_code(lang).ok_or_else(|| {
+        let e = OptionsError::format(
+            "messages: no table for \"{0}\" (there are en, de, fr, es, nl, pt)",
+            &[lang],
+        );
+        CorsformError::from(e).to_js()
+    })?;
+    let out = js_sys::Object::new();
+    for (method, text) in table.iter() {
+        let _ = js_sys::Reflect::set(&out, &method.name().into(), &text.into());
+    }
+    Ok(out.into())
+}
+
 /// The `<form>` a selector or an element names.
 fn form_of(form: &JsValue) -> Result<HtmlFormElement, OptionsError> {
     let el = options::element("form", form)?;
