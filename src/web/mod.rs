@@ -152,7 +152,8 @@ thread_local! {
 
 /// jquery-validation's `$.extend($.validator.messages, …)`: `setDefaults({messages:
 /// {required: "…", minlength: "… {0} …"}})` sets each method's default message for every
-/// form of the page (`messages("de")` gives a ready table). Throws on an unknown method or
+/// form of the page (`pkg/locales/de.js` and the others are ready tables). Throws on an
+/// unknown method or
 /// a message that is not a string. (jquery-validation's own `$.validator.setDefaults`
 /// takes per-field options instead: see the README.)
 #[wasm_bindgen(js_name = setDefaults)]
@@ -183,25 +184,6 @@ pub fn set_defaults(defaults: JsValue) -> Result<(), JsValue> {
     let table = read().map_err(|e| CorsformError::from(e).to_js())?;
     DEFAULTS.with(|d| *d.borrow_mut() = table);
     Ok(())
-}
-
-/// The ready table of default messages for a language (`"de"`, `"fr"`, `"es"`, `"nl"`,
-/// `"pt"`; `"en"` is jquery-validation's own): `{method: message}`, to pass to
-/// `setDefaults({messages})`. Throws for a language without a table.
-#[wasm_bindgen(unchecked_return_type = "Partial<Record<RuleName, string>>")]
-pub fn messages(lang: &str) -> Result<JsValue, JsValue> {
-    let table = crate::messages::Messages::for_code(lang).ok_or_else(|| {
-        let e = OptionsError::format(
-            "messages: no table for \"{0}\" (there are en, de, fr, es, nl, pt)",
-            &[lang],
-        );
-        CorsformError::from(e).to_js()
-    })?;
-    let out = js_sys::Object::new();
-    for (method, text) in table.iter() {
-        let _ = js_sys::Reflect::set(&out, &method.name().into(), &text.into());
-    }
-    Ok(out.into())
 }
 
 /// The `<form>` a selector or an element names.
