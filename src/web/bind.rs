@@ -691,7 +691,7 @@ fn scan(form: &HtmlFormElement, opts: &Options, strict: bool) -> Result<Vec<Fiel
     };
     // The options' rules override the attributes'. (Messages: the options', then the
     // element's own, read when one is needed.)
-    for (name, entry) in &opts.rules_js {
+    for (name, entry) in &opts.rules {
         match fields.iter_mut().find(|f| &f.rules.name == name) {
             Some(f) => {
                 let spec = super::options::field_rules(entry, f.element());
@@ -701,7 +701,7 @@ fn scan(form: &HtmlFormElement, opts: &Options, strict: bool) -> Result<Vec<Fiel
             None => {}
         }
     }
-    for (name, spec) in &opts.rules.messages.0 {
+    for (name, spec) in &opts.messages {
         match fields.iter_mut().find(|f| &f.rules.name == name) {
             Some(f) => f.rules.apply_messages(spec)?,
             None if strict => return Err(missing("messages", name)),

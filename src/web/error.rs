@@ -1,7 +1,7 @@
 //! `CorsformError`: what a failed submission, or a bad option, is reported as to the page.
 
 use serde::Serialize;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
 /// What went wrong, as the page switches on it (`err.kind`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -65,8 +65,6 @@ impl CorsformError {
         err.into()
     }
 }
-
-use wasm_bindgen::JsCast;
 
 impl From<crate::OptionsError> for CorsformError {
     fn from(e: crate::OptionsError) -> CorsformError {

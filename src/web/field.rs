@@ -202,7 +202,7 @@ pub struct Look {
     pub focus_cleanup: bool,
     /// `success` given as a string: jquery-validation's class for the message element of
     /// a valid field (a function `success` is the transport's callback).
-    pub success: Option<JsValue>,
+    pub success: Option<String>,
 }
 
 impl Default for Look {
@@ -454,8 +454,8 @@ impl Field {
     pub fn show_error(&self, message: &str) {
         if let Some(label) = self.label() {
             label.set_text_content(Some(message));
-            if let Some(success) = self.look.success.as_ref().and_then(|s| s.as_string()) {
-                set_class(&label, &success, false);
+            if let Some(success) = &self.look.success {
+                set_class(&label, success, false);
             }
             show(&label);
         }
@@ -484,11 +484,8 @@ impl Field {
             }
         }
         // jquery-validation's `success`: a class on the (now empty) message, shown.
-        if let (Some(class), Some(label)) = (
-            self.look.success.as_ref().and_then(|s| s.as_string()),
-            &label,
-        ) {
-            set_class(label, &class, true);
+        if let (Some(class), Some(label)) = (&self.look.success, &label) {
+            set_class(label, class, true);
             show(label);
         }
         self.invalid.set(false);

@@ -10,7 +10,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Element, Headers};
 
 use super::field::Look;
-use crate::options::{Entries, FieldMessagesSpec, FieldRulesSpec, ParamSpec, RulesOptions};
+use crate::options::{Entries, FieldMessagesSpec, FieldRulesSpec, ParamSpec};
 use crate::OptionsError;
 
 /// The default `timeout`, in milliseconds.
@@ -67,11 +67,11 @@ pub struct Panels {
 
 /// Everything `bind` was told, checked.
 pub struct Options {
-    /// `messages`, in the core's shapes (its `rules` are empty: see [`Options::rules_js`]).
-    pub rules: RulesOptions,
     /// `rules`, each field's entry as the page gave it: functions and `depends` are
     /// evaluated for the element at each validation ([`field_rules`]).
-    pub rules_js: Vec<(String, JsValue)>,
+    pub rules: Vec<(String, JsValue)>,
+    /// `messages`, each field's entry in the core's shapes.
+    pub messages: Vec<(String, FieldMessagesSpec)>,
     /// `panels`.
     pub panels: Panels,
     /// `url`: where to POST, instead of the form's `action`.
@@ -223,15 +223,9 @@ pub fn param(v: &JsValue) -> ParamSpec {
 }
 
 /// `rules` and `messages`, into the core's shapes.
-/// `rules`, each field's entry kept as the page gave it (read for an element at each
-/// validation: [`field_rules`]), and `messages` in the core's shapes.
-#[allow(clippy::type_complexity)]
-fn rules_options(
-    rules: &JsValue,
-    messages: &JsValue,
-) -> Result<(Vec<(String, JsValue)>, RulesOptions), OptionsError> {
-    let rules = object("rules", rules)?;
-    let messages = object("messages", messages)?
+/// `messages`, each field's entry in the core's shapes.
+fn messages(v: &JsValue) -> Result<Vec<(String, FieldMessagesSpec)>, OptionsError> {
+    let messages = object("messages", v)?
         .into_iter()
         .map(|(field, v)| {
             let spec = match param(&v) {
@@ -242,11 +236,7 @@ fn rules_options(
             (field, spec)
         })
         .collect();
-    let options = RulesOptions {
-        rules: Entries(Vec::new()),
-        messages: Entries(messages),
-    };
-    Ok((rules, options))
+    Ok(messages)
 }
 
 /// A field's entry of `rules` read for `element`, as jquery-validation's `normalizeRules`
@@ -417,7 +407,7 @@ impl Options {
             // `success` is two options in one name: a string is jquery-validation's (the
             // class of a valid field's message), a function the transport's, as `$.ajax`
             // called it with the server's answer.
-            success: success.is_string().then(|| success.clone()),
+            success: success.as_string(),
         };
         if look.error_element.is_empty()
             || look
@@ -462,10 +452,9 @@ impl Options {
                 _ => return Err(must("timeout", "a number of milliseconds above 0", v)),
             },
         };
-        let (rules_js, rules) = rules_options(rules, messages)?;
         Ok(Options {
-            rules,
-            rules_js,
+            rules: object("rules", rules)?,
+            messages: self::messages(messages)?,
             panels: panels(panels_)?,
             url,
             headers: headers(headers_)?,

@@ -2,7 +2,7 @@
 //! refused and a timeout, and what its answer means.
 
 use gloo_net::http::{Headers, RequestBuilder};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{AbortSignal, RequestMode, RequestRedirect, ResponseType};
 
 use super::error::{CorsformError, Kind};
@@ -121,5 +121,3 @@ fn outcome(status: u16, text: &str) -> Outcome {
         Outcome::Failed(err)
     }
 }
-
-use wasm_bindgen::JsCast;
