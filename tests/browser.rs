@@ -2620,3 +2620,113 @@ fn set_defaults_and_the_locale_tables() {
     set(&english, "messages", &table);
     corsform::web::set_defaults(english.into()).unwrap();
 }
+
+/// The visible message elements of the form `#g` as `[id, for, the id of the element
+/// before it, text]`, as JSON: where jquery-validation and corsform put a group's message.
+fn shown_messages() -> String {
+    Function::new_no_args(
+        "return JSON.stringify([...document.querySelectorAll('#g label')]
+           .filter((l) => getComputedStyle(l).display !== 'none')
+           .map((l) => [l.id, l.htmlFor, l.previousElementSibling && l.previousElementSibling.id, l.textContent]));",
+    )
+    .call0(&JsValue::NULL)
+    .unwrap()
+    .as_string()
+    .unwrap()
+}
+
+/// jquery-validation's `groups` (issue 15): one message for several fields, after the first
+/// of them that fails, the last failing field's message in it; a field left is checked
+/// again with the group's fields checked before. The same steps with jquery-validation
+/// 1.22.1 and with corsform, the messages on the page compared after each step.
+#[wasm_bindgen_test]
+fn groups_show_one_message_as_jquery_validation_does() {
+    let jq = jquery();
+    let opts = r#"{"groups": {"name": "first last"},
+        "rules": {"first": "required", "last": {"required": true, "minlength": 3}, "age": "digits"},
+        "messages": {"first": "Give your first name."}}"#;
+    // Each sequence on a fresh form: values of first, last and age, then `form` (the whole
+    // form) or the name of the field left.
+    let sequences: &[&[(&str, &str, &str, &str)]] = &[
+        &[
+            ("", "", "", "form"),
+            ("a", "", "", "first"),
+            ("a", "abc", "", "last"),
+        ],
+        &[
+            ("a", "", "x", "form"),
+            ("", "", "x", "form"),
+            ("", "abcd", "1", "form"),
+        ],
+        &[
+            ("", "abc", "", "form"),
+            ("a", "ab", "", "form"),
+            ("a", "ab", "", "last"),
+        ],
+        &[
+            ("", "ab", "", "form"),
+            ("b", "ab", "", "first"),
+            ("b", "abc", "", "last"),
+        ],
+    ];
+    let markup = r#"<form id="g"><input id="first" name="first"><input id="last" name="last">
+        <input id="age" name="age"></form>"#;
+    let fill = |(first, last, age, _): &(&str, &str, &str, &str)| {
+        input("#first").set_value(first);
+        input("#last").set_value(last);
+        input("#age").set_value(age);
+    };
+    let mut seen = Vec::new();
+    for steps in sequences {
+        let mut theirs = Vec::new();
+        {
+            let _page = mount(markup);
+            let start = Function::new_with_args("$, o", "return $('#g').validate(JSON.parse(o));");
+            let v = start.call2(&JsValue::NULL, &jq, &opts.into()).unwrap();
+            for step in *steps {
+                fill(step);
+                let ok = match step.3 {
+                    "form" => Function::new_with_args("v", "return v.form();")
+                        .call1(&JsValue::NULL, &v)
+                        .unwrap()
+                        .as_bool(),
+                    field => {
+                        Function::new_with_args("v, s", "v.element(s);")
+                            .call2(&JsValue::NULL, &v, &["#", field].concat().into())
+                            .unwrap();
+                        None
+                    }
+                };
+                theirs.push((ok, shown_messages()));
+            }
+            Function::new_with_args("v", "v.destroy();")
+                .call1(&JsValue::NULL, &v)
+                .unwrap();
+        }
+        let mut ours = Vec::new();
+        {
+            let _page = mount(markup);
+            let c = bind_ok("#g", options(opts));
+            for step in *steps {
+                fill(step);
+                let ok = match step.3 {
+                    "form" => Some(c.validate()),
+                    field => {
+                        leave(&["#", field].concat());
+                        None
+                    }
+                };
+                ours.push((ok, shown_messages()));
+            }
+            c.destroy();
+            assert_eq!(shown_messages(), "[]", "destroy takes the message away");
+        }
+        assert_eq!(ours, theirs, "steps {steps:?}");
+        seen.extend(theirs);
+    }
+    // The cases cover a message after each field, and the last failing field's.
+    let all: String = seen.iter().map(|s| s.1.as_str()).collect();
+    assert!(all.contains(r#"["name-error","name","first","This field is required."]"#));
+    assert!(all.contains(r#"["name-error","name","last","Give your first name."]"#));
+    assert!(all.contains(r#""age-error","age","age","Please enter only digits."]"#));
+}

@@ -251,6 +251,18 @@ impl Bound {
         let eager = f.submitted.get() || f.invalid.get();
         let first = &f.controls[0];
         if eager || (leaving && !first.is_checkable() && !first.rule_value().is_empty()) {
+            // jquery-validation's `groups`: the group's other fields checked already are
+            // checked again first, so that the message shown is this field's if it fails.
+            if let Some(group) = &f.slot().group {
+                for other in fields.iter().filter(|o| {
+                    o.slot().group.as_ref() == Some(group)
+                        && o.rules.name != f.rules.name
+                        && (o.submitted.get() || o.invalid.get())
+                        && !o.ignored(&self.opts.ignore)
+                }) {
+                    other.check();
+                }
+            }
             f.check();
             // The fields whose `equalTo` names this one and that were checked already
             // are checked again: "the same value again" may hold, or not, now.
@@ -680,7 +692,10 @@ fn scan(form: &HtmlFormElement, opts: &Options, strict: bool) -> Result<Vec<Fiel
         }
         match fields.iter_mut().find(|f| f.rules.name == name) {
             Some(f) => f.controls.push(c),
-            None => fields.push(Field::new(c, name, opts.look.clone())),
+            None => {
+                let slot = opts.slot(&name);
+                fields.push(Field::new(c, name, opts.look.clone(), slot))
+            }
         }
     }
     let missing = |section: &str, name: &str| {

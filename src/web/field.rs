@@ -251,6 +251,29 @@ fn set_class(el: &Element, class: &str, present: bool) {
     };
 }
 
+/// Where a field's message goes: an element of its own, or its group's
+/// (jquery-validation's `groups`: one message element for several fields, named after the
+/// group, put after the first of them that fails).
+#[derive(Default)]
+pub struct Slot {
+    /// The group's name; `None` for a field of its own.
+    pub group: Option<String>,
+    /// The message element, once it was needed.
+    label: RefCell<Option<Element>>,
+    /// How many of its fields are invalid now: the message hides when none is.
+    failing: Cell<u32>,
+}
+
+impl Slot {
+    /// The slot of the group `name`, shared by its fields.
+    pub fn group(name: String) -> Slot {
+        Slot {
+            group: Some(name),
+            ..Slot::default()
+        }
+    }
+}
+
 /// One named field with its rules and its message.
 pub struct Field {
     /// Its controls: one, or a group of checkboxes or radio buttons sharing the name.
@@ -259,8 +282,8 @@ pub struct Field {
     pub rules: FieldRules,
     /// Its `pattern` rule's expression, anchored and compiled once.
     pattern: Option<RegExp>,
-    /// The `<label class="error">` after the field, once it was needed.
-    label: RefCell<Option<Element>>,
+    /// Its message's element: its own, or its group's.
+    slot: std::rc::Rc<Slot>,
     /// Invalid at a submit: validated on every input from then on.
     pub submitted: Cell<bool>,
     /// Its error is showing.
@@ -283,7 +306,12 @@ fn regexp(source: &str, flags: &str) -> Option<RegExp> {
 
 impl Field {
     /// A field of `control`, with the rules its HTML attributes give.
-    pub fn new(control: Control, name: String, look: std::rc::Rc<Look>) -> Field {
+    pub fn new(
+        control: Control,
+        name: String,
+        look: std::rc::Rc<Look>,
+        slot: std::rc::Rc<Slot>,
+    ) -> Field {
         let el = control.element().clone();
         let type_attr = el.get_attribute("type");
         let rules = crate::rules::attribute_rules(
@@ -303,7 +331,7 @@ impl Field {
             controls: vec![control],
             rules,
             pattern: None,
-            label: RefCell::new(None),
+            slot,
             submitted: Cell::new(false),
             invalid: Cell::new(false),
             look,
@@ -313,7 +341,7 @@ impl Field {
     /// Takes over what `old`, the same field as an earlier read saw it, showed and knew:
     /// its message's label, whether it was invalid or submitted.
     pub fn take_state(&mut self, old: Field) {
-        self.label = old.label;
+        self.slot = old.slot;
         self.submitted = old.submitted;
         self.invalid = old.invalid;
     }
@@ -335,6 +363,11 @@ impl Field {
             }
         }
         Ok(())
+    }
+
+    /// Where its message goes.
+    pub fn slot(&self) -> &Slot {
+        &self.slot
     }
 
     /// The first control's element.
@@ -415,22 +448,30 @@ impl Field {
             .or_else(|| own("title"))
     }
 
-    /// The message's `<label>`, made and put after the field when first needed.
+    /// The group's name, else the field's id, else its name (jquery-validation's
+    /// `idOrName`): the message element's id is this and `-error`.
+    fn id_or_name(&self) -> String {
+        let id = self.element().get_attribute("id").filter(|s| !s.is_empty());
+        let own = id.unwrap_or_else(|| self.rules.name.clone());
+        self.slot.group.clone().unwrap_or(own)
+    }
+
+    /// The message's `<label>`, made and put after the field when first needed (for a
+    /// group, after the first of its fields that needed it).
     fn label(&self) -> Option<Element> {
-        if let Some(l) = self.label.borrow().as_ref() {
+        if let Some(l) = self.slot.label.borrow().as_ref() {
             return Some(l.clone());
         }
         let el = self.element();
         let document = el.owner_document()?;
         let label = document.create_element(&self.look.error_element).ok()?;
-        let id = el.get_attribute("id").filter(|s| !s.is_empty());
-        let label_id = [id.as_deref().unwrap_or(&self.rules.name), "-error"].concat();
-        let _ = label.set_attribute("id", &label_id);
+        let for_id = self.id_or_name();
+        let _ = label.set_attribute("id", &[&for_id, "-error"].concat());
         let _ = label.set_attribute("class", &self.look.error_class);
         // Announced when it appears as the user leaves a field, not only on submit.
         let _ = label.set_attribute("aria-live", "polite");
-        if let Some(id) = &id {
-            let _ = label.set_attribute("for", id);
+        if el.has_attribute("id") || self.slot.group.is_some() {
+            let _ = label.set_attribute("for", &for_id);
         }
         match &self.look.error_placement {
             Some(place) => {
@@ -442,24 +483,28 @@ impl Field {
                 let _ = el.after_with_node_1(&label);
             }
         }
-        // Each control is described by the message from now on (empty while valid).
-        for c in &self.controls {
-            set_token(c.element(), "aria-describedby", &label_id, true);
-        }
-        *self.label.borrow_mut() = Some(label.clone());
+        *self.slot.label.borrow_mut() = Some(label.clone());
         Some(label)
     }
 
     /// Shows `message` (as text, never HTML) and marks the controls invalid.
     pub fn show_error(&self, message: &str) {
-        if let Some(label) = self.label() {
+        let label = self.label();
+        if let Some(label) = &label {
             label.set_text_content(Some(message));
             if let Some(success) = &self.look.success {
-                set_class(&label, success, false);
+                set_class(label, success, false);
             }
-            show(&label);
+            show(label);
+        }
+        if !self.invalid.get() {
+            self.slot.failing.set(self.slot.failing.get() + 1);
         }
         for c in &self.controls {
+            // Each control is described by the message from now on (empty while valid).
+            if let Some(label) = &label {
+                set_token(c.element(), "aria-describedby", &label.id(), true);
+            }
             let _ = c.element().set_attribute("aria-invalid", "true");
             if !self.look.mark(&self.look.highlight, c.element()) {
                 set_class(c.element(), &self.look.valid_class, false);
@@ -471,7 +516,14 @@ impl Field {
 
     /// Hides the message and marks the controls valid.
     pub fn clear_error(&self) {
-        let label = self.label.borrow().clone();
+        if self.invalid.get() {
+            self.slot.failing.set(self.slot.failing.get() - 1);
+        }
+        // A group's message stays while another of its fields is invalid.
+        let label = match self.slot.failing.get() {
+            0 => self.slot.label.borrow().clone(),
+            _ => None,
+        };
         if let Some(label) = &label {
             label.set_text_content(Some(""));
             hide(label);
@@ -494,18 +546,25 @@ impl Field {
     /// Takes out what the field added to the page: the message's label, its id from the
     /// controls' `aria-describedby`, `aria-invalid`, and the error and valid classes.
     pub fn unbind(&self) {
-        let label = self.label.borrow_mut().take();
+        let slot = &self.slot;
+        if self.invalid.replace(false) {
+            slot.failing.set(slot.failing.get() - 1);
+        }
+        // A group's message goes with the last of its invalid fields.
+        let label = match slot.failing.get() {
+            0 => slot.label.borrow_mut().take(),
+            _ => None,
+        };
         if let Some(label) = &label {
             label.remove();
         }
+        let label_id = [&self.id_or_name(), "-error"].concat();
         for c in &self.controls {
             let el = c.element();
             let _ = el.remove_attribute("aria-invalid");
             set_class(el, &self.look.error_class, false);
             set_class(el, &self.look.valid_class, false);
-            if let Some(label) = &label {
-                set_token(el, "aria-describedby", &label.id(), false);
-            }
+            set_token(el, "aria-describedby", &label_id, false);
         }
     }
 }

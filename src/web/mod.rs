@@ -115,6 +115,8 @@ export interface CorsformOptions {
   normalizer?: (this: Element, value: string) => string;
   /** Hide a field's message as it gets the focus; default `false`. */
   focusCleanup?: boolean;
+  /** One message for several fields: `{name: "first last"}` (or an array of names). */
+  groups?: Record<string, string | string[]>;
 }
 "#;
 

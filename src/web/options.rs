@@ -5,11 +5,13 @@
 //! than the rest of the client (see BENCHMARKS.md). Errors name the path and what was
 //! expected: `rules.message.minlength must be a number, not a string`.
 
+use std::rc::Rc;
+
 use js_sys::{Array, Function, Object};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Element, Headers};
 
-use super::field::Look;
+use super::field::{Look, Slot};
 use crate::options::{Entries, FieldMessagesSpec, FieldRulesSpec, ParamSpec};
 use crate::OptionsError;
 
@@ -18,7 +20,7 @@ pub const DEFAULT_TIMEOUT_MS: u32 = 15_000;
 
 /// The options `bind` knows, in the order [`Options::read`] takes them. (The `.d.ts`'s
 /// `CorsformOptions` is checked against this list by a test, and [`KNOWN_OPTIONS`] too.)
-pub const OPTION_NAMES: [&str; 24] = [
+pub const OPTION_NAMES: [&str; 25] = [
     "rules",
     "messages",
     "panels",
@@ -43,6 +45,7 @@ pub const OPTION_NAMES: [&str; 24] = [
     "onclick",
     "normalizer",
     "focusCleanup",
+    "groups",
 ];
 
 /// [`OPTION_NAMES`] as an error message lists them.
@@ -50,7 +53,7 @@ pub const KNOWN_OPTIONS: &str =
     "rules, messages, panels, url, headers, timeout, beforeSend, success, error, ignore, \
      submitHandler, invalidHandler, focusInvalid, errorClass, validClass, errorElement, \
      highlight, unhighlight, errorPlacement, onfocusout, onkeyup, onclick, normalizer, \
-     focusCleanup";
+     focusCleanup, groups";
 
 /// The seed's four panels, each optional.
 #[derive(Default)]
@@ -108,6 +111,41 @@ pub struct Options {
     pub on_keyup: Trigger,
     /// See [`Options::on_focusout`].
     pub on_click: Trigger,
+    /// `groups`: each grouped field's name and its group's message slot.
+    pub groups: Vec<(String, Rc<Slot>)>,
+}
+
+impl Options {
+    /// Where the message of the field `name` goes: its group's slot, or one of its own.
+    pub fn slot(&self, name: &str) -> Rc<Slot> {
+        let group = self.groups.iter().rev().find(|(n, _)| n == name);
+        group.map_or_else(Rc::default, |(_, slot)| slot.clone())
+    }
+}
+
+/// jquery-validation's `groups`: `{group: "first last"}` (names between white space) or
+/// `{group: ["first", "last"]}`; a field named in two groups is in the last.
+fn groups(v: &JsValue) -> Result<Vec<(String, Rc<Slot>)>, OptionsError> {
+    let mut out = Vec::new();
+    for (group, names) in object("groups", v)? {
+        // `names.split(/\s/)` for a string, the array's items for an array.
+        let list: Vec<JsValue> = match names.as_string() {
+            Some(text) => crate::pieces(&text, crate::number::is_js_space)
+                .map(JsValue::from)
+                .collect(),
+            None if Array::is_array(&names) => Array::from(&names).iter().collect(),
+            None => {
+                let path = ["groups.", &group].concat();
+                return Err(must(&path, "a string of field names", &names));
+            }
+        };
+        let slot = Rc::new(Slot::group(group));
+        out.extend(
+            list.iter()
+                .filter_map(|n| Some((n.as_string()?, slot.clone()))),
+        );
+    }
+    Ok(out)
 }
 
 /// What one of jquery-validation's `onfocusout`, `onkeyup`, `onclick` options says.
@@ -370,7 +408,7 @@ impl Options {
     /// option). Refuses a value of the wrong type, naming it; an option it doesn't know is
     /// named in one `console.warn` and otherwise ignored.
     pub fn read(options: &JsValue) -> Result<Options, OptionsError> {
-        let mut given: [JsValue; 24] = Default::default();
+        let mut given: [JsValue; 25] = Default::default();
         for (key, v) in object("options", options)? {
             let Some(i) = OPTION_NAMES.iter().position(|n| *n == key) else {
                 // A page written for jquery-validation passes options corsform doesn't
@@ -384,7 +422,7 @@ impl Options {
             };
             given[i] = v;
         }
-        let [rules, messages, panels_, url, headers_, timeout, before_send, success, error, ignore, submit_handler, invalid_handler, focus_invalid, error_class, valid_class, error_element, highlight, unhighlight, error_placement, on_focusout, on_keyup, on_click, normalizer, focus_cleanup] =
+        let [rules, messages, panels_, url, headers_, timeout, before_send, success, error, ignore, submit_handler, invalid_handler, focus_invalid, error_class, valid_class, error_element, highlight, unhighlight, error_placement, on_focusout, on_keyup, on_click, normalizer, focus_cleanup, groups_] =
             &given;
         let text = |name: &str, v: &JsValue, default: &str| match v {
             v if is_nullish(v) => Ok(default.to_owned()),
@@ -474,6 +512,7 @@ impl Options {
             on_focusout: Trigger::read("onfocusout", on_focusout)?,
             on_keyup: Trigger::read("onkeyup", on_keyup)?,
             on_click: Trigger::read("onclick", on_click)?,
+            groups: groups(groups_)?,
         })
     }
 }
