@@ -138,17 +138,17 @@ impl Bound {
         method(
             "submit",
             Closure::new(move || {
-                let me = me.clone();
-                let submitting = async move { me.submit(None, None).await };
+                let submitting = me.clone().submit(None, None, true);
                 wasm_bindgen_futures::future_to_promise(submitting).into()
             }),
         );
         let me = self.clone();
+        // The same future as `submit`'s, without validating or `submitHandler`.
         method(
             "send",
             Closure::new(move || {
-                let me = me.clone();
-                wasm_bindgen_futures::future_to_promise(async move { me.send(None).await }).into()
+                let sending = me.clone().submit(None, None, false);
+                wasm_bindgen_futures::future_to_promise(sending).into()
             }),
         );
         let me = self.clone();
@@ -176,7 +176,7 @@ impl Bound {
         // this submission's result.
         let me = self.clone();
         wasm_bindgen_futures::spawn_local(async move {
-            let _ = me.submit(submitter, Some(e)).await;
+            let _ = me.submit(submitter, Some(e), true).await;
         });
     }
 
@@ -520,11 +520,17 @@ impl Bound {
     /// controller, the arguments the form and the submit `event` (`undefined` for
     /// `controller.submit()`); it resolves with what the handler returns. An invalid submit
     /// calls `invalidHandler(event, controller)`.
+    ///
+    /// Without `checked`, what `controller.send()` does: [`Bound::send`] alone.
     pub async fn submit(
         self: Rc<Self>,
         submitter: Option<Element>,
         event: Option<Event>,
+        checked: bool,
     ) -> Result<JsValue, JsValue> {
+        if !checked {
+            return self.send(submitter).await;
+        }
         if self.sending.get() {
             let busy = CorsformError::new(Kind::Busy, "a submission is already being sent");
             return Err(busy.to_js());

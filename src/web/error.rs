@@ -1,11 +1,10 @@
 //! `CorsformError`: what a failed submission, or a bad option, is reported as to the page.
 
-use serde::Serialize;
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use wasm_bindgen::{JsCast, JsValue};
 
 /// What went wrong, as the page switches on it (`err.kind`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     /// The form has errors: found in the page, or in a server's 422 put on the fields.
     Invalid,
@@ -25,23 +24,66 @@ pub enum Kind {
     Options,
 }
 
+impl Kind {
+    /// Its name, as `err.kind` holds it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Invalid => "invalid",
+            Kind::Busy => "busy",
+            Kind::Cancelled => "cancelled",
+            Kind::Network => "network",
+            Kind::Timeout => "timeout",
+            Kind::Redirect => "redirect",
+            Kind::Status => "status",
+            Kind::Options => "options",
+        }
+    }
+}
+
+/// `err.kind`: the name.
+impl Serialize for Kind {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
 /// A corsform error: a JS `Error` with the message, plus these properties.
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub struct CorsformError {
     /// What went wrong.
     pub kind: Kind,
     /// The HTTP status, for `status` and a server's `invalid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
     /// The server's answer (parsed JSON, else its text), when there was one.
-    #[serde(
-        with = "serde_wasm_bindgen::preserve",
-        skip_serializing_if = "JsValue::is_undefined"
-    )]
     pub data: JsValue,
     /// The `Error`'s message, starting with `corsform: `.
-    #[serde(skip)]
     pub message: String,
+}
+
+/// A JS value handed over as it is.
+struct Preserved<'a>(&'a JsValue);
+
+impl Serialize for Preserved<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        serde_wasm_bindgen::preserve::serialize(self.0, s)
+    }
+}
+
+/// The error's own properties, `kind`, `status` (when there is one) and `data` (when
+/// there is one), as a map: serde-wasm-bindgen writes a map's keys as they come, where a
+/// struct's field names go through its cache of interned strings.
+impl Serialize for CorsformError {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("kind", &self.kind)?;
+        if let Some(status) = self.status {
+            map.serialize_entry("status", &status)?;
+        }
+        if !self.data.is_undefined() {
+            map.serialize_entry("data", &Preserved(&self.data))?;
+        }
+        map.end()
+    }
 }
 
 impl CorsformError {
@@ -59,7 +101,8 @@ impl CorsformError {
     /// properties (the `Serialize` fields, through serde-wasm-bindgen).
     pub fn to_js(&self) -> JsValue {
         let err = js_sys::Error::new(&self.message);
-        if let Ok(props) = serde_wasm_bindgen::to_value(self) {
+        let to_js = serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true);
+        if let Ok(props) = self.serialize(&to_js) {
             js_sys::Object::assign(&err, props.unchecked_ref());
         }
         err.into()

@@ -1,7 +1,7 @@
 //! The request: a cross-origin POST through gloo-net, with `X-Requested-With`, redirects
 //! refused and a timeout, and what its answer means.
 
-use gloo_net::http::{Headers, RequestBuilder};
+use gloo_net::http::Request;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{AbortSignal, RequestMode, RequestRedirect, ResponseType};
 
@@ -23,20 +23,24 @@ pub enum Outcome {
 /// followed (a script can't see where it leads; it arrives as an opaque redirect, status
 /// 0). Aborted after `timeout_ms` milliseconds.
 pub async fn post(url: &str, headers: &web_sys::Headers, body: String, timeout_ms: u32) -> Outcome {
-    let request = RequestBuilder::new(url)
-        .method(gloo_net::http::Method::POST)
-        .headers(Headers::from_raw(headers.clone()))
-        .mode(RequestMode::Cors)
-        .redirect(RequestRedirect::Manual)
-        .abort_signal(Some(&AbortSignal::timeout_with_u32(timeout_ms)))
-        .body(body);
-    let response = match request {
-        Ok(request) => request.send().await,
-        Err(e) => Err(e),
+    // The request is made with web-sys's `RequestInit` and handed to gloo-net, which
+    // sends it: gloo-net's `RequestBuilder` would also parse the URL to merge query
+    // parameters this POST never has.
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_headers(headers);
+    init.set_mode(RequestMode::Cors);
+    init.set_redirect(RequestRedirect::Manual);
+    init.set_signal(Some(&AbortSignal::timeout_with_u32(timeout_ms)));
+    init.set_body(&body.into());
+    let response = match web_sys::Request::new_with_str_and_init(url, &init) {
+        Ok(request) => Request::from(request).send().await,
+        // A URL `fetch` can't use: reported as `fetch` reports it, a network error.
+        Err(_) => return Outcome::Failed(failure(None, timeout_ms)),
     };
     let response = match response {
         Ok(r) => r,
-        Err(e) => return Outcome::Failed(failure(&e, timeout_ms)),
+        Err(e) => return Outcome::Failed(failure(Some(&e), timeout_ms)),
     };
     let status = response.status();
     if response.type_() == ResponseType::Opaqueredirect
@@ -50,7 +54,7 @@ pub async fn post(url: &str, headers: &web_sys::Headers, body: String, timeout_m
     }
     match response.text().await {
         Ok(text) => outcome(status, &text),
-        Err(e) => Outcome::Failed(failure(&e, timeout_ms)),
+        Err(e) => Outcome::Failed(failure(Some(&e), timeout_ms)),
     }
 }
 
@@ -79,9 +83,11 @@ fn decimal(n: f64) -> String {
 
 /// What a failed `fetch` or body read means: an abort is the timeout; anything else is
 /// the network or CORS (a bad URL too, as `fetch` reports it).
-fn failure(e: &gloo_net::Error, timeout_ms: u32) -> CorsformError {
+fn failure(e: Option<&gloo_net::Error>, timeout_ms: u32) -> CorsformError {
     match e {
-        gloo_net::Error::JsError(js) if js.name == "TimeoutError" || js.name == "AbortError" => {
+        Some(gloo_net::Error::JsError(js))
+            if js.name == "TimeoutError" || js.name == "AbortError" =>
+        {
             CorsformError::new(
                 Kind::Timeout,
                 &["no answer within ", &decimal(timeout_ms.into()), " ms"].concat(),
