@@ -12,6 +12,7 @@ mod fixture;
 #[path = "../../server/tests/common/listening.rs"]
 mod listening;
 mod mailbox;
+mod postgres;
 mod setup;
 mod smtp_sink;
 mod util;
@@ -28,8 +29,10 @@ const USAGE: &str = "usage: cargo xtask <task>
 tasks:
   setup   install whatever the other tasks need and is missing (idempotent)
   build   build pkg/ (the ES module and its .wasm) and print its gzip -9 weight
-  test    fmt, clippy (native and wasm32), native tests (end-to-end included), browser tests
-          in headless Chrome and Firefox
+  test    fmt, clippy (native and wasm32), native tests (end-to-end included, against a
+          throwaway PostgreSQL), browser tests in headless Chrome and Firefox
+  postgres  start a throwaway PostgreSQL on loopback and print its URL, until Ctrl-C (for
+          `CORSFORM_TEST_POSTGRES_URL=URL cargo test -p corsform-server --test NAME`)
   demo    build pkg/, serve www/ on http://127.0.0.1:8080 and the API on :8081, until Ctrl-C
   weight  build pkg/ and print its weight beside the peers' and by dependency (twiggy)
   bench   weight (by dependency), time to bind, validation speed and server throughput, side
@@ -67,6 +70,7 @@ fn try_main() -> Result<(), String> {
         "test" => |c, _| test(c),
         "test-browser" => browser_tests,
         "demo" => |c, _| demo::demo(c),
+        "postgres" => |_, _| postgres_task(),
         "weight" => |c, _| weight(c),
         "bench" => |c, _| bench::bench(c),
         "-h" | "--help" | "help" => {
@@ -260,8 +264,39 @@ fn test(c: &Config) -> Result<(), String> {
         "--target",
         "wasm32-unknown-unknown",
     ])?;
-    run(cargo().args(["test", "--workspace"]))?;
+    native_tests()?;
     browser_tests(c, &[])
+}
+
+/// `cargo test --workspace`, with a throwaway PostgreSQL cluster for the server's tests
+/// (its URL in `CORSFORM_TEST_POSTGRES_URL`), or the one that variable already names.
+fn native_tests() -> Result<(), String> {
+    let mut tests = cargo();
+    tests.args(["test", "--workspace"]);
+    if let Ok(url) = std::env::var(postgres::URL_VAR) {
+        println!(
+            "xtask: the PostgreSQL tests use {url} ({} is set)",
+            postgres::URL_VAR
+        );
+        return run(&mut tests);
+    }
+    postgres::ignore_interrupts();
+    let cluster = postgres::Cluster::start(&postgres::TEST_SETTINGS)?;
+    let result = run(tests.env(postgres::URL_VAR, &cluster.url));
+    drop(cluster);
+    result
+}
+
+/// `cargo xtask postgres`: a throwaway cluster, until Ctrl-C.
+fn postgres_task() -> Result<(), String> {
+    postgres::ignore_interrupts();
+    let cluster = postgres::Cluster::start(&postgres::TEST_SETTINGS)?;
+    println!();
+    println!("  export {}={}", postgres::URL_VAR, cluster.url);
+    println!();
+    println!("Ctrl-C stops it and removes its folder.");
+    postgres::wait_for_interrupt();
+    Ok(())
 }
 
 /// `cargo clippy ARGS -- -D warnings`.

@@ -55,7 +55,8 @@ fn cargo_install(krate: &str, bin: &str, version: &str, locked: bool) -> Result<
     }
 }
 
-fn is_root() -> bool {
+/// Whether the xtask runs as root (`id -u` is 0).
+pub fn is_root() -> bool {
     output(std::process::Command::new("id").arg("-u")).is_some_and(|o| o.trim() == "0")
 }
 
@@ -73,11 +74,20 @@ fn provides(package: &str) -> &'static [&'static str] {
     }
 }
 
+/// Whether a Debian package is installed, by what it provides. PostgreSQL's server programs
+/// are not on PATH: its package is there when `/usr/lib/postgresql/VERSION/bin/initdb` is.
+fn installed(package: &str) -> bool {
+    match package {
+        "postgresql" => crate::postgres::bin_dir().is_some(),
+        _ => provides(package).iter().any(|bin| which(bin).is_some()),
+    }
+}
+
 fn debian(packages: &[String]) -> Result<(), String> {
     let missing: Vec<&str> = packages
         .iter()
         .map(String::as_str)
-        .filter(|p| !provides(p).iter().any(|bin| which(bin).is_some()))
+        .filter(|p| !installed(p))
         .collect();
     if missing.is_empty() {
         println!("setup: {} ok", packages.join(", "));

@@ -2,3 +2,4 @@
 //! `mod common;`) and, for `listening`, by the xtask.
 
 pub mod listening;
+pub mod postgres;
