@@ -133,15 +133,17 @@ pub(crate) fn is_multiple(a: f64, b: f64) -> bool {
 }
 
 /// The decimal places a number's text has: the digits after its point, less its exponent
-/// (`1.25` 2, `1e-7` 7, `1.5e-3` 4, `2e3` 0). Text that is not a number has none.
-pub(crate) fn decimal_places(text: &str) -> u32 {
+/// (`1.25` 2, `1e-7` 7, `1.5e-3` 4, `2e3` 0), the exponent read with `parse`. Text that
+/// is not a number has none.
+pub(crate) fn decimal_places(text: &str, parse: Parse) -> u32 {
     let t = text.trim_matches(is_js_space);
     let (mantissa, exponent) = match t.find(['e', 'E']) {
-        Some(at) => (&t[..at], t[at + 1..].parse::<i64>().unwrap_or(0)),
-        None => (t, 0),
+        Some(at) => (&t[..at], parse(&t[at + 1..])),
+        None => (t, 0.0),
     };
-    let fraction = mantissa.split_once('.').map_or(0, |(_, f)| f.len() as i64);
-    (fraction - exponent).clamp(0, 400) as u32
+    let fraction = mantissa.split_once('.').map_or(0, |(_, f)| f.len()) as f64;
+    // A float to integer `as` saturates, and gives 0 for NaN.
+    (fraction - exponent).clamp(0.0, 400.0) as u32
 }
 
 /// JavaScript's Number::toString for a finite number: the shortest digits that round-trip,
@@ -287,15 +289,15 @@ mod tests {
     fn counts_decimal_places_with_the_exponent() {
         // The places an exact decimal computation needs (HTML's step check), not
         // jquery-validation's /(?:\.(\d+))?$/, which counts 0 for "1e-3".
-        assert_eq!(decimal_places("1.50"), 2);
-        assert_eq!(decimal_places("1e-3"), 3);
-        assert_eq!(decimal_places("1.5e-3"), 4);
-        assert_eq!(decimal_places("2E3"), 0);
-        assert_eq!(decimal_places("1.25e1"), 1);
-        assert_eq!(decimal_places(" 0.01 "), 2);
-        assert_eq!(decimal_places("7"), 0);
-        assert_eq!(decimal_places(".5"), 1);
-        assert_eq!(decimal_places("5."), 0);
-        assert_eq!(decimal_places(""), 0);
+        assert_eq!(decimal_places("1.50", &js_number), 2);
+        assert_eq!(decimal_places("1e-3", &js_number), 3);
+        assert_eq!(decimal_places("1.5e-3", &js_number), 4);
+        assert_eq!(decimal_places("2E3", &js_number), 0);
+        assert_eq!(decimal_places("1.25e1", &js_number), 1);
+        assert_eq!(decimal_places(" 0.01 ", &js_number), 2);
+        assert_eq!(decimal_places("7", &js_number), 0);
+        assert_eq!(decimal_places(".5", &js_number), 1);
+        assert_eq!(decimal_places("5.", &js_number), 0);
+        assert_eq!(decimal_places("", &js_number), 0);
     }
 }

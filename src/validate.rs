@@ -163,7 +163,7 @@ fn step_ok(value: &str, rule: &Rule, base: Option<&str>, env: &(impl Env + ?Size
     let base = base.filter(|b| parse(b).is_finite()).unwrap_or("0");
     let places = [value, &p[0], base]
         .iter()
-        .map(|t| number::decimal_places(t))
+        .map(|t| number::decimal_places(t, &parse))
         .max()
         .unwrap_or(0);
     let to_int = |n: f64| number::js_round(n * number::pow10(places));

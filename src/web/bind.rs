@@ -351,33 +351,24 @@ impl Bound {
     /// Puts the server's messages (`errors`: `{field: message}`) on the fields it names
     /// and the page shows; returns the others' messages, in the server's order.
     fn show_server_errors(&self, errors: &JsValue) -> Vec<String> {
-        let mut unplaced = Vec::new();
+        let messages: Vec<(String, String)> = super::options::entries(errors)
+            .into_iter()
+            .filter_map(|(name, message)| Some((name, message.as_string()?)))
+            .collect();
         let fields = self.fields.borrow();
-        for (name, message) in js_sys::Object::entries(errors.unchecked_ref::<js_sys::Object>())
-            .iter()
-            .filter_map(|pair| {
-                let pair: js_sys::Array = pair.unchecked_into();
-                Some((pair.get(0).as_string()?, pair.get(1).as_string()?))
-            })
-        {
+        let mut unplaced = Vec::new();
+        for (name, message) in &messages {
             let shown = fields
                 .iter()
-                .find(|f| f.rules.name == name)
+                .find(|f| f.rules.name == *name)
                 .filter(|f| !f.ignored(&self.opts.ignore));
-            match shown {
-                Some(_) => {}
-                None => unplaced.push(message),
+            if shown.is_none() {
+                unplaced.push(message.clone());
             }
         }
         for f in fields.iter() {
-            let errors: &js_sys::Object = errors.unchecked_ref();
-            let own = js_sys::Object::has_own(errors, &f.rules.name.as_str().into());
-            let message = own
-                .then(|| js_sys::Reflect::get(errors, &f.rules.name.as_str().into()).ok())
-                .flatten()
-                .and_then(|m| m.as_string());
-            if let Some(message) = message {
-                f.show_error(&message);
+            if let Some((_, message)) = messages.iter().find(|(name, _)| *name == f.rules.name) {
+                f.show_error(message);
                 f.submitted.set(true);
             }
         }

@@ -33,15 +33,15 @@ pub enum Control {
 }
 
 impl Control {
-    /// `el` as a control, if it is one.
-    pub fn of(el: &JsValue) -> Option<Control> {
-        if let Some(i) = el.dyn_ref::<HtmlInputElement>() {
-            Some(Control::Input(i.clone()))
-        } else if let Some(s) = el.dyn_ref::<HtmlSelectElement>() {
-            Some(Control::Select(s.clone()))
-        } else {
-            el.dyn_ref::<HtmlTextAreaElement>()
-                .map(|t| Control::TextArea(t.clone()))
+    /// `el` as a control, if it is one. (The controls of a form are HTML elements: the
+    /// tag name tells which.)
+    pub fn of(el: &Element) -> Option<Control> {
+        let el = el.clone();
+        match el.local_name().as_str() {
+            "input" => Some(Control::Input(el.unchecked_into())),
+            "select" => Some(Control::Select(el.unchecked_into())),
+            "textarea" => Some(Control::TextArea(el.unchecked_into())),
+            _ => None,
         }
     }
 
@@ -78,7 +78,7 @@ impl Control {
 
     /// A `<select multiple>`.
     pub fn is_multiple(&self) -> bool {
-        matches!(self, Control::Select(s) if s.multiple())
+        matches!(self, Control::Select(s) if s.has_attribute("multiple"))
     }
 
     /// The `name` attribute (as jQuery's serialize reads it), or "".
@@ -117,7 +117,7 @@ impl Control {
     /// empty).
     pub fn rule_value(&self) -> String {
         if let Control::Input(i) = self {
-            if i.type_().eq_ignore_ascii_case("number") && i.validity().bad_input() {
+            if self.is("input[type=number i]") && i.validity().bad_input() {
                 return "NaN".into();
             }
         }
@@ -227,12 +227,13 @@ impl Look {
         let Some(f) = f else {
             return false;
         };
-        let args = js_sys::Array::of3(
+        let called = f.call3(
+            &JsValue::NULL,
             el,
             &self.error_class.as_str().into(),
             &self.valid_class.as_str().into(),
         );
-        if let Err(thrown) = f.apply(&JsValue::NULL, &args) {
+        if let Err(thrown) = called {
             super::bind::report(&thrown);
         }
         true
@@ -392,7 +393,7 @@ impl Field {
     fn input_of(&self, types: &[&str]) -> Option<&HtmlInputElement> {
         match &self.controls[0] {
             Control::Input(i) => {
-                let t = i.type_();
+                let t = i.get_attribute("type").unwrap_or_default();
                 types.iter().any(|w| t.eq_ignore_ascii_case(w)).then_some(i)
             }
             _ => None,
@@ -591,8 +592,10 @@ impl Env for Field {
     fn expression(&self, method: Method, value: &str) -> bool {
         let (source, flags) = crate::validate::expression(method).unwrap_or_default();
         let re = RegExp::new(source, flags);
-        let multiple =
-            method == Method::Email && self.input_of(&["email"]).is_some_and(|i| i.multiple());
+        let multiple = method == Method::Email
+            && self
+                .input_of(&["email"])
+                .is_some_and(|i| i.has_attribute("multiple"));
         match multiple {
             true => value
                 .split(',')
@@ -616,8 +619,8 @@ impl Env for Field {
     /// jquery-validation's `date`: the engine's `new Date(value).toString()` is not
     /// `Invalid Date` (nor has `NaN`).
     fn date(&self, value: &str) -> bool {
-        let text = String::from(js_sys::Date::new(&value.into()).to_string());
-        !text.contains("Invalid") && !text.contains("NaN")
+        let text = js_sys::Date::new(&value.into()).to_string();
+        !RegExp::new("Invalid|NaN", "").test(&String::from(text))
     }
 
     /// additional-methods' `extension`: `new RegExp("\\.(" + list + ")$", "i")`.
@@ -633,7 +636,7 @@ impl Env for Field {
         let all = |s: &str| {
             let list = form.query_selector_all(s).ok();
             let n = list.as_ref().map_or(0, |l| l.length());
-            (0..n).filter_map(move |i| Control::of(&list.as_ref()?.item(i)?.into()))
+            (0..n).filter_map(move |i| Control::of(list.as_ref()?.item(i)?.unchecked_ref()))
         };
         let checked: Vec<Control> = all(":checked").collect();
         let filled = |c: &Control| match c.is_checkable() {

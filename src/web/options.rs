@@ -214,7 +214,7 @@ fn is_plain_object(v: &JsValue) -> bool {
 }
 
 /// An object's own enumerable `[key, value]` pairs, in order.
-fn entries(v: &JsValue) -> Vec<(String, JsValue)> {
+pub fn entries(v: &JsValue) -> Vec<(String, JsValue)> {
     Object::entries(v.unchecked_ref())
         .iter()
         .map(|pair| {

@@ -2,7 +2,7 @@
 //! refused and a timeout, and what its answer means.
 
 use gloo_net::http::Request;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 use web_sys::{AbortSignal, RequestMode, RequestRedirect, ResponseType};
 
 use super::error::{CorsformError, Kind};
@@ -117,9 +117,9 @@ fn outcome(status: u16, text: &str) -> Outcome {
         false => JsValue::UNDEFINED,
     };
     let names_fields = errors.is_object()
-        && js_sys::Object::values(errors.unchecked_ref::<js_sys::Object>())
+        && super::options::entries(&errors)
             .iter()
-            .any(|message: JsValue| message.is_string());
+            .any(|(_, message)| message.is_string());
     if status == 422 && names_fields {
         err.kind = Kind::Invalid;
         Outcome::Rejected(errors, err)
