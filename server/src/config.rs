@@ -34,7 +34,8 @@ use toml::de::{DeTable, DeValue};
 
 use crate::mail::{Mail, Retry, Smtp};
 use crate::proxy::{ForwardedHeader, Proxies};
-use crate::{parse_origin, parse_redirect, Config, ConfigError, Rules, Store};
+use crate::store::{self, Store};
+use crate::{parse_origin, parse_redirect, Config, ConfigError, Rules};
 
 /// Server-wide settings: `serve`'s flags, and the top level of `corsform.toml`. Every
 /// field is optional here; [`Settings::resolve`] applies the defaults.
@@ -46,10 +47,26 @@ pub struct Settings {
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<SocketAddr>,
 
-    /// The SQLite database file; created if missing, must be writable. [default:
-    /// corsform.db]
-    #[arg(long, value_name = "PATH")]
-    pub db: Option<PathBuf>,
+    /// Where submissions are stored: a SQLite database file (created if missing, must be
+    /// writable), or a PostgreSQL database, postgres://user:password@host:port/database
+    /// (several instances may share it). In the file: `db`, or `url` in a [store] table.
+    /// [default: corsform.db]
+    #[arg(long, value_name = "PATH|URL")]
+    pub db: Option<String>,
+
+    /// PostgreSQL: seconds an outbox row claimed by an instance stays its own; an instance
+    /// that dies (kill -9) leaves its rows to the others after this. Each delivery attempt
+    /// is bounded to end within it. [default: 30]
+    #[arg(long, value_name = "SECONDS")]
+    pub outbox_lease: Option<f64>,
+
+    /// PostgreSQL: the most connections the instance opens to the database. [default: 16]
+    #[arg(long, value_name = "N")]
+    pub pool_size: Option<usize>,
+
+    /// The `[store]` table of the file: `url` (as `db`), `outbox-lease`, `pool-size`.
+    #[arg(skip)]
+    pub store: Option<StoreSettings>,
 
     /// Seconds one request may take, reading the body and committing included; then 408.
     /// [default: 30]
@@ -122,6 +139,18 @@ pub struct Settings {
     #[arg(skip)]
     #[serde(default)]
     pub forms: Entries<FormSettings>,
+}
+
+/// The `[store]` table of `corsform.toml`: where submissions are stored.
+#[derive(Deserialize, Clone, Debug, Default, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct StoreSettings {
+    /// As `--db`: a SQLite file's path or a `postgres://` URL.
+    pub url: Option<String>,
+    /// As `--outbox-lease`.
+    pub outbox_lease: Option<f64>,
+    /// As `--pool-size`.
+    pub pool_size: Option<usize>,
 }
 
 /// One form's settings: a `[forms.NAME]` table, or `serve`'s flags for the one form.
@@ -328,9 +357,18 @@ impl Settings {
         fn pick<T>(flag: Option<T>, file: Option<T>) -> Option<T> {
             flag.or(file)
         }
+        // A flag replaces the file's setting wherever the file gives it.
+        let store = self.store.map(|store| StoreSettings {
+            url: store.url.filter(|_| flags.db.is_none()),
+            outbox_lease: store.outbox_lease.filter(|_| flags.outbox_lease.is_none()),
+            pool_size: store.pool_size.filter(|_| flags.pool_size.is_none()),
+        });
         Settings {
             listen: pick(flags.listen, self.listen),
             db: pick(flags.db, self.db),
+            outbox_lease: pick(flags.outbox_lease, self.outbox_lease),
+            pool_size: pick(flags.pool_size, self.pool_size),
+            store,
             timeout: pick(flags.timeout, self.timeout),
             header_timeout: pick(flags.header_timeout, self.header_timeout),
             max_connections: pick(flags.max_connections, self.max_connections),
@@ -352,8 +390,9 @@ impl Settings {
     }
 
     /// Applies the defaults and checks every value; opens the database (which must be
-    /// writable). Errors name the flag, or the file, line and key.
-    pub fn resolve(self, source: Source<'_>) -> Result<Server, ConfigError> {
+    /// writable; PostgreSQL's tables are created or migrated). Errors name the flag, or the
+    /// file, line and key. Needs a tokio runtime.
+    pub async fn resolve(self, source: Source<'_>) -> Result<Server, ConfigError> {
         let top = |key: &str, e: ConfigError| source.at(&[key], e);
         if self.forms.0.is_empty() {
             return Err(ConfigError(match source {
@@ -382,8 +421,7 @@ impl Settings {
             header: self.forwarded_header.unwrap_or_default(),
         };
         let mail = self.mail(source)?;
-        let db = self.db.unwrap_or_else(|| "corsform.db".into());
-        let store = Store::open(&db).map_err(|e| top("db", ConfigError(e.to_string())))?;
+        let store = self.store(source).await?;
         let mut forms = Vec::new();
         for (name, form) in &self.forms.0 {
             let at = |key: &str, e: ConfigError| match source {
@@ -406,6 +444,51 @@ impl Settings {
             header_timeout,
             max_connections: self.max_connections,
         })
+    }
+
+    /// Opens `db` (or `[store] url`) with the store's options.
+    async fn store(&self, source: Source<'_>) -> Result<Store, ConfigError> {
+        let table = self.store.clone().unwrap_or_default();
+        let twice = |key: &str, flag: &str| {
+            source.at(
+                &["store", key],
+                ConfigError(format!("{flag} and [store] {key}: give one")),
+            )
+        };
+        let (db, key) = match (&self.db, table.url) {
+            (Some(_), Some(_)) => return Err(twice("url", "db")),
+            (Some(db), None) => (db.clone(), ["db"].as_slice()),
+            (None, Some(url)) => (url, ["store", "url"].as_slice()),
+            (None, None) => ("corsform.db".into(), ["db"].as_slice()),
+        };
+        let (lease, lease_key) = match (self.outbox_lease, table.outbox_lease) {
+            (Some(_), Some(_)) => return Err(twice("outbox-lease", "outbox-lease")),
+            (Some(s), None) => (Some(s), ["outbox-lease"].as_slice()),
+            (None, s) => (s, ["store", "outbox-lease"].as_slice()),
+        };
+        let (pool_size, pool_key) = match (self.pool_size, table.pool_size) {
+            (Some(_), Some(_)) => return Err(twice("pool-size", "pool-size")),
+            (Some(n), None) => (Some(n), ["pool-size"].as_slice()),
+            (None, n) => (n, ["store", "pool-size"].as_slice()),
+        };
+        let default = store::Options::default();
+        let options = store::Options {
+            lease: seconds("--outbox-lease", lease, default.lease.as_secs_f64())
+                .map_err(|e| source.at(lease_key, e))?,
+            pool_size: match pool_size {
+                Some(0) => {
+                    return Err(source.at(
+                        pool_key,
+                        ConfigError("--pool-size must be at least 1".into()),
+                    ))
+                }
+                n => n.unwrap_or(default.pool_size),
+            },
+        };
+        let location = store::Location::parse(&db);
+        Store::connect(&location, &options)
+            .await
+            .map_err(|e| source.at(key, ConfigError(e.to_string())))
     }
 
     /// The server-wide mail settings (each form adds its recipients); `None` without

@@ -210,7 +210,9 @@ pub fn site(forms: Vec<Config>) -> Router {
         // Only the POST counts towards the limit; its 429 still passes through the CORS
         // layer.
         let mut submit = post(contact);
-        if let Some(limit) = limit::layer(config.rate_limit, &config.proxies) {
+        if let Some(shared) = limit::Shared::for_form(&config) {
+            submit = submit.layer(axum::middleware::from_fn_with_state(shared, limit::shared));
+        } else if let Some(limit) = limit::layer(config.rate_limit, &config.proxies) {
             submit = submit.layer(limit);
         }
         // Outside the rate limit: its 429 becomes a page for a plain form post.

@@ -1,6 +1,9 @@
-//! `--rate-limit`: submissions per minute per client address, with tower_governor (a
-//! GCRA token bucket from the `governor` crate): a client may send `N` at once, then one
-//! more every `60/N` seconds.
+//! `--rate-limit`: submissions per minute per client address, GCRA (the generic cell rate
+//! algorithm, a token bucket): a client may send `N` at once, then one more every `60/N`
+//! seconds. On SQLite, in memory with tower_governor (the `governor` crate); on PostgreSQL,
+//! in the database ([`Shared`], [`crate::store::Postgres::take`]), so that the instances
+//! behind one load balancer share each client's allowance. Both answer `429` with the same
+//! JSON and `Retry-After`.
 //!
 //! The key is the client's address: the socket's, or behind a trusted proxy the one it
 //! forwards ([`crate::proxy`]). IPv6 clients are keyed by their /64, since one host
@@ -12,9 +15,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::ConnectInfo;
+use axum::extract::{ConnectInfo, State};
 use axum::http::header::RETRY_AFTER;
 use axum::http::{HeaderValue, Request, Response, StatusCode};
+use axum::middleware::Next;
 use axum::response::IntoResponse;
 use axum::Json;
 use tower_governor::governor::GovernorConfigBuilder;
@@ -22,6 +26,8 @@ use tower_governor::key_extractor::KeyExtractor;
 use tower_governor::{GovernorError, GovernorLayer};
 
 use crate::proxy::Proxies;
+use crate::store::Postgres;
+use crate::Config;
 
 /// The rate-limit key: the client's IP address, its /64 for IPv6.
 #[derive(Clone, Debug, Default)]
@@ -49,13 +55,73 @@ impl KeyExtractor for ClientAddr {
     type Key = IpAddr;
 
     fn extract<T>(&self, req: &Request<T>) -> Result<IpAddr, GovernorError> {
+        Ok(self.of(req))
+    }
+}
+
+impl ClientAddr {
+    /// The key of `req`'s client.
+    fn of<T>(&self, req: &Request<T>) -> IpAddr {
         let peer = req
             .extensions()
             .get::<ConnectInfo<SocketAddr>>()
             .map_or(IpAddr::V4([0, 0, 0, 0].into()), |ConnectInfo(addr)| {
                 addr.ip()
             });
-        Ok(ClientAddr::key(self.proxies.client(peer, req.headers())))
+        ClientAddr::key(self.proxies.client(peer, req.headers()))
+    }
+}
+
+/// One form's rate limit shared through PostgreSQL: the state of [`shared`].
+#[derive(Clone, Debug)]
+pub struct Shared {
+    store: Postgres,
+    form: String,
+    period: Duration,
+    burst: u32,
+    clients: ClientAddr,
+}
+
+impl Shared {
+    /// The limit of `config`'s form when its store is PostgreSQL and it has one; `None`
+    /// otherwise (SQLite: [`layer`]; `rate_limit` 0: no limit).
+    pub fn for_form(config: &Config) -> Option<Shared> {
+        let store = config.store.postgres()?;
+        if config.rate_limit == 0 {
+            return None;
+        }
+        Some(Shared {
+            store: store.clone(),
+            form: config.name.clone(),
+            period: Duration::from_secs(60) / config.rate_limit,
+            burst: config.rate_limit,
+            clients: ClientAddr {
+                proxies: Arc::new(config.proxies.clone()),
+            },
+        })
+    }
+}
+
+/// The middleware (`axum::middleware::from_fn_with_state`) of a [`Shared`] limit: a
+/// request over it gets `429` with `Retry-After` (seconds); a database failure, `500`.
+pub async fn shared(
+    State(limit): State<Shared>,
+    request: Request<Body>,
+    next: Next,
+) -> Response<Body> {
+    let client = limit.clients.of(&request).to_string();
+    match limit
+        .store
+        .take(&limit.form, &client, limit.period, limit.burst)
+        .await
+    {
+        Ok(None) => next.run(request).await,
+        // Whole seconds rounded down, plus one: never too early (as with governor).
+        Ok(Some(wait)) => refusal(Some(wait.as_secs() + 1)),
+        Err(e) => {
+            tracing::error!("rate limit: {e}");
+            refusal(None)
+        }
     }
 }
 
@@ -104,12 +170,18 @@ fn forget_idle_clients(
 }
 
 fn too_many(error: GovernorError) -> Response<Body> {
-    let (status, retry) = match error {
+    match error {
         // `wait_time` is whole seconds rounded down: one more is never too early.
-        GovernorError::TooManyRequests { wait_time, .. } => {
-            (StatusCode::TOO_MANY_REQUESTS, Some(wait_time + 1))
-        }
-        _ => (StatusCode::INTERNAL_SERVER_ERROR, None),
+        GovernorError::TooManyRequests { wait_time, .. } => refusal(Some(wait_time + 1)),
+        _ => refusal(None),
+    }
+}
+
+/// `429` with `Retry-After: retry` seconds; `500` without `retry` (the limit failed).
+fn refusal(retry: Option<u64>) -> Response<Body> {
+    let status = match retry {
+        Some(_) => StatusCode::TOO_MANY_REQUESTS,
+        None => StatusCode::INTERNAL_SERVER_ERROR,
     };
     let message = match retry {
         Some(_) => "too many submissions; try again later",

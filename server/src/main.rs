@@ -3,6 +3,7 @@
 //! notification stands, `resend` queues notifications again. Everything else lives in the
 //! library (`corsform_server::app`, `corsform_server::Outbox`).
 
+use std::future::Future;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -11,10 +12,11 @@ use clap::{Parser, Subcommand};
 use corsform::Entries;
 use corsform_server::config::{self, FormSettings, Settings, Source};
 use corsform_server::connections::{self, Limits};
+use corsform_server::store::Location;
 use corsform_server::{retention, site, store, ConfigError, Outbox};
 
 /// The endpoint a corsform page posts to: CORS preflight, the same validation as the
-/// browser, durable SQLite storage.
+/// browser, durable storage in SQLite or PostgreSQL.
 #[derive(Parser, Debug)]
 #[command(name = "corsform-server", version)]
 struct Cli {
@@ -29,9 +31,9 @@ enum Command {
     /// Print every stored submission as one JSON object per line, with where its
     /// notification stands (`delivery`: pending, sent with the time, failed with the reason).
     Export {
-        /// The SQLite database written by `serve`.
-        #[arg(long, value_name = "PATH", default_value = "corsform.db")]
-        db: PathBuf,
+        /// The database written by `serve`: a SQLite file or a postgres:// URL.
+        #[arg(long, value_name = "PATH|URL", default_value = "corsform.db", value_parser = db)]
+        db: Location,
         /// Only this form's submissions.
         #[arg(long, value_name = "NAME")]
         form: Option<String>,
@@ -45,9 +47,9 @@ enum Command {
     /// it removed. Safe to run beside a running server.
     #[command(group = clap::ArgGroup::new("what").required(true))]
     Delete {
-        /// The SQLite database written by `serve`.
-        #[arg(long, value_name = "PATH", default_value = "corsform.db")]
-        db: PathBuf,
+        /// The database written by `serve`: a SQLite file or a postgres:// URL.
+        #[arg(long, value_name = "PATH|URL", default_value = "corsform.db", value_parser = db)]
+        db: Location,
         /// The submission to delete.
         #[arg(long, value_name = "N", group = "what")]
         id: Option<i64>,
@@ -59,9 +61,9 @@ enum Command {
     /// (`--failed`). A running server sends them within 5 seconds; safe to run beside it.
     #[command(group = clap::ArgGroup::new("which").required(true))]
     Resend {
-        /// The SQLite database written by `serve`.
-        #[arg(long, value_name = "PATH", default_value = "corsform.db")]
-        db: PathBuf,
+        /// The database written by `serve`: a SQLite file or a postgres:// URL.
+        #[arg(long, value_name = "PATH|URL", default_value = "corsform.db", value_parser = db)]
+        db: Location,
         /// The submission whose notification is sent again (whatever its state).
         #[arg(long, value_name = "N", group = "which")]
         id: Option<i64>,
@@ -87,6 +89,11 @@ struct Serve {
     form: FormSettings,
 }
 
+/// `--db`: a SQLite file's path or a PostgreSQL URL.
+fn db(text: &str) -> Result<Location, std::convert::Infallible> {
+    Ok(Location::parse(text))
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -110,11 +117,11 @@ const START: u8 = 2;
 const RUNNING: u8 = 1;
 
 /// The settings from the flags, or from `--config` with the server-wide flags laid over.
-fn server(serve: Serve) -> Result<config::Server, ConfigError> {
+async fn server(serve: Serve) -> Result<config::Server, ConfigError> {
     let Some(path) = &serve.config else {
         let mut settings = serve.settings;
         settings.forms = Entries(vec![(corsform_server::DEFAULT_FORM.into(), serve.form)]);
-        return settings.resolve(Source::Flags);
+        return settings.resolve(Source::Flags).await;
     };
     if serve.form != FormSettings::default() {
         return Err(ConfigError(
@@ -126,6 +133,7 @@ fn server(serve: Serve) -> Result<config::Server, ConfigError> {
     let (file, text) = config::load(path)?;
     file.overlaid_with(serve.settings)
         .resolve(Source::File { path, text: &text })
+        .await
 }
 
 /// The connection limits: `--header-timeout`, and `--max-connections` against the
@@ -150,7 +158,14 @@ fn limits(server: &config::Server) -> Result<(Limits, Option<u64>), ConfigError>
 }
 
 fn run(serve: Serve) -> Result<(), (u8, String)> {
-    let server = server(serve).map_err(|e| (START, e.to_string()))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| (START, format!("cannot start the runtime: {e}")))?;
+    // The database is opened (PostgreSQL: connected to) on the runtime that serves.
+    let server = runtime
+        .block_on(server(serve))
+        .map_err(|e| (START, e.to_string()))?;
     let (limits, fds) = limits(&server).map_err(|e| (START, e.to_string()))?;
     let (listen, forms) = (server.listen, server.forms);
     tracing_subscriber::fmt()
@@ -160,10 +175,6 @@ fn run(serve: Serve) -> Result<(), (u8, String)> {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| (START, format!("cannot start the runtime: {e}")))?;
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(listen)
             .await
@@ -238,9 +249,21 @@ async fn shutdown() {
     tracing::info!("shutting down: finishing requests in flight");
 }
 
-fn resend(db: &std::path::Path, id: Option<i64>) -> Result<(), (u8, String)> {
+/// Runs one command's database work on a runtime of its own.
+fn block_on<T>(
+    work: impl Future<Output = Result<T, store::StoreError>>,
+) -> Result<T, (u8, String)> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| (START, format!("cannot start the runtime: {e}")))?
+        .block_on(work)
+        .map_err(|e| (START, e.to_string()))
+}
+
+fn resend(db: &Location, id: Option<i64>) -> Result<(), (u8, String)> {
     let which = id.map_or(store::Resend::Failed, store::Resend::Id);
-    let n = store::resend(db, which).map_err(|e| (START, e.to_string()))?;
+    let n = block_on(store::resend(db, which))?;
     println!(
         "corsform-server: {n} notification{} queued",
         if n == 1 { "" } else { "s" }
@@ -248,13 +271,13 @@ fn resend(db: &std::path::Path, id: Option<i64>) -> Result<(), (u8, String)> {
     Ok(())
 }
 
-fn delete(db: &std::path::Path, id: Option<i64>, email: Option<&str>) -> Result<(), (u8, String)> {
+fn delete(db: &Location, id: Option<i64>, email: Option<&str>) -> Result<(), (u8, String)> {
     let which = match (id, email) {
         (Some(id), _) => store::Erase::Id(id),
         (None, Some(address)) => store::Erase::Email(address),
         (None, None) => unreachable!("clap requires --id or --email"),
     };
-    let erased = store::delete(db, which).map_err(|e| (START, e.to_string()))?;
+    let erased = block_on(store::delete(db, which))?;
     let ids: Vec<String> = erased.ids.iter().map(i64::to_string).collect();
     let n = ids.len();
     println!(
@@ -268,8 +291,8 @@ fn delete(db: &std::path::Path, id: Option<i64>, email: Option<&str>) -> Result<
     Ok(())
 }
 
-fn export(db: &std::path::Path, form: Option<&str>, format: &str) -> Result<(), (u8, String)> {
-    let mut rows = store::read_all(db).map_err(|e| (START, e.to_string()))?;
+fn export(db: &Location, form: Option<&str>, format: &str) -> Result<(), (u8, String)> {
+    let mut rows = block_on(store::read_all(db))?;
     if let Some(form) = form {
         rows.retain(|row| row.form == form);
         if rows.is_empty() {

@@ -1,16 +1,19 @@
 //! The outbox worker: sends each pending notification and records the outcome.
 //!
 //! Each accepted submission's notification row is committed with the submission
-//! ([`crate::store`]). The worker reads the rows that are due, sends each message with
-//! lettre, and records the outcome through the store's writer before it reads again, so a
-//! row is never sent twice on the normal path. A 2xx reply marks it sent; a 4xx reply, a
+//! ([`crate::store`]). The worker claims the rows that are due ([`Store::claim`]), sends
+//! each message with lettre, and records the outcome before it claims again, so a row is
+//! never sent twice on the normal path. On PostgreSQL several workers (one per instance)
+//! share the outbox: a claimed row is leased to its worker, which claims no more rows
+//! than it sends at once and ends each attempt within the lease; a row whose worker died
+//! is claimed by another once the lease has ended. A 2xx reply marks it sent; a 4xx reply, a
 //! connection failure or a timeout schedules another attempt ([`Retry::wait`]); a 5xx
 //! reply, or the last allowed attempt, marks it failed with the reply. A row whose outcome
 //! was not recorded (`kill -9` between the server's 250 and the commit) is sent again
 //! after a restart: delivery is at least once, and such a copy has the same `Message-ID:`.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -26,7 +29,8 @@ pub const IDLE_POLL: Duration = Duration::from_secs(5);
 /// The most messages sent at once, each on its own SMTP connection.
 pub const CONNECTIONS: usize = 4;
 
-/// The most rows read at once.
+/// The most rows read at once on SQLite. On PostgreSQL a worker claims [`CONNECTIONS`]
+/// rows at most, so that every claimed row's attempt starts at once, well within its lease.
 const BATCH: usize = 64;
 
 /// A running worker; [`Outbox::stop`] ends it.
@@ -107,7 +111,12 @@ impl Worker {
         let wake = this.store.wake();
         while !*stop.borrow() {
             let now = now_ms();
-            let batch = match this.store.due(now, BATCH).await {
+            let size = match this.store.lease() {
+                Some(_) => CONNECTIONS,
+                None => BATCH,
+            };
+            let claimed = Instant::now();
+            let batch = match this.store.claim(now, size).await {
                 Ok(batch) => batch,
                 Err(e) => {
                     tracing::error!("mail: {e}");
@@ -137,7 +146,7 @@ impl Worker {
                     unrecorded.extend(sending.join_next().await.and_then(Result::ok).flatten());
                 }
                 let this = this.clone();
-                sending.spawn(async move { this.deliver(pending).await });
+                sending.spawn(async move { this.deliver(pending, claimed).await });
             }
             while let Some(done) = sending.join_next().await {
                 unrecorded.extend(done.ok().flatten());
@@ -150,14 +159,15 @@ impl Worker {
     /// failed), trying again every second, before anything more is read or sent: reading
     /// the rows again while they look pending would send them again and again. On `stop`,
     /// gives up; the rows are still pending and are sent again after the restart.
-    async fn record(&self, mut unrecorded: Vec<(i64, Mark)>, stop: &mut watch::Receiver<bool>) {
-        while let Some((id, mark)) = unrecorded.pop() {
+    async fn record(&self, mut unrecorded: Vec<(Pending, Mark)>, stop: &mut watch::Receiver<bool>) {
+        while let Some((pending, mark)) = unrecorded.pop() {
             if *stop.borrow() {
                 return;
             }
-            if let Err(e) = self.store.mark(id, mark.clone()).await {
+            if let Err(e) = self.store.mark(&pending, mark.clone()).await {
+                let id = pending.submission.id;
                 tracing::error!(id, "mail: the outcome still cannot be recorded: {e}");
-                unrecorded.push((id, mark));
+                unrecorded.push((pending, mark));
                 tokio::select! {
                     _ = tokio::time::sleep(Duration::from_secs(1)) => {}
                     _ = stop.changed() => return,
@@ -166,11 +176,14 @@ impl Worker {
         }
     }
 
-    /// One attempt for one row, and its outcome recorded; the outcome back when it could
-    /// not be.
-    async fn deliver(&self, pending: Pending) -> Option<(i64, Mark)> {
+    /// One attempt for one row claimed at `claimed`, and its outcome recorded; the
+    /// outcome back when it could not be.
+    async fn deliver(&self, pending: Pending, claimed: Instant) -> Option<(Pending, Mark)> {
         let id = pending.submission.id;
-        let mark = self.attempt(&pending).await;
+        // Within the lease, less a tenth of it to record the outcome: past it, another
+        // worker may claim the row and send it too.
+        let deadline = self.store.lease().map(|lease| claimed + lease - lease / 10);
+        let mark = self.attempt(&pending, deadline).await;
         match &mark {
             Mark::Sent => tracing::info!(id, "mail: sent"),
             Mark::Retry { due, error } => tracing::warn!(
@@ -181,16 +194,18 @@ impl Worker {
             ),
             Mark::Failed(reason) => tracing::error!(id, "mail: failed: {reason}"),
         }
-        match self.store.mark(id, mark.clone()).await {
+        match self.store.mark(&pending, mark.clone()).await {
             Ok(()) => None,
             Err(e) => {
                 tracing::error!(id, "mail: the outcome could not be recorded: {e}");
-                Some((id, mark))
+                Some((pending, mark))
             }
         }
     }
 
-    async fn attempt(&self, pending: &Pending) -> Mark {
+    /// One attempt, ended by the SMTP timeout or at `deadline` (the lease's), whichever
+    /// comes first.
+    async fn attempt(&self, pending: &Pending, deadline: Option<Instant>) -> Mark {
         let form = &pending.submission.form;
         let (mail, rules) = self
             .forms
@@ -203,12 +218,16 @@ impl Worker {
         };
         // This bounds the whole attempt, so a server that stops answering (or trickles its
         // replies) cannot hold a message. Dropping the attempt closes its connection.
-        let sent = tokio::time::timeout(mail.timeout, mail.smtp.send(&message)).await;
+        let timeout = deadline.map_or(mail.timeout, |deadline| {
+            mail.timeout
+                .min(deadline.saturating_duration_since(Instant::now()))
+        });
+        let sent = tokio::time::timeout(timeout, mail.smtp.send(&message)).await;
         let (error, permanent) = match sent {
             Ok(Ok(())) => return Mark::Sent,
             Ok(Err(SendFailure { reason, permanent })) => (reason, permanent),
             Err(_) => (
-                format!("no answer from the SMTP server within {:?}", mail.timeout),
+                format!("no answer from the SMTP server within {timeout:?}"),
                 false,
             ),
         };

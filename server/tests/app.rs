@@ -7,7 +7,12 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, Request, StatusCode};
 use axum::Router;
-use corsform_server::{app, store, Config, Rules, Store, Submission};
+// This file uses `common::backend` (and `postgres` through it) only.
+#[allow(dead_code)]
+mod common;
+
+use common::backend::{Backend, Database};
+use corsform_server::{app, store, Config, Rules, Submission};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
@@ -16,17 +21,21 @@ const FORM: &str = "application/x-www-form-urlencoded";
 const VALID: &str = "subject=Hi&from=a%40b.c&message=Hello+there";
 
 struct Server {
-    dir: tempfile::TempDir,
+    db: Database,
     config: Config,
 }
 
 impl Server {
-    fn new() -> Server {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("test.db")).unwrap();
+    /// On SQLite, for the tests of what does not depend on the store.
+    async fn new() -> Server {
+        Server::on(Backend::Sqlite).await
+    }
+
+    async fn on(backend: Backend) -> Server {
+        let db = backend.database().await;
         Server {
-            config: Config::new(store),
-            dir,
+            config: Config::new(db.store.clone()),
+            db,
         }
     }
 
@@ -34,8 +43,8 @@ impl Server {
         app(self.config.clone())
     }
 
-    fn rows(&self) -> Vec<Submission> {
-        store::read_all(&self.dir.path().join("test.db")).unwrap()
+    async fn rows(&self) -> Vec<Submission> {
+        self.db.rows().await
     }
 
     async fn send(&self, request: Request<Body>) -> Answer {
@@ -118,7 +127,7 @@ fn plain(body: impl Into<Body>) -> Request<Body> {
 
 #[tokio::test]
 async fn preflight_from_an_allowed_origin_allows_post_and_x_requested_with() {
-    let server = Server::new();
+    let server = Server::new().await;
     for origin in ["http://127.0.0.1:8080", "http://localhost:8080"] {
         let answer = server.send(preflight(origin, "x-requested-with")).await;
         assert!(answer.status.is_success(), "{}", answer.status);
@@ -153,7 +162,7 @@ fn allows_headers(answer: &Answer, requested: &str) -> bool {
 
 #[tokio::test]
 async fn preflight_allows_the_headers_in_any_case_and_spacing() {
-    let server = Server::new();
+    let server = Server::new().await;
     for requested in [
         "x-requested-with",
         "X-REQUESTED-WITH",
@@ -174,7 +183,7 @@ async fn preflight_allows_the_headers_in_any_case_and_spacing() {
 
 #[tokio::test]
 async fn preflight_does_not_allow_other_headers() {
-    let server = Server::new();
+    let server = Server::new().await;
     let answer = server
         .send(preflight(SITE, "x-requested-with, authorization"))
         .await;
@@ -183,7 +192,7 @@ async fn preflight_does_not_allow_other_headers() {
 
 #[tokio::test]
 async fn disallowed_null_and_look_alike_origins_get_no_allow_origin() {
-    let server = Server::new();
+    let server = Server::new().await;
     for origin in [
         "http://evil.example",
         "null",
@@ -208,7 +217,7 @@ async fn disallowed_null_and_look_alike_origins_get_no_allow_origin() {
 
 #[tokio::test]
 async fn configured_origins_replace_the_defaults() {
-    let mut server = Server::new();
+    let mut server = Server::new().await;
     server.config.allow_origins =
         vec![corsform_server::parse_origin("https://example.com").unwrap()];
     let answer = server
@@ -221,14 +230,13 @@ async fn configured_origins_replace_the_defaults() {
 
 // ---- the POST from script ----
 
-#[tokio::test]
-async fn xhr_post_answers_200_with_the_id_of_the_stored_row() {
-    let server = Server::new();
+async fn xhr_post_answers_200_with_the_id_of_the_stored_row(backend: Backend) {
+    let server = Server::on(backend).await;
     let answer = server.send(xhr(VALID)).await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
     answer.assert_cors();
     assert_eq!(answer.json(), serde_json::json!({"ok": true, "id": 1}));
-    let rows = server.rows();
+    let rows = server.rows().await;
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].id, 1);
     assert_eq!(rows[0].origin.as_deref(), Some(SITE));
@@ -257,7 +265,7 @@ async fn xhr_post_answers_200_with_the_id_of_the_stored_row() {
 
 #[tokio::test]
 async fn sec_fetch_mode_cors_is_script_too() {
-    let server = Server::new();
+    let server = Server::new().await;
     let request = Request::post("/contact")
         .header("origin", SITE)
         .header("content-type", FORM)
@@ -271,7 +279,7 @@ async fn sec_fetch_mode_cors_is_script_too() {
 
 #[tokio::test]
 async fn x_requested_with_is_matched_without_regard_to_case() {
-    let server = Server::new();
+    let server = Server::new().await;
     let request = Request::post("/contact")
         .header("origin", SITE)
         .header("content-type", FORM)
@@ -282,9 +290,8 @@ async fn x_requested_with_is_matched_without_regard_to_case() {
     assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
-#[tokio::test]
-async fn xhr_invalid_submission_is_422_with_each_field_message() {
-    let server = Server::new();
+async fn xhr_invalid_submission_is_422_with_each_field_message(backend: Backend) {
+    let server = Server::on(backend).await;
     let answer = server
         .send(xhr("subject=&from=not-an-address&message="))
         .await;
@@ -298,12 +305,12 @@ async fn xhr_invalid_submission_is_422_with_each_field_message() {
             "message": "This field is required.",
         }})
     );
-    assert!(server.rows().is_empty());
+    assert!(server.rows().await.is_empty());
 }
 
 #[tokio::test]
 async fn rules_file_messages_and_patterns_apply() {
-    let mut server = Server::new();
+    let mut server = Server::new().await;
     server.config.rules = Rules::from_json(
         r#"{"rules": {"message": {"required": true, "maxlength": 5.0},
                       "code": {"pattern": "[0-9]+|x"}},
@@ -326,9 +333,8 @@ async fn rules_file_messages_and_patterns_apply() {
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
 }
 
-#[tokio::test]
-async fn bad_percent_encoding_is_400() {
-    let server = Server::new();
+async fn bad_percent_encoding_is_400(backend: Backend) {
+    let server = Server::on(backend).await;
     for body in ["subject=%zz", "subject=100%", "sub%2ject=x"] {
         let answer = server.send(xhr(body)).await;
         assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{body}");
@@ -338,12 +344,11 @@ async fn bad_percent_encoding_is_400() {
             serde_json::json!({"ok": false, "error": "malformed percent-encoding in the form body"})
         );
     }
-    assert!(server.rows().is_empty());
+    assert!(server.rows().await.is_empty());
 }
 
-#[tokio::test]
-async fn invalid_utf8_is_400() {
-    let server = Server::new();
+async fn invalid_utf8_is_400(backend: Backend) {
+    let server = Server::on(backend).await;
     for body in [
         &b"subject=%FF&from=a%40b.c&message=x"[..],
         b"subject=\xff\xfe&message=x",
@@ -353,12 +358,11 @@ async fn invalid_utf8_is_400() {
         answer.assert_cors();
         assert_eq!(answer.json()["error"], "the form body is not UTF-8");
     }
-    assert!(server.rows().is_empty());
+    assert!(server.rows().await.is_empty());
 }
 
-#[tokio::test]
-async fn other_content_types_are_415() {
-    let server = Server::new();
+async fn other_content_types_are_415(backend: Backend) {
+    let server = Server::on(backend).await;
     for content_type in [
         Some("application/json"),
         Some("text/plain"),
@@ -381,12 +385,12 @@ async fn other_content_types_are_415() {
         answer.assert_cors();
         assert_eq!(answer.json()["ok"], false);
     }
-    assert!(server.rows().is_empty());
+    assert!(server.rows().await.is_empty());
 }
 
 #[tokio::test]
 async fn content_type_parameters_and_case_are_accepted() {
-    let server = Server::new();
+    let server = Server::new().await;
     for content_type in [
         "application/x-www-form-urlencoded; charset=UTF-8",
         "Application/X-WWW-Form-Urlencoded",
@@ -403,9 +407,8 @@ async fn content_type_parameters_and_case_are_accepted() {
     }
 }
 
-#[tokio::test]
-async fn oversized_body_is_413_with_cors_headers() {
-    let server = Server::new();
+async fn oversized_body_is_413_with_cors_headers(backend: Backend) {
+    let server = Server::on(backend).await;
     let big = format!("{VALID}&pad={}", "a".repeat(64 * 1024));
     // Declared by Content-Length: refused before reading.
     let mut request = xhr(big.clone());
@@ -420,12 +423,12 @@ async fn oversized_body_is_413_with_cors_headers() {
     let answer = server.send(xhr(big)).await;
     assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
     answer.assert_cors();
-    assert!(server.rows().is_empty());
+    assert!(server.rows().await.is_empty());
 }
 
 #[tokio::test]
 async fn a_body_of_exactly_the_limit_is_accepted() {
-    let mut server = Server::new();
+    let mut server = Server::new().await;
     server.config.max_body = 1000;
     let body = format!("{VALID}&pad=");
     let body = format!("{body}{}", "a".repeat(1000 - body.len()));
@@ -435,9 +438,8 @@ async fn a_body_of_exactly_the_limit_is_accepted() {
     assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
 }
 
-#[tokio::test]
-async fn too_many_fields_is_413() {
-    let server = Server::new();
+async fn too_many_fields_is_413(backend: Backend) {
+    let server = Server::on(backend).await;
     let at_limit = format!("{VALID}{}", "&x=1".repeat(97));
     assert_eq!(server.send(xhr(at_limit)).await.status, StatusCode::OK);
     let over = format!("{VALID}{}", "&x=1".repeat(98));
@@ -450,26 +452,24 @@ async fn too_many_fields_is_413() {
         server.send(xhr(thousands)).await.status,
         StatusCode::PAYLOAD_TOO_LARGE
     );
-    assert_eq!(server.rows().len(), 1);
+    assert_eq!(server.rows().await.len(), 1);
 }
 
-#[tokio::test]
-async fn cr_and_lf_in_values_are_stored_verbatim() {
-    let server = Server::new();
+async fn cr_and_lf_in_values_are_stored_verbatim(backend: Backend) {
+    let server = Server::on(backend).await;
     let body = "subject=Hi%0D%0ABcc%3A+x%40y.z&from=a%40b.c&message=line+1%0D%0Aline+2%0Aend%0D";
     let answer = server.send(xhr(body)).await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
-    let rows = server.rows();
+    let rows = server.rows().await;
     assert_eq!(rows[0].fields[0].1, "Hi\r\nBcc: x@y.z");
     assert_eq!(rows[0].fields[2].1, "line 1\r\nline 2\nend\r");
 }
 
-#[tokio::test]
-async fn a_name_sent_twice_is_kept_twice_in_order() {
-    let server = Server::new();
+async fn a_name_sent_twice_is_kept_twice_in_order(backend: Backend) {
+    let server = Server::on(backend).await;
     let answer = server.send(xhr(format!("{VALID}&topic=a&topic=b"))).await;
     assert_eq!(answer.status, StatusCode::OK);
-    let line = store::export_line(&server.rows()[0]);
+    let line = store::export_line(&server.rows().await[0]);
     assert!(
         line.ends_with(
             r#""fields":{"subject":"Hi","from":"a@b.c","message":"Hello there","topic":["a","b"]}}"#
@@ -478,9 +478,10 @@ async fn a_name_sent_twice_is_kept_twice_in_order() {
     );
 }
 
-#[tokio::test]
-async fn post_from_a_disallowed_origin_is_403_without_allow_origin_and_not_stored() {
-    let server = Server::new();
+async fn post_from_a_disallowed_origin_is_403_without_allow_origin_and_not_stored(
+    backend: Backend,
+) {
+    let server = Server::on(backend).await;
     for origin in [
         "http://evil.example",
         "null",
@@ -508,12 +509,11 @@ async fn post_from_a_disallowed_origin_is_403_without_allow_origin_and_not_store
             assert_eq!(html, !script, "{origin}");
         }
     }
-    assert!(server.rows().is_empty());
+    assert!(server.rows().await.is_empty());
 }
 
-#[tokio::test]
-async fn post_without_origin_is_processed() {
-    let server = Server::new();
+async fn post_without_origin_is_processed(backend: Backend) {
+    let server = Server::on(backend).await;
     // curl: no Origin, no Sec-Fetch-*, no Accept asking for HTML: JSON.
     let request = Request::post("/contact")
         .header("content-type", FORM)
@@ -522,7 +522,7 @@ async fn post_without_origin_is_processed() {
     let answer = server.send(request).await;
     assert_eq!(answer.status, StatusCode::OK);
     assert_eq!(answer.json()["ok"], true);
-    assert_eq!(server.rows()[0].origin, None);
+    assert_eq!(server.rows().await[0].origin, None);
     // An old browser's form post: no Origin, no Sec-Fetch-*, Accept: text/html.
     let request = Request::post("/contact")
         .header("content-type", FORM)
@@ -532,12 +532,12 @@ async fn post_without_origin_is_processed() {
     let answer = server.send(request).await;
     assert_eq!(answer.status, StatusCode::SEE_OTHER);
     assert_eq!(answer.header("location"), Some("/thanks"));
-    assert_eq!(server.rows()[1].origin, None);
+    assert_eq!(server.rows().await[1].origin, None);
 }
 
 #[tokio::test]
 async fn xhr_is_never_answered_with_a_redirect() {
-    let server = Server::new();
+    let server = Server::new().await;
     for body in [VALID, "subject=", "subject=%zz", &"x=1&".repeat(200)] {
         let answer = server.send(xhr(body.to_owned())).await;
         assert!(!answer.status.is_redirection(), "{body}: {}", answer.status);
@@ -548,9 +548,8 @@ async fn xhr_is_never_answered_with_a_redirect() {
 
 // ---- the plain form post ----
 
-#[tokio::test]
-async fn plain_post_is_303_to_the_configured_url() {
-    let mut server = Server::new();
+async fn plain_post_is_303_to_the_configured_url(backend: Backend) {
+    let mut server = Server::on(backend).await;
     server.config.redirect = "https://example.com/merci.html".parse().unwrap();
     let answer = server.send(plain(VALID)).await;
     assert_eq!(answer.status, StatusCode::SEE_OTHER);
@@ -558,12 +557,11 @@ async fn plain_post_is_303_to_the_configured_url() {
         answer.header("location"),
         Some("https://example.com/merci.html")
     );
-    assert_eq!(server.rows().len(), 1);
+    assert_eq!(server.rows().await.len(), 1);
 }
 
-#[tokio::test]
-async fn plain_post_with_bad_input_is_303_to_the_invalid_url() {
-    let mut server = Server::new();
+async fn plain_post_with_bad_input_is_303_to_the_invalid_url(backend: Backend) {
+    let mut server = Server::on(backend).await;
     server.config.redirect_invalid = "/form-incomplete".parse().unwrap();
     let big = "a".repeat(70 * 1024);
     for (content_type, body) in [
@@ -586,12 +584,12 @@ async fn plain_post_with_bad_input_is_303_to_the_invalid_url() {
         );
         assert_eq!(answer.header("location"), Some("/form-incomplete"));
     }
-    assert!(server.rows().is_empty());
+    assert!(server.rows().await.is_empty());
 }
 
 #[tokio::test]
 async fn location_is_never_taken_from_request_data() {
-    let server = Server::new();
+    let server = Server::new().await;
     for body in [
         format!("{VALID}&redirect=http%3A%2F%2Fevil.example%2F&return_to=%2F%2Fevil.example"),
         "from=http%3A%2F%2Fevil.example%2F&redirect=http%3A%2F%2Fevil.example%2F".to_owned(),
@@ -616,7 +614,7 @@ async fn location_is_never_taken_from_request_data() {
 
 #[tokio::test]
 async fn the_default_pages_are_constant_html() {
-    let server = Server::new();
+    let server = Server::new().await;
     for (path, words) in [
         ("/thanks?x=%3Cscript%3E", "Thank you"),
         ("/invalid?x=%3Cscript%3E", "incomplete"),
@@ -638,7 +636,7 @@ async fn the_default_pages_are_constant_html() {
 
 #[tokio::test]
 async fn unknown_paths_and_methods_keep_the_cors_headers() {
-    let server = Server::new();
+    let server = Server::new().await;
     let request = Request::post("/nope")
         .header("origin", SITE)
         .body(Body::empty())
@@ -656,9 +654,8 @@ async fn unknown_paths_and_methods_keep_the_cors_headers() {
     answer.assert_cors();
 }
 
-#[tokio::test]
-async fn rate_limit_is_429_with_retry_after_and_cors_headers() {
-    let mut server = Server::new();
+async fn rate_limit_is_429_with_retry_after_and_cors_headers(backend: Backend) {
+    let mut server = Server::on(backend).await;
     server.config.rate_limit = 2;
     let app = server.app();
     let from = |ip: [u8; 4]| {
@@ -683,12 +680,11 @@ async fn rate_limit_is_429_with_retry_after_and_cors_headers() {
     assert_eq!(response.headers()["access-control-allow-origin"], SITE);
     let response = app.clone().oneshot(from([10, 0, 0, 2])).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(server.rows().len(), 3);
+    assert_eq!(server.rows().await.len(), 3);
 }
 
-#[tokio::test]
-async fn rate_limit_counts_only_posts_and_is_off_at_zero() {
-    let mut server = Server::new();
+async fn rate_limit_counts_only_posts_and_is_off_at_zero(backend: Backend) {
+    let mut server = Server::on(backend).await;
     server.config.rate_limit = 1;
     let app = server.app();
     // Without ConnectInfo (oneshot), every request shares one fixed key.
@@ -717,9 +713,8 @@ async fn rate_limit_counts_only_posts_and_is_off_at_zero() {
 
 // ---- honeypot ----
 
-#[tokio::test]
-async fn a_filled_honeypot_is_answered_like_a_success_and_not_stored() {
-    let server = Server::new();
+async fn a_filled_honeypot_is_answered_like_a_success_and_not_stored(backend: Backend) {
+    let server = Server::on(backend).await;
     let answer = server.send(xhr(VALID)).await;
     assert_eq!(answer.json(), serde_json::json!({"ok": true, "id": 1}));
 
@@ -731,52 +726,48 @@ async fn a_filled_honeypot_is_answered_like_a_success_and_not_stored() {
     let answer = server.send(plain(format!("_gotcha=x&{VALID}"))).await;
     assert_eq!(answer.status, StatusCode::SEE_OTHER);
     assert_eq!(answer.header("location"), Some("/thanks"));
-    assert_eq!(server.rows().len(), 1);
+    assert_eq!(server.rows().await.len(), 1);
 }
 
-#[tokio::test]
-async fn a_filled_honeypot_is_never_validated() {
-    let server = Server::new();
+async fn a_filled_honeypot_is_never_validated(backend: Backend) {
+    let server = Server::on(backend).await;
     let answer = server.send(xhr("_gotcha=spam&from=not-an-address")).await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
     assert_eq!(answer.json()["ok"], true);
-    assert!(server.rows().is_empty());
+    assert!(server.rows().await.is_empty());
 }
 
-#[tokio::test]
-async fn an_empty_honeypot_is_stored_without_the_honeypot_field() {
-    let server = Server::new();
+async fn an_empty_honeypot_is_stored_without_the_honeypot_field(backend: Backend) {
+    let server = Server::on(backend).await;
     let answer = server.send(xhr(format!("_gotcha=&{VALID}"))).await;
     assert_eq!(answer.status, StatusCode::OK);
-    let rows = server.rows();
+    let rows = server.rows().await;
     assert_eq!(rows.len(), 1);
     assert!(rows[0].fields.iter().all(|(name, _)| name != "_gotcha"));
     assert_eq!(rows[0].fields.len(), 3);
 }
 
-#[tokio::test]
-async fn the_honeypot_name_is_configurable_and_can_be_off() {
-    let mut server = Server::new();
+async fn the_honeypot_name_is_configurable_and_can_be_off(backend: Backend) {
+    let mut server = Server::on(backend).await;
     server.config.honeypot = Some("website".into());
     let answer = server.send(xhr(format!("{VALID}&website=x"))).await;
     assert_eq!(answer.status, StatusCode::OK);
     let answer = server.send(xhr(format!("{VALID}&_gotcha=x"))).await;
     assert_eq!(answer.status, StatusCode::OK);
-    let rows = server.rows();
+    let rows = server.rows().await;
     assert_eq!(rows.len(), 1);
     assert!(rows[0].fields.contains(&("_gotcha".into(), "x".into())));
 
     server.config.honeypot = None;
     let answer = server.send(xhr(format!("{VALID}&website=x"))).await;
     assert_eq!(answer.status, StatusCode::OK);
-    assert_eq!(server.rows().len(), 2);
+    assert_eq!(server.rows().await.len(), 2);
 }
 
 // ---- per-field length ----
 
-#[tokio::test]
-async fn a_field_over_max_field_len_is_413_naming_the_field() {
-    let mut server = Server::new();
+async fn a_field_over_max_field_len_is_413_naming_the_field(backend: Backend) {
+    let mut server = Server::on(backend).await;
     server.config.max_field_len = 100;
     // 100 characters of 2 bytes each: counted in characters, accepted.
     let at_cap = format!("{VALID}&note={}", "%C3%A9".repeat(100));
@@ -798,12 +789,12 @@ async fn a_field_over_max_field_len_is_413_naming_the_field() {
         answer.json()["error"],
         "a field name is longer than 100 characters"
     );
-    assert_eq!(server.rows().len(), 1);
+    assert_eq!(server.rows().await.len(), 1);
 }
 
 #[tokio::test]
 async fn the_default_field_cap_is_10000_characters() {
-    let mut server = Server::new();
+    let mut server = Server::new().await;
     server.config.max_body = 100_000;
     let at_cap = format!("{VALID}&note={}", "a".repeat(10_000));
     assert_eq!(server.send(xhr(at_cap)).await.status, StatusCode::OK);
@@ -827,9 +818,8 @@ fn post_with(headers: &[(&str, &str)]) -> Request<Body> {
 
 /// Case 18 (rails/rails#28299): a page with `Referrer-Policy: no-referrer` posts its form
 /// without JavaScript; Chrome sends `Origin: null`. The person gets the thanks page.
-#[tokio::test]
-async fn r18_plain_post_origin_null() {
-    let server = Server::new();
+async fn r18_plain_post_origin_null(backend: Backend) {
+    let server = Server::on(backend).await;
     let answer = server
         .send(post_with(&[
             ("origin", "null"),
@@ -847,15 +837,14 @@ async fn r18_plain_post_origin_null() {
         .await;
     assert_eq!(answer.status, StatusCode::SEE_OTHER);
     assert_eq!(answer.header("location"), Some("/thanks"));
-    assert_eq!(server.rows()[0].origin.as_deref(), Some("null"));
+    assert_eq!(server.rows().await[0].origin.as_deref(), Some("null"));
 }
 
 /// The kind behind case 18: `Origin: null` is accepted only for a top-level navigation
 /// (Firefox's no-referrer post, with no Sec-Fetch-* at all on an old one); script and a
 /// sandboxed frame's post stay refused, and no refusal of a plain post is raw JSON.
-#[tokio::test]
-async fn origin_null_is_accepted_only_for_a_top_level_navigation() {
-    let server = Server::new();
+async fn origin_null_is_accepted_only_for_a_top_level_navigation(backend: Backend) {
+    let server = Server::on(backend).await;
     let accepted: [&[(&str, &str)]; 2] = [
         &[
             ("origin", "null"),
@@ -892,14 +881,13 @@ async fn origin_null_is_accepted_only_for_a_top_level_navigation() {
     let answer = server.send(post_with(&script)).await;
     assert_eq!(answer.status, StatusCode::FORBIDDEN);
     assert_eq!(answer.json()["ok"], false);
-    assert_eq!(server.rows().len(), 2);
+    assert_eq!(server.rows().await.len(), 2);
 }
 
 /// Case 19 (formspree/formspree PR #177): Safari 16.3 fetches without X-Requested-With and
 /// without Sec-Fetch-*; the script must read a 200 JSON answer, not an opaque redirect.
-#[tokio::test]
-async fn r19_script_post_without_xrw() {
-    let server = Server::new();
+async fn r19_script_post_without_xrw(backend: Backend) {
+    let server = Server::on(backend).await;
     let answer = server
         .send(post_with(&[
             ("origin", SITE),
@@ -913,14 +901,14 @@ async fn r19_script_post_without_xrw() {
     assert_eq!(answer.status, StatusCode::OK);
     answer.assert_cors();
     assert_eq!(answer.json()["ok"], true);
-    assert_eq!(answer.json()["id"], server.rows()[0].id);
+    assert_eq!(answer.json()["id"], server.rows().await[0].id);
 }
 
 /// The kind behind case 19: only a navigation gets HTML or a 303; everything else, stored
 /// or refused, gets JSON and never a redirect.
 #[tokio::test]
 async fn only_a_navigation_gets_a_redirect() {
-    let server = Server::new();
+    let server = Server::new().await;
     let navigations: [&[(&str, &str)]; 4] = [
         &[("sec-fetch-mode", "navigate")],
         &[
@@ -969,9 +957,8 @@ async fn only_a_navigation_gets_a_redirect() {
     }
 }
 
-#[tokio::test]
-async fn a_plain_post_to_an_unknown_path_gets_a_page_not_json() {
-    let server = Server::new();
+async fn a_plain_post_to_an_unknown_path_gets_a_page_not_json(backend: Backend) {
+    let server = Server::on(backend).await;
     let mut request = plain(VALID);
     *request.uri_mut() = "/contact-us".parse().unwrap();
     let answer = server.send(request).await;
@@ -981,12 +968,11 @@ async fn a_plain_post_to_an_unknown_path_gets_a_page_not_json() {
         .unwrap()
         .starts_with("text/html"));
     assert!(answer.body.contains("nothing was sent"));
-    assert!(server.rows().is_empty());
+    assert!(server.rows().await.is_empty());
 }
 
-#[tokio::test]
-async fn a_rate_limited_plain_post_gets_a_page_not_json() {
-    let mut server = Server::new();
+async fn a_rate_limited_plain_post_gets_a_page_not_json(backend: Backend) {
+    let mut server = Server::on(backend).await;
     server.config.rate_limit = 1;
     let app = server.app();
     let response = app.clone().oneshot(plain(VALID)).await.unwrap();
@@ -1010,7 +996,7 @@ async fn a_rate_limited_plain_post_gets_a_page_not_json() {
 
 #[tokio::test]
 async fn next_is_honoured_for_a_plain_post_only_on_an_allowed_origin() {
-    let server = Server::new();
+    let server = Server::new().await;
     let next = |url: &str| {
         format!(
             "{VALID}&_next={}",
@@ -1046,9 +1032,10 @@ async fn next_is_honoured_for_a_plain_post_only_on_an_allowed_origin() {
     assert_eq!(answer.header("location"), None);
 }
 
-#[tokio::test]
-async fn r17_healthz_is_200_once_a_write_commits_and_reports_the_outbox_with_mail() {
-    let mut server = Server::new();
+async fn r17_healthz_is_200_once_a_write_commits_and_reports_the_outbox_with_mail(
+    backend: Backend,
+) {
+    let mut server = Server::on(backend).await;
     let health = || Request::get("/healthz").body(Body::empty()).unwrap();
     let answer = server.send(health()).await;
     assert_eq!(answer.status, StatusCode::OK);
@@ -1068,3 +1055,32 @@ async fn r17_healthz_is_200_once_a_write_commits_and_reports_the_outbox_with_mai
         serde_json::json!({"ok": true, "outbox": {"pending": 1, "failed": 0}})
     );
 }
+
+on_both_stores!(
+    xhr_post_answers_200_with_the_id_of_the_stored_row,
+    xhr_invalid_submission_is_422_with_each_field_message,
+    bad_percent_encoding_is_400,
+    invalid_utf8_is_400,
+    other_content_types_are_415,
+    oversized_body_is_413_with_cors_headers,
+    too_many_fields_is_413,
+    cr_and_lf_in_values_are_stored_verbatim,
+    a_name_sent_twice_is_kept_twice_in_order,
+    post_from_a_disallowed_origin_is_403_without_allow_origin_and_not_stored,
+    post_without_origin_is_processed,
+    plain_post_is_303_to_the_configured_url,
+    plain_post_with_bad_input_is_303_to_the_invalid_url,
+    rate_limit_is_429_with_retry_after_and_cors_headers,
+    rate_limit_counts_only_posts_and_is_off_at_zero,
+    a_filled_honeypot_is_answered_like_a_success_and_not_stored,
+    a_filled_honeypot_is_never_validated,
+    an_empty_honeypot_is_stored_without_the_honeypot_field,
+    the_honeypot_name_is_configurable_and_can_be_off,
+    a_field_over_max_field_len_is_413_naming_the_field,
+    r18_plain_post_origin_null,
+    origin_null_is_accepted_only_for_a_top_level_navigation,
+    r19_script_post_without_xrw,
+    a_plain_post_to_an_unknown_path_gets_a_page_not_json,
+    a_rate_limited_plain_post_gets_a_page_not_json,
+    r17_healthz_is_200_once_a_write_commits_and_reports_the_outbox_with_mail,
+);

@@ -164,18 +164,19 @@ rate-limit = 3
 honeypot = ""
 "#;
 
-#[test]
-fn r17_a_config_file_gives_each_form_its_settings_in_order() {
+#[tokio::test]
+async fn r17_a_config_file_gives_each_form_its_settings_in_order() {
     let path = std::path::Path::new("corsform.toml");
     let settings = corsform_server::config::parse(path, TWO_FORMS).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut settings = settings;
-    settings.db = Some(dir.path().join("x.db"));
+    settings.db = Some(dir.path().join("x.db").to_str().unwrap().into());
     let server = settings
         .resolve(corsform_server::config::Source::File {
             path,
             text: TWO_FORMS,
         })
+        .await
         .unwrap();
     assert_eq!(server.header_timeout, std::time::Duration::from_secs(5));
     let names: Vec<&str> = server.forms.iter().map(|f| f.name.as_str()).collect();
@@ -197,10 +198,15 @@ fn r17_a_config_file_gives_each_form_its_settings_in_order() {
 fn config_error(text: &str) -> String {
     let path = std::path::Path::new("site/corsform.toml");
     let dir = tempfile::tempdir().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     let error = corsform_server::config::parse(path, text)
         .and_then(|mut settings| {
-            settings.db = Some(dir.path().join("x.db"));
-            settings.resolve(corsform_server::config::Source::File { path, text })
+            if settings.db.is_none() && settings.store.is_none() {
+                settings.db = Some(dir.path().join("x.db").to_str().unwrap().into());
+            }
+            runtime.block_on(settings.resolve(corsform_server::config::Source::File { path, text }))
         })
         .unwrap_err()
         .to_string();

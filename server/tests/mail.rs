@@ -4,6 +4,8 @@
 //! the last attempt, and nothing a visitor typed reaching the wire as a header or a bare
 //! CR, LF or NUL.
 
+// This file uses `common::backend` and `listening`.
+#[allow(dead_code)]
 mod common;
 #[path = "mail/sink.rs"]
 mod sink;
@@ -13,9 +15,11 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use common::backend::{location_arg, Backend, Database};
 use common::listening::Listening;
 use corsform_server::mail::{Mail, Retry, Smtp};
-use corsform_server::{app, store, Config, Delivery, Outbox, Store, Submission};
+use corsform_server::store::Location;
+use corsform_server::{app, store, Config, Delivery, Outbox, Submission};
 use http_body_util::BodyExt;
 use sink::{Answer, Sink};
 use tower::ServiceExt;
@@ -25,7 +29,7 @@ const SITE: &str = "http://127.0.0.1:8080";
 const PATIENCE: Duration = Duration::from_secs(30);
 
 struct Server {
-    dir: tempfile::TempDir,
+    db: Database,
     config: Config,
     outbox: Option<Outbox>,
 }
@@ -53,14 +57,13 @@ fn mail_to(url: &str) -> Mail {
 }
 
 impl Server {
-    async fn start(mail: Mail) -> Server {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("test.db")).unwrap();
-        let mut config = Config::new(store);
+    async fn start(backend: Backend, mail: Mail) -> Server {
+        let db = backend.database().await;
+        let mut config = Config::new(db.store.clone());
         config.rate_limit = 0;
         config.mail = Some(Arc::new(mail));
         let mut server = Server {
-            dir,
+            db,
             config,
             outbox: None,
         };
@@ -80,8 +83,8 @@ impl Server {
         self.outbox = Some(outbox);
     }
 
-    fn db(&self) -> std::path::PathBuf {
-        self.dir.path().join("test.db")
+    fn db(&self) -> &Location {
+        &self.db.location
     }
 
     /// Posts `body` as the corsform client does; the id answered.
@@ -99,15 +102,15 @@ impl Server {
         json["id"].as_i64().unwrap()
     }
 
-    fn rows(&self) -> Vec<Submission> {
-        store::read_all(&self.db()).unwrap()
+    async fn rows(&self) -> Vec<Submission> {
+        self.db.rows().await
     }
 
     /// Waits until no notification is pending; the rows then.
     async fn settled(&self) -> Vec<Submission> {
         let deadline = tokio::time::Instant::now() + PATIENCE;
         loop {
-            let rows = self.rows();
+            let rows = self.rows().await;
             let pending = |s: &Submission| matches!(s.delivery, Some(Delivery::Pending { .. }));
             if !rows.iter().any(pending) {
                 return rows;
@@ -190,10 +193,9 @@ fn header_lines(message: &[u8]) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test]
-async fn each_submission_is_mailed_once_with_the_visitor_as_reply_to() {
+async fn each_submission_is_mailed_once_with_the_visitor_as_reply_to(backend: Backend) {
     let sink = Sink::accepting().await;
-    let mut server = Server::start(mail_for(&sink)).await;
+    let mut server = Server::start(backend, mail_for(&sink)).await;
     let mut ids = Vec::new();
     for i in 0..20 {
         let body = format!("subject=Hi+{i}&from=visitor{i}%40example.org&message=Hello");
@@ -244,10 +246,9 @@ async fn each_submission_is_mailed_once_with_the_visitor_as_reply_to() {
     }
 }
 
-#[tokio::test]
-async fn no_reply_to_without_an_address_that_passes_the_email_rule() {
+async fn no_reply_to_without_an_address_that_passes_the_email_rule(backend: Backend) {
     let sink = Sink::accepting().await;
-    let mut server = Server::start(mail_for(&sink)).await;
+    let mut server = Server::start(backend, mail_for(&sink)).await;
     // `from` is the seed's e-mail field and optional; `email` and `_replyto` must pass the
     // same check to count, and a field sent twice does not.
     for body in [
@@ -273,12 +274,11 @@ async fn no_reply_to_without_an_address_that_passes_the_email_rule() {
     );
 }
 
-#[tokio::test]
-async fn non_ascii_text_and_multiple_values_in_proper_mime() {
+async fn non_ascii_text_and_multiple_values_in_proper_mime(backend: Backend) {
     let sink = Sink::accepting().await;
     let mut mail = mail_for(&sink);
     mail.subject = "Contact: {subject} (#{id}, {form})".into();
-    let mut server = Server::start(mail).await;
+    let mut server = Server::start(backend, mail).await;
     let subject = "Grüße — 日本語 😀";
     let body = format!(
         "subject={}&from=a%40b.c&topic=red&message={}&topic=bl%C3%BC",
@@ -339,12 +339,13 @@ fn assert_clean_wire(wire: &[u8]) {
     }
 }
 
-#[tokio::test]
-async fn nothing_typed_becomes_a_header_line_and_no_bare_cr_lf_or_nul_reaches_the_wire() {
+async fn nothing_typed_becomes_a_header_line_and_no_bare_cr_lf_or_nul_reaches_the_wire(
+    backend: Backend,
+) {
     let sink = Sink::accepting().await;
     let mut mail = mail_for(&sink);
     mail.subject = "{subject}".into();
-    let mut server = Server::start(mail).await;
+    let mut server = Server::start(backend, mail).await;
     let attacks = [
         "x\r\nBcc: evil@attacker.example",
         "x\nBcc: evil@attacker.example",
@@ -407,6 +408,7 @@ async fn nothing_typed_becomes_a_header_line_and_no_bare_cr_lf_or_nul_reaches_th
 /// One submission mailed through a sink scripted with `script` then `otherwise`, with
 /// `mail` adjusted by `tweak`: its row once settled, and what the sink received.
 async fn one_message(
+    backend: Backend,
     script: &[Answer],
     otherwise: Answer,
     tweak: impl FnOnce(&mut Mail),
@@ -414,7 +416,7 @@ async fn one_message(
     let sink = Sink::start(script, otherwise).await;
     let mut mail = mail_for(&sink);
     tweak(&mut mail);
-    let mut server = Server::start(mail).await;
+    let mut server = Server::start(backend, mail).await;
     server.post("subject=s&message=m").await;
     let rows = server.settled().await;
     server.stop().await;
@@ -443,10 +445,9 @@ fn answers(received: &[sink::Received]) -> Vec<Answer> {
     received.iter().map(|r| r.answer).collect()
 }
 
-#[tokio::test]
-async fn a_4xx_is_retried_then_sent() {
+async fn a_4xx_is_retried_then_sent(backend: Backend) {
     let script = [Answer::Transient, Answer::Transient];
-    let (row, received) = one_message(&script, Answer::Accept, |_| {}).await;
+    let (row, received) = one_message(backend, &script, Answer::Accept, |_| {}).await;
     assert_eq!(sent_after(&row), 3);
     assert_eq!(
         answers(&received),
@@ -454,9 +455,8 @@ async fn a_4xx_is_retried_then_sent() {
     );
 }
 
-#[tokio::test]
-async fn a_5xx_is_failed_at_once_with_the_reply() {
-    let (row, received) = one_message(&[Answer::Permanent], Answer::Accept, |_| {}).await;
+async fn a_5xx_is_failed_at_once_with_the_reply(backend: Backend) {
+    let (row, received) = one_message(backend, &[Answer::Permanent], Answer::Accept, |_| {}).await;
     let (attempts, reason) = failure(&row);
     assert_eq!(attempts, 1);
     assert!(
@@ -471,9 +471,8 @@ async fn a_5xx_is_failed_at_once_with_the_reply() {
     );
 }
 
-#[tokio::test]
-async fn after_the_last_attempt_it_is_failed_with_the_last_reply() {
-    let (row, received) = one_message(&[], Answer::Transient, |_| {}).await;
+async fn after_the_last_attempt_it_is_failed_with_the_last_reply(backend: Backend) {
+    let (row, received) = one_message(backend, &[], Answer::Transient, |_| {}).await;
     let (attempts, reason) = failure(&row);
     assert_eq!(attempts, 4);
     assert!(
@@ -483,9 +482,8 @@ async fn after_the_last_attempt_it_is_failed_with_the_last_reply() {
     assert_eq!(received.len(), 4);
 }
 
-#[tokio::test]
-async fn a_stalled_server_times_out_and_the_message_is_sent_again() {
-    let (row, received) = one_message(&[Answer::Stall], Answer::Accept, |mail| {
+async fn a_stalled_server_times_out_and_the_message_is_sent_again(backend: Backend) {
+    let (row, received) = one_message(backend, &[Answer::Stall], Answer::Accept, |mail| {
         // Long enough for a healthy attempt on a busy machine, short for the test.
         mail.timeout = Duration::from_secs(2);
     })
@@ -494,9 +492,8 @@ async fn a_stalled_server_times_out_and_the_message_is_sent_again() {
     assert_eq!(answers(&received), [Answer::Stall, Answer::Accept]);
 }
 
-#[tokio::test]
-async fn a_connection_dropped_after_data_is_retried() {
-    let (row, received) = one_message(&[Answer::Drop], Answer::Accept, |_| {}).await;
+async fn a_connection_dropped_after_data_is_retried(backend: Backend) {
+    let (row, received) = one_message(backend, &[Answer::Drop], Answer::Accept, |_| {}).await;
     assert_eq!(sent_after(&row), 2);
     // The same message twice, as the first one may have been delivered: at least once.
     assert_eq!(received.len(), 2);
@@ -504,15 +501,14 @@ async fn a_connection_dropped_after_data_is_retried() {
     assert_eq!(id(&received[0]), id(&received[1]));
 }
 
-#[tokio::test]
-async fn a_refused_connection_is_retried() {
+async fn a_refused_connection_is_retried(backend: Backend) {
     // A port nothing listens on.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let (row, _) = one_message(&[], Answer::Accept, |mail| {
+    let (row, _) = one_message(backend, &[], Answer::Accept, |mail| {
         mail.smtp = Smtp::parse(&format!("smtp://127.0.0.1:{port}"), None).unwrap();
         mail.retry.attempts = 2;
     })
@@ -522,15 +518,16 @@ async fn a_refused_connection_is_retried() {
     assert!(reason.contains("gave up after 2 attempts"), "{reason}");
 }
 
-#[tokio::test]
-async fn resend_queues_failed_notifications_again() {
+async fn resend_queues_failed_notifications_again(backend: Backend) {
     let sink = Sink::start(&[Answer::Permanent, Answer::Permanent], Answer::Accept).await;
-    let mut server = Server::start(mail_for(&sink)).await;
+    let mut server = Server::start(backend, mail_for(&sink)).await;
     let first = server.post("subject=one&message=m").await;
     server.post("subject=two&message=m").await;
     server.settled().await;
     assert_eq!(
-        store::resend(&server.db(), store::Resend::Failed).unwrap(),
+        store::resend(server.db(), store::Resend::Failed)
+            .await
+            .unwrap(),
         2
     );
     // The running worker finds them within its idle poll.
@@ -540,21 +537,24 @@ async fn resend_queues_failed_notifications_again() {
         .all(|r| matches!(r.delivery, Some(Delivery::Sent { attempts: 1, .. }))));
     // --id sends a sent one again too.
     assert_eq!(
-        store::resend(&server.db(), store::Resend::Id(first)).unwrap(),
+        store::resend(server.db(), store::Resend::Id(first))
+            .await
+            .unwrap(),
         1
     );
     server.settled().await;
     server.stop().await;
     assert_eq!(sink.accepted().len(), 3);
-    assert!(store::resend(&server.db(), store::Resend::Id(99)).is_err());
+    assert!(store::resend(server.db(), store::Resend::Id(99))
+        .await
+        .is_err());
 }
 
-#[tokio::test]
-async fn subject_and_cc_from_the_form_within_bounds() {
+async fn subject_and_cc_from_the_form_within_bounds(backend: Backend) {
     let sink = Sink::accepting().await;
     let mut mail = mail_for(&sink);
     mail.allow_cc = vec!["sales@site.test".parse().unwrap()];
-    let mut server = Server::start(mail).await;
+    let mut server = Server::start(backend, mail).await;
     server
         .post("subject=s&message=m&_subject=Quote+request&_cc=SALES%40site.test%2C+evil%40attacker.example&_cc=other%40x.y")
         .await;
@@ -573,16 +573,16 @@ async fn subject_and_cc_from_the_form_within_bounds() {
     );
 }
 
-#[tokio::test]
-async fn notifications_committed_while_no_worker_ran_are_sent_when_one_starts() {
+async fn notifications_committed_while_no_worker_ran_are_sent_when_one_starts(backend: Backend) {
     let sink = Sink::accepting().await;
-    let mut server = Server::start(mail_for(&sink)).await;
+    let mut server = Server::start(backend, mail_for(&sink)).await;
     server.stop().await;
     for i in 0..5 {
         server.post(&format!("subject={i}&message=m")).await;
     }
     assert!(server
         .rows()
+        .await
         .iter()
         .all(|r| matches!(r.delivery, Some(Delivery::Pending { attempts: 0, .. }))));
     server.start_outbox().await;
@@ -595,17 +595,51 @@ async fn notifications_committed_while_no_worker_ran_are_sent_when_one_starts() 
 
 const BIN: &str = env!("CARGO_BIN_EXE_corsform-server");
 
-/// `corsform-server serve` on a free port and `db`, its log in `db` + `.log`, killed
-/// (SIGKILL) when dropped.
+/// The database the binary runs on, and where its log goes.
+struct Target {
+    location: Location,
+    log: std::path::PathBuf,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Target {
+    /// The SQLite file `path`, its log beside it.
+    fn sqlite(path: std::path::PathBuf) -> Target {
+        Target {
+            log: path.with_extension("log"),
+            location: Location::Sqlite(path),
+            _dir: None,
+        }
+    }
+
+    /// A new empty database of `backend`.
+    async fn new(backend: Backend) -> Target {
+        let dir = tempfile::tempdir().unwrap();
+        Target {
+            location: backend.location(dir.path()).await,
+            log: dir.path().join("server.log"),
+            _dir: Some(dir),
+        }
+    }
+
+    /// `--db`'s argument.
+    fn arg(&self) -> String {
+        location_arg(&self.location)
+    }
+
+    async fn rows(&self) -> Vec<Submission> {
+        store::read_all(&self.location).await.unwrap()
+    }
+}
+
+/// `corsform-server serve` on a free port and `db`, its log in `db.log`, killed (SIGKILL)
+/// when dropped. On PostgreSQL, with an outbox lease of 1 s: the rows a killed instance had
+/// claimed are sent by the next one a second later.
 struct Process(Listening);
 
 impl Process {
     /// Starts it with `args` (and `env`) and waits for its `listening on` line.
-    async fn start(
-        db: &std::path::Path,
-        args: &[&str],
-        env: &[(&str, &std::path::Path)],
-    ) -> Process {
+    async fn start(db: &Target, args: &[&str], env: &[(&str, &std::path::Path)]) -> Process {
         let mut command = std::process::Command::new(BIN);
         command
             .args([
@@ -616,9 +650,12 @@ impl Process {
                 "0",
                 "--db",
             ])
-            .arg(db)
+            .arg(db.arg())
             .args(args)
-            .stderr(std::fs::File::create(db.with_extension("log")).unwrap());
+            .stderr(std::fs::File::create(&db.log).unwrap());
+        if let Location::Postgres(_) = db.location {
+            command.args(["--outbox-lease", "1"]);
+        }
         for (name, value) in env {
             command.env(name, value);
         }
@@ -678,10 +715,10 @@ fn mail_args(url: &str) -> Vec<String> {
 }
 
 /// Waits until every notification in `db` is sent; the rows.
-async fn all_sent(db: &std::path::Path) -> Vec<Submission> {
+async fn all_sent(db: &Target) -> Vec<Submission> {
     let deadline = tokio::time::Instant::now() + PATIENCE;
     loop {
-        let rows = store::read_all(db).unwrap();
+        let rows = db.rows().await;
         if rows
             .iter()
             .all(|r| matches!(r.delivery, Some(Delivery::Sent { .. })))
@@ -693,12 +730,10 @@ async fn all_sent(db: &std::path::Path) -> Vec<Submission> {
     }
 }
 
-#[tokio::test]
-async fn kill_9_between_commit_and_send_is_delivered_after_restart_once() {
+async fn kill_9_between_commit_and_send_is_delivered_after_restart_once(backend: Backend) {
     // The first message's DATA is never answered: the server is killed while it waits.
     let sink = Sink::start(&[Answer::Stall], Answer::Accept).await;
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("kill.db");
+    let db = Target::new(backend).await;
     let args = mail_args(&sink.url());
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let server = Process::start(&db, &args, &[]).await;
@@ -707,7 +742,7 @@ async fn kill_9_between_commit_and_send_is_delivered_after_restart_once() {
         .await;
     sink.wait_for(PATIENCE, |r| r.len() == 1).await;
     server.kill_9();
-    let rows = store::read_all(&db).unwrap();
+    let rows = db.rows().await;
     assert_eq!(
         rows[0].delivery,
         Some(Delivery::Pending {
@@ -725,10 +760,18 @@ async fn kill_9_between_commit_and_send_is_delivered_after_restart_once() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn kill_9_under_load_loses_no_notification() {
+async fn kill_9_under_load_loses_no_notification_sqlite() {
+    kill_9_under_load_loses_no_notification(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn kill_9_under_load_loses_no_notification_postgres() {
+    kill_9_under_load_loses_no_notification(Backend::Postgres).await;
+}
+
+async fn kill_9_under_load_loses_no_notification(backend: Backend) {
     let sink = Sink::accepting().await;
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("load.db");
+    let db = Target::new(backend).await;
     let args = mail_args(&sink.url());
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let server = Process::start(&db, &args, &[]).await;
@@ -911,7 +954,7 @@ async fn through_aiosmtpd(mode: &str, scheme: &str, query: &str) {
     let smtpd = Aiosmtpd::start(dir.path(), mode).await;
     let password = dir.path().join("password");
     std::fs::write(&password, "s3cret pw\n").unwrap();
-    let db = dir.path().join("tls.db");
+    let db = Target::sqlite(dir.path().join("tls.db"));
     let url = format!("{scheme}://corsform@127.0.0.1:{}{query}", smtpd.port);
     let mut args = mail_args(&url);
     args.extend([
@@ -959,7 +1002,7 @@ async fn an_untrusted_certificate_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     test_certificates(dir.path());
     let smtpd = Aiosmtpd::start(dir.path(), "starttls").await;
-    let db = dir.path().join("untrusted.db");
+    let db = Target::sqlite(dir.path().join("untrusted.db"));
     let url = format!("smtp://127.0.0.1:{}?tls=starttls", smtpd.port);
     let mut args = mail_args(&url);
     args.extend(["--mail-attempts".into(), "1".into()]);
@@ -969,7 +1012,7 @@ async fn an_untrusted_certificate_is_refused() {
     server.post("subject=s&message=m").await;
     let deadline = tokio::time::Instant::now() + PATIENCE;
     let reason = loop {
-        let rows = store::read_all(&db).unwrap();
+        let rows = db.rows().await;
         if let Some(Delivery::Failed { reason, .. }) = &rows[0].delivery {
             break reason.clone();
         }
@@ -1089,10 +1132,10 @@ fn mail_configuration_errors_exit_2_with_one_line() {
 }
 
 /// Waits until `db`'s log (written by [`Process`]) contains `text`.
-async fn logged(db: &std::path::Path, text: &str) {
+async fn logged(db: &Target, text: &str) {
     let deadline = tokio::time::Instant::now() + PATIENCE;
     loop {
-        let log = std::fs::read_to_string(db.with_extension("log")).unwrap_or_default();
+        let log = std::fs::read_to_string(&db.log).unwrap_or_default();
         if log.contains(text) {
             return;
         }
@@ -1104,11 +1147,9 @@ async fn logged(db: &std::path::Path, text: &str) {
     }
 }
 
-#[tokio::test]
-async fn the_start_up_log_export_and_resend_over_the_command_line() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("cli.db");
-    let db_arg = db.to_str().unwrap();
+async fn the_start_up_log_export_and_resend_over_the_command_line(backend: Backend) {
+    let db = Target::new(backend).await;
+    let db_arg = &db.arg();
     // Mail off: said at start, and the submission has no notification.
     let server = Process::start(&db, &[], &[]).await;
     logged(&db, "mail: off (no --smtp): submissions are stored only").await;
@@ -1168,11 +1209,9 @@ async fn the_start_up_log_export_and_resend_over_the_command_line() {
     assert_eq!(code, Some(2));
 }
 
-#[tokio::test]
-async fn sigterm_lets_the_attempt_under_way_finish_and_records_it() {
+async fn sigterm_lets_the_attempt_under_way_finish_and_records_it(backend: Backend) {
     let sink = Sink::start(&[Answer::Stall], Answer::Accept).await;
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("term.db");
+    let db = Target::new(backend).await;
     let mut args = mail_args(&sink.url());
     args.extend(["--smtp-timeout".into(), "1".into()]);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -1186,7 +1225,7 @@ async fn sigterm_lets_the_attempt_under_way_finish_and_records_it() {
         .await
         .unwrap();
     assert!(status.success(), "{status}");
-    let rows = store::read_all(&db).unwrap();
+    let rows = db.rows().await;
     match &rows[0].delivery {
         Some(Delivery::Pending {
             attempts: 1,
@@ -1246,7 +1285,7 @@ fn no_control_character_anywhere_changes_the_headers_or_reaches_the_wire_bare() 
 async fn r17_each_form_is_mailed_with_its_own_recipients_and_subject() {
     let sink = Sink::accepting().await;
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("test.db")).unwrap();
+    let store = corsform_server::Store::open(&dir.path().join("test.db")).unwrap();
     let form = |name: &str, to: &str, subject: &str| {
         let mut config = Config::new(store.clone());
         config.name = name.into();
@@ -1306,3 +1345,22 @@ async fn r17_each_form_is_mailed_with_its_own_recipients_and_subject() {
         ]
     );
 }
+
+on_both_stores!(
+    each_submission_is_mailed_once_with_the_visitor_as_reply_to,
+    no_reply_to_without_an_address_that_passes_the_email_rule,
+    non_ascii_text_and_multiple_values_in_proper_mime,
+    nothing_typed_becomes_a_header_line_and_no_bare_cr_lf_or_nul_reaches_the_wire,
+    a_4xx_is_retried_then_sent,
+    a_5xx_is_failed_at_once_with_the_reply,
+    after_the_last_attempt_it_is_failed_with_the_last_reply,
+    a_stalled_server_times_out_and_the_message_is_sent_again,
+    a_connection_dropped_after_data_is_retried,
+    a_refused_connection_is_retried,
+    resend_queues_failed_notifications_again,
+    subject_and_cc_from_the_form_within_bounds,
+    notifications_committed_while_no_worker_ran_are_sent_when_one_starts,
+    kill_9_between_commit_and_send_is_delivered_after_restart_once,
+    the_start_up_log_export_and_resend_over_the_command_line,
+    sigterm_lets_the_attempt_under_way_finish_and_records_it,
+);

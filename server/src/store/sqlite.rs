@@ -9,131 +9,25 @@
 //! With mail on, each submission's notification is a row of the `outbox` table written in
 //! the same transaction as the submission: a committed submission always has its pending
 //! notification. The outbox worker ([`crate::outbox`]) reads due rows on a connection of
-//! its own and records each attempt's outcome through the writer thread ([`Store::mark`]),
+//! its own and records each attempt's outcome through the writer thread ([`Sqlite::mark`]),
 //! so the one writer still does every write.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use tokio::sync::{oneshot, Notify};
 
-/// What went wrong with the database, with the path it concerns.
-#[derive(Debug)]
-pub struct StoreError(pub String);
-
-impl std::fmt::Display for StoreError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for StoreError {}
+use super::{
+    now_ms, Delivery, Erase, Erased, Mark, NewSubmission, Pending, Resend, StoreError, Submission,
+    IDEMPOTENCY_WINDOW,
+};
 
 fn error(path: &Path, e: impl std::fmt::Display) -> StoreError {
     StoreError(format!("database {}: {e}", path.display()))
 }
-
-/// One stored submission.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Submission {
-    /// The row id, as answered to the client (`{"ok":true,"id":N}`).
-    pub id: i64,
-    /// The form it was posted to (`contact` for `/contact` with one form).
-    pub form: String,
-    /// When it was stored, RFC 3339 in UTC (`2026-11-24T09:00:00Z`).
-    pub received: String,
-    /// The request's `Origin` header, if it had one.
-    pub origin: Option<String>,
-    /// The decoded `name=value` pairs, in the order they were sent.
-    pub fields: Vec<(String, String)>,
-    /// Where its notification e-mail stands; `None` when it was stored with mail off.
-    pub delivery: Option<Delivery>,
-}
-
-/// Where a submission's notification e-mail stands (the `outbox` row).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Delivery {
-    /// Not sent yet: `attempts` made so far (0 before the first), the last attempt's
-    /// `error` (an SMTP reply or a connection error), if any.
-    Pending {
-        /// Attempts made so far.
-        attempts: u32,
-        /// Why the last attempt failed.
-        error: Option<String>,
-    },
-    /// Accepted by the SMTP server (a 2xx reply to the message's data).
-    Sent {
-        /// When, RFC 3339 UTC.
-        at: String,
-        /// Attempts it took, this one included.
-        attempts: u32,
-    },
-    /// Given up: a permanent (5xx) reply, or the last allowed attempt failed.
-    Failed {
-        /// When, RFC 3339 UTC.
-        at: String,
-        /// Attempts made.
-        attempts: u32,
-        /// The SMTP server's reply, or the connection error.
-        reason: String,
-    },
-}
-
-/// A notification due to be sent: its submission and the attempts made so far.
-#[derive(Clone, Debug)]
-pub struct Pending {
-    /// The submission to notify about.
-    pub submission: Submission,
-    /// Attempts made so far (0 before the first).
-    pub attempts: u32,
-}
-
-/// The outcome of one delivery attempt, recorded with [`Store::mark`].
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Mark {
-    /// The SMTP server accepted the message.
-    Sent,
-    /// A transient failure: try again at `due` (Unix time in milliseconds).
-    Retry {
-        /// When to try again, Unix time in milliseconds.
-        due: i64,
-        /// What failed, for `export`.
-        error: String,
-    },
-    /// Given up, with the reason shown by `export`.
-    Failed(String),
-}
-
-/// Which notifications `corsform-server resend` queues again.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Resend {
-    /// The one of this submission id, whatever its state (one is created if it had none).
-    Id(i64),
-    /// Every failed one.
-    Failed,
-}
-
-/// A submission to store with [`Store::insert`].
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct NewSubmission {
-    /// The form's name.
-    pub form: String,
-    /// The request's `Origin` header, if it had one.
-    pub origin: Option<String>,
-    /// The decoded `name=value` pairs, in the order they were sent.
-    pub fields: Vec<(String, String)>,
-    /// Whether its notification is queued in the same transaction.
-    pub notify: bool,
-    /// The client's idempotency key: a submission to the same form with the same key
-    /// within [`IDEMPOTENCY_WINDOW`] is not stored again; the first one's id is returned.
-    pub idempotency_key: Option<String>,
-}
-
-/// How long an idempotency key is remembered: a day.
-pub const IDEMPOTENCY_WINDOW: Duration = Duration::from_secs(24 * 3600);
 
 const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS submissions (
     id INTEGER PRIMARY KEY,
@@ -208,17 +102,10 @@ struct Job {
     reply: oneshot::Sender<Result<i64, StoreError>>,
 }
 
-/// The current time as Unix milliseconds, the unit of the outbox's `due` column.
-pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
-
 /// A handle on the writer thread; cheap to clone. The thread ends when the last handle is
 /// dropped.
 #[derive(Clone, Debug)]
-pub struct Store {
+pub struct Sqlite {
     jobs: mpsc::Sender<Job>,
     path: PathBuf,
     /// The id of the last committed row.
@@ -232,10 +119,10 @@ pub struct Store {
 /// The most submissions committed in one transaction.
 const MAX_BATCH: usize = 256;
 
-impl Store {
+impl Sqlite {
     /// Opens (creating if needed) the database at `path`, checks that it can be written,
     /// and starts the writer thread. Errors here are configuration errors.
-    pub fn open(path: &Path) -> Result<Store, StoreError> {
+    pub fn open(path: &Path) -> Result<Sqlite, StoreError> {
         let conn = Connection::open(path).map_err(|e| error(path, e))?;
         conn.busy_timeout(Duration::from_secs(5))
             .map_err(|e| error(path, e))?;
@@ -267,7 +154,7 @@ impl Store {
             .name("corsform-store".into())
             .spawn(move || writer(conn, queue, &last_written, &woken))
             .map_err(|e| error(path, e))?;
-        Ok(Store {
+        Ok(Sqlite {
             jobs,
             path: path.to_owned(),
             last_id,
@@ -329,8 +216,10 @@ impl Store {
         self.wake.clone()
     }
 
-    /// Up to `limit` pending notifications due at `now` (Unix ms), oldest first.
-    pub async fn due(&self, now: i64, limit: usize) -> Result<Vec<Pending>, StoreError> {
+    /// Up to `limit` pending notifications due at `now` (Unix ms), oldest first. No lease:
+    /// one process owns the file, and its one worker records every row it read before it
+    /// reads again.
+    pub async fn claim(&self, now: i64, limit: usize) -> Result<Vec<Pending>, StoreError> {
         self.read(move |conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT s.id, s.received, s.origin, s.fields, o.attempts, s.form
@@ -366,6 +255,7 @@ impl Store {
                     }),
                 },
                 attempts,
+                lease: None,
             })
         })
         .collect()
@@ -581,7 +471,7 @@ fn record(conn: &Connection, id: i64, mark: &Mark) -> Result<(), StoreError> {
 /// with no attempts counted. Opens the database read-write, beside a running server; one
 /// running there picks them up within [`crate::outbox::IDLE_POLL`]. Returns how many.
 /// Errors: a missing file, or [`Resend::Id`] of no stored submission.
-pub fn resend(path: &Path, which: Resend) -> Result<usize, StoreError> {
+pub(super) fn resend(path: &Path, which: Resend) -> Result<usize, StoreError> {
     if !path.exists() {
         return Err(error(path, "no such file"));
     }
@@ -615,29 +505,10 @@ pub fn resend(path: &Path, which: Resend) -> Result<usize, StoreError> {
     Ok(n)
 }
 
-/// Which submissions `corsform-server delete` removes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Erase<'a> {
-    /// The one with this id.
-    Id(i64),
-    /// Every one with a field whose value is this address (compared without regard to
-    /// case or surrounding spaces): an erasure request.
-    Email(&'a str),
-}
-
-/// What [`delete`] removed.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Erased {
-    /// The submissions' ids.
-    pub ids: Vec<i64>,
-    /// How many of them had a notification (sent, pending or failed), removed with them.
-    pub notifications: usize,
-}
-
 /// Deletes submissions with their notifications and idempotency keys, in one
 /// transaction, beside a running server. Errors: a missing file, or [`Erase::Id`] of no
 /// stored submission.
-pub fn delete(path: &Path, which: Erase<'_>) -> Result<Erased, StoreError> {
+pub(super) fn delete(path: &Path, which: Erase<'_>) -> Result<Erased, StoreError> {
     if !path.exists() {
         return Err(error(path, "no such file"));
     }
@@ -679,7 +550,7 @@ fn parse_fields(path: &Path, id: i64, json: &str) -> Result<Vec<(String, String)
 }
 
 /// Every stored submission, oldest first. The file must exist; it is opened read-only.
-pub fn read_all(path: &Path) -> Result<Vec<Submission>, StoreError> {
+pub(super) fn read_all(path: &Path) -> Result<Vec<Submission>, StoreError> {
     if !path.exists() {
         return Err(error(path, "no such file"));
     }
@@ -741,16 +612,7 @@ pub fn read_all(path: &Path) -> Result<Vec<Submission>, StoreError> {
         let ((id, received, origin, fields), (state, attempts, done, reason), form) =
             row.map_err(|e| error(path, e))?;
         let attempts = attempts.unwrap_or(0);
-        let delivery = match (state.as_deref(), done, reason) {
-            (None, ..) => None,
-            (Some("sent"), Some(at), _) => Some(Delivery::Sent { at, attempts }),
-            (Some("failed"), Some(at), reason) => Some(Delivery::Failed {
-                at,
-                attempts,
-                reason: reason.unwrap_or_default(),
-            }),
-            (_, _, error) => Some(Delivery::Pending { attempts, error }),
-        };
+        let delivery = Delivery::from_columns(state.as_deref(), attempts, done, reason);
         out.push(Submission {
             id,
             form,
@@ -761,48 +623,4 @@ pub fn read_all(path: &Path) -> Result<Vec<Submission>, StoreError> {
         });
     }
     Ok(out)
-}
-
-/// One line of `corsform-server export`: id, form, time, origin, `delivery` (`null` when stored
-/// with mail off; else `{"state":"pending","attempts":N,"error":…}`,
-/// `{"state":"sent","at":TIME,"attempts":N}` or
-/// `{"state":"failed","at":TIME,"attempts":N,"reason":…}`), then the fields by name, in the
-/// order first sent; a name sent several times maps to an array of its values.
-pub fn export_line(s: &Submission) -> String {
-    let mut fields = serde_json::Map::new();
-    for (name, value) in &s.fields {
-        let value = serde_json::Value::String(value.clone());
-        match fields.get_mut(name) {
-            None => {
-                fields.insert(name.clone(), value);
-            }
-            Some(serde_json::Value::Array(values)) => values.push(value),
-            Some(first) => *first = serde_json::Value::Array(vec![first.take(), value]),
-        }
-    }
-    let delivery = match &s.delivery {
-        None => serde_json::Value::Null,
-        Some(Delivery::Pending { attempts, error }) => {
-            serde_json::json!({"state": "pending", "attempts": attempts, "error": error})
-        }
-        Some(Delivery::Sent { at, attempts }) => {
-            serde_json::json!({"state": "sent", "at": at, "attempts": attempts})
-        }
-        Some(Delivery::Failed {
-            at,
-            attempts,
-            reason,
-        }) => {
-            serde_json::json!({"state": "failed", "at": at, "attempts": attempts, "reason": reason})
-        }
-    };
-    serde_json::json!({
-        "id": s.id,
-        "form": s.form,
-        "received": s.received,
-        "origin": s.origin,
-        "delivery": delivery,
-        "fields": fields,
-    })
-    .to_string()
 }
