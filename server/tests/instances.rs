@@ -17,7 +17,6 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode};
 use common::backend::{test_options, Backend, Database};
-use corsform_server::mail::{Mail, Retry, Smtp};
 use corsform_server::store::{now_ms, Location, Mark, NewSubmission, Options};
 use corsform_server::{app, Config, Delivery, Outbox, Rules, Store};
 use http_body_util::BodyExt;
@@ -131,22 +130,6 @@ async fn a_retry_waits_for_its_due_time_on_every_instance() {
     assert_eq!(later[0].attempts, 1);
 }
 
-fn mail_to(sink: &Sink) -> Mail {
-    Mail {
-        retry: Retry {
-            attempts: 4,
-            delay: Duration::from_millis(20),
-            max_delay: Duration::from_millis(100),
-        },
-        timeout: Duration::from_secs(5),
-        ..Mail::new(
-            Smtp::parse(&sink.url(), None).unwrap(),
-            "forms@site.test".parse().unwrap(),
-            vec!["owner@site.test".parse().unwrap()],
-        )
-    }
-}
-
 /// The submission id in a message's `Message-ID: <corsform.ID.…>`.
 fn submission_id(message: &[u8]) -> i64 {
     let text = String::from_utf8_lossy(message);
@@ -163,7 +146,7 @@ fn submission_id(message: &[u8]) -> i64 {
 async fn two_outbox_workers_on_one_database_send_each_message_once() {
     let db = database().await;
     let sink = Sink::accepting().await;
-    let mail = Arc::new(mail_to(&sink));
+    let mail = Arc::new(sink::test_mail(&sink.url()));
     let other = instance(&db, Duration::from_secs(30)).await;
     let first = Outbox::start(db.store.clone(), mail.clone(), Rules::seed())
         .await
@@ -201,9 +184,13 @@ async fn two_outbox_workers_on_one_database_send_each_message_once() {
 async fn a_worker_is_woken_by_a_commit_on_another_instance() {
     let db = database().await;
     let sink = Sink::accepting().await;
-    let worker = Outbox::start(db.store.clone(), Arc::new(mail_to(&sink)), Rules::seed())
-        .await
-        .unwrap();
+    let worker = Outbox::start(
+        db.store.clone(),
+        Arc::new(sink::test_mail(&sink.url())),
+        Rules::seed(),
+    )
+    .await
+    .unwrap();
     let other = instance(&db, Duration::from_secs(30)).await;
     // Let the worker fall asleep with nothing due, and LISTEN.
     tokio::time::sleep(Duration::from_millis(500)).await;

@@ -17,7 +17,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use common::backend::{location_arg, Backend, Database};
 use common::listening::Listening;
-use corsform_server::mail::{Mail, Retry, Smtp};
+use corsform_server::mail::{Mail, Smtp};
 use corsform_server::store::Location;
 use corsform_server::{app, store, Config, Delivery, Outbox, Submission};
 use http_body_util::BodyExt;
@@ -36,24 +36,7 @@ struct Server {
 
 /// The mail settings for `sink`: fast retries, a short timeout.
 fn mail_for(sink: &Sink) -> Mail {
-    mail_to(&sink.url())
-}
-
-/// The mail settings for the SMTP server at `url`: fast retries, a short timeout.
-fn mail_to(url: &str) -> Mail {
-    Mail {
-        retry: Retry {
-            attempts: 4,
-            delay: Duration::from_millis(20),
-            max_delay: Duration::from_millis(100),
-        },
-        timeout: Duration::from_secs(5),
-        ..Mail::new(
-            Smtp::parse(url, None).unwrap(),
-            "forms@site.test".parse().unwrap(),
-            vec!["owner@site.test".parse().unwrap()],
-        )
-    }
+    sink::test_mail(&sink.url())
 }
 
 impl Server {
@@ -1240,7 +1223,7 @@ async fn sigterm_lets_the_attempt_under_way_finish_and_records_it(backend: Backe
 #[test]
 fn no_control_character_anywhere_changes_the_headers_or_reaches_the_wire_bare() {
     // Only written, never sent.
-    let mail = mail_to("smtp://127.0.0.1:25");
+    let mail = sink::test_mail("smtp://127.0.0.1:25");
     let rules = corsform_server::Rules::seed();
     let controls = (0u32..0x20)
         .chain([0x7f, 0x85, 0x2028, 0x2029])

@@ -3,7 +3,7 @@
 //! (451), refused for good (550), never answered (stall), or with the connection dropped
 //! — and every byte of it is kept as received, to check what reached the wire.
 //!
-//! Shared by `mail.rs` and `e2e.rs`; each uses a part of it.
+//! Shared by `mail.rs`, `instances.rs` and `e2e.rs`; each uses a part of it.
 #![allow(dead_code)]
 
 use std::collections::VecDeque;
@@ -13,6 +13,25 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
+
+/// Mail settings for the SMTP server at `url`, for tests: from `forms@site.test` to
+/// `owner@site.test`, 4 attempts 20 ms to 100 ms apart, a 5 s timeout.
+pub fn test_mail(url: &str) -> corsform_server::mail::Mail {
+    use corsform_server::mail::{Mail, Retry, Smtp};
+    Mail {
+        retry: Retry {
+            attempts: 4,
+            delay: Duration::from_millis(20),
+            max_delay: Duration::from_millis(100),
+        },
+        timeout: Duration::from_secs(5),
+        ..Mail::new(
+            Smtp::parse(url, None).unwrap(),
+            "forms@site.test".parse().unwrap(),
+            vec!["owner@site.test".parse().unwrap()],
+        )
+    }
+}
 
 /// How the server answers one message's DATA.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
