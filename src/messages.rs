@@ -98,6 +98,9 @@ fn de(method: Method) -> &'static str {
         Method::Pattern => "Ungültiges Format.",
         Method::Extension => "Bitte geben Sie einen Wert mit einer gültigen Dateiendung ein.",
         Method::RequireFromGroup => "Bitte füllen Sie mindestens {0} dieser Felder aus.",
+        Method::Remote => "Bitte korrigieren Sie dieses Feld.",
+        // A method the page added has no table: its message is the page's.
+        Method::Custom(_) => "",
     }
 }
 
@@ -121,6 +124,9 @@ fn fr(method: Method) -> &'static str {
         Method::Pattern => "Format non valide.",
         Method::Extension => "Veuillez saisir une valeur avec une extension valide.",
         Method::RequireFromGroup => "Veuillez remplir au moins {0} de ces champs.",
+        Method::Remote => "Veuillez corriger ce champ.",
+        // A method the page added has no table: its message is the page's.
+        Method::Custom(_) => "",
     }
 }
 
@@ -144,6 +150,9 @@ fn es(method: Method) -> &'static str {
         Method::Pattern => "El formato no es válido.",
         Method::Extension => "Introduzca un valor con una extensión válida.",
         Method::RequireFromGroup => "Rellene al menos {0} de estos campos.",
+        Method::Remote => "Corrija este campo.",
+        // A method the page added has no table: its message is the page's.
+        Method::Custom(_) => "",
     }
 }
 
@@ -167,6 +176,9 @@ fn nl(method: Method) -> &'static str {
         Method::Pattern => "Ongeldige opmaak.",
         Method::Extension => "Vul een waarde met een geldige extensie in.",
         Method::RequireFromGroup => "Vul minstens {0} van deze velden in.",
+        Method::Remote => "Corrigeer dit veld.",
+        // A method the page added has no table: its message is the page's.
+        Method::Custom(_) => "",
     }
 }
 
@@ -190,6 +202,9 @@ fn pt(method: Method) -> &'static str {
         Method::Pattern => "Formato inválido.",
         Method::Extension => "Insira um valor com uma extensão válida.",
         Method::RequireFromGroup => "Preencha pelo menos {0} destes campos.",
+        Method::Remote => "Corrija este campo.",
+        // A method the page added has no table: its message is the page's.
+        Method::Custom(_) => "",
     }
 }
 

@@ -205,6 +205,16 @@ impl ParamSpec {
         }
     }
 
+    /// A string's, a number's or a boolean's text, as `String(v)` writes it; `None` for
+    /// the others.
+    pub fn text(&self) -> Option<&str> {
+        match self {
+            ParamSpec::Number(t) | ParamSpec::Text(t) => Some(t),
+            ParamSpec::Bool(b) => Some(if *b { "true" } else { "false" }),
+            _ => None,
+        }
+    }
+
     /// The text a number parameter is read from, as JavaScript's `String(v)` gives it: a
     /// string's, a number's, or an array's items joined with commas (nested arrays
     /// flattened, `null` as nothing). `None` for anything else.

@@ -12,7 +12,8 @@ use crate::options::{
 /// default message and whether it takes no parameter (a flag, `true`). Adding a method is
 /// one line here plus its check in `validate::check` (an exhaustive `match`); the names in
 /// error messages ([`KNOWN_METHODS`]) and the TypeScript union ([`RULE_NAME_TS`]) come
-/// from the same list.
+/// from the same list. A method a page adds at run time (`addMethod`) is
+/// [`Method::Custom`], named in a registry of its own ([`Method::add`]).
 macro_rules! methods {
     ($($(#[$doc:meta])* $variant:ident = $name:literal, $flag:literal, $message:literal;)*) => {
         /// A validation method: jquery-validation's built-ins plus `pattern` from its
@@ -20,6 +21,10 @@ macro_rules! methods {
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
         pub enum Method {
             $($(#[$doc])* $variant,)*
+            /// A method the page added with `addMethod`, by its number in the registry
+            /// ([`Method::add`]): run by the browser only (the server knows none, and
+            /// refuses a rules file naming one as an unknown rule).
+            Custom(u16),
         }
 
         /// Every method in jquery-validation's order: name, default message, flag.
@@ -76,6 +81,12 @@ methods! {
     Step = "step", false, "Please enter a multiple of {0}.";
     /// The same value as the field a selector names.
     EqualTo = "equalTo", false, "Please enter the same value again.";
+    /// The answer of a URL asked `GET URL?NAME=VALUE` (<https://jqueryvalidation.org/remote-method/>):
+    /// `true` or `"true"` passes, a string is the message, `false` the default one with
+    /// the value as `{0}`. `true` for corsform-server's own check (`ACTION/validate`), a
+    /// URL, or `{url, data}`. Asked by the browser; the server lets it pass (its own check
+    /// is these same rules).
+    Remote = "remote", false, "Please fix this field.";
     /// The whole value matches a regular expression.
     Pattern = "pattern", false, "Invalid format.";
     /// A file name ending in one of the extensions of a list (additional-methods'
@@ -88,33 +99,94 @@ methods! {
     RequireFromGroup = "require_from_group", false, "Please fill at least {0} of these fields.";
 }
 
+/// A method added at run time: its name, and whether a class of that name gives the rule.
+type Added = (&'static str, bool);
+
+std::thread_local! {
+    /// The methods the page added (`addMethod`), numbered in the order added.
+    static ADDED: core::cell::RefCell<Vec<Added>> = const { core::cell::RefCell::new(Vec::new()) };
+}
+
 impl Method {
-    /// All methods, in the order attribute rules are read.
+    /// The built-in methods, in the order attribute rules are read.
     pub fn all() -> impl Iterator<Item = Method> {
         METHODS.iter().map(|m| m.0)
     }
 
-    /// The method named `name` as the options spell it (`equalTo`, `minlength`, …).
+    /// The built-in methods the page did not replace, then the ones it added, in the
+    /// order jquery-validation's `$.validator.methods` lists them.
+    pub fn registered() -> Vec<Method> {
+        let added = ADDED.with(|a| a.borrow().clone());
+        let replaced = |m: &Method| added.iter().any(|a| a.0 == m.name());
+        let custom = (0..added.len() as u16).map(Method::Custom);
+        Method::all()
+            .filter(|m| !replaced(m))
+            .chain(custom)
+            .collect()
+    }
+
+    /// The method `name` names: one the page added under that name, else the built-in
+    /// one, as the options spell it (`equalTo`, `minlength`, …).
     pub fn from_name(name: &str) -> Option<Method> {
-        METHODS.iter().find(|m| m.1 == name).map(|m| m.0)
+        let added = ADDED.with(|a| a.borrow().iter().position(|a| a.0 == name));
+        match added {
+            Some(i) => Some(Method::Custom(i as u16)),
+            None => METHODS.iter().find(|m| m.1 == name).map(|m| m.0),
+        }
     }
 
-    fn entry(self) -> &'static (Method, &'static str, &'static str, bool) {
-        &METHODS[self as usize]
+    /// jquery-validation's `$.validator.addMethod(name, …)`, as far as the rules go: the
+    /// method `name` from now on (the same one when `name` was added before; a built-in's
+    /// name is replaced by it, as in jquery-validation). `class_rule`: a class `name` gives
+    /// the rule (jquery-validation's `addClassRules`, for a method of fewer than three
+    /// parameters).
+    pub fn add(name: &str, class_rule: bool) -> Method {
+        ADDED.with(|a| {
+            let mut added = a.borrow_mut();
+            let i = match added.iter().position(|a| a.0 == name) {
+                Some(i) => i,
+                None => {
+                    added.push((String::leak(name.to_owned()), false));
+                    added.len() - 1
+                }
+            };
+            added[i].1 = class_rule;
+            Method::Custom(i as u16)
+        })
     }
 
-    /// The option name: `required`, `equalTo`, ….
+    fn entry(self) -> (&'static str, &'static str, bool) {
+        match self {
+            Method::Custom(i) => ADDED.with(|a| (a.borrow()[usize::from(i)].0, "", false)),
+            m => METHODS
+                .iter()
+                .find(|e| e.0 == m)
+                .map_or(("", "", false), |e| (e.1, e.2, e.3)),
+        }
+    }
+
+    /// The option name: `required`, `equalTo`, … (a custom method's, as added).
     pub fn name(self) -> &'static str {
+        self.entry().0
+    }
+
+    /// jquery-validation's default English message, `{0}` and `{1}` still in it (empty for
+    /// a custom method: its message is the page's).
+    pub fn default_message(self) -> &'static str {
         self.entry().1
     }
 
-    /// jquery-validation's default English message, `{0}` and `{1}` still in it.
-    pub fn default_message(self) -> &'static str {
+    fn is_flag(self) -> bool {
         self.entry().2
     }
 
-    fn is_flag(self) -> bool {
-        self.entry().3
+    /// A class of this method's name gives the rule (jquery-validation's `classRules`):
+    /// the built-ins without a parameter, and the custom methods added so.
+    fn is_class_rule(self) -> bool {
+        match self {
+            Method::Custom(i) => ADDED.with(|a| a.borrow()[usize::from(i)].1),
+            m => m.is_flag(),
+        }
     }
 }
 
@@ -130,6 +202,11 @@ pub enum Param {
     Text(String),
     /// `require_from_group`'s `[n, selector]`: how many (its text) of which fields.
     Group(String, String),
+    /// `remote`'s URL (empty for `true`: corsform-server's check beside the form's
+    /// `action`, `ACTION/validate`) and the other pairs its `data` adds to the query.
+    Remote(String, Vec<(String, String)>),
+    /// A custom method's parameter, as given (the page's method receives it).
+    Custom(ParamSpec),
 }
 
 /// One method applied to one field.
@@ -149,6 +226,10 @@ impl Rule {
             Param::Numbers(n) => n.get(i).map(String::as_str),
             Param::Text(t) => (i == 0).then_some(t.as_str()),
             Param::Group(n, selector) => [n, selector].get(i).map(|t| t.as_str()),
+            Param::Remote(url, _) => (i == 0).then_some(url.as_str()),
+            // jquery-validation's `format`: an array's items, else the value itself.
+            Param::Custom(ParamSpec::List(items)) => items.get(i).and_then(ParamSpec::text),
+            Param::Custom(p) => p.text().filter(|_| i == 0),
         }
     }
 
@@ -175,12 +256,14 @@ pub struct FieldRules {
 
 impl FieldRules {
     /// Adds `rule`, replacing the parameter of a rule with the same method in place (as
-    /// `$.extend` does) and keeping `required` first.
+    /// `$.extend` does), keeping `required` first and `remote` last (as jquery-validation's
+    /// `rules()` orders them).
     pub fn set(&mut self, rule: Rule) {
+        let remote = self.rules.iter().position(|r| r.method == Method::Remote);
         match self.rules.iter_mut().find(|r| r.method == rule.method) {
             Some(r) => r.param = rule.param,
             None if rule.method == Method::Required => self.rules.insert(0, rule),
-            None => self.rules.push(rule),
+            None => self.rules.insert(remote.unwrap_or(self.rules.len()), rule),
         }
     }
 
@@ -264,22 +347,22 @@ impl FieldRules {
     }
 
     /// Applies jquery-validation's `dataRules`: a `data-rule-METHOD` attribute for each
-    /// method (`attr` gives an attribute's value; HTML keeps attribute names in lower case,
-    /// so `data-rule-equalto`), its text read as jQuery's `data()` reads it: `"true"` and
-    /// `"false"` as booleans, anything else as the text itself. A value the method refuses
-    /// gives no rule, as for the HTML attributes.
-    pub fn apply_data_rules(&mut self, attr: impl Fn(&str) -> Option<String>, parse: Parse) {
-        for method in Method::all() {
+    /// method (HTML keeps attribute names in lower case, so `data-rule-equalto`), `data`
+    /// giving its value as jQuery's `data()` reads the attribute ([`data_value`]; an empty
+    /// one is `true`). A value the method refuses gives no rule, as for the HTML
+    /// attributes.
+    pub fn apply_data_rules(
+        &mut self,
+        type_attr: Option<&str>,
+        data: impl Fn(&str) -> Option<ParamSpec>,
+        parse: Parse,
+    ) {
+        for method in Method::registered() {
             let name = ["data-rule-", &method.name().to_ascii_lowercase()].concat();
-            let Some(text) = attr(&name) else {
-                continue;
-            };
-            let given = match text.as_str() {
-                "true" => ParamSpec::Bool(true),
-                "false" => ParamSpec::Bool(false),
-                _ => ParamSpec::Text(text),
-            };
-            let _ = self.apply_rule(method.name(), &given, parse);
+            if let Some(given) = data(&name).and_then(|v| as_attribute(method, v, type_attr, parse))
+            {
+                let _ = self.apply_rule(method.name(), &given, parse);
+            }
         }
     }
 
@@ -442,6 +525,8 @@ fn param(method: Method, v: &ParamSpec, parse: Parse) -> Result<Option<Param>, &
         // additional-methods: a string is the list, anything else the default list.
         Method::Extension => (Some(text.map_or(Param::Flag, Param::Text)), ""),
         Method::RequireFromGroup => (group(v, parse), "[count, selector]"),
+        Method::Remote => (remote(v), "true, a URL or {url, data}"),
+        Method::Custom(_) => (Some(Param::Custom(v.clone())), ""),
         _ => (one.then_some(Param::Numbers(nums)), "a number"),
     };
     param.map(Some).ok_or(what)
@@ -456,6 +541,28 @@ fn group(v: &ParamSpec, parse: Parse) -> Option<Param> {
         [n @ (ParamSpec::Number(_) | ParamSpec::Text(_)), ParamSpec::Text(selector)] => {
             let n = n.numeral().filter(|n| parse(n).is_finite())?;
             (!selector.is_empty()).then(|| Param::Group(n, selector.clone()))
+        }
+        _ => None,
+    }
+}
+
+/// `remote`'s `true`, `"url"` or `{url, data: {name: value}}` (the data's values as
+/// `String(v)` writes them; other keys, jQuery's `$.ajax` settings, are not read).
+fn remote(v: &ParamSpec) -> Option<Param> {
+    let text = |v: Option<&ParamSpec>| v.and_then(ParamSpec::text).map(str::to_owned);
+    match v {
+        ParamSpec::Bool(true) => Some(Param::Remote(String::new(), Vec::new())),
+        ParamSpec::Text(url) => Some(Param::Remote(url.clone(), Vec::new())),
+        ParamSpec::Object(Entries(entries)) => {
+            let get = |key: &str| entries.iter().find(|(k, _)| k == key).map(|(_, v)| v);
+            let data = match get("data") {
+                Some(ParamSpec::Object(Entries(data))) => data
+                    .iter()
+                    .map(|(k, v)| (k.clone(), text(Some(v)).unwrap_or_default()))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            Some(Param::Remote(text(get("url")).unwrap_or_default(), data))
         }
         _ => None,
     }
@@ -530,6 +637,75 @@ impl RuleSet {
     }
 }
 
+/// Whether an input of type `type_attr` reads numbers as numbers (no type, `number`,
+/// `range`, `text`); other types (dates) compare as text.
+fn numeric_type(type_attr: Option<&str>) -> bool {
+    type_attr.is_none_or(|t| matches!(t, "number" | "range" | "text"))
+}
+
+/// An attribute's value for a custom method, as jquery-validation's
+/// `normalizeAttributeRule` reads it: a method whose name has `min`, `max` or `step` in it
+/// takes `Number(value)` on an input that reads numbers (none when that is `NaN`); other
+/// values as they are.
+fn as_attribute(
+    method: Method,
+    v: ParamSpec,
+    type_attr: Option<&str>,
+    parse: Parse,
+) -> Option<ParamSpec> {
+    let name = method.name();
+    let numeric = matches!(method, Method::Custom(_))
+        && ["min", "max", "step"].iter().any(|w| name.contains(w))
+        && numeric_type(type_attr);
+    if !numeric {
+        return Some(v);
+    }
+    let text = match &v {
+        ParamSpec::Bool(b) => (if *b { "1" } else { "0" }).to_owned(),
+        ParamSpec::Null => "0".to_owned(),
+        other => other.numeral()?,
+    };
+    (!parse(&text).is_nan()).then_some(ParamSpec::Number(text))
+}
+
+/// jQuery's `data()` reading of a `data-*` attribute's `text` (its `getData`), as
+/// jquery-validation's `dataRules` takes it: `"true"`, `"false"` and `"null"` as those
+/// values, `""` as `true`, a number written as `String(number)` writes it (`number`
+/// gives that text for `text`, if a number) as the number, text in braces or brackets as
+/// the JSON it is (`json`, `None` when it does not parse), anything else as the text.
+pub fn data_value(
+    text: String,
+    number: impl Fn(&str) -> Option<String>,
+    json: impl Fn(&str) -> Option<ParamSpec>,
+) -> ParamSpec {
+    let braced = |open, close| text.starts_with(open) && text.ends_with(close);
+    match text.as_str() {
+        "true" | "" => ParamSpec::Bool(true),
+        "false" => ParamSpec::Bool(false),
+        "null" => ParamSpec::Null,
+        _ if number(&text).as_deref() == Some(&text) => ParamSpec::Number(text),
+        _ if braced('{', '}') || braced('[', ']') => json(&text).unwrap_or(ParamSpec::Text(text)),
+        _ => ParamSpec::Text(text),
+    }
+}
+
+/// jquery-validation's `classRules`: each class of `classes` (split at spaces) that names
+/// a method without a parameter (`required`, `email`, `url`, `date`, `dateISO`, `number`,
+/// `digits`) or a method the page added as a class rule ([`Method::add`]) gives that
+/// rule, with `true` (`parse` reads numbers, as for the other rules).
+pub fn class_rules(classes: &str, parse: Parse) -> Vec<Rule> {
+    let mut out = FieldRules::default();
+    for method in classes.split(' ').filter_map(Method::from_name) {
+        if method.is_class_rule() {
+            let given = ParamSpec::Bool(true);
+            if let Ok(Some(param)) = param(method, &given, parse) {
+                out.set(Rule { method, param });
+            }
+        }
+    }
+    out.rules
+}
+
 /// The rules an element's HTML attributes give, as jquery-validation's `attributeRules`
 /// reads them: `required`, `minlength`, `maxlength`, `min`, `max`, `step`, `pattern`, …
 /// and `type=email|url|number`. `attr` returns an attribute's value if present. A value
@@ -541,9 +717,8 @@ pub fn attribute_rules(
     parse: Parse,
 ) -> Vec<Rule> {
     let mut rules = Vec::new();
-    // Numbers are read as numbers for these types, other types (dates) compare as text.
-    let numeric_type = type_attr.is_none_or(|t| matches!(t, "number" | "range" | "text"));
-    for method in Method::all() {
+    let numeric_type = numeric_type(type_attr);
+    for method in Method::registered() {
         let name = method.name();
         // jquery-validation: `type=date` gives `dateISO`, not `date`.
         let type_name = match method {
@@ -568,11 +743,19 @@ pub fn attribute_rules(
             // On a number input, a `min` or `max` that is not a number gives no rule; one
             // that is is read as the option's string would be: as a number.
             Some(v) if min_max && parse(&v).is_nan() => continue,
-            Some(v) => ParamSpec::Text(v),
+            Some(v) => match as_attribute(method, ParamSpec::Text(v), type_attr, parse) {
+                Some(v) => v,
+                None => continue,
+            },
         };
         if let Ok(Some(param)) = param(method, &given, parse) {
             rules.push(Rule { method, param });
         }
+    }
+    // `remote` last, as jquery-validation's `rules()` puts it.
+    if let Some(i) = rules.iter().position(|r| r.method == Method::Remote) {
+        let remote = rules.remove(i);
+        rules.push(remote);
     }
     rules
 }
@@ -831,15 +1014,135 @@ mod data_rule_tests {
             ("data-rule-required", "false"),
         ];
         f.apply_data_rules(
+            None,
             |n| {
-                attrs
-                    .iter()
-                    .find(|(k, _)| *k == n)
-                    .map(|(_, v)| v.to_string())
+                let text = attrs.iter().find(|(k, _)| *k == n)?.1.to_owned();
+                Some(data_value(text, |_| None, |_| None))
             },
             &js_number,
         );
         let methods: Vec<Method> = f.rules.iter().map(|r| r.method).collect();
         assert_eq!(methods, [Method::Email, Method::MinLength, Method::EqualTo]);
+    }
+}
+
+#[cfg(test)]
+mod added_and_remote_tests {
+    use super::*;
+    use crate::number::js_number;
+    use crate::validate::{check_field, Env, Input};
+
+    struct Server;
+    impl Env for Server {
+        fn equal_to(&self, _: &str) -> Option<String> {
+            None
+        }
+        fn pattern(&self, _: &str, _: &str) -> bool {
+            false
+        }
+    }
+
+    /// `remote` takes `true`, a URL or `{url, data}`, always runs last, and passes where
+    /// no page asks it (the server: its own check is these rules).
+    #[test]
+    fn remote_is_last_and_passes_on_the_server() {
+        let options: RulesOptions = serde_json::from_str(
+            r#"{"rules": {"a": {"remote": {"url": "/check", "data": {"x": 1, "y": "z"}}, "minlength": 2},
+                          "b": {"remote": true}, "c": {"remote": "/c"}}}"#,
+        )
+        .unwrap();
+        let set = RuleSet::from_options(&options).unwrap();
+        let a = set.field("a").unwrap();
+        assert_eq!(a.rules[0].method, Method::MinLength);
+        let data = vec![("x".into(), "1".into()), ("y".into(), "z".into())];
+        assert_eq!(a.rules[1].param, Param::Remote("/check".into(), data));
+        assert_eq!(
+            set.field("b").unwrap().rules[0].param,
+            Param::Remote(String::new(), vec![])
+        );
+        assert_eq!(
+            set.field("c").unwrap().rules[0].param,
+            Param::Remote("/c".into(), vec![])
+        );
+        assert_eq!(check_field(a, Input::text("abc"), &Server), None);
+        assert_eq!(
+            check_field(a, Input::text("a"), &Server).unwrap().method,
+            Method::MinLength
+        );
+        let bad = serde_json::from_str(r#"{"rules": {"a": {"remote": 5}}}"#).unwrap();
+        assert_eq!(
+            RuleSet::from_options(&bad).unwrap_err().0,
+            "rules.a.remote must be true, a URL or {url, data}, not a number"
+        );
+    }
+
+    /// A method added at run time is known by its name from then on (on this thread: the
+    /// server adds none), in rules, data-rule-* and classes when added so; its parameter is
+    /// kept as given; without a page to run it, it fails.
+    #[test]
+    fn an_added_method_is_a_rule_by_its_name() {
+        assert_eq!(Method::from_name("phoneUK"), None);
+        let m = Method::add("phoneUK", true);
+        assert_eq!(Method::add("phoneUK", true), m, "the same method again");
+        assert_eq!(
+            (Method::from_name("phoneUK"), m.name()),
+            (Some(m), "phoneUK")
+        );
+        assert!(Method::registered().contains(&m));
+        assert_eq!(class_rules("x phoneUK required", &js_number).len(), 2);
+        let mut f = FieldRules::default();
+        let spec = FieldRulesSpec::Params(Entries(vec![(
+            "phoneUK".into(),
+            ParamSpec::List(vec![ParamSpec::Number("2".into())]),
+        )]));
+        f.apply_rules(&spec, &js_number).unwrap();
+        assert_eq!(
+            f.rules[0].param,
+            Param::Custom(ParamSpec::List(vec![ParamSpec::Number("2".into())]))
+        );
+        assert_eq!(f.rules[0].arg(0), Some("2"));
+        assert!(
+            check_field(&f, Input::text(""), &Server).is_some(),
+            "the server has no such method"
+        );
+        // Added without the class rule (three parameters): a class gives nothing.
+        Method::add("phoneUK", false);
+        assert!(class_rules("phoneUK", &js_number).is_empty());
+    }
+
+    /// jQuery's `data()` reading, and a method named with `min` reading a number.
+    #[test]
+    fn data_values_as_jquery_reads_them() {
+        let read = |t: &str| {
+            let number = |t: &str| Some(js_number(t).to_string()).filter(|n| n == t);
+            let json = |t: &str| serde_json::from_str(t).ok();
+            data_value(t.into(), number, json)
+        };
+        assert_eq!(read(""), ParamSpec::Bool(true));
+        assert_eq!(read("null"), ParamSpec::Null);
+        assert_eq!(read("3"), ParamSpec::Number("3".into()));
+        assert_eq!(read("3.0"), ParamSpec::Text("3.0".into()));
+        assert_eq!(
+            read("[2,5]"),
+            ParamSpec::List(vec![
+                ParamSpec::Number("2".into()),
+                ParamSpec::Number("5".into())
+            ])
+        );
+        assert_eq!(read("[2,"), ParamSpec::Text("[2,".into()));
+        let m = Method::add("minWords", false);
+        let list = ParamSpec::List(vec![ParamSpec::Number("3".into())]);
+        assert_eq!(
+            as_attribute(m, list.clone(), None, &js_number),
+            Some(ParamSpec::Number("3".into()))
+        );
+        assert_eq!(
+            as_attribute(m, ParamSpec::Text("x".into()), None, &js_number),
+            None
+        );
+        assert_eq!(
+            as_attribute(m, list.clone(), Some("date"), &js_number),
+            Some(list)
+        );
     }
 }

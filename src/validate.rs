@@ -75,6 +75,19 @@ pub trait Env {
     fn group_filled(&self, _selector: &str) -> Option<usize> {
         None
     }
+    /// `remote`'s verdict for `value`: the browser asks the URL (and counts a check still
+    /// in flight as passed until its answer); by default `true`: on the server the rule's
+    /// own check is these same rules (`GET …/validate`), or another service's that the
+    /// server does not ask.
+    fn remote(&self, _rule: &Rule, _value: &str) -> bool {
+        true
+    }
+    /// A custom method's verdict (`addMethod`): the page's function decides, empty fields
+    /// included (it calls `this.optional(element)` itself). By default `false`: the server
+    /// has no custom method (a rules file naming one is refused as an unknown rule).
+    fn custom(&self, _rule: &Rule, _value: &str) -> bool {
+        false
+    }
 }
 
 /// jquery-validation 1.22's `number` expression, verbatim.
@@ -205,7 +218,9 @@ fn check_from(
                 .is_some_and(|filled| filled as f64 >= env.number(n)),
             _ => false,
         },
+        Method::Custom(_) => env.custom(rule, v),
         _ if !present => true, // optional and empty: every other rule passes
+        Method::Remote => env.remote(rule, v),
         Method::Email | Method::Url | Method::Number | Method::DateIso => {
             env.expression(rule.method, v)
         }

@@ -2730,3 +2730,134 @@ fn groups_show_one_message_as_jquery_validation_does() {
     assert!(all.contains(r#"["name-error","name","last","Give your first name."]"#));
     assert!(all.contains(r#""age-error","age","age","Please enter only digits."]"#));
 }
+
+/// The custom methods of the `add_method` test, as a page writes them: `[name, method,
+/// message]`, each given alike to jquery-validation's `$.validator.addMethod` and to
+/// corsform's `addMethod`.
+const CUSTOM_METHODS_JS: &str = r#"return [
+  ["startsWithA", function (value, element) { return this.optional(element) || /^a/i.test(value); },
+   "Must start with A."],
+  ["divisibleBy", function (value, element, param) { return this.optional(element) || Number(value) % param === 0; },
+   "Please enter a multiple of {0}."],
+  ["minWords", function (value, element, params) { return this.optional(element) || value.trim().split(/\s+/).length >= params[0]; },
+   function (params, element) { return "At least " + params[0] + " words in " + element.name + "."; }],
+  ["notEmptyBox", function (value, element) { return !this.optional(element); }, "Tick one."],
+  ["between", function (value, element, p) { return this.optional(element) || (value.length >= p[0] && value.length <= p[1]); },
+   "Between {0} and {1}."],
+];"#;
+
+/// `addMethod` (issue 15), as jquery-validation's `$.validator.addMethod`: the same methods
+/// and forms bound with jquery-validation 1.22.1 and with corsform give the same verdicts
+/// and messages: from `rules`, `messages`, `data-rule-NAME` (a number, a JSON array), an
+/// attribute named like the method, and a class (methods of fewer than three parameters);
+/// `this.optional(element)`, `{0}` and a message function. Also `data-rule-*` values read
+/// as jQuery's `data()` reads them (`"[2,5]"` is an array).
+#[wasm_bindgen_test]
+fn add_method_equals_real_jquery_validation() {
+    let jq = jquery();
+    let methods = js_sys::Array::from(
+        &Function::new_no_args(CUSTOM_METHODS_JS)
+            .call0(&JsValue::NULL)
+            .unwrap(),
+    );
+    let add = Function::new_with_args("$, m", "$.validator.addMethod(m[0], m[1], m[2]);");
+    for m in methods.iter() {
+        add.call2(&JsValue::NULL, &jq, &m).unwrap();
+        let m = js_sys::Array::from(&m);
+        corsform::web::add_method(
+            &m.get(0).as_string().unwrap(),
+            m.get(1).unchecked_into(),
+            m.get(2),
+        );
+    }
+    let opts = r#"{"rules": {"c": {"minWords": [2]}, "d": {"required": true, "divisibleBy": 5}},
+                   "messages": {"d": {"divisibleBy": "Five, please ({0})."}}}"#;
+    // (A checkbox's message is named after its name, in jquery-validation: the box's name
+    // is its id here.)
+    let names = ["a", "b", "c", "d", "e", "f", "g", "box", "h"];
+    let markup = |form: &str, s: &str| {
+        format!(
+            r#"<form id="{form}"><input id="a-{s}" name="a" class="startsWithA">
+               <input id="b-{s}" name="b" data-rule-divisibleby="3"><input id="c-{s}" name="c">
+               <input id="d-{s}" name="d"><input id="e-{s}" name="e" startswitha="true">
+               <input id="f-{s}" name="f" data-rule-minwords="[3]">
+               <input id="g-{s}" name="g" data-rule-rangelength="[2,5]">
+               <input id="box-{s}" type="checkbox" name="box-{s}" value="1" class="notEmptyBox">
+               <input id="h-{s}" name="h" data-rule-between="[1,3]"></form>"#
+        )
+    };
+    let cases: &[[&str; 9]] = &[
+        ["", "", "", "", "", "", "", "", ""],
+        [
+            "apple",
+            "9",
+            "two words",
+            "10",
+            "avocado",
+            "one two three",
+            "abc",
+            "x",
+            "ab",
+        ],
+        [
+            "pear", "10", "one", "12", "banana", "one two", "a", "", "abcd",
+        ],
+        ["Ant", "0", "a b c", "5", "b", "x", "abcdef", "x", "abc"],
+    ];
+    let mut seen = Vec::new();
+    for values in cases {
+        let _page = mount(&[markup("jqf", "j"), markup("cff", "c")].concat());
+        let fill = |s: &str| {
+            for (n, v) in names.iter().zip(values) {
+                let i = input(&format!("#{n}-{s}"));
+                match *n {
+                    "box" => i.set_checked(!v.is_empty()),
+                    _ => i.set_value(v),
+                }
+            }
+        };
+        let messages = |s: &str| names.map(|n| error_text(&format!("{n}-{s}")));
+        fill("j");
+        let run =
+            Function::new_with_args("$, o", "return $('#jqf').validate(JSON.parse(o)).form();");
+        let jq_ok = run
+            .call2(&JsValue::NULL, &jq, &opts.into())
+            .unwrap()
+            .as_bool()
+            .unwrap();
+        let jq_messages = messages("j");
+        Function::new_with_args("$", "$('#jqf').validate().destroy();")
+            .call1(&JsValue::NULL, &jq)
+            .unwrap();
+        fill("c");
+        let c = bind_ok("#cff", options(opts));
+        let ours = c.validate();
+        let our_messages = messages("c");
+        c.destroy();
+        assert_eq!(
+            (ours, our_messages),
+            (jq_ok, jq_messages.clone()),
+            "values {values:?}"
+        );
+        seen.push(jq_messages);
+    }
+    // Each way of giving a custom rule failed at least once, with its own message.
+    let failed = |i: usize, text: &str| seen.iter().any(|m| m[i].as_deref() == Some(text));
+    assert!(failed(0, "Must start with A."), "class rule");
+    assert!(failed(1, "Please enter a multiple of 3."), "data-rule-NAME");
+    assert!(failed(2, "At least 2 words in c."), "message function");
+    assert!(failed(3, "Five, please (5)."), "messages option");
+    assert!(failed(4, "Must start with A."), "attribute");
+    // jquery-validation reads a method named with "min", "max" or "step" as a number:
+    // `Number([3])` is 3, and `params[0]` undefined.
+    assert!(
+        failed(5, "At least undefined words in f."),
+        "min in the name"
+    );
+    assert!(failed(8, "Between 1 and 3."), "data-rule JSON");
+    assert!(failed(
+        6,
+        "Please enter a value between 2 and 5 characters long."
+    ));
+    assert!(failed(7, "Tick one."), "optional() of a checkbox");
+}

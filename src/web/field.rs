@@ -12,6 +12,7 @@ use web_sys::{
 };
 
 use super::options::Ignore;
+use crate::options::ParamSpec;
 use crate::rules::{FieldRules, Method, OptionsError, Param, Rule};
 use crate::validate::{check_field, Env, Input};
 
@@ -123,6 +124,24 @@ impl Control {
         }
         self.values().into_iter().next().unwrap_or_default()
     }
+}
+
+/// A `data-*` attribute's text as jQuery's `data()` reads it ([`crate::rules::data_value`]):
+/// numbers by the engine's `Number` and `String`, JSON by its `JSON.parse`.
+fn data_value(text: String) -> ParamSpec {
+    crate::rules::data_value(
+        text,
+        |t| {
+            super::options::param(&js_number(t).into())
+                .text()
+                .map(str::to_owned)
+        },
+        |t| {
+            js_sys::JSON::parse(t)
+                .ok()
+                .map(|v| super::options::param(&v))
+        },
+    )
 }
 
 /// Adds `token` to (or removes it from) the space-separated attribute `name` of `el`.
@@ -315,19 +334,20 @@ impl Field {
     ) -> Field {
         let el = control.element().clone();
         let type_attr = el.get_attribute("type");
-        let rules = crate::rules::attribute_rules(
-            type_attr.as_deref(),
-            |a| el.get_attribute(a),
-            &js_number,
-        );
+        // jquery-validation's order: the classes, the HTML attributes, `data-rule-*`, then
+        // the options (applied by `bind`).
+        let classes = el.get_attribute("class").unwrap_or_default();
         let mut rules = FieldRules {
             name,
-            rules,
+            rules: crate::rules::class_rules(&classes, &js_number),
             messages: Vec::new(),
         };
-        // jquery-validation's order: the HTML attributes, then `data-rule-*`, then the
-        // options (applied by `bind`).
-        rules.apply_data_rules(|a| el.get_attribute(a), &js_number);
+        let attr = |a: &str| el.get_attribute(a);
+        for rule in crate::rules::attribute_rules(type_attr.as_deref(), attr, &js_number) {
+            rules.set(rule);
+        }
+        let data = |a: &str| Some(data_value(el.get_attribute(a)?));
+        rules.apply_data_rules(type_attr.as_deref(), data, &js_number);
         Field {
             controls: vec![control],
             rules,
@@ -425,10 +445,7 @@ impl Field {
         };
         match check_field(&self.rules, Input { text: &text, count }, self) {
             Some(rule) => {
-                let page = self.page_message(rule);
-                let message = super::DEFAULTS
-                    .with(|d| self.rules.message_in(rule, page.as_deref(), &d.borrow()));
-                self.show_error(&message);
+                self.show_error(&self.message(rule));
                 false
             }
             None => {
@@ -436,6 +453,31 @@ impl Field {
                 true
             }
         }
+    }
+
+    /// The message for `rule`, as jquery-validation's `defaultMessage` finds it: the
+    /// `messages` option's, the element's own, else the default (for a custom method whose
+    /// message is a function, what it returns for the parameter and the element).
+    fn message(&self, rule: &Rule) -> String {
+        let page = self.page_message(rule);
+        let own = page.is_some()
+            || self
+                .rules
+                .messages
+                .iter()
+                .any(|(m, _)| m.is_none_or(|m| m == rule.method));
+        if let (Method::Custom(i), Param::Custom(param), false) = (rule.method, &rule.param, own) {
+            if let Some((_, Some(message))) = super::added(i) {
+                let param = super::options::to_js(param);
+                let text = message.call2(&super::validator(), &param, self.element());
+                return text
+                    .inspect_err(super::bind::report)
+                    .ok()
+                    .and_then(|t| t.as_string())
+                    .unwrap_or_default();
+            }
+        }
+        super::DEFAULTS.with(|d| self.rules.message_in(rule, page.as_deref(), &d.borrow()))
     }
 
     /// The field's own message for `rule`, as jquery-validation reads it: `data-msg-RULE`
@@ -633,18 +675,65 @@ impl Env for Field {
     /// matches whose value (for a checkbox or radio, its group's checked one) is not empty.
     fn group_filled(&self, selector: &str) -> Option<usize> {
         let form = self.element().closest("form").ok()??;
-        let all = |s: &str| {
-            let list = form.query_selector_all(s).ok();
-            let n = list.as_ref().map_or(0, |l| l.length());
-            (0..n).filter_map(move |i| Control::of(list.as_ref()?.item(i)?.unchecked_ref()))
-        };
-        let checked: Vec<Control> = all(":checked").collect();
-        let filled = |c: &Control| match c.is_checkable() {
-            true => checked
+        let checked = controls(&form, ":checked");
+        Some(
+            controls(&form, selector)
                 .iter()
-                .any(|o| o.name() == c.name() && !o.rule_value().is_empty()),
-            false => !c.rule_value().is_empty(),
-        };
-        Some(all(selector).filter(|c| filled(c)).count())
+                .filter(|c| filled(c, &checked))
+                .count(),
+        )
     }
+
+    /// A custom method (`addMethod`): the page's function, called as jquery-validation
+    /// calls it, `method.call(validator, value, element, param)`; truthy passes. What it
+    /// throws is reported as the page's uncaught error, and the rule fails.
+    fn custom(&self, rule: &Rule, value: &str) -> bool {
+        let (Method::Custom(i), Param::Custom(param)) = (rule.method, &rule.param) else {
+            return false;
+        };
+        let Some((method, _)) = super::added(i) else {
+            return false;
+        };
+        let args = js_sys::Array::of3(&value.into(), self.element(), &super::options::to_js(param));
+        match method.apply(&super::validator(), &args) {
+            Ok(verdict) => verdict.is_truthy(),
+            Err(thrown) => {
+                super::bind::report(&thrown);
+                false
+            }
+        }
+    }
+}
+
+/// The controls of `form` that `selector` matches.
+fn controls(form: &Element, selector: &str) -> Vec<Control> {
+    let Ok(list) = form.query_selector_all(selector) else {
+        return Vec::new();
+    };
+    (0..list.length())
+        .filter_map(|i| Control::of(list.item(i)?.unchecked_ref()))
+        .collect()
+}
+
+/// Whether `c` has a value; for a checkbox or a radio button, whether a control of its
+/// name is among `checked` with a value.
+fn filled(c: &Control, checked: &[Control]) -> bool {
+    match c.is_checkable() {
+        true => checked
+            .iter()
+            .any(|o| o.name() == c.name() && !o.rule_value().is_empty()),
+        false => !c.rule_value().is_empty(),
+    }
+}
+
+/// jquery-validation's `optional(element)` (what `this.optional(element)` answers in a
+/// custom method): whether the element has no value (no box of its group ticked in its
+/// form, no option chosen), as its `required` says.
+pub fn blank(el: &JsValue) -> bool {
+    let Some(c) = el.dyn_ref().and_then(Control::of) else {
+        return true;
+    };
+    let form = c.element().closest("form").ok().flatten();
+    let checked = form.map_or_else(Vec::new, |f| controls(&f, ":checked"));
+    !filled(&c, &checked)
 }

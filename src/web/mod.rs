@@ -64,7 +64,7 @@ export interface Controller {
 /** Options for `bind`: jquery-validation's `rules` and `messages`, plus the transport. */
 export interface CorsformOptions {
   /** `{field: "required email"}` or `{field: {minlength: 3}}`. */
-  rules?: Record<string, string | Partial<Record<RuleName, RuleParam>>>;
+  rules?: Record<string, string | (Partial<Record<RuleName, RuleParam>> & Record<string, unknown>)>;
   /** `{field: "message"}` or `{field: {required: "message with {0}"}}`. */
   messages?: Record<string, string | Partial<Record<RuleName, string>>>;
   /** Selectors (or elements) of the seed's four panels. */
@@ -147,9 +147,69 @@ extern "C" {
     pub fn send(this: &Controller) -> js_sys::Promise;
 }
 
+/// A method `addMethod` added: its function, and its message when that is a function (a
+/// string message is a default message, in [`DEFAULTS`]).
+type Added = (js_sys::Function, Option<js_sys::Function>);
+
 thread_local! {
     /// The default messages `setDefaults` set, for every form of the page.
     static DEFAULTS: std::cell::RefCell<crate::messages::Messages> = Default::default();
+    /// The methods `addMethod` added, by [`crate::Method::Custom`]'s number.
+    static ADDED: std::cell::RefCell<Vec<Added>> = Default::default();
+    /// `this` of a custom method and of a message function: jquery-validation passes its
+    /// validator; its `optional(element)` is what such methods call.
+    static VALIDATOR: JsValue = {
+        let optional = Closure::<dyn Fn(JsValue) -> JsValue>::new(|el: JsValue| match field::blank(&el) {
+            true => "dependency-mismatch".into(),
+            false => JsValue::FALSE,
+        });
+        let o = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&o, &"optional".into(), &optional.into_js_value());
+        o.into()
+    };
+}
+
+/// The method `addMethod` added as number `i`.
+fn added(i: u16) -> Option<Added> {
+    ADDED.with(|a| a.borrow().get(usize::from(i)).cloned())
+}
+
+/// The `this` of custom methods: `{optional(element)}`.
+fn validator() -> JsValue {
+    VALIDATOR.with(Clone::clone)
+}
+
+/// jquery-validation's `$.validator.addMethod(name, method, message)`
+/// (<https://jqueryvalidation.org/jQuery.validator.addMethod/>): `method(value, element,
+/// param)` decides, with `this.optional(element)` for an empty optional field; `message`
+/// is a string (`{0}`, `{1}` for the parameter) or a function `(param, element)` giving
+/// it; left out, the method's message is kept (or is empty). The method is usable from
+/// `rules`, `messages`, `data-rule-NAME`, an attribute `NAME`, and (when it takes fewer
+/// than three parameters) a class `NAME`, in every form bound after; a built-in's name is
+/// replaced. Custom methods run in the browser only: the server knows none.
+#[wasm_bindgen(js_name = addMethod)]
+pub fn add_method(name: &str, method: js_sys::Function, message: JsValue) {
+    let m = crate::Method::add(name, method.length() < 3);
+    let crate::Method::Custom(i) = m else {
+        return;
+    };
+    let i = usize::from(i);
+    let previous = added(i as u16).and_then(|a| a.1);
+    let message_fn = match message.as_string() {
+        Some(text) => {
+            DEFAULTS.with(|d| d.borrow_mut().set(m, &text));
+            None
+        }
+        None => message.dyn_into().ok().or(previous),
+    };
+    // `Method::add` numbers the methods in the order added: `i` is the next or one before.
+    ADDED.with(|a| {
+        let mut added = a.borrow_mut();
+        match added.get_mut(i) {
+            Some(slot) => *slot = (method, message_fn),
+            None => added.push((method, message_fn)),
+        }
+    });
 }
 
 /// jquery-validation's `$.extend($.validator.messages, …)`: `setDefaults({messages:
@@ -180,6 +240,14 @@ pub fn set_defaults(defaults: JsValue) -> Result<(), JsValue> {
                 .as_string()
                 .ok_or_else(|| OptionsError::format("messages.{0} must be a string", &[&name]))?;
             table.set(method, &text);
+            // A message set for a custom method replaces its message function.
+            if let crate::Method::Custom(i) = method {
+                ADDED.with(|a| {
+                    if let Some(added) = a.borrow_mut().get_mut(usize::from(i)) {
+                        added.1 = None;
+                    }
+                })
+            }
         }
         Ok(table)
     };

@@ -260,7 +260,25 @@ pub fn param(v: &JsValue) -> ParamSpec {
     }
 }
 
-/// `rules` and `messages`, into the core's shapes.
+/// A parameter back as a JS value, for a custom method: numbers by the engine's
+/// `Number`, arrays and plain objects rebuilt.
+pub fn to_js(p: &ParamSpec) -> JsValue {
+    match p {
+        ParamSpec::Null | ParamSpec::Other(_) => JsValue::NULL,
+        ParamSpec::Bool(b) => JsValue::from_bool(*b),
+        ParamSpec::Number(t) => super::field::js_number(t).into(),
+        ParamSpec::Text(t) => t.into(),
+        ParamSpec::List(items) => items.iter().map(to_js).collect::<Array>().into(),
+        ParamSpec::Object(Entries(entries)) => {
+            let o = Object::new();
+            for (k, v) in entries {
+                let _ = js_sys::Reflect::set(&o, &k.into(), &to_js(v));
+            }
+            o.into()
+        }
+    }
+}
+
 /// `messages`, each field's entry in the core's shapes.
 fn messages(v: &JsValue) -> Result<Vec<(String, FieldMessagesSpec)>, OptionsError> {
     let messages = object("messages", v)?
