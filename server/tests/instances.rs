@@ -130,18 +130,6 @@ async fn a_retry_waits_for_its_due_time_on_every_instance() {
     assert_eq!(later[0].attempts, 1);
 }
 
-/// The submission id in a message's `Message-ID: <corsform.ID.…>`.
-fn submission_id(message: &[u8]) -> i64 {
-    let text = String::from_utf8_lossy(message);
-    let at = text.find("<corsform.").expect("a Message-ID");
-    text[at + "<corsform.".len()..]
-        .split('.')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_outbox_workers_on_one_database_send_each_message_once() {
     let db = database().await;
@@ -169,7 +157,7 @@ async fn two_outbox_workers_on_one_database_send_each_message_once() {
     let mut mailed: Vec<i64> = sink
         .received()
         .iter()
-        .map(|r| submission_id(&r.message()))
+        .map(sink::Received::submission_id)
         .collect();
     mailed.sort_unstable();
     ids.sort_unstable();

@@ -119,16 +119,9 @@ fn text(mail: &mailparse::ParsedMail<'_>) -> String {
     mail.get_body().unwrap().replace("\r\n", "\n")
 }
 
-/// The submission id in a message's `Message-ID: <corsform.ID.TIME@domain>`: the
-/// outbox sends several at once, so they arrive in any order.
-fn submission_id(message: &sink::Received) -> i64 {
-    let id = header(&parse(&message.message()), "Message-ID").unwrap();
-    id.split('.').nth(1).unwrap().parse().unwrap()
-}
-
 /// The messages received, in submission order.
 fn by_submission(mut received: Vec<sink::Received>) -> Vec<sink::Received> {
-    received.sort_by_key(submission_id);
+    received.sort_by_key(sink::Received::submission_id);
     received
 }
 
@@ -739,7 +732,7 @@ async fn kill_9_between_commit_and_send_is_delivered_after_restart_once(backend:
     assert_eq!(rows[0].id, id);
     let accepted = sink.accepted();
     assert_eq!(accepted.len(), 1, "{:#?}", sink.received());
-    assert_eq!(submission_id(&accepted[0]), id);
+    assert_eq!(accepted[0].submission_id(), id);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -782,7 +775,11 @@ async fn kill_9_under_load_loses_no_notification(backend: Backend) {
     let answered = answered.lock().unwrap().clone();
     let _server = Process::start(&db, &args, &[]).await;
     let rows = all_sent(&db).await;
-    let mails: Vec<i64> = sink.accepted().iter().map(submission_id).collect();
+    let mails: Vec<i64> = sink
+        .accepted()
+        .iter()
+        .map(sink::Received::submission_id)
+        .collect();
     for id in &answered {
         assert!(rows.iter().any(|r| r.id == *id), "answered {id} not stored");
         assert!(mails.contains(id), "answered {id} not mailed");
@@ -1179,9 +1176,17 @@ async fn the_start_up_log_export_and_resend_over_the_command_line(backend: Backe
     all_sent(&db).await;
     drop(server);
     // The refused one, then both queued again.
-    let mailed: Vec<i64> = sink.received().iter().map(submission_id).collect();
+    let mailed: Vec<i64> = sink
+        .received()
+        .iter()
+        .map(sink::Received::submission_id)
+        .collect();
     assert_eq!(mailed.len(), 3, "{mailed:?}");
-    let mut accepted: Vec<i64> = sink.accepted().iter().map(submission_id).collect();
+    let mut accepted: Vec<i64> = sink
+        .accepted()
+        .iter()
+        .map(sink::Received::submission_id)
+        .collect();
     accepted.sort_unstable();
     assert_eq!(accepted, [first, second]);
     // Errors: an unknown id, neither --id nor --failed.

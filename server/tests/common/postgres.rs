@@ -15,9 +15,10 @@ use std::sync::atomic::{AtomicU32, Ordering};
 pub const URL_VAR: &str = "CORSFORM_TEST_POSTGRES_URL";
 
 /// The cluster's URL, from `CORSFORM_TEST_POSTGRES_URL`; panics, saying how to get one,
-/// when it is not set.
+/// when it is not set (or empty).
 pub fn cluster_url() -> String {
-    std::env::var(URL_VAR).unwrap_or_else(|_| {
+    let url = std::env::var(URL_VAR).ok().filter(|url| !url.is_empty());
+    url.unwrap_or_else(|| {
         panic!(
             "{URL_VAR} is not set: run the tests through `cargo xtask test` (which starts a \
              throwaway PostgreSQL), or start one with `cargo xtask postgres` and set \

@@ -81,6 +81,17 @@ impl Received {
         }
         out
     }
+
+    /// The submission id in the message's `Message-ID: <corsform.ID.TIME@domain>` (the
+    /// outbox sends several at once, so they arrive in any order). Panics without one.
+    pub fn submission_id(&self) -> i64 {
+        let message = self.message();
+        let text = String::from_utf8_lossy(&message);
+        let id = text
+            .split_once("<corsform.")
+            .and_then(|(_, id)| id.split('.').next()?.parse().ok());
+        id.unwrap_or_else(|| panic!("no corsform Message-ID in {text}"))
+    }
 }
 
 #[derive(Default)]
