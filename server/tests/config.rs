@@ -1,5 +1,9 @@
 //! Start-up checks: which `--allow-origin`, `--redirect` and `--rules` values are refused.
 
+// This file uses `common::postgres` only.
+#[allow(dead_code)]
+mod common;
+
 use corsform_server::{parse_origin, parse_redirect, Rules, Store};
 
 #[test]
@@ -305,4 +309,46 @@ fn r17_the_readme_example_config_parses() {
         .unwrap_or_else(|e| panic!("{e}"));
     let names: Vec<&str> = settings.forms.0.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["contact", "quote"]);
+}
+
+#[tokio::test]
+async fn a_store_table_selects_postgresql_with_its_lease() {
+    let url = common::postgres::fresh_database().await;
+    let path = std::path::Path::new("corsform.toml");
+    let text = format!("[store]\nurl = \"{url}\"\noutbox-lease = 5\n[forms.contact]\n");
+    let server = corsform_server::config::parse(path, &text)
+        .unwrap()
+        .resolve(corsform_server::config::Source::File { path, text: &text })
+        .await
+        .unwrap();
+    let store = &server.forms[0].store;
+    assert!(store.postgres().is_some());
+    assert_eq!(store.lease(), Some(std::time::Duration::from_secs(5)));
+    // --db beside the file replaces its [store] url.
+    let dir = tempfile::tempdir().unwrap();
+    let flags = corsform_server::config::Settings {
+        db: Some(dir.path().join("x.db").to_str().unwrap().into()),
+        ..Default::default()
+    };
+    let server = corsform_server::config::parse(path, &text)
+        .unwrap()
+        .overlaid_with(flags)
+        .resolve(corsform_server::config::Source::File { path, text: &text })
+        .await
+        .unwrap();
+    assert!(server.forms[0].store.postgres().is_none());
+}
+
+#[test]
+fn a_store_given_twice_or_a_pool_of_none_is_refused() {
+    let error = config_error("db = \"a.db\"\n[store]\nurl = \"b.db\"\n[forms.contact]\n");
+    assert_eq!(
+        error,
+        "site/corsform.toml:3:7: store.url: db and [store] url: give one"
+    );
+    let error = config_error("[store]\npool-size = 0\n[forms.contact]\n");
+    assert!(error.contains("store.pool-size: "), "{error}");
+    assert!(error.contains("at least 1"), "{error}");
+    let error = config_error("[store]\nouthbox-lease = 5\n[forms.contact]\n");
+    assert!(error.contains("unknown field `outhbox-lease`"), "{error}");
 }

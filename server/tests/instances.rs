@@ -356,3 +356,100 @@ async fn instances_starting_at_once_migrate_once() {
         .to_string();
     assert!(error.contains("newer corsform-server"), "{error}");
 }
+
+/// A client on `db`'s database, for what the tests change behind the server's back.
+async fn sql(db: &Database) -> tokio_postgres::Client {
+    let Location::Postgres(url) = &db.location else {
+        unreachable!("a PostgreSQL database")
+    };
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    client
+}
+
+/// `corsform-server delete --db URL ARGS`: exit code, stdout, stderr.
+async fn delete(db: &Database, args: &[&str]) -> (Option<i32>, String, String) {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_corsform-server"));
+    command.args(["delete", "--db", &db.arg()]).args(args);
+    let output = tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap();
+    let text = |bytes: Vec<u8>| String::from_utf8(bytes).unwrap();
+    (
+        output.status.code(),
+        text(output.stdout),
+        text(output.stderr),
+    )
+}
+
+#[tokio::test]
+async fn retention_deletion_and_the_idempotency_window_on_postgres() {
+    let db = database().await;
+    for from in [
+        "old@example.org",
+        "Visitor@Example.org",
+        "other@example.org",
+    ] {
+        let new = NewSubmission {
+            fields: vec![
+                ("from".into(), from.into()),
+                // Kept as sent, NUL included (which PostgreSQL's text refuses as is).
+                ("message".into(), "a\0b".into()),
+            ],
+            ..submission(0)
+        };
+        db.store.insert(new).await.unwrap();
+    }
+    let client = sql(&db).await;
+    client
+        .execute(
+            "UPDATE submissions SET received = now() - interval '40 days' WHERE id = 1",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(db.store.expire("contact", 30).await.unwrap(), 1);
+    let ids = |rows: Vec<corsform_server::Submission>| -> Vec<i64> {
+        rows.iter().map(|r| r.id).collect()
+    };
+    let rows = db.rows().await;
+    assert_eq!(rows[0].fields[1].1, "a\0b");
+    assert_eq!(ids(rows), [2, 3]);
+    assert_eq!(
+        db.store.counts().await.unwrap(),
+        (2, 0),
+        "with its notification"
+    );
+
+    let (code, stdout, _) = delete(&db, &["--email", " visitor@example.ORG "]).await;
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        stdout,
+        "corsform-server: 1 submission deleted: 2, with 1 notification\n"
+    );
+    assert_eq!(ids(db.rows().await), [3]);
+    assert_eq!(delete(&db, &["--id", "3"]).await.0, Some(0));
+    assert!(db.rows().await.is_empty());
+    assert_eq!(db.store.counts().await.unwrap(), (0, 0));
+    let (code, _, stderr) = delete(&db, &["--id", "3"]).await;
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("no submission with id 3"), "{stderr}");
+
+    // A key is the first submission's for a day, then new again.
+    let keyed = || NewSubmission {
+        idempotency_key: Some("fill-1".into()),
+        ..submission(0)
+    };
+    let first = db.store.insert(keyed()).await.unwrap();
+    assert_eq!(db.store.insert(keyed()).await.unwrap(), first);
+    client
+        .execute("UPDATE idempotency SET at = at - 86400001", &[])
+        .await
+        .unwrap();
+    let later = db.store.insert(keyed()).await.unwrap();
+    assert_ne!(later, first);
+    assert_eq!(db.store.insert(keyed()).await.unwrap(), later);
+    assert_eq!(db.rows().await.len(), 2);
+}
