@@ -60,7 +60,8 @@ pub struct Settings {
     #[arg(long, value_name = "SECONDS")]
     pub outbox_lease: Option<f64>,
 
-    /// PostgreSQL: the most connections the instance opens to the database. [default: 16]
+    /// PostgreSQL: the most connections of the instance's pool (and one more, to LISTEN for
+    /// the other instances' commits). [default: 16]
     #[arg(long, value_name = "N")]
     pub pool_size: Option<usize>,
 

@@ -236,8 +236,9 @@ pub enum Location {
     /// A SQLite database file, created if missing.
     Sqlite(PathBuf),
     /// A PostgreSQL connection URL, `postgres://user[:password]@host[:port]/database`
-    /// (libpq's URI form, read by tokio-postgres: `?sslmode=disable`, `?host=/run/postgresql`
-    /// for a Unix socket). The database must exist; the tables are created in it.
+    /// (libpq's URI form, read by tokio-postgres; `?host=/run/postgresql` for a Unix
+    /// socket). The database must exist; the tables are created in it. The connection is
+    /// not encrypted: TLS (`sslmode=require`) is refused.
     Postgres(String),
 }
 
