@@ -3,7 +3,6 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -11,6 +10,7 @@ use std::time::Duration;
 
 mod common;
 
+use common::backend::{location_arg, Backend};
 use common::listening::Listening;
 
 const BIN: &str = env!("CARGO_BIN_EXE_corsform-server");
@@ -20,7 +20,8 @@ const VALID: &str = "subject=Hi&from=a%40b.c&message=Hello+there";
 /// A server on a fresh port, killed when dropped (before its folder is removed).
 struct Running {
     process: Listening,
-    db: PathBuf,
+    /// `--db`'s argument: a SQLite file's path or a PostgreSQL URL.
+    db: String,
     _dir: tempfile::TempDir,
 }
 
@@ -32,13 +33,21 @@ impl Running {
 }
 
 fn start(args: &[&str]) -> Running {
+    start_in(Backend::Sqlite, args)
+}
+
+/// Starts the server on a new database of `backend`.
+fn start_in(backend: Backend, args: &[&str]) -> Running {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("socket.db");
+    let db = match backend {
+        Backend::Sqlite => dir.path().join("socket.db").to_str().unwrap().to_owned(),
+        Backend::Postgres => location_arg(&backend.location_blocking(dir.path())),
+    };
     start_on(dir, db, args)
 }
 
 /// Starts the server on `db` (in `dir`, kept as long as the server runs).
-fn start_on(dir: tempfile::TempDir, db: PathBuf, args: &[&str]) -> Running {
+fn start_on(dir: tempfile::TempDir, db: String, args: &[&str]) -> Running {
     let process = Listening::start(
         Command::new(BIN)
             .args(["serve", "--listen", "127.0.0.1:0", "--db"])
@@ -149,7 +158,7 @@ fn chrome_post(addr: &str, body: &str) -> String {
     )
 }
 
-fn export(db: &Path) -> Output {
+fn export(db: impl AsRef<std::ffi::OsStr>) -> Output {
     Command::new(BIN)
         .args(["export", "--db"])
         .arg(db)
@@ -157,7 +166,7 @@ fn export(db: &Path) -> Output {
         .unwrap()
 }
 
-fn exported(db: &Path) -> Vec<serde_json::Value> {
+fn exported(db: impl AsRef<std::ffi::OsStr>) -> Vec<serde_json::Value> {
     let output = export(db);
     assert!(output.status.success(), "{output:?}");
     String::from_utf8(output.stdout)
@@ -224,9 +233,8 @@ fn chrome_preflight_then_post_on_one_connection() {
     assert_eq!(answer.header("access-control-allow-origin"), Some(SITE));
 }
 
-#[test]
-fn plain_form_post_is_303_and_export_lists_it() {
-    let server = start(&["--redirect", "https://example.com/merci"]);
+fn plain_form_post_is_303_and_export_lists_it(backend: Backend) {
+    let server = start_in(backend, &["--redirect", "https://example.com/merci"]);
     let body = "subject=Bonjour&from=a%40b.c&message=l1%0D%0Al2&topic=a&topic=b";
     let request = format!(
         "POST /contact HTTP/1.1\r\n\
@@ -264,9 +272,8 @@ fn plain_form_post_is_303_and_export_lists_it() {
     assert_eq!(row["delivery"], serde_json::Value::Null);
 }
 
-#[test]
-fn every_answered_submission_survives_kill_9() {
-    let server = start(&["--rate-limit", "0"]);
+fn every_answered_submission_survives_kill_9(backend: Backend) {
+    let server = start_in(backend, &["--rate-limit", "0"]);
     let answered = Arc::new(Mutex::new(Vec::<u64>::new()));
     let stop = Arc::new(AtomicBool::new(false));
     // Four clients keep posting while the server is killed, so some requests are in flight.
@@ -353,7 +360,7 @@ fn configuration_errors_exit_2_with_one_line() {
 
 #[test]
 fn export_of_a_missing_database_exits_2() {
-    let output = export("/nonexistent/corsform.db".as_ref());
+    let output = export("/nonexistent/corsform.db");
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
@@ -441,9 +448,8 @@ fn oversized_request_headers_get_431_and_the_server_goes_on() {
     assert_eq!(answer.status, 200);
 }
 
-#[test]
-fn rate_limit_over_a_socket_is_429_with_retry_after_and_cors() {
-    let server = start(&["--rate-limit", "3"]);
+fn rate_limit_over_a_socket_is_429_with_retry_after_and_cors(backend: Backend) {
+    let server = start_in(backend, &["--rate-limit", "3"]);
     let mut stream = connect(server.addr());
     for _ in 0..3 {
         let answer = exchange(&mut stream, &chrome_post(server.addr(), VALID));
@@ -465,9 +471,8 @@ fn rate_limit_over_a_socket_is_429_with_retry_after_and_cors() {
     assert_eq!(exported(&server.db).len(), 3);
 }
 
-#[test]
-fn a_filled_honeypot_over_a_socket_is_200_and_not_exported() {
-    let server = start(&[]);
+fn a_filled_honeypot_over_a_socket_is_200_and_not_exported(backend: Backend) {
+    let server = start_in(backend, &[]);
     let mut stream = connect(server.addr());
     let answer = exchange(&mut stream, &chrome_post(server.addr(), VALID));
     assert_eq!(answer.body, r#"{"ok":true,"id":1}"#);
@@ -524,7 +529,7 @@ fn wave(addr: &str, wave: usize, count: &Arc<AtomicUsize>) -> Vec<(u64, String)>
 }
 
 /// Every `(id, body)` is in the export, under that id, with that body's fields.
-fn assert_stored(db: &Path, answered: &[(u64, String)]) {
+fn assert_stored(db: &str, answered: &[(u64, String)]) {
     let rows: std::collections::HashMap<u64, serde_json::Value> = exported(db)
         .into_iter()
         .map(|row| (row["id"].as_u64().unwrap(), row["fields"].clone()))
@@ -539,9 +544,8 @@ fn assert_stored(db: &Path, answered: &[(u64, String)]) {
     }
 }
 
-#[test]
-fn thirty_two_keep_alive_clients_get_200_and_everything_is_stored() {
-    let server = start(&["--rate-limit", "0"]);
+fn thirty_two_keep_alive_clients_get_200_and_everything_is_stored(backend: Backend) {
+    let server = start_in(backend, &["--rate-limit", "0"]);
     let started = std::time::Instant::now();
     let answered = wave(server.addr(), 1, &Arc::default());
     assert_eq!(answered.len(), CLIENTS * EACH);
@@ -558,10 +562,12 @@ fn thirty_two_keep_alive_clients_get_200_and_everything_is_stored() {
     );
 }
 
-#[test]
-fn kill_9_in_the_middle_of_a_second_wave_loses_no_answered_submission() {
+fn kill_9_in_the_middle_of_a_second_wave_loses_no_answered_submission(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("crash.db");
+    let db = match backend {
+        Backend::Sqlite => dir.path().join("crash.db").to_str().unwrap().to_owned(),
+        Backend::Postgres => location_arg(&backend.location_blocking(dir.path())),
+    };
     let mut server = start_on(dir, db.clone(), &["--rate-limit", "0"]);
     let first = wave(server.addr(), 1, &Arc::default());
     assert_eq!(first.len(), CLIENTS * EACH);
@@ -700,9 +706,11 @@ fn forwarded_post(addr: &str, forwarded_for: &str) -> String {
 
 /// r17: behind a trusted proxy every visitor has a rate limit of its own, keyed by the
 /// address the proxy appended (the rightmost), not by one the visitor wrote.
-#[test]
-fn r17_behind_a_trusted_proxy_each_visitor_has_its_own_rate_limit() {
-    let server = start(&["--rate-limit", "2", "--trusted-proxy", "127.0.0.0/8"]);
+fn r17_behind_a_trusted_proxy_each_visitor_has_its_own_rate_limit(backend: Backend) {
+    let server = start_in(
+        backend,
+        &["--rate-limit", "2", "--trusted-proxy", "127.0.0.0/8"],
+    );
     let mut proxy = connect(server.addr());
     for _ in 0..2 {
         let answer = exchange(&mut proxy, &forwarded_post(server.addr(), "203.0.113.7"));
@@ -756,14 +764,14 @@ fn start_with_config(toml: &str, args: &[&str]) -> Running {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("corsform.toml");
     std::fs::write(&config, toml).unwrap();
-    let db = dir.path().join("socket.db");
+    let db = dir.path().join("socket.db").to_str().unwrap().to_owned();
     let config = config.to_str().unwrap().to_owned();
     let mut all = vec!["--config", config.as_str()];
     all.extend_from_slice(args);
     start_on(dir, db, &all)
 }
 
-fn export_with(db: &Path, args: &[&str]) -> Output {
+fn export_with(db: &str, args: &[&str]) -> Output {
     Command::new(BIN)
         .args(["export", "--db"])
         .arg(db)
@@ -881,7 +889,7 @@ fn r17_a_retry_with_the_same_idempotency_key_is_stored_once() {
 }
 
 /// The rows of a database, opened beside the server.
-fn count(db: &Path, table: &str) -> i64 {
+fn count(db: &str, table: &str) -> i64 {
     let conn = rusqlite::Connection::open(db).unwrap();
     conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |row| {
         row.get(0)
@@ -894,7 +902,7 @@ fn count(db: &Path, table: &str) -> i64 {
 #[test]
 fn r17_retention_and_deletion_on_a_real_database() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("socket.db");
+    let db = dir.path().join("socket.db").to_str().unwrap().to_owned();
     {
         let server = start_on(tempfile::tempdir().unwrap(), db.clone(), &[]);
         let mut stream = connect(server.addr());
@@ -928,7 +936,7 @@ fn r17_retention_and_deletion_on_a_real_database() {
     assert_eq!(count(&db, "outbox"), 3);
 
     let server = start_on(dir, db.clone(), &["--retain-days", "30"]);
-    let ids = |db: &Path| -> Vec<i64> {
+    let ids = |db: &str| -> Vec<i64> {
         exported(db)
             .iter()
             .map(|r| r["id"].as_i64().unwrap())
@@ -1044,3 +1052,13 @@ fn r17_config_file_errors_exit_2_with_one_line_naming_the_file_line_and_key() {
         assert!(stderr.contains(needle), "{stderr}");
     }
 }
+
+on_both_stores_blocking!(
+    plain_form_post_is_303_and_export_lists_it,
+    every_answered_submission_survives_kill_9,
+    rate_limit_over_a_socket_is_429_with_retry_after_and_cors,
+    a_filled_honeypot_over_a_socket_is_200_and_not_exported,
+    thirty_two_keep_alive_clients_get_200_and_everything_is_stored,
+    kill_9_in_the_middle_of_a_second_wave_loses_no_answered_submission,
+    r17_behind_a_trusted_proxy_each_visitor_has_its_own_rate_limit,
+);

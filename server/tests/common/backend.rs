@@ -50,6 +50,15 @@ impl Backend {
         }
     }
 
+    /// [`Backend::location`] for a test without a runtime.
+    pub fn location_blocking(self, dir: &Path) -> Location {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(self.location(dir))
+    }
+
     /// Where a new empty database is, not opened: `dir/test.db`, or a fresh PostgreSQL
     /// database.
     pub async fn location(self, dir: &Path) -> Location {
@@ -115,6 +124,29 @@ macro_rules! on_both_stores {
                 #[tokio::test]
                 async fn $name() {
                     super::$name(super::Backend::Postgres).await
+                }
+            )+
+        }
+    };
+}
+
+/// [`on_both_stores!`] for plain `#[test]` functions, `fn NAME(backend: Backend)`.
+#[macro_export]
+macro_rules! on_both_stores_blocking {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[test]
+                fn $name() {
+                    super::$name(super::Backend::Sqlite)
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[test]
+                fn $name() {
+                    super::$name(super::Backend::Postgres)
                 }
             )+
         }
