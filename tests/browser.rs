@@ -2861,3 +2861,180 @@ fn add_method_equals_real_jquery_validation() {
     ));
     assert!(failed(7, "Tick one."), "optional() of a checkbox");
 }
+
+/// What the fixture's `/remote/ID` was asked: `[[query, accept, x-requested-with], …]`.
+async fn remote_seen(id: &str) -> String {
+    let w = web_sys::window().unwrap();
+    let url = [fixture(), "/seen/", id].concat();
+    let resp: web_sys::Response = JsFuture::from(w.fetch_with_str(&url))
+        .await
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    JsFuture::from(resp.text().unwrap())
+        .await
+        .unwrap()
+        .as_string()
+        .unwrap()
+}
+
+/// `remote` (issue 15): the same field checked by jquery-validation 1.22.1 (+ jQuery
+/// 3.7.1) and by corsform against the fixture's `/remote/ID` on another origin: the same
+/// requests (`GET ?user=VALUE&extra=…`, `data`'s function called, jQuery's `Accept`, no
+/// `X-Requested-With`), the same messages (the answer's string; `false` the rule's own;
+/// `true` and `"true"` valid), and an answer kept for its value (asked once).
+#[wasm_bindgen_test]
+async fn remote_asks_and_answers_as_jquery_validation_does() {
+    let jq = jquery();
+    let (id_j, id_c) = (["rj", &unique()].concat(), ["rc", &unique()].concat());
+    let opts = |id: &str| {
+        let o = options(&format!(
+            r#"{{"rules": {{"user": {{"remote": {{"url": "{}/remote/{id}", "data": {{}}}}}}}}}}"#,
+            fixture()
+        ));
+        let data = get(&get(&get(&get(&o, "rules"), "user"), "remote"), "data");
+        set(&data, "extra", &Function::new_no_args("return 'x y&z';"));
+        o
+    };
+    let _page = mount(
+        r#"<form id="jqf"><input id="user-j" name="user"></form>
+           <form id="cff"><input id="user-c" name="user"></form>"#,
+    );
+    let v = Function::new_with_args("$, o", "return $('#jqf').validate(o);")
+        .call2(&JsValue::NULL, &jq, &opts(&id_j))
+        .unwrap();
+    let c = bind_ok("#cff", opts(&id_c));
+    let check_j = Function::new_with_args("v", "v.element('#user-j');");
+    let values = ["taken", "nope", "fine", "fine", "strtrue", "taken"];
+    let mut shown = Vec::new();
+    for value in values {
+        input("#user-j").set_value(value);
+        input("#user-c").set_value(value);
+        check_j.call1(&JsValue::NULL, &v).unwrap();
+        c.validate();
+        // Both answered (no `pending` class left), then the messages compared.
+        let answered = || {
+            !el("#user-j").class_list().contains("pending")
+                && !el("#user-c").class_list().contains("pending")
+        };
+        assert!(until(3000, answered).await, "no answer for {value}");
+        sleep(50).await;
+        let (theirs, ours) = (error_text("user-j"), error_text("user-c"));
+        assert_eq!(ours, theirs, "value {value}");
+        shown.push(ours);
+    }
+    Function::new_with_args("v", "v.destroy();")
+        .call1(&JsValue::NULL, &v)
+        .unwrap();
+    c.destroy();
+    assert_eq!(shown[0].as_deref(), Some("That name is taken."));
+    assert_eq!(shown[1].as_deref(), Some("Please fix this field."));
+    assert_eq!(shown[2], None);
+    let (theirs, ours) = (remote_seen(&id_j).await, remote_seen(&id_c).await);
+    assert_eq!(ours, theirs, "the requests");
+    // Asked once per value in a row: `fine` twice is one request.
+    let asked: Vec<Vec<String>> = serde_json_lite(&ours);
+    assert_eq!(asked.len(), 5, "{ours}");
+    assert_eq!(asked[0][0], "user=taken&extra=x%20y%26z");
+    assert_eq!(
+        asked[0][1],
+        "application/json, text/javascript, */*; q=0.01"
+    );
+    assert_eq!(asked[0][2], "");
+}
+
+/// `JSON.parse` of an array of arrays of strings.
+fn serde_json_lite(text: &str) -> Vec<Vec<String>> {
+    js_sys::Array::from(&JSON::parse(text).unwrap())
+        .iter()
+        .map(|row| {
+            js_sys::Array::from(&row)
+                .iter()
+                .map(|s| s.as_string().unwrap())
+                .collect()
+        })
+        .collect()
+}
+
+/// `remote: true` is corsform-server's own check beside the form's action (`GET
+/// /contact/validate?from=…`), answered with the server's rules (the seed's: `from` an
+/// e-mail address): its message lands on the field, and a valid value clears it.
+#[wasm_bindgen_test]
+async fn remote_true_asks_corsform_server() {
+    let _page = mount(&format!(
+        r#"<form id="rs" action="{}"><input id="rs-from" name="from"></form>"#,
+        api()
+    ));
+    let c = bind_ok("#rs", options(r#"{"rules": {"from": {"remote": true}}}"#));
+    input("#rs-from").set_value("not an address");
+    assert!(c.validate(), "valid while the answer is awaited");
+    assert!(el("#rs-from").class_list().contains("pending"));
+    assert!(
+        until(3000, || error_text("rs-from").is_some()).await,
+        "the server's message"
+    );
+    assert_eq!(
+        error_text("rs-from").as_deref(),
+        Some("Please enter a valid email address.")
+    );
+    assert!(!el("#rs-from").class_list().contains("pending"));
+    assert!(!c.validate(), "the answer is kept for the value");
+    type_into("#rs-from", "someone@example.org");
+    assert!(
+        until(3000, || error_text("rs-from").is_none()).await,
+        "valid on the server"
+    );
+    c.destroy();
+}
+
+/// A submit waits for the `remote` answer it needs (as jquery-validation holds it): sent
+/// after a `true`, refused after a message. A stale answer (the field changed while it was
+/// asked) is dropped; a check that gets no answer (nothing listening) passes, and nothing
+/// is thrown or rejected unhandled (the page-error check).
+#[wasm_bindgen_test]
+async fn remote_holds_the_submit_and_drops_stale_answers() {
+    let id = ["rw", &unique()].concat();
+    let _page = case_form(r#"<input id="user" name="user"><input id="other" name="other">"#);
+    let rules = format!(
+        r#"{{"rules": {{"user": {{"remote": "{}/remote/{id}"}}, "other": {{"remote": "{}/x"}}}}}}"#,
+        fixture(),
+        closed_port_url()
+    );
+    let c = bind_recording(&rules);
+    input("#user").set_value("slow");
+    JsFuture::from(promise(c.submit()))
+        .await
+        .unwrap_or(JsValue::NULL);
+    assert!(
+        sent().is_some_and(|b| b.starts_with("user=slow")),
+        "sent after the answer"
+    );
+    input("#user").set_value("taken");
+    let refused = JsFuture::from(promise(c.submit())).await;
+    assert!(refused.is_err(), "refused by the answer");
+    assert_eq!(error_text("user").as_deref(), Some("That name is taken."));
+    // Stale: `slow` asked, then `taken` (answered at once); the late `true` is dropped.
+    type_into("#user", "slow");
+    type_into("#user", "taken");
+    sleep(1200).await;
+    assert_eq!(error_text("user").as_deref(), Some("That name is taken."));
+    // A value valid at once, while the stale `slow` is still in flight elsewhere.
+    type_into("#user", "slow");
+    type_into("#user", "fine");
+    assert!(until(3000, || error_text("user").is_none()).await);
+    sleep(1000).await;
+    assert_eq!(
+        error_text("user"),
+        None,
+        "the late answer for slow changes nothing"
+    );
+    // `other`'s URL has nothing listening: unanswered, so it passes.
+    input("#other").set_value("x");
+    let sent_now = JsFuture::from(promise(c.submit())).await;
+    assert!(
+        sent_now.is_err(),
+        "cancelled by beforeSend, i.e. it got that far"
+    );
+    assert!(sent().is_some_and(|b| b.contains("other=x")));
+    c.destroy();
+}

@@ -10,7 +10,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{Element, Event, EventTarget, FocusEvent, HtmlFormElement, SubmitEvent};
 
 use super::error::{CorsformError, Kind};
-use super::field::{self, Control, Field};
+use super::field::{self, Answer, Control, Field};
 use super::options::{Options, Trigger};
 use super::serialize::{elements, serialize};
 use super::submit::{self, Outcome};
@@ -97,6 +97,11 @@ pub struct Bound {
     controller: RefCell<JsValue>,
     /// The listener of the form's events, until `destroy`.
     listener: RefCell<Option<Listener>>,
+    /// The `remote` checks in flight, each a promise resolved with its answer handled
+    /// (a submit waits for them); emptied when none is left in flight.
+    asking: RefCell<Vec<js_sys::Promise>>,
+    /// How many `remote` checks are in flight.
+    in_flight: Cell<u32>,
 }
 
 impl Bound {
@@ -116,6 +121,8 @@ impl Bound {
             fill_key: RefCell::new(None),
             controller: RefCell::new(JsValue::UNDEFINED),
             listener: RefCell::new(None),
+            asking: RefCell::new(Vec::new()),
+            in_flight: Cell::new(0),
         });
         let me = bound.clone();
         let listener = Listener::new(&bound.form, move |e| me.on_event(e));
@@ -164,7 +171,8 @@ impl Bound {
 
     fn on_event(self: &Rc<Self>, e: Event) {
         if e.type_() != "submit" {
-            return self.revalidate(&e);
+            self.revalidate(&e);
+            return self.ask_remote();
         }
         e.prevent_default();
         // A `submit` event is a SubmitEvent; `submitter` is the button that was pressed.
@@ -328,8 +336,71 @@ impl Bound {
         }
     }
 
-    /// Validates every field, shows every message, focuses the first invalid field.
-    pub fn validate(&self) -> bool {
+    /// Asks the `remote` checks the last checks wanted: `GET URL?NAME=VALUE…` (for
+    /// `remote: true`, beside where the form posts: `URL/validate`), the field marked with
+    /// jquery-validation's `pending` class meanwhile.
+    fn ask_remote(self: &Rc<Self>) {
+        for f in self.fields.borrow().iter() {
+            let mut check = f.remote.borrow_mut();
+            if check.answer != Answer::Wanted {
+                continue;
+            }
+            check.answer = Answer::Pending;
+            let key = check.url.clone();
+            let url = match key.starts_with('?') {
+                true => [&self.url(), "/validate", &key].concat(),
+                false => key.clone(),
+            };
+            let (me, name, el) = (self.clone(), f.rules.name.clone(), f.element().clone());
+            let _ = el.class_list().add_1("pending");
+            self.in_flight.set(self.in_flight.get() + 1);
+            let asking = async move {
+                let answer = submit::ask(&url, me.opts.timeout_ms).await;
+                me.answered(&name, &key, answer, &el);
+                Ok(JsValue::UNDEFINED)
+            };
+            let promise = wasm_bindgen_futures::future_to_promise(asking);
+            self.asking.borrow_mut().push(promise);
+        }
+    }
+
+    /// The `remote` answer for `name`'s query `key`: kept, and the field checked again with
+    /// it, unless the field asks something else by now (a stale answer is dropped) or the
+    /// form was unbound.
+    fn answered(self: &Rc<Self>, name: &str, key: &str, answer: Answer, el: &Element) {
+        let _ = el.class_list().remove_1("pending");
+        let left = self.in_flight.get() - 1;
+        self.in_flight.set(left);
+        if left == 0 {
+            self.asking.borrow_mut().clear();
+        }
+        if self.listener.borrow().is_none() {
+            return;
+        }
+        {
+            let Ok(fields) = self.fields.try_borrow() else {
+                return;
+            };
+            let Some(f) = fields.iter().find(|f| f.rules.name == name) else {
+                return;
+            };
+            {
+                let mut check = f.remote.borrow_mut();
+                if check.url != key || check.answer != Answer::Pending {
+                    return;
+                }
+                check.answer = answer;
+            }
+            if !f.ignored(&self.opts.ignore) {
+                f.check();
+            }
+        }
+        self.ask_remote();
+    }
+
+    /// Validates every field (asking the `remote` checks it needs), shows every message,
+    /// focuses the first invalid field.
+    pub fn validate(self: &Rc<Self>) -> bool {
         self.refresh();
         let mut all = true;
         for f in self.fields.borrow().iter() {
@@ -345,7 +416,24 @@ impl Bound {
             }
         }
         self.focus_first_invalid();
+        self.ask_remote();
         all
+    }
+
+    /// Validates, waiting for the `remote` answers a valid form still needs (as
+    /// jquery-validation holds a submit until its pending requests are answered): whether
+    /// the form is valid with them.
+    async fn validate_and_wait(self: &Rc<Self>) -> bool {
+        let mut valid = self.validate();
+        while valid && self.fields.borrow().iter().any(|f| f.pending.get()) {
+            let waiting: js_sys::Array = self.asking.borrow().iter().collect();
+            if waiting.length() == 0 {
+                break;
+            }
+            let _ = wasm_bindgen_futures::JsFuture::from(js_sys::Promise::all(&waiting)).await;
+            valid = self.validate();
+        }
+        valid
     }
 
     /// Puts the server's messages (`errors`: `{field: message}`) on the fields it names
@@ -532,7 +620,7 @@ impl Bound {
         let novalidate = submitter
             .as_ref()
             .is_some_and(|b| b.has_attribute("formnovalidate"));
-        if !novalidate && !self.validate() {
+        if !novalidate && !self.validate_and_wait().await {
             if let Some(handler) = &self.opts.invalid_handler {
                 let controller = self.controller.borrow().clone();
                 if let Err(thrown) = handler.call2(&controller, &event, &controller) {

@@ -308,8 +308,40 @@ pub struct Field {
     pub submitted: Cell<bool>,
     /// Its error is showing.
     pub invalid: Cell<bool>,
+    /// Its `remote` check: the URL asked last and the answer.
+    pub remote: RefCell<RemoteCheck>,
+    /// Its last check waits on a `remote` answer.
+    pub pending: Cell<bool>,
     /// Its message's element and classes.
     look: std::rc::Rc<Look>,
+}
+
+/// What a field's `remote` rule knows (jquery-validation's `previousValue`): the URL
+/// asked last, whose query (`NAME=VALUE` and the rule's `data`) is the cache key, and its
+/// answer.
+#[derive(Default)]
+pub struct RemoteCheck {
+    /// `URL?NAME=VALUE…`; `?NAME=VALUE…` for corsform-server's check beside the form.
+    pub url: String,
+    /// What it answered.
+    pub answer: Answer,
+}
+
+/// The answer to a `remote` check.
+#[derive(Clone, Default, PartialEq)]
+pub enum Answer {
+    /// To ask: the URL is new.
+    Wanted,
+    /// Asked; the answer has not come.
+    Pending,
+    /// `true` or `"true"`.
+    Valid,
+    /// A message (empty: the rule's own message, `{0}` being the value).
+    Invalid(String),
+    /// No usable answer (the network, CORS, an HTTP error, not JSON, the timeout), or
+    /// nothing asked yet: the rule passes, and the server's own checks decide at the POST.
+    #[default]
+    Unanswered,
 }
 
 /// `new RegExp(source, flags)`, or `None` when the source is not a valid expression
@@ -353,6 +385,8 @@ impl Field {
             rules,
             pattern: None,
             slot,
+            remote: RefCell::default(),
+            pending: Cell::new(false),
             submitted: Cell::new(false),
             invalid: Cell::new(false),
             look,
@@ -365,6 +399,7 @@ impl Field {
         self.slot = old.slot;
         self.submitted = old.submitted;
         self.invalid = old.invalid;
+        self.remote = old.remote;
     }
 
     /// Compiles the `pattern` rule (at most one per field), as jquery-validation's
@@ -443,11 +478,14 @@ impl Field {
             },
             None => text,
         };
+        self.pending.set(false);
         match check_field(&self.rules, Input { text: &text, count }, self) {
             Some(rule) => {
-                self.show_error(&self.message(rule));
+                self.show_error(&self.message(rule, &text));
                 false
             }
+            // jquery-validation: while a `remote` answer is awaited, the message stays.
+            None if self.pending.get() => true,
             None => {
                 self.clear_error();
                 true
@@ -458,7 +496,21 @@ impl Field {
     /// The message for `rule`, as jquery-validation's `defaultMessage` finds it: the
     /// `messages` option's, the element's own, else the default (for a custom method whose
     /// message is a function, what it returns for the parameter and the element).
-    fn message(&self, rule: &Rule) -> String {
+    ///
+    /// `remote`'s: the message its URL answered, else the rule's, `{0}` being the value.
+    fn message(&self, rule: &Rule, value: &str) -> String {
+        let remote;
+        let rule = match (rule.method, &self.remote.borrow().answer) {
+            (Method::Remote, Answer::Invalid(m)) if !m.is_empty() => return m.clone(),
+            (Method::Remote, _) => {
+                remote = Rule {
+                    method: Method::Remote,
+                    param: Param::Text(value.to_owned()),
+                };
+                &remote
+            }
+            _ => rule,
+        };
         let page = self.page_message(rule);
         let own = page.is_some()
             || self
@@ -682,6 +734,45 @@ impl Env for Field {
                 .filter(|c| filled(c, &checked))
                 .count(),
         )
+    }
+
+    /// jquery-validation's `remote`: the answer for this value if there is one; else the
+    /// check waits on it (passing meanwhile), and the form asks.
+    fn remote(&self, rule: &Rule, value: &str) -> bool {
+        let Param::Remote(base, data) = &rule.param else {
+            return true;
+        };
+        let mut url = base.clone();
+        url.push(if base.contains('?') { '&' } else { '?' });
+        // jQuery's `$.param` for a GET: `encodeURIComponent` of each name and value (a
+        // space is `%20` in a URL; `+` only in a POST's body).
+        let pairs = [(self.rules.name.as_str(), value)].into_iter();
+        for (i, (k, v)) in pairs
+            .chain(data.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .enumerate()
+        {
+            if i > 0 {
+                url.push('&');
+            }
+            url.push_str(&String::from(js_sys::encode_uri_component(k)));
+            url.push('=');
+            url.push_str(&String::from(js_sys::encode_uri_component(v)));
+        }
+        let mut check = self.remote.borrow_mut();
+        if check.url != url {
+            *check = RemoteCheck {
+                url,
+                answer: Answer::Wanted,
+            };
+        }
+        match check.answer {
+            Answer::Valid | Answer::Unanswered => true,
+            Answer::Invalid(_) => false,
+            Answer::Wanted | Answer::Pending => {
+                self.pending.set(true);
+                true
+            }
+        }
     }
 
     /// A custom method (`addMethod`): the page's function, called as jquery-validation

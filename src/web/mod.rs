@@ -38,8 +38,9 @@ const TS_RULE_NAME: &'static str = crate::rules::RULE_NAME_TS;
 /// against [`options::OPTION_NAMES`] by a test.)
 #[wasm_bindgen(typescript_custom_section)]
 const TS_OPTIONS: &'static str = r#"
-/** A rule's parameter: `true` for flags, a number, `[min, max]`, a selector or a pattern. */
-export type RuleParam = boolean | number | string | [number, number];
+/** A rule's parameter: `true` for flags, a number, `[min, max]`, a selector, a pattern, or
+ * `remote`'s `{url, data}`. */
+export type RuleParam = boolean | number | string | [number, number] | { url?: string; data?: Record<string, unknown> };
 /** An Error with a `kind`: "invalid" | "busy" | "cancelled" | "network" | "timeout" | "redirect" | "status" | "options". */
 export interface CorsformError extends Error {
   kind: string;

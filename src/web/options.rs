@@ -305,7 +305,10 @@ pub fn field_rules(entry: &JsValue, element: &Element) -> FieldRulesSpec {
         ParamSpec::Object(_) => {
             let params = entries(entry)
                 .into_iter()
-                .map(|(method, v)| (method, rule_param(&v, element)))
+                .map(|(method, v)| {
+                    let p = rule_param(&v, element, method == "remote");
+                    (method, p)
+                })
                 .collect();
             FieldRulesSpec::Params(Entries(params))
         }
@@ -314,7 +317,9 @@ pub fn field_rules(entry: &JsValue, element: &Element) -> FieldRulesSpec {
 }
 
 /// One rule's parameter for `element`: see [`field_rules`].
-fn rule_param(v: &JsValue, element: &Element) -> ParamSpec {
+/// For `remote` (`remote` true), the functions of its `data` are called, as jQuery's
+/// `$.param` calls them.
+fn rule_param(v: &JsValue, element: &Element, remote: bool) -> ParamSpec {
     let given = |key: &str| {
         let v = js_sys::Reflect::get(v, &key.into()).unwrap_or_default();
         (!v.is_undefined()).then_some(v)
@@ -344,6 +349,23 @@ fn rule_param(v: &JsValue, element: &Element) -> ParamSpec {
             .unchecked_ref::<Function>()
             .call1(&JsValue::NULL, element)
             .unwrap_or(JsValue::FALSE);
+    }
+    let data = match remote && is_plain_object(&value) {
+        true => js_sys::Reflect::get(&value, &"data".into()).unwrap_or_default(),
+        false => JsValue::UNDEFINED,
+    };
+    if is_plain_object(&data) {
+        let called = Object::new();
+        for (k, v) in entries(&data) {
+            let v = match v.dyn_ref::<Function>() {
+                Some(f) => f.call0(&JsValue::NULL).unwrap_or_default(),
+                None => v,
+            };
+            let _ = js_sys::Reflect::set(&called, &k.into(), &v);
+        }
+        let copy = Object::assign(&Object::new(), value.unchecked_ref());
+        let _ = js_sys::Reflect::set(&copy, &"data".into(), &called);
+        value = copy.into();
     }
     param(&value)
 }

@@ -6,6 +6,7 @@ use wasm_bindgen::JsValue;
 use web_sys::{AbortSignal, RequestMode, RequestRedirect, ResponseType};
 
 use super::error::{CorsformError, Kind};
+use super::field::Answer;
 
 /// How a request ended.
 pub enum Outcome {
@@ -55,6 +56,41 @@ pub async fn post(url: &str, headers: &web_sys::Headers, body: String, timeout_m
     match response.text().await {
         Ok(text) => outcome(status, &text),
         Err(e) => Outcome::Failed(failure(Some(&e), timeout_ms)),
+    }
+}
+
+/// jquery-validation's `remote` request (<https://jqueryvalidation.org/remote-method/>):
+/// `GET url` as `$.ajax` sends it with `dataType: "json"` (its `Accept`; no
+/// `X-Requested-With` cross-origin, so no preflight). The answer: `true` or `"true"`
+/// passes, a string is the message, anything else (`false`, `null`) the rule's own
+/// message; no usable answer ([`Answer::Unanswered`]) after `timeout_ms` milliseconds, a
+/// network or CORS failure, a non-2xx or a body that is not JSON.
+pub async fn ask(url: &str, timeout_ms: u32) -> Answer {
+    let init = web_sys::RequestInit::new();
+    if let Ok(headers) = web_sys::Headers::new() {
+        let _ = headers.set("Accept", "application/json, text/javascript, */*; q=0.01");
+        init.set_headers(&headers);
+    }
+    init.set_mode(RequestMode::Cors);
+    init.set_signal(Some(&AbortSignal::timeout_with_u32(timeout_ms)));
+    let Ok(request) = web_sys::Request::new_with_str_and_init(url, &init) else {
+        return Answer::Unanswered;
+    };
+    let Ok(response) = Request::from(request).send().await else {
+        return Answer::Unanswered;
+    };
+    let text = match response.ok() {
+        true => response.text().await.ok(),
+        false => None,
+    };
+    let Some(answer) = text.and_then(|t| js_sys::JSON::parse(&t).ok()) else {
+        return Answer::Unanswered;
+    };
+    match answer.as_string() {
+        Some(t) if t == "true" => Answer::Valid,
+        _ if answer == JsValue::TRUE => Answer::Valid,
+        Some(message) => Answer::Invalid(message),
+        None => Answer::Invalid(String::new()),
     }
 }
 

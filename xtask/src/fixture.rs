@@ -14,6 +14,11 @@
 //! - `/nocors` — 200 without `Access-Control-Allow-Origin`
 //! - `/drop` — reads the request, then closes the connection without an answer (a server
 //!   killed mid-request)
+//! - `/remote/ID?QUERY` (GET) — jquery-validation's `remote`: records the query and the
+//!   `Accept` and `X-Requested-With` headers under ID, and answers by the value in the
+//!   query: `=taken` the message `"That name is taken."`, `=nope` `false`, `=strtrue` the
+//!   string `"true"`, `=slow` `true` after 0.7 s, anything else `true`
+//! - `/seen/ID` (GET) — what `/remote/ID` recorded: `[[query, accept, xrw], …]`
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -22,6 +27,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 type Counts = Arc<Mutex<HashMap<String, u32>>>;
+/// What `/remote/ID` was asked, by ID.
+type Seen = Arc<Mutex<HashMap<String, Vec<[String; 3]>>>>;
 
 /// Starts the fixture; returns its base URL.
 pub fn start(allowed_origin: &str) -> Result<String, String> {
@@ -32,11 +39,12 @@ pub fn start(allowed_origin: &str) -> Result<String, String> {
     );
     let allowed = allowed_origin.to_owned();
     let counts: Counts = Arc::default();
+    let seen: Seen = Arc::default();
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
-            let (allowed, counts) = (allowed.clone(), counts.clone());
+            let (allowed, counts, seen) = (allowed.clone(), counts.clone(), seen.clone());
             std::thread::spawn(move || {
-                let _ = serve(stream, &allowed, &counts);
+                let _ = serve(stream, &allowed, &counts, &seen);
             });
         }
     });
@@ -44,7 +52,7 @@ pub fn start(allowed_origin: &str) -> Result<String, String> {
     Ok(url)
 }
 
-fn serve(stream: TcpStream, allowed: &str, counts: &Counts) -> std::io::Result<()> {
+fn serve(stream: TcpStream, allowed: &str, counts: &Counts, seen: &Seen) -> std::io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut request_line = String::new();
@@ -119,6 +127,34 @@ fn serve(stream: TcpStream, allowed: &str, counts: &Counts) -> std::io::Result<(
                 .copied()
                 .unwrap_or(0);
             ("200 OK", None, format!("{{\"count\":{n}}}"))
+        }
+        ("GET", p) if p.starts_with("/remote/") => {
+            let (id, query) = id("/remote/")
+                .split_once('?')
+                .map(|(i, q)| (i.to_owned(), q.to_owned()))
+                .unwrap_or_default();
+            let asked = [&query, header("accept"), header("x-requested-with")].map(str::to_owned);
+            seen.lock().unwrap().entry(id).or_default().push(asked);
+            let reply = match query.as_str() {
+                q if q.contains("=taken") => "\"That name is taken.\"",
+                q if q.contains("=nope") => "false",
+                q if q.contains("=strtrue") => "\"true\"",
+                q => {
+                    if q.contains("=slow") {
+                        std::thread::sleep(Duration::from_millis(700));
+                    }
+                    "true"
+                }
+            };
+            ("200 OK", None, reply.to_owned())
+        }
+        ("GET", p) if p.starts_with("/seen/") => {
+            let seen = seen.lock().unwrap().get(&id("/seen/")).cloned();
+            (
+                "200 OK",
+                None,
+                serde_json::json!(seen.unwrap_or_default()).to_string(),
+            )
         }
         ("POST", p) if p.starts_with("/echo/") => ("200 OK", None, echo(counts, id("/echo/"))),
         ("POST", p) if p.starts_with("/slow/") => {
