@@ -141,7 +141,8 @@ pub(crate) fn decimal_places(text: &str, parse: Parse) -> u32 {
         Some(at) => (&t[..at], parse(&t[at + 1..])),
         None => (t, 0.0),
     };
-    let fraction = mantissa.split_once('.').map_or(0, |(_, f)| f.len()) as f64;
+    let point = mantissa.bytes().position(|b| b == b'.');
+    let fraction = point.map_or(0, |at| mantissa.len() - at - 1) as f64;
     // A float to integer `as` saturates, and gives 0 for NaN.
     (fraction - exponent).clamp(0.0, 400.0) as u32
 }

@@ -692,7 +692,7 @@ impl Env for Field {
                 .is_some_and(|i| i.has_attribute("multiple"));
         match multiple {
             true => value
-                .split(',')
+                .split((|c| c == ',') as fn(char) -> bool)
                 .all(|a| re.test(a.trim_matches(|c: char| c.is_ascii_whitespace()))),
             false => re.test(value),
         }

@@ -227,17 +227,14 @@ pub fn set_defaults(defaults: JsValue) -> Result<(), JsValue> {
         if messages.is_undefined() || messages.is_null() {
             return Ok(table);
         }
-        for pair in js_sys::Object::entries(messages.unchecked_ref::<js_sys::Object>()).iter() {
-            let pair: js_sys::Array = pair.unchecked_into();
-            let name = pair.get(0).as_string().unwrap_or_default();
+        for (name, text) in options::entries(&messages) {
             let method = crate::Method::from_name(&name).ok_or_else(|| {
                 OptionsError::format(
                     "messages: unknown rule \"{0}\" (known: {1})",
                     &[&name, crate::KNOWN_METHODS],
                 )
             })?;
-            let text = pair
-                .get(1)
+            let text = text
                 .as_string()
                 .ok_or_else(|| OptionsError::format("messages.{0} must be a string", &[&name]))?;
             table.set(method, &text);

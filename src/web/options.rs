@@ -133,7 +133,7 @@ fn groups(v: &JsValue) -> Result<Vec<(String, Rc<Slot>)>, OptionsError> {
             Some(text) => crate::pieces(&text, crate::number::is_js_space)
                 .map(JsValue::from)
                 .collect(),
-            None if Array::is_array(&names) => Array::from(&names).iter().collect(),
+            None if Array::is_array(&names) => names.unchecked_ref::<Array>().iter().collect(),
             None => {
                 let path = ["groups.", &group].concat();
                 return Err(must(&path, "a string of field names", &names));
@@ -185,7 +185,10 @@ impl Ignore {
     /// Reads a selector list.
     fn parse(list: &str) -> Ignore {
         let mut ignore = Ignore::default();
-        for part in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        for part in crate::pieces(list, |c| c == ',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
             if part == ":hidden" {
                 ignore.hidden = true;
             } else {
@@ -219,7 +222,10 @@ pub fn entries(v: &JsValue) -> Vec<(String, JsValue)> {
         .iter()
         .map(|pair| {
             let pair: Array = pair.unchecked_into();
-            (pair.get(0).as_string().unwrap_or_default(), pair.get(1))
+            (
+                pair.get_unchecked(0).as_string().unwrap_or_default(),
+                pair.get_unchecked(1),
+            )
         })
         .collect()
 }
@@ -245,7 +251,12 @@ pub fn param(v: &JsValue) -> ParamSpec {
         let text = js_sys::Number::from(v.clone()).to_string_with_radix(10);
         ParamSpec::Number(text.map(String::from).unwrap_or_default())
     } else if Array::is_array(v) {
-        ParamSpec::List(Array::from(v).iter().map(|item| param(&item)).collect())
+        ParamSpec::List(
+            v.unchecked_ref::<Array>()
+                .iter()
+                .map(|item| param(&item))
+                .collect(),
+        )
     } else if v.is_function() {
         ParamSpec::Other("a function")
     } else if v.is_object() {
