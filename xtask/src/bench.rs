@@ -8,7 +8,9 @@
 //! - validation speed: a 300-field form (required + email + maxlength each), corsform's
 //!   `validate()` against jquery-validation's `form()`;
 //! - server: durable submissions per second and p50/p99 latency with concurrent keep-alive
-//!   clients on loopback, against the preflight path (no storage) as the ceiling.
+//!   clients on loopback, on SQLite and on PostgreSQL (a throwaway cluster, postgres.rs,
+//!   with its durable defaults), against the preflight path (no storage) as the ceiling;
+//!   then the same with mail on.
 //!
 //! Nothing here is a test: no figure fails the task.
 
@@ -353,7 +355,8 @@ fn load(addr: &str, origin: &str, preflight: bool) -> Load {
     }
 }
 
-fn exported_rows(server_bin: &Path, db: &Path) -> usize {
+/// How many rows `corsform-server export --db DB` lists.
+fn exported_rows(server_bin: &Path, db: &str) -> usize {
     let out = Command::new(server_bin)
         .args(["export", "--db"])
         .arg(db)
@@ -428,49 +431,35 @@ pub fn bench(c: &Config) -> Result<(), String> {
     print!("{browser}");
     md.push_str(&browser);
 
-    // Server.
+    // The server, on each store.
     let server_bin = build_server(true)?;
     let tmp = crate::util::temp_dir("bench-server")?;
-    let db = tmp.join("bench.db");
+    crate::postgres::ignore_interrupts();
+    // On the disk of the SQLite file (the system's temporary directory may be in memory).
+    let cluster = crate::postgres::Cluster::start(&tmp, &crate::postgres::DURABLE_SETTINGS)?;
+    let stores = [
+        Store {
+            name: "SQLite (WAL, `synchronous=FULL`)".into(),
+            db: tmp.join("bench.db").to_string_lossy().into_owned(),
+            mail_db: tmp.join("bench-mail.db").to_string_lossy().into_owned(),
+        },
+        Store {
+            name: format!(
+                "PostgreSQL {} (`fsync`, `synchronous_commit`, `full_page_writes` on)",
+                cluster.version
+            ),
+            db: cluster.create_database("bench")?,
+            mail_db: cluster.create_database("bench_mail")?,
+        },
+    ];
     let origin = "http://bench.example";
-    let server = start_server(
-        cmd(&server_bin)
-            .args([
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--rate-limit",
-                "0",
-                "--allow-origin",
-                origin,
-                "--db",
-            ])
-            .arg(&db)
-            .stderr(Stdio::null()),
-    )?;
-    let addr = server.addr.clone();
-    let post = load(&addr, origin, false);
-    let pre = load(&addr, origin, true);
-    drop(server);
-    let stored = exported_rows(&server_bin, &db);
-    let mut srv = String::new();
-    let _ = writeln!(srv, "\n### Server ({CLIENTS} keep-alive clients × {PER_CLIENT} requests, loopback, release build)\n\n| path | per second | p50 (ms) | p99 (ms) | 2xx |\n|---|---:|---:|---:|---:|");
-    let _ = writeln!(
-        srv,
-        "| POST /contact, each 200 after its row is committed | {:.0} | {:.2} | {:.2} | {}/{} |",
-        post.per_second, post.p50_ms, post.p99_ms, post.ok, post.total
-    );
-    let _ = writeln!(
-        srv,
-        "| OPTIONS preflight (no storage: the ceiling) | {:.0} | {:.2} | {:.2} | {}/{} |",
-        pre.per_second, pre.p50_ms, pre.p99_ms, pre.ok, pre.total
-    );
-    let _ = writeln!(srv, "\nDurable / ceiling: {:.2}. Rows exported after the run: {stored} (every 200 must be one). Target: 2,000 durable submissions/s.", post.per_second / pre.per_second);
+    let srv = server(&server_bin, &stores, origin)?;
     print!("{srv}");
     md.push_str(&srv);
-    let mail = mail(&server_bin, &tmp, origin)?;
+    let mail = mail(&server_bin, &stores, origin)?;
     print!("{mail}");
     md.push_str(&mail);
+    drop(cluster);
     write_figures(&project_root().join("BENCHMARKS.md"), &md)?;
     println!("\nxtask: wrote the figures in BENCHMARKS.md");
     Ok(())
@@ -492,57 +481,109 @@ fn write_figures(path: &Path, figures: &str) -> Result<(), String> {
     std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// The server with mail on, sending to a loopback SMTP server that accepts everything
-/// (`smtp_sink`): durable submissions per second (each 200 after the submission and its
-/// notification are committed), and messages delivered per second (from the first POST
-/// until the SMTP server has accepted one message per 200).
-fn mail(server_bin: &Path, tmp: &Path, origin: &str) -> Result<String, String> {
-    let (smtp, accepted) = crate::smtp_sink::start()?;
-    let db = tmp.join("bench-mail.db");
-    let server = start_server(
+/// A database the server is measured on.
+struct Store {
+    /// How BENCHMARKS.md names it, with its durability settings.
+    name: String,
+    /// `--db` for the run without mail, a SQLite file or a PostgreSQL URL: empty at first.
+    db: String,
+    /// `--db` for the run with mail.
+    mail_db: String,
+}
+
+/// `corsform-server serve` on a free loopback port, `db` and `args`, the rate limit off.
+fn serve(
+    server_bin: &Path,
+    db: &str,
+    origin: &str,
+    args: &[&str],
+) -> Result<crate::listening::Listening, String> {
+    start_server(
         cmd(server_bin)
             .args(["serve", "--listen", "127.0.0.1:0", "--rate-limit", "0"])
-            .args([
-                "--allow-origin",
-                origin,
+            .args(["--allow-origin", origin, "--db", db])
+            .args(args)
+            .stderr(Stdio::null()),
+    )
+}
+
+/// Durable submissions per second on each store, against the preflight (no storage) as
+/// the ceiling; the rows exported afterwards, to count them.
+fn server(server_bin: &Path, stores: &[Store], origin: &str) -> Result<String, String> {
+    let mut out = String::new();
+    let _ = writeln!(out, "\n### Server ({CLIENTS} keep-alive clients × {PER_CLIENT} requests, loopback, release build)\n\n| path | store | per second | p50 (ms) | p99 (ms) | 2xx | rows exported |\n|---|---|---:|---:|---:|---:|---:|");
+    let mut ceiling = None;
+    for store in stores {
+        let server = serve(server_bin, &store.db, origin, &[])?;
+        let post = load(&server.addr, origin, false);
+        ceiling.get_or_insert_with(|| load(&server.addr, origin, true));
+        drop(server);
+        let stored = exported_rows(server_bin, &store.db);
+        let _ = writeln!(
+            out,
+            "| POST /contact, each 200 after its row is committed | {} | {:.0} | {:.2} | {:.2} | {}/{} | {stored} |",
+            store.name, post.per_second, post.p50_ms, post.p99_ms, post.ok, post.total
+        );
+    }
+    if let Some(pre) = ceiling {
+        let _ = writeln!(
+            out,
+            "| OPTIONS preflight (no storage: the ceiling) | | {:.0} | {:.2} | {:.2} | {}/{} | |",
+            pre.per_second, pre.p50_ms, pre.p99_ms, pre.ok, pre.total
+        );
+    }
+    let _ = writeln!(out, "\nEvery 200 must be one row exported. Target: 2,000 durable submissions/s from one instance, on either store.");
+    Ok(out)
+}
+
+/// The server with mail on, sending to a loopback SMTP server that accepts everything
+/// (`smtp_sink`), on each store: durable submissions per second (each 200 after the
+/// submission and its notification are committed), and messages delivered per second (from
+/// the first POST until the SMTP server has accepted one message per 200).
+fn mail(server_bin: &Path, stores: &[Store], origin: &str) -> Result<String, String> {
+    let mut out = String::new();
+    let _ = writeln!(out, "\n### Server with mail ({CLIENTS} keep-alive clients × {PER_CLIENT} POSTs, `--smtp` to a loopback SMTP server that accepts everything)\n\n| measure | store | per second | p50 (ms) | p99 (ms) | count |\n|---|---|---:|---:|---:|---:|");
+    for store in stores {
+        let (smtp, accepted) = crate::smtp_sink::start()?;
+        let smtp = format!("smtp://{smtp}");
+        let server = serve(
+            server_bin,
+            &store.mail_db,
+            origin,
+            &[
                 "--smtp",
-                &format!("smtp://{smtp}"),
-            ])
-            .args([
+                &smtp,
                 "--mail-from",
                 "forms@bench.example",
                 "--mail-to",
                 "owner@bench.example",
-            ])
-            .arg("--db")
-            .arg(&db)
-            .stderr(Stdio::null()),
-    )?;
-    let addr = server.addr.clone();
-    let started = Instant::now();
-    let post = load(&addr, origin, false);
-    // Bounded: a server that stops sending fails the bench instead of hanging it.
-    let deadline = Instant::now() + Duration::from_secs(300);
-    while accepted.load(std::sync::atomic::Ordering::Relaxed) < post.ok {
-        if Instant::now() > deadline {
-            return Err("bench: the server stopped sending mail".into());
+            ],
+        )?;
+        let addr = server.addr.clone();
+        let started = Instant::now();
+        let post = load(&addr, origin, false);
+        // Bounded: a server that stops sending fails the bench instead of hanging it.
+        let deadline = Instant::now() + Duration::from_secs(300);
+        while accepted.load(std::sync::atomic::Ordering::Relaxed) < post.ok {
+            if Instant::now() > deadline {
+                return Err("bench: the server stopped sending mail".into());
+            }
+            std::thread::sleep(Duration::from_millis(5));
         }
-        std::thread::sleep(Duration::from_millis(5));
+        let delivered = post.ok as f64 / started.elapsed().as_secs_f64();
+        drop(server);
+        let _ = writeln!(
+            out,
+            "| POST /contact, each 200 after the submission and its notification are committed | {} | {:.0} | {:.2} | {:.2} | {}/{} |",
+            store.name, post.per_second, post.p50_ms, post.p99_ms, post.ok, post.total
+        );
+        let _ = writeln!(
+            out,
+            "| messages delivered (first POST → the SMTP server's last 250) | {} | {delivered:.0} | | | {} |",
+            store.name,
+            accepted.load(std::sync::atomic::Ordering::Relaxed)
+        );
     }
-    let delivered = post.ok as f64 / started.elapsed().as_secs_f64();
-    drop(server);
-    let mut out = String::new();
-    let _ = writeln!(out, "\n### Server with mail ({CLIENTS} keep-alive clients × {PER_CLIENT} POSTs, `--smtp` to a loopback SMTP server that accepts everything)\n\n| measure | per second | p50 (ms) | p99 (ms) | count |\n|---|---:|---:|---:|---:|");
-    let _ = writeln!(
-        out,
-        "| POST /contact, each 200 after the submission and its notification are committed | {:.0} | {:.2} | {:.2} | {}/{} |",
-        post.per_second, post.p50_ms, post.p99_ms, post.ok, post.total
-    );
-    let _ = writeln!(
-        out,
-        "| messages delivered (first POST → the SMTP server's last 250) | {delivered:.0} | | | {} |",
-        accepted.load(std::sync::atomic::Ordering::Relaxed)
-    );
     let _ = writeln!(out, "\nThe outbox sends up to 4 messages at once, each on an SMTP connection of its own. Targets: at least 2,000 durable submissions/s with the outbox (aim 10,000).");
     Ok(out)
 }

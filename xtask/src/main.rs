@@ -35,8 +35,9 @@ tasks:
           `CORSFORM_TEST_POSTGRES_URL=URL cargo test -p corsform-server --test NAME`)
   demo    build pkg/, serve www/ on http://127.0.0.1:8080 and the API on :8081, until Ctrl-C
   weight  build pkg/ and print its weight beside the peers' and by dependency (twiggy)
-  bench   weight (by dependency), time to bind, validation speed and server throughput, side
-          by side with jQuery + jquery-validation and htmx; writes BENCHMARKS.md
+  bench   weight (by dependency), time to bind, validation speed and server throughput (on
+          SQLite and PostgreSQL), side by side with jQuery + jquery-validation and htmx;
+          writes BENCHMARKS.md
   test-browser [-- ARGS]  only the wasm-bindgen browser suites, ARGS passed to `cargo test`
           (e.g. `-- --test browser -- lazy`); CORSFORM_BROWSERS=firefox picks browsers
 ";
@@ -273,7 +274,10 @@ fn test(c: &Config) -> Result<(), String> {
 fn native_tests() -> Result<(), String> {
     let mut tests = cargo();
     tests.args(["test", "--workspace"]);
-    if let Ok(url) = std::env::var(postgres::URL_VAR) {
+    if let Some(url) = std::env::var(postgres::URL_VAR)
+        .ok()
+        .filter(|u| !u.is_empty())
+    {
         println!(
             "xtask: the PostgreSQL tests use {url} ({} is set)",
             postgres::URL_VAR
@@ -281,7 +285,7 @@ fn native_tests() -> Result<(), String> {
         return run(&mut tests);
     }
     postgres::ignore_interrupts();
-    let cluster = postgres::Cluster::start(&postgres::TEST_SETTINGS)?;
+    let cluster = postgres::Cluster::start(&std::env::temp_dir(), &postgres::TEST_SETTINGS)?;
     let result = run(tests.env(postgres::URL_VAR, &cluster.url));
     drop(cluster);
     result
@@ -290,7 +294,7 @@ fn native_tests() -> Result<(), String> {
 /// `cargo xtask postgres`: a throwaway cluster, until Ctrl-C.
 fn postgres_task() -> Result<(), String> {
     postgres::ignore_interrupts();
-    let cluster = postgres::Cluster::start(&postgres::TEST_SETTINGS)?;
+    let cluster = postgres::Cluster::start(&std::env::temp_dir(), &postgres::TEST_SETTINGS)?;
     println!();
     println!("  export {}={}", postgres::URL_VAR, cluster.url);
     println!();

@@ -1,6 +1,7 @@
 //! A throwaway PostgreSQL cluster for a task's run: Debian's server binaries
-//! (`/usr/lib/postgresql/VERSION/bin`, installed by `setup`), `initdb` into a temporary
-//! folder, the `postgres` server listening on 127.0.0.1 only, on a free port, its unix
+//! (`/usr/lib/postgresql/VERSION/bin`, installed by `setup`), `initdb` into a new folder
+//! (`corsform-postgres-PID`, in the system's temporary directory for the tests, beside the
+//! SQLite file on the disk for `bench`), the `postgres` server listening on 127.0.0.1 only, on a free port, its unix
 //! socket in that folder, loopback trusted (no password). Stopped and the folder removed when
 //! the [`Cluster`] is dropped, also when the tests fail; Ctrl-C stops the tests, then the
 //! cluster (see [`ignore_interrupts`]). A folder left by an xtask that was killed is removed
@@ -20,8 +21,7 @@ use crate::util::{describe, free_port};
 /// (`server/tests/common/postgres.rs`).
 pub const URL_VAR: &str = "CORSFORM_TEST_POSTGRES_URL";
 
-/// The prefix of the temporary folders, `corsform-postgres-PID` under the system's temporary
-/// directory (PID being the xtask's).
+/// The prefix of the clusters' folders, `corsform-postgres-PID` (PID being the xtask's).
 const PREFIX: &str = "corsform-postgres-";
 
 /// How long the server may take to accept connections.
@@ -30,6 +30,15 @@ const START_PATIENCE: Duration = Duration::from_secs(60);
 /// The server settings of the tests' cluster: room for every test's pools at once (two
 /// servers of the multi-instance test, the store tests running in parallel).
 pub const TEST_SETTINGS: [(&str, &str); 1] = [("max_connections", "200")];
+
+/// The settings `bench` measures with, each PostgreSQL's default, written out: every
+/// commit flushed to the disk (fdatasync on Linux) before it returns, as SQLite's
+/// `synchronous=FULL`.
+pub const DURABLE_SETTINGS: [(&str, &str); 3] = [
+    ("fsync", "on"),
+    ("synchronous_commit", "on"),
+    ("full_page_writes", "on"),
+];
 
 /// The unprivileged account the cluster runs as when the xtask runs as root.
 const USER: &str = "nobody";
@@ -53,6 +62,8 @@ pub fn bin_dir() -> Option<PathBuf> {
 pub struct Cluster {
     /// `postgres://postgres@127.0.0.1:PORT/postgres`: the superuser `postgres`, no password.
     pub url: String,
+    /// The server's major version (`15`).
+    pub version: String,
     /// The temporary folder: `data/` (the cluster), `postgres.log`, the unix socket.
     dir: PathBuf,
     bin: PathBuf,
@@ -68,16 +79,16 @@ struct Account {
 }
 
 impl Cluster {
-    /// `initdb`, then `postgres` in the background; returns once it accepts connections.
-    /// `settings` are extra `-c NAME=VALUE` server settings. The error says what failed and
-    /// shows the server's log.
-    pub fn start(settings: &[(&str, &str)]) -> Result<Cluster, String> {
+    /// `initdb` into a new folder in `parent`, then `postgres` in the background; returns
+    /// once it accepts connections. `settings` are extra `-c NAME=VALUE` server settings.
+    /// The error says what failed and shows the server's log.
+    pub fn start(parent: &Path, settings: &[(&str, &str)]) -> Result<Cluster, String> {
         let bin = bin_dir().ok_or(
             "no PostgreSQL server in /usr/lib/postgresql/*/bin (Debian's `postgresql` \
              package; `cargo xtask setup` installs it)",
         )?;
-        remove_stale();
-        let dir = std::env::temp_dir().join(format!("{PREFIX}{}", std::process::id()));
+        remove_stale(parent);
+        let dir = parent.join(format!("{PREFIX}{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let as_user = match crate::setup::is_root() {
@@ -132,8 +143,10 @@ impl Cluster {
         let server = postgres
             .spawn()
             .map_err(|e| format!("cannot start postgres: {e}"))?;
+        let version = bin.parent().and_then(Path::file_name);
         let mut cluster = Cluster {
             url: format!("postgres://postgres@127.0.0.1:{port}/postgres"),
+            version: version.map_or_else(String::new, |v| v.to_string_lossy().into_owned()),
             dir,
             bin,
             server,
@@ -173,6 +186,21 @@ impl Cluster {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    /// Creates the database `name` (`createdb`) and returns its URL.
+    pub fn create_database(&self, name: &str) -> Result<String, String> {
+        let server = self
+            .url
+            .strip_suffix("/postgres")
+            .expect("the URL ends in /postgres");
+        let url = format!("{server}/{name}");
+        crate::util::run(Command::new(self.bin.join("createdb")).args([
+            "--maintenance-db",
+            &self.url,
+            name,
+        ]))?;
+        Ok(url)
     }
 
     /// The server's log so far.
@@ -232,8 +260,8 @@ fn account(user: &str) -> Result<Account, String> {
 
 /// Removes the folders of clusters whose xtask is gone (killed before it could clean up),
 /// stopping their server first if it still runs.
-fn remove_stale() {
-    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+fn remove_stale(parent: &Path) {
+    let Ok(entries) = std::fs::read_dir(parent) else {
         return;
     };
     for entry in entries.flatten() {
