@@ -697,7 +697,7 @@ pub fn data_value(
 /// rule, with `true` (`parse` reads numbers, as for the other rules).
 pub fn class_rules(classes: &str, parse: Parse) -> Vec<Rule> {
     let mut out = FieldRules::default();
-    for method in classes.split(' ').filter_map(Method::from_name) {
+    for method in crate::pieces(classes, |c| c == ' ').filter_map(Method::from_name) {
         if method.is_class_rule() {
             let given = ParamSpec::Bool(true);
             if let Ok(Some(param)) = param(method, &given, parse) {

@@ -439,10 +439,12 @@ impl Bound {
     /// Puts the server's messages (`errors`: `{field: message}`) on the fields it names
     /// and the page shows; returns the others' messages, in the server's order.
     fn show_server_errors(&self, errors: &JsValue) -> Vec<String> {
-        let messages: Vec<(String, String)> = super::options::entries(errors)
-            .into_iter()
-            .filter_map(|(name, message)| Some((name, message.as_string()?)))
-            .collect();
+        let mut messages = Vec::new();
+        for (name, message) in super::options::entries(errors) {
+            if let Some(message) = message.as_string() {
+                messages.push((name, message));
+            }
+        }
         let fields = self.fields.borrow();
         let mut unplaced = Vec::new();
         for (name, message) in &messages {

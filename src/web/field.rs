@@ -743,7 +743,11 @@ impl Env for Field {
             return true;
         };
         let mut url = base.clone();
-        url.push(if base.contains('?') { '&' } else { '?' });
+        url.push(if base.bytes().any(|b| b == b'?') {
+            '&'
+        } else {
+            '?'
+        });
         // jQuery's `$.param` for a GET: `encodeURIComponent` of each name and value (a
         // space is `%20` in a URL; `+` only in a POST's body).
         let pairs = [(self.rules.name.as_str(), value)].into_iter();
