@@ -68,6 +68,22 @@ pub struct RulesOptions {
     pub messages: Entries<FieldMessagesSpec>,
 }
 
+impl RulesOptions {
+    /// The seed's contact form: `subject` and `message` required, `from` an e-mail
+    /// address.
+    pub fn seed() -> RulesOptions {
+        let names = |t: &str| FieldRulesSpec::Names(t.to_owned());
+        RulesOptions {
+            rules: Entries(vec![
+                ("subject".to_owned(), names("required")),
+                ("from".to_owned(), names("email")),
+                ("message".to_owned(), names("required")),
+            ]),
+            messages: Entries::default(),
+        }
+    }
+}
+
 /// What the page's markup says about its fields and the rules do not, which the browser
 /// reads from the DOM and the server must be told: which fields are choices, and which
 /// id names which field.

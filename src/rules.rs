@@ -624,16 +624,7 @@ impl RuleSet {
 
     /// The seed's contact form: `subject` and `message` required, `from` an e-mail address.
     pub fn seed() -> RuleSet {
-        let names = |t: &str| FieldRulesSpec::Names(t.to_owned());
-        let options = RulesOptions {
-            rules: Entries(vec![
-                ("subject".to_owned(), names("required")),
-                ("from".to_owned(), names("email")),
-                ("message".to_owned(), names("required")),
-            ]),
-            messages: Entries::default(),
-        };
-        RuleSet::from_options(&options).expect("the seed rules are valid")
+        RuleSet::from_options(&RulesOptions::seed()).expect("the seed rules are valid")
     }
 }
 

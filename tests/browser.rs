@@ -3038,3 +3038,66 @@ async fn remote_holds_the_submit_and_drops_stale_answers() {
     assert!(sent().is_some_and(|b| b.contains("other=x")));
     c.destroy();
 }
+
+/// additional-methods' `require_from_group` (issue 15): checking one field of the group
+/// checks every field its selector matches, as jquery-validation does (there, by
+/// `validator.element` on each): the same steps with jquery-validation 1.22.1 and with
+/// corsform, each field's message compared after each step.
+#[wasm_bindgen_test]
+fn require_from_group_checks_its_fields_together_as_jquery_validation_does() {
+    let jq = jquery_additional();
+    let opts = r#"{"rules": {"a": {"require_from_group": [2, ".g"]}, "b": {"require_from_group": [2, ".g"]},
+        "c": {"require_from_group": [2, ".g"], "minlength": 2}}}"#;
+    let markup = r#"<form id="rg"><input id="a" name="a" class="g"><input id="b" name="b" class="g">
+        <input id="c" name="c" class="g"><input id="d" name="d"></form>"#;
+    // The values of a, b and c, then the field left.
+    let steps: &[(&str, &str, &str, &str)] = &[
+        ("x", "", "", "a"),
+        ("x", "y", "", "b"),
+        ("x", "", "", "b"),
+        ("x", "", "z", "c"),
+        ("", "", "zz", "c"),
+    ];
+    let fill = |(a, b, c, _): &(&str, &str, &str, &str)| {
+        input("#a").set_value(a);
+        input("#b").set_value(b);
+        input("#c").set_value(c);
+    };
+    let messages = || ["a", "b", "c"].map(error_text);
+    let mut theirs = Vec::new();
+    {
+        let _page = mount(markup);
+        let v = Function::new_with_args("$, o", "return $('#rg').validate(JSON.parse(o));")
+            .call2(&JsValue::NULL, &jq, &opts.into())
+            .unwrap();
+        for step in steps {
+            fill(step);
+            Function::new_with_args("v, s", "v.element(s);")
+                .call2(&JsValue::NULL, &v, &["#", step.3].concat().into())
+                .unwrap();
+            theirs.push(messages());
+        }
+        Function::new_with_args("v", "v.destroy();")
+            .call1(&JsValue::NULL, &v)
+            .unwrap();
+    }
+    let mut ours = Vec::new();
+    {
+        let _page = mount(markup);
+        let c = bind_ok("#rg", options(opts));
+        for step in steps {
+            fill(step);
+            leave(&["#", step.3].concat());
+            ours.push(messages());
+        }
+        c.destroy();
+    }
+    assert_eq!(ours, theirs);
+    // The first step shows the message on the two fields not left too.
+    let fill_message = Some("Please fill at least 2 of these fields.".to_string());
+    assert_eq!(
+        theirs[0],
+        [fill_message.clone(), fill_message.clone(), fill_message]
+    );
+    assert_eq!(theirs[1], [None, None, None]);
+}

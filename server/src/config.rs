@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use corsform::{Entries, FieldMessagesSpec, FieldRulesSpec, RuleSet, RulesOptions};
+use corsform::{Entries, FieldMessagesSpec, FieldRulesSpec, RuleSet, RulesFile, RulesOptions};
 use serde::Deserialize;
 use toml::de::{DeTable, DeValue};
 
@@ -179,6 +179,12 @@ pub struct FormSettings {
     /// The messages inline (corsform.toml only), as the JS `messages` option.
     #[arg(skip)]
     pub messages: Option<Entries<FieldMessagesSpec>>,
+
+    /// The language of the default messages (corsform.toml only), as a rules file's
+    /// `lang`: `de`, `fr`, `es`, `nl` or `pt` (a tag's primary subtag); English when
+    /// absent. With no inline `rules`, the contact form's rules in that language.
+    #[arg(skip)]
+    pub lang: Option<String>,
 
     /// Where a plain (no-JavaScript) form post is sent with 303 after it is stored: a path
     /// on this server or an http(s) URL. [default: /thanks]
@@ -559,26 +565,38 @@ impl FormSettings {
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| at("allow-origin", e))?
         };
-        let inline = self.rules.is_some() || self.messages.is_some();
+        let inline = self.rules.is_some() || self.messages.is_some() || self.lang.is_some();
         let rules = match (&self.rules_file, inline) {
             (Some(_), true) => {
                 return Err(at(
                     "rules-file",
-                    ConfigError("rules-file and inline rules or messages: give one".into()),
+                    ConfigError(
+                        "rules-file and inline rules, messages or lang: give one (a rules \
+                         file has its own \"lang\")"
+                            .into(),
+                    ),
                 ))
             }
             (Some(path), false) => Rules::from_file(path).map_err(|e| at("rules-file", e))?,
             (None, true) => {
-                let options = RulesOptions {
-                    rules: self.rules.clone().unwrap_or_default(),
-                    messages: self.messages.clone().unwrap_or_default(),
+                let options = match (&self.rules, &self.messages) {
+                    (None, None) => RulesOptions::seed(),
+                    (rules, messages) => RulesOptions {
+                        rules: rules.clone().unwrap_or_default(),
+                        messages: messages.clone().unwrap_or_default(),
+                    },
                 };
-                let key = if self.rules.is_some() {
-                    "rules"
-                } else {
-                    "messages"
+                let key = match (&self.rules, &self.messages) {
+                    (Some(_), _) => "rules",
+                    (None, Some(_)) => "messages",
+                    (None, None) => "lang",
                 };
-                RuleSet::from_options(&options)
+                let file = RulesFile {
+                    options,
+                    lang: self.lang.clone(),
+                    ..RulesFile::default()
+                };
+                RuleSet::from_rules_file(&file)
                     .map_err(|e| ConfigError(e.to_string()))
                     .and_then(Rules::new)
                     .map_err(|e| at(key, e))?

@@ -352,3 +352,57 @@ fn a_store_given_twice_or_a_pool_of_none_is_refused() {
     let error = config_error("[store]\nouthbox-lease = 5\n[forms.contact]\n");
     assert!(error.contains("unknown field `outhbox-lease`"), "{error}");
 }
+
+/// `lang` inline in a form's table, as in a rules file: the default messages in that
+/// language, with the form's inline rules or (without them) the contact form's; a language
+/// without a table, or `lang` beside a `rules-file`, refused with the file, line and key.
+#[tokio::test]
+async fn lang_inline_gives_the_forms_messages_in_that_language() {
+    let text = r#"
+[forms.contact]
+lang = "de"
+
+[forms.quote]
+lang = "fr-CA"
+rules = { company = "required" }
+"#;
+    let path = std::path::Path::new("corsform.toml");
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = corsform_server::config::parse(path, text).unwrap();
+    settings.db = Some(dir.path().join("x.db").to_str().unwrap().into());
+    let server = settings
+        .resolve(corsform_server::config::Source::File { path, text })
+        .await
+        .unwrap();
+    let (contact, quote) = (&server.forms[0], &server.forms[1]);
+    let failures = contact.rules.check(&[("from".into(), "x".into())]);
+    let messages: Vec<&str> = failures.iter().map(|f| f.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        [
+            "Dieses Feld muss ausgefüllt werden.",
+            "Bitte geben Sie eine gültige E-Mail-Adresse ein.",
+            "Dieses Feld muss ausgefüllt werden."
+        ],
+        "the contact form's rules, in German"
+    );
+    assert_eq!(
+        quote.rules.check(&[])[0].message,
+        "Ce champ est obligatoire."
+    );
+}
+
+#[test]
+fn a_lang_without_a_table_or_beside_a_rules_file_is_refused() {
+    let error = config_error("[forms.contact]\nlang = \"it\"\n");
+    assert!(error.contains("forms.contact.lang"), "{error}");
+    assert!(
+        error.contains("no messages for \"it\" (there are: en, de"),
+        "{error}"
+    );
+    let error = config_error("[forms.contact]\nlang = \"de\"\nrules-file = \"r.json\"\n");
+    assert!(
+        error.contains("a rules file has its own \"lang\""),
+        "{error}"
+    );
+}

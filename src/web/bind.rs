@@ -273,23 +273,36 @@ impl Bound {
             }
             f.check();
             // The fields whose `equalTo` names this one and that were checked already
-            // are checked again: "the same value again" may hold, or not, now.
+            // are checked again: "the same value again" may hold, or not, now. And
+            // additional-methods' `require_from_group`: checking a field of a group checks
+            // every field its selector matches in the form.
             let el: &Element = f.element();
-            for other in fields
+            let groups: Vec<&str> = f
+                .rules
+                .rules
                 .iter()
-                .filter(|o| o.submitted.get() || o.invalid.get())
-            {
-                let points_here = other
-                    .rules
-                    .rules
+                .filter_map(|r| match &r.param {
+                    Param::Group(_, selector) => Some(selector.as_str()),
+                    _ => None,
+                })
+                .collect();
+            for other in fields.iter().filter(|o| o.rules.name != f.rules.name) {
+                let checked = other.submitted.get() || other.invalid.get();
+                let points_here = checked
+                    && other
+                        .rules
+                        .rules
+                        .iter()
+                        .any(|r| match (r.method, &r.param) {
+                            (Method::EqualTo, Param::Text(selector)) => {
+                                el.matches(selector).unwrap_or(false)
+                            }
+                            _ => false,
+                        });
+                let in_group = groups
                     .iter()
-                    .any(|r| match (r.method, &r.param) {
-                        (Method::EqualTo, Param::Text(selector)) => {
-                            el.matches(selector).unwrap_or(false)
-                        }
-                        _ => false,
-                    });
-                if points_here && !other.ignored(&self.opts.ignore) {
+                    .any(|g| other.element().matches(g).unwrap_or(false));
+                if (points_here || in_group) && !other.ignored(&self.opts.ignore) {
                     other.check();
                 }
             }

@@ -304,7 +304,8 @@ pub struct Field {
     pattern: Option<RegExp>,
     /// Its message's element: its own, or its group's.
     slot: std::rc::Rc<Slot>,
-    /// Invalid at a submit: validated on every input from then on.
+    /// Failed a check once (at a submit, or as it was left): validated on every input and
+    /// as it is left from then on, as jquery-validation's `submitted` says.
     pub submitted: Cell<bool>,
     /// Its error is showing.
     pub invalid: Cell<bool>,
@@ -482,6 +483,9 @@ impl Field {
         match check_field(&self.rules, Input { text: &text, count }, self) {
             Some(rule) => {
                 self.show_error(&self.message(rule, &text));
+                // jquery-validation's `submitted`: a field that failed once is checked
+                // on every change and as it is left, even empty.
+                self.submitted.set(true);
                 false
             }
             // jquery-validation: while a `remote` answer is awaited, the message stays.
