@@ -694,8 +694,14 @@ fn checkboxes_radios_and_selects_count_choices() {
         ),
     );
     assert!(!c.validate());
-    assert_eq!(error_text("t1").as_deref(), Some("This field is required."));
-    assert_eq!(error_text("s1").as_deref(), Some("This field is required."));
+    assert_eq!(
+        error_text("topics").as_deref(),
+        Some("This field is required.")
+    );
+    assert_eq!(
+        error_text("size").as_deref(),
+        Some("This field is required.")
+    );
     assert_eq!(
         error_text("pick").as_deref(),
         Some("This field is required.")
@@ -708,10 +714,10 @@ fn checkboxes_radios_and_selects_count_choices() {
         .set_value("x");
     assert!(!c.validate());
     assert_eq!(
-        error_text("t1").as_deref(),
+        error_text("topics").as_deref(),
         Some("Please enter at least 2 characters.")
     );
-    assert_eq!(error_text("s1"), None);
+    assert_eq!(error_text("size"), None);
     assert_eq!(error_text("pick"), None);
 }
 
@@ -2772,8 +2778,7 @@ fn add_method_equals_real_jquery_validation() {
     }
     let opts = r#"{"rules": {"c": {"minWords": [2]}, "d": {"required": true, "divisibleBy": 5}},
                    "messages": {"d": {"divisibleBy": "Five, please ({0})."}}}"#;
-    // (A checkbox's message is named after its name, in jquery-validation: the box's name
-    // is its id here.)
+    // (A checkbox's message is named after its name, as in jquery-validation.)
     let names = ["a", "b", "c", "d", "e", "f", "g", "box", "h"];
     let markup = |form: &str, s: &str| {
         format!(
@@ -2782,7 +2787,7 @@ fn add_method_equals_real_jquery_validation() {
                <input id="d-{s}" name="d"><input id="e-{s}" name="e" startswitha="true">
                <input id="f-{s}" name="f" data-rule-minwords="[3]">
                <input id="g-{s}" name="g" data-rule-rangelength="[2,5]">
-               <input id="box-{s}" type="checkbox" name="box-{s}" value="1" class="notEmptyBox">
+               <input id="box-{s}-x" type="checkbox" name="box-{s}" value="1" class="notEmptyBox">
                <input id="h-{s}" name="h" data-rule-between="[1,3]"></form>"#
         )
     };
@@ -2809,10 +2814,9 @@ fn add_method_equals_real_jquery_validation() {
         let _page = mount(&[markup("jqf", "j"), markup("cff", "c")].concat());
         let fill = |s: &str| {
             for (n, v) in names.iter().zip(values) {
-                let i = input(&format!("#{n}-{s}"));
                 match *n {
-                    "box" => i.set_checked(!v.is_empty()),
-                    _ => i.set_value(v),
+                    "box" => input(&format!("#box-{s}-x")).set_checked(!v.is_empty()),
+                    _ => input(&format!("#{n}-{s}")).set_value(v),
                 }
             }
         };

@@ -549,9 +549,14 @@ impl Field {
 
     /// The group's name, else the field's id, else its name (jquery-validation's
     /// `idOrName`): the message element's id is this and `-error`.
+    /// (For checkboxes and radio buttons, their name: one message for the whole group.)
     fn id_or_name(&self) -> String {
         let id = self.element().get_attribute("id").filter(|s| !s.is_empty());
-        let own = id.unwrap_or_else(|| self.rules.name.clone());
+        let own = match self.controls[0].is_checkable() {
+            true => None,
+            false => id,
+        };
+        let own = own.unwrap_or_else(|| self.rules.name.clone());
         self.slot.group.clone().unwrap_or(own)
     }
 
@@ -569,7 +574,10 @@ impl Field {
         let _ = label.set_attribute("class", &self.look.error_class);
         // Announced when it appears as the user leaves a field, not only on submit.
         let _ = label.set_attribute("aria-live", "polite");
-        if el.has_attribute("id") || self.slot.group.is_some() {
+        // `for` names the control (a group's: its name, as jquery-validation writes it);
+        // not a checkbox's or a radio button's, which clicking the message would change.
+        let checkable = self.controls[0].is_checkable();
+        if (el.has_attribute("id") && !checkable) || self.slot.group.is_some() {
             let _ = label.set_attribute("for", &for_id);
         }
         match &self.look.error_placement {
