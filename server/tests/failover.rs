@@ -47,6 +47,26 @@ const NAMES: [&str; 2] = ["a", "b"];
 
 type HttpClient = Client<HttpConnector, Full<Bytes>>;
 
+/// The folder of the instances' logs, `NAME.log`; printed when the test fails.
+struct Logs(tempfile::TempDir);
+
+impl Logs {
+    fn of(&self, name: &str) -> std::path::PathBuf {
+        self.0.path().join(format!("{name}.log"))
+    }
+}
+
+impl Drop for Logs {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            for name in NAMES {
+                let log = std::fs::read_to_string(self.of(name)).unwrap_or_default();
+                eprintln!("---- instance {name}'s log:\n{log}");
+            }
+        }
+    }
+}
+
 /// `corsform-server serve` on a free loopback port and `db`, mailing to `sink`; its log in
 /// `log`.
 async fn start(name: &str, db: &str, sink: &Sink, log: std::path::PathBuf) -> Listening {
@@ -157,9 +177,9 @@ async fn two_instances_one_killed_mid_wave_store_and_mail_each_answered_submissi
     let url = common::postgres::fresh_database().await;
     let db = Location::Postgres(url.clone());
     let sink = Sink::accepting().await;
-    let logs = tempfile::tempdir().unwrap();
-    let mut first = start(NAMES[0], &url, &sink, logs.path().join("a.log")).await;
-    let second = start(NAMES[1], &url, &sink, logs.path().join("b.log")).await;
+    let logs = Logs(tempfile::tempdir().unwrap());
+    let mut first = start(NAMES[0], &url, &sink, logs.of(NAMES[0])).await;
+    let second = start(NAMES[1], &url, &sink, logs.of(NAMES[1])).await;
     let addrs = [first.addr.clone(), second.addr.clone()];
     let wave = Arc::new(Mutex::new(Wave::default()));
     let clients: Vec<_> = (0..CLIENTS)
