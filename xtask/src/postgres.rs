@@ -214,15 +214,18 @@ impl Drop for Cluster {
     /// `pg_ctl stop` (fast shutdown: sessions ended, no checkpoint wait), the server
     /// awaited, the folder removed.
     fn drop(&mut self) {
-        let stopped = Command::new(self.bin.join("pg_ctl"))
-            .args(["stop", "--mode=fast", "--wait", "--silent", "--pgdata"])
-            .arg(self.dir.join("data"))
-            .as_user(self.as_user)
-            .current_dir(&self.dir)
-            .status()
-            .is_ok_and(|s| s.success());
-        if !stopped {
-            let _ = self.server.kill();
+        // Unless it has exited already (it failed to start, or Ctrl-C reached it too).
+        if let Ok(None) = self.server.try_wait() {
+            let stopped = Command::new(self.bin.join("pg_ctl"))
+                .args(["stop", "--mode=fast", "--wait", "--silent", "--pgdata"])
+                .arg(self.dir.join("data"))
+                .as_user(self.as_user)
+                .current_dir(&self.dir)
+                .status()
+                .is_ok_and(|s| s.success());
+            if !stopped {
+                let _ = self.server.kill();
+            }
         }
         let _ = self.server.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
