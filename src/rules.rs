@@ -359,8 +359,11 @@ impl FieldRules {
     ) {
         for method in Method::registered() {
             let name = ["data-rule-", &method.name().to_ascii_lowercase()].concat();
-            if let Some(given) = data(&name).and_then(|v| as_attribute(method, v, type_attr, parse))
-            {
+            // jquery-validation's `normalizeAttributeRule`: `false` and `null` give no rule
+            // (and leave an attribute's rule in place).
+            let given =
+                data(&name).filter(|v| !matches!(v, ParamSpec::Bool(false) | ParamSpec::Null));
+            if let Some(given) = given.and_then(|v| as_attribute(method, v, type_attr, parse)) {
                 let _ = self.apply_rule(method.name(), &given, parse);
             }
         }
@@ -1014,8 +1017,17 @@ mod data_rule_tests {
             },
             &js_number,
         );
+        // `"false"` gives no rule and leaves the attribute's, as jquery-validation does.
         let methods: Vec<Method> = f.rules.iter().map(|r| r.method).collect();
-        assert_eq!(methods, [Method::Email, Method::MinLength, Method::EqualTo]);
+        assert_eq!(
+            methods,
+            [
+                Method::Required,
+                Method::Email,
+                Method::MinLength,
+                Method::EqualTo
+            ]
+        );
     }
 }
 

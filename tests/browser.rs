@@ -1897,11 +1897,23 @@ fn r03_data_rule_attributes_give_rules() {
         error_text("again").as_deref(),
         Some("Please enter the same value again.")
     );
-    assert_eq!(
-        error_text("off"),
-        None,
-        "data-rule-required=\"false\" removes the rule"
+    // `data-rule-required="false"` gives no rule and leaves the attribute's, as
+    // jquery-validation 1.22.1 does with the same markup.
+    let _jq_page = mount_more(
+        r#"<form id="jq-off"><input id="off-j" name="off" required data-rule-required="false"></form>"#,
     );
+    let jq_ok = Function::new_with_args("$", "return $('#jq-off').validate().form();")
+        .call1(&JsValue::NULL, &jquery())
+        .unwrap();
+    assert_eq!(jq_ok, JsValue::FALSE);
+    assert_eq!(error_text("off"), error_text("off-j"));
+    assert_eq!(
+        error_text("off").as_deref(),
+        Some("This field is required.")
+    );
+    Function::new_with_args("$", "$('#jq-off').validate().destroy();")
+        .call1(&JsValue::NULL, &jquery())
+        .unwrap();
 }
 
 /// Case 05: a `formnovalidate` submit button sends without validating, its name=value last.
