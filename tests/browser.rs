@@ -2974,17 +2974,24 @@ fn serde_json_lite(text: &str) -> Vec<Vec<String>> {
 
 /// `remote: true` is corsform-server's own check beside the form's action (`GET
 /// /contact/validate?from=…`), answered with the server's rules (the seed's: `from` an
-/// e-mail address): its message lands on the field, and a valid value clears it.
+/// e-mail address): its message lands on the field, and a valid value clears it; the
+/// control has the class `pendingClass` names while it is asked.
 #[wasm_bindgen_test]
 async fn remote_true_asks_corsform_server() {
     let _page = mount(&format!(
         r#"<form id="rs" action="{}"><input id="rs-from" name="from"></form>"#,
         api()
     ));
-    let c = bind_ok("#rs", options(r#"{"rules": {"from": {"remote": true}}}"#));
+    let c = bind_ok(
+        "#rs",
+        options(r#"{"rules": {"from": {"remote": true}}, "pendingClass": "checking"}"#),
+    );
     input("#rs-from").set_value("not an address");
     assert!(c.validate(), "valid while the answer is awaited");
-    assert!(el("#rs-from").class_list().contains("pending"));
+    assert!(
+        el("#rs-from").class_list().contains("checking"),
+        "pendingClass"
+    );
     assert!(
         until(3000, || error_text("rs-from").is_some()).await,
         "the server's message"
@@ -2993,7 +3000,7 @@ async fn remote_true_asks_corsform_server() {
         error_text("rs-from").as_deref(),
         Some("Please enter a valid email address.")
     );
-    assert!(!el("#rs-from").class_list().contains("pending"));
+    assert!(!el("#rs-from").class_list().contains("checking"));
     assert!(!c.validate(), "the answer is kept for the value");
     type_into("#rs-from", "someone@example.org");
     assert!(

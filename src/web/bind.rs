@@ -351,7 +351,7 @@ impl Bound {
 
     /// Asks the `remote` checks the last checks wanted: `GET URL?NAME=VALUE…` (for
     /// `remote: true`, beside where the form posts: `URL/validate`), the field marked with
-    /// jquery-validation's `pending` class meanwhile.
+    /// jquery-validation's `pendingClass` meanwhile.
     fn ask_remote(self: &Rc<Self>) {
         for f in self.fields.borrow().iter() {
             let mut check = f.remote.borrow_mut();
@@ -365,7 +365,7 @@ impl Bound {
                 false => key.clone(),
             };
             let (me, name, el) = (self.clone(), f.rules.name.clone(), f.element().clone());
-            let _ = el.class_list().add_1("pending");
+            let _ = el.class_list().add_1(&self.opts.pending_class);
             self.in_flight.set(self.in_flight.get() + 1);
             let asking = async move {
                 let answer = submit::ask(&url, me.opts.timeout_ms).await;
@@ -381,7 +381,7 @@ impl Bound {
     /// it, unless the field asks something else by now (a stale answer is dropped) or the
     /// form was unbound.
     fn answered(self: &Rc<Self>, name: &str, key: &str, answer: Answer, el: &Element) {
-        let _ = el.class_list().remove_1("pending");
+        let _ = el.class_list().remove_1(&self.opts.pending_class);
         let left = self.in_flight.get() - 1;
         self.in_flight.set(left);
         if left == 0 {

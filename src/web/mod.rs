@@ -118,6 +118,8 @@ export interface CorsformOptions {
   focusCleanup?: boolean;
   /** One message for several fields: `{name: "first last"}` (or an array of names). */
   groups?: Record<string, string | string[]>;
+  /** A control's class while its `remote` check is asked; default `"pending"`. */
+  pendingClass?: string;
 }
 "#;
 

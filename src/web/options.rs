@@ -20,7 +20,7 @@ pub const DEFAULT_TIMEOUT_MS: u32 = 15_000;
 
 /// The options `bind` knows, in the order [`Options::read`] takes them. (The `.d.ts`'s
 /// `CorsformOptions` is checked against this list by a test, and [`KNOWN_OPTIONS`] too.)
-pub const OPTION_NAMES: [&str; 25] = [
+pub const OPTION_NAMES: [&str; 26] = [
     "rules",
     "messages",
     "panels",
@@ -46,6 +46,7 @@ pub const OPTION_NAMES: [&str; 25] = [
     "normalizer",
     "focusCleanup",
     "groups",
+    "pendingClass",
 ];
 
 /// [`OPTION_NAMES`] as an error message lists them.
@@ -53,7 +54,7 @@ pub const KNOWN_OPTIONS: &str =
     "rules, messages, panels, url, headers, timeout, beforeSend, success, error, ignore, \
      submitHandler, invalidHandler, focusInvalid, errorClass, validClass, errorElement, \
      highlight, unhighlight, errorPlacement, onfocusout, onkeyup, onclick, normalizer, \
-     focusCleanup, groups";
+     focusCleanup, groups, pendingClass";
 
 /// The seed's four panels, each optional.
 #[derive(Default)]
@@ -113,6 +114,8 @@ pub struct Options {
     pub on_click: Trigger,
     /// `groups`: each grouped field's name and its group's message slot.
     pub groups: Vec<(String, Rc<Slot>)>,
+    /// `pendingClass`: a control's class while its `remote` check is asked (`"pending"`).
+    pub pending_class: String,
 }
 
 impl Options {
@@ -459,7 +462,7 @@ impl Options {
     /// option). Refuses a value of the wrong type, naming it; an option it doesn't know is
     /// named in one `console.warn` and otherwise ignored.
     pub fn read(options: &JsValue) -> Result<Options, OptionsError> {
-        let mut given: [JsValue; 25] = Default::default();
+        let mut given: [JsValue; 26] = Default::default();
         for (key, v) in object("options", options)? {
             let Some(i) = OPTION_NAMES.iter().position(|n| *n == key) else {
                 // A page written for jquery-validation passes options corsform doesn't
@@ -473,7 +476,7 @@ impl Options {
             };
             given[i] = v;
         }
-        let [rules, messages, panels_, url, headers_, timeout, before_send, success, error, ignore, submit_handler, invalid_handler, focus_invalid, error_class, valid_class, error_element, highlight, unhighlight, error_placement, on_focusout, on_keyup, on_click, normalizer, focus_cleanup, groups_] =
+        let [rules, messages, panels_, url, headers_, timeout, before_send, success, error, ignore, submit_handler, invalid_handler, focus_invalid, error_class, valid_class, error_element, highlight, unhighlight, error_placement, on_focusout, on_keyup, on_click, normalizer, focus_cleanup, groups_, pending_class] =
             &given;
         let text = |name: &str, v: &JsValue, default: &str| match v {
             v if is_nullish(v) => Ok(default.to_owned()),
@@ -564,6 +567,7 @@ impl Options {
             on_keyup: Trigger::read("onkeyup", on_keyup)?,
             on_click: Trigger::read("onclick", on_click)?,
             groups: groups(groups_)?,
+            pending_class: text("pendingClass", pending_class, "pending")?,
         })
     }
 }
