@@ -184,19 +184,14 @@ impl Worker {
         // worker may claim the row and send it too.
         let deadline = self.store.lease().map(|lease| claimed + lease - lease / 10);
         let mark = self.attempt(&pending, deadline).await;
-        match &mark {
-            Mark::Sent => tracing::info!(id, "mail: sent"),
-            Mark::Retry { due, error } => tracing::warn!(
-                id,
-                "mail: attempt {} failed ({error}); next in {} s",
-                pending.attempts + 1,
-                (due - now_ms()).max(0) / 1000
-            ),
-            Mark::Failed(reason) => tracing::error!(id, "mail: failed: {reason}"),
-        }
+        // Logged once recorded, so that what the log says is what `export` shows.
         match self.store.mark(&pending, mark.clone()).await {
-            Ok(()) => None,
+            Ok(()) => {
+                log_outcome(id, pending.attempts + 1, &mark);
+                None
+            }
             Err(e) => {
+                log_outcome(id, pending.attempts + 1, &mark);
                 tracing::error!(id, "mail: the outcome could not be recorded: {e}");
                 Some((pending, mark))
             }
@@ -244,5 +239,18 @@ impl Worker {
                 error,
             }
         }
+    }
+}
+
+/// The log line for attempt number `attempt` of submission `id`.
+fn log_outcome(id: i64, attempt: u32, mark: &Mark) {
+    match mark {
+        Mark::Sent => tracing::info!(id, "mail: sent"),
+        Mark::Retry { due, error } => tracing::warn!(
+            id,
+            "mail: attempt {attempt} failed ({error}); next in {} s",
+            (due - now_ms()).max(0) / 1000
+        ),
+        Mark::Failed(reason) => tracing::error!(id, "mail: failed: {reason}"),
     }
 }
