@@ -188,8 +188,11 @@ impl Ignore {
     /// Reads a selector list.
     fn parse(list: &str) -> Ignore {
         let mut ignore = Ignore::default();
+        // Each selector without the white space around it (JavaScript's `\s`, which
+        // holds CSS's).
+        let space = crate::number::is_js_space;
         for part in crate::pieces(list, |c| c == ',')
-            .map(str::trim)
+            .map(|p| p.trim_matches(space))
             .filter(|p| !p.is_empty())
         {
             if part == ":hidden" {
