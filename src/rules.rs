@@ -370,7 +370,7 @@ impl FieldRules {
     }
 
     /// The method `name` names, in `section` (`rules` or `messages`) of this field.
-    fn method(&self, section: &str, name: &str) -> Result<Method, OptionsError> {
+    pub fn method(&self, section: &str, name: &str) -> Result<Method, OptionsError> {
         Method::from_name(name).ok_or_else(|| {
             OptionsError::format(
                 "{0}.{1}: unknown rule \"{2}\" (known: {3})",

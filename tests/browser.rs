@@ -3124,3 +3124,108 @@ fn require_from_group_checks_its_fields_together_as_jquery_validation_does() {
     );
     assert_eq!(theirs[1], [None, None, None]);
 }
+
+/// The options of `message_functions_…`: functions in `messages`, for a method and for a
+/// whole field (which jquery-validation reads by its properties), and a rule of a method
+/// added without a message.
+const MESSAGE_FUNCTIONS_JS: &str = r#"return {
+  rules: {a: {required: true, minlength: 3}, b: {rangelength: [2, 4]}, c: {required: true, min: 5},
+          d: {noMessageGiven: true}, e: "required", f: "required", g: "required",
+          h: {noMessageGiven: true}},
+  messages: {
+    a: {required: function (p, el) { return "Need " + el.name + " (" + p + ")"; },
+        minlength: function (p, el) { return el.id.slice(0, 1) + " at least " + p + " (" + typeof p + ")"; }},
+    b: {rangelength: function (p) { return "between " + JSON.stringify(p); }},
+    c: {required: "C plain", min: function (p) { return "min " + p + ", " + typeof this.optional; }},
+    e: function () { return "a whole field's function is not called"; },
+    f: Object.assign(function () { return "not called"; }, {required: "the function's property"}),
+    g: {required: function () { return "the function beats data-msg"; }},
+    h: {noMessageGiven: "h's own"}
+  }
+};"#;
+
+/// Function-valued `messages` (issue 15), called as jquery-validation's `defaultMessage`
+/// calls them (`this` the validator, with the rule's parameters and the element), and a
+/// method added without a message showing jquery-validation's warning: the same forms
+/// bound with jquery-validation 1.22.1 and with corsform give the same verdicts and
+/// messages.
+#[wasm_bindgen_test]
+fn message_functions_and_a_method_without_message_equal_real_jquery_validation() {
+    let jq = jquery();
+    let method = Function::new_no_args(
+        "return function (value, element) { return this.optional(element) || value === 'ok'; };",
+    )
+    .call0(&JsValue::NULL)
+    .unwrap();
+    Function::new_with_args("$, m", "$.validator.addMethod('noMessageGiven', m);")
+        .call2(&JsValue::NULL, &jq, &method)
+        .unwrap();
+    corsform::web::add_method(
+        "noMessageGiven",
+        method.unchecked_into(),
+        JsValue::UNDEFINED,
+    );
+    let opts = || {
+        Function::new_no_args(MESSAGE_FUNCTIONS_JS)
+            .call0(&JsValue::NULL)
+            .unwrap()
+    };
+    let names = ["a", "b", "c", "d", "e", "f", "g", "h"];
+    let markup = |form: &str, s: &str| {
+        let fields: String = names
+            .iter()
+            .map(|n| match *n {
+                "g" => format!(r#"<input id="g-{s}" name="g" data-msg-required="from data-msg">"#),
+                n => format!(r#"<input id="{n}-{s}" name="{n}">"#),
+            })
+            .collect();
+        format!(r#"<form id="{form}">{fields}</form>"#)
+    };
+    let cases: &[[&str; 8]] = &[
+        ["", "", "", "x", "", "", "", "x"],
+        ["ab", "a", "3", "ok", "e", "f", "g", "ok"],
+        ["abc", "abcde", "7", "no", "e", "f", "g", "no"],
+    ];
+    let mut seen = Vec::new();
+    for values in cases {
+        let _page = mount(&[markup("jqf", "j"), markup("cff", "c")].concat());
+        let fill = |s: &str| {
+            for (n, v) in names.iter().zip(values) {
+                input(&format!("#{n}-{s}")).set_value(v);
+            }
+        };
+        let messages = |s: &str| names.map(|n| error_text(&format!("{n}-{s}")));
+        fill("j");
+        let run = Function::new_with_args("$, o", "return $('#jqf').validate(o).form();");
+        let jq_ok = run.call2(&JsValue::NULL, &jq, &opts()).unwrap().as_bool();
+        let jq_messages = messages("j");
+        Function::new_with_args("$", "$('#jqf').validate().destroy();")
+            .call1(&JsValue::NULL, &jq)
+            .unwrap();
+        fill("c");
+        let c = bind_ok("#cff", opts());
+        let ours = c.validate();
+        let our_messages = messages("c");
+        c.destroy();
+        assert_eq!(
+            (Some(ours), our_messages),
+            (jq_ok, jq_messages.clone()),
+            "values {values:?}"
+        );
+        seen.extend(jq_messages.into_iter().flatten());
+    }
+    for text in [
+        "Need a (true)",
+        "a at least 3 (number)",
+        "between [2,4]",
+        "C plain",
+        "min 5, function",
+        "Warning: No message defined for d",
+        "This field is required.",
+        "the function's property",
+        "the function beats data-msg",
+        "h's own",
+    ] {
+        assert!(seen.iter().any(|m| m == text), "{text:?} not in {seen:?}");
+    }
+}

@@ -816,9 +816,15 @@ fn scan(form: &HtmlFormElement, opts: &Options, strict: bool) -> Result<Vec<Fiel
             None => {}
         }
     }
-    for (name, spec) in &opts.messages {
+    for (name, spec, calls) in &opts.messages {
         match fields.iter_mut().find(|f| &f.rules.name == name) {
-            Some(f) => f.rules.apply_messages(spec)?,
+            Some(f) => {
+                f.rules.apply_messages(spec)?;
+                for (method, call) in calls {
+                    let method = f.rules.method("messages", method)?;
+                    f.message_calls.push((method, call.clone()));
+                }
+            }
             None if strict => return Err(missing("messages", name)),
             None => {}
         }

@@ -315,6 +315,8 @@ pub struct Field {
     pub pending: Cell<bool>,
     /// Its message's element and classes.
     look: std::rc::Rc<Look>,
+    /// The `messages` option's functions for it, by method.
+    pub message_calls: Vec<(Method, Function)>,
 }
 
 /// What a field's `remote` rule knows (jquery-validation's `previousValue`): the URL
@@ -343,6 +345,31 @@ pub enum Answer {
     /// nothing asked yet: the rule passes, and the server's own checks decide at the POST.
     #[default]
     Unanswered,
+}
+
+/// A rule's parameters as jquery-validation passes them to a message function: `true`,
+/// a number (two in an array for `range` and `rangelength`), a string, `[n, selector]`,
+/// or a custom method's parameter as given.
+fn param_js(p: &Param) -> JsValue {
+    let numbers = |v: &[String]| -> JsValue {
+        match v {
+            [one] => js_number(one).into(),
+            _ => v
+                .iter()
+                .map(|t| JsValue::from(js_number(t)))
+                .collect::<js_sys::Array>()
+                .into(),
+        }
+    };
+    match p {
+        Param::Flag => JsValue::TRUE,
+        Param::Numbers(v) => numbers(v),
+        Param::Text(t) | Param::Remote(t, _) => t.into(),
+        Param::Group(n, selector) => {
+            js_sys::Array::of2(&js_number(n).into(), &selector.into()).into()
+        }
+        Param::Custom(p) => super::options::to_js(p),
+    }
 }
 
 /// `new RegExp(source, flags)`, or `None` when the source is not a valid expression
@@ -391,6 +418,7 @@ impl Field {
             submitted: Cell::new(false),
             invalid: Cell::new(false),
             look,
+            message_calls: Vec::new(),
         }
     }
 
@@ -498,8 +526,10 @@ impl Field {
     }
 
     /// The message for `rule`, as jquery-validation's `defaultMessage` finds it: the
-    /// `messages` option's, the element's own, else the default (for a custom method whose
-    /// message is a function, what it returns for the parameter and the element).
+    /// `messages` option's (a function there called with the rule's parameters and the
+    /// element), the element's own, else the default (for a custom method whose message
+    /// is a function, what it returns for the parameters and the element; for one added
+    /// without a message, jquery-validation's "Warning: No message defined for NAME").
     ///
     /// `remote`'s: the message its URL answered, else the rule's, `{0}` being the value.
     fn message(&self, rule: &Rule, value: &str) -> String {
@@ -515,6 +545,17 @@ impl Field {
             }
             _ => rule,
         };
+        // jquery-validation: `message.call(validator, rule.parameters, element)`.
+        let call = |f: &Function| {
+            f.call2(&super::validator(), &param_js(&rule.param), self.element())
+                .inspect_err(super::bind::report)
+                .ok()
+                .and_then(|t| t.as_string())
+                .unwrap_or_default()
+        };
+        if let Some((_, f)) = self.message_calls.iter().find(|(m, _)| *m == rule.method) {
+            return call(f);
+        }
         let page = self.page_message(rule);
         let own = page.is_some()
             || self
@@ -522,15 +563,12 @@ impl Field {
                 .messages
                 .iter()
                 .any(|(m, _)| m.is_none_or(|m| m == rule.method));
-        if let (Method::Custom(i), Param::Custom(param), false) = (rule.method, &rule.param, own) {
+        if let (Method::Custom(i), false) = (rule.method, own) {
             if let Some((_, Some(message))) = super::added(i) {
-                let param = super::options::to_js(param);
-                let text = message.call2(&super::validator(), &param, self.element());
-                return text
-                    .inspect_err(super::bind::report)
-                    .ok()
-                    .and_then(|t| t.as_string())
-                    .unwrap_or_default();
+                return call(&message);
+            }
+            if super::DEFAULTS.with(|d| d.borrow().iter().all(|(m, _)| m != rule.method)) {
+                return ["Warning: No message defined for ", &self.rules.name].concat();
             }
         }
         super::DEFAULTS.with(|d| self.rules.message_in(rule, page.as_deref(), &d.borrow()))

@@ -69,13 +69,18 @@ pub struct Panels {
     pub error: Option<Element>,
 }
 
+/// A field's entry of `messages`: its name, the entry in the core's shapes, and its
+/// functions by method name.
+pub type FieldMessages = (String, FieldMessagesSpec, Vec<(String, Function)>);
+
 /// Everything `bind` was told, checked.
 pub struct Options {
     /// `rules`, each field's entry as the page gave it: functions and `depends` are
     /// evaluated for the element at each validation ([`field_rules`]).
     pub rules: Vec<(String, JsValue)>,
-    /// `messages`, each field's entry in the core's shapes.
-    pub messages: Vec<(String, FieldMessagesSpec)>,
+    /// `messages`, each field's entry in the core's shapes, and its function-valued
+    /// entries apart: `(method, function(parameters, element))`.
+    pub messages: Vec<FieldMessages>,
     /// `panels`.
     pub panels: Panels,
     /// `url`: where to POST, instead of the form's `action`.
@@ -296,17 +301,32 @@ pub fn to_js(p: &ParamSpec) -> JsValue {
     }
 }
 
-/// `messages`, each field's entry in the core's shapes.
-fn messages(v: &JsValue) -> Result<Vec<(String, FieldMessagesSpec)>, OptionsError> {
+/// `messages`, each field's entry in the core's shapes; a method's function
+/// (`{required: function(parameters, element) {…}}`) kept apart, to be called when the
+/// message is needed. A function for a whole field is read as jquery-validation's
+/// `customMessage` reads it (`m.constructor === String ? m : m[method]`): by its own
+/// properties, which a plain function has none of.
+fn messages(v: &JsValue) -> Result<Vec<FieldMessages>, OptionsError> {
     let messages = object("messages", v)?
         .into_iter()
         .map(|(field, v)| {
-            let spec = match param(&v) {
-                ParamSpec::Text(message) => FieldMessagesSpec::All(message),
-                ParamSpec::Object(per_method) => FieldMessagesSpec::PerMethod(per_method),
-                other => FieldMessagesSpec::Other(other),
+            let mut calls = Vec::new();
+            let spec = if v.is_function() || is_plain_object(&v) {
+                let mut texts = Vec::new();
+                for (method, m) in entries(&v) {
+                    match m.dyn_into::<Function>() {
+                        Ok(f) => calls.push((method, f)),
+                        Err(m) => texts.push((method, param(&m))),
+                    }
+                }
+                FieldMessagesSpec::PerMethod(Entries(texts))
+            } else {
+                match param(&v) {
+                    ParamSpec::Text(message) => FieldMessagesSpec::All(message),
+                    other => FieldMessagesSpec::Other(other),
+                }
             };
-            (field, spec)
+            (field, spec, calls)
         })
         .collect();
     Ok(messages)
