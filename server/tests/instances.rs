@@ -453,3 +453,27 @@ async fn retention_deletion_and_the_idempotency_window_on_postgres() {
     assert_eq!(db.store.insert(keyed()).await.unwrap(), later);
     assert_eq!(db.rows().await.len(), 2);
 }
+
+#[tokio::test]
+async fn a_bad_url_is_refused_naming_it_without_its_password() {
+    let refused = |url: &'static str| async move {
+        Store::connect(&Location::parse(url), &test_options())
+            .await
+            .unwrap_err()
+            .to_string()
+    };
+    let error = refused("postgres://app:s3cret@127.0.0.1:1/forms?bogus=1").await;
+    assert_eq!(
+        error,
+        "database postgres://app:***@127.0.0.1:1/forms?bogus=1: PostgreSQL URL: \
+         invalid connection string: unknown option `bogus`"
+    );
+    let error = refused("postgresql://app@127.0.0.1:1/forms?sslmode=require").await;
+    assert!(
+        error.contains("TLS to PostgreSQL is not supported yet"),
+        "{error}"
+    );
+    let error = refused("postgres://app:s3cret@127.0.0.1:1/forms").await;
+    assert!(error.contains("Connection refused"), "{error}");
+    assert!(!error.contains("s3cret"), "{error}");
+}

@@ -333,7 +333,8 @@ impl Store {
             Location::Sqlite(path) => Store::open(path),
             Location::Postgres(url) => Postgres::connect(url, options)
                 .await
-                .map(|s| Store(Backend::Postgres(s))),
+                .map(|s| Store(Backend::Postgres(s)))
+                .map_err(|e| StoreError(format!("database {location}: {e}"))),
         }
     }
 

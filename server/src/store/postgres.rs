@@ -180,7 +180,14 @@ impl Postgres {
     pub async fn connect(url: &str, options: &Options) -> Result<Postgres, StoreError> {
         let config: tokio_postgres::Config = url
             .parse()
-            .map_err(|e| StoreError(format!("PostgreSQL URL: {e}")))?;
+            .map_err(|e| StoreError(format!("PostgreSQL URL: {}", describe(&e))))?;
+        if config.get_ssl_mode() == tokio_postgres::config::SslMode::Require {
+            return Err(StoreError(
+                "PostgreSQL URL: sslmode=require: TLS to PostgreSQL is not supported yet; \
+                 connect over loopback, a Unix socket or a private network"
+                    .into(),
+            ));
+        }
         let manager = Manager::from_config(
             config.clone(),
             NoTls,
