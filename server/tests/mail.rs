@@ -1143,6 +1143,17 @@ async fn the_start_up_log_export_and_resend_over_the_command_line(backend: Backe
     logged(&db, "0 pending, 0 failed").await;
     let second = server.post("subject=on&message=m").await;
     logged(&db, "mail: failed").await;
+    // The outcome is logged before its commit: wait for the commit before the kill.
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while !db
+        .rows()
+        .await
+        .iter()
+        .any(|r| matches!(r.delivery, Some(Delivery::Failed { .. })))
+    {
+        assert!(tokio::time::Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     server.kill_9();
     let (code, stdout, _) = command(&["export", "--db", db_arg]);
     assert_eq!(code, Some(0));
