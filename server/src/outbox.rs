@@ -1,17 +1,19 @@
 //! The outbox worker: sends each pending notification and records the outcome.
 //!
 //! Each accepted submission's notification row is committed with the submission
-//! ([`crate::store`]). The worker claims the rows that are due ([`Store::claim`]), sends
-//! each message with lettre, and records the outcome before it claims again, so a row is
-//! never sent twice on the normal path. On PostgreSQL several workers (one per instance)
-//! share the outbox: a claimed row is leased to its worker, which claims no more rows
-//! than it sends at once and ends each attempt within the lease; a row whose worker died
-//! is claimed by another once the lease has ended. A 2xx reply marks it sent; a 4xx reply, a
+//! ([`crate::store`]). The worker claims due rows ([`Store::claim`]) as its
+//! [`CONNECTIONS`] slots free up, sends each message with lettre, and records the outcome;
+//! a row is not claimed again while its attempt is under way or its outcome unrecorded,
+//! so it is never sent twice on the normal path. On PostgreSQL several workers (one per
+//! instance) share the outbox: a claimed row is leased to its worker, which claims no more
+//! rows than it has free slots and ends each attempt within the lease; a row whose worker
+//! died is claimed by another once the lease has ended. A 2xx reply marks it sent; a 4xx reply, a
 //! connection failure or a timeout schedules another attempt ([`Retry::wait`]); a 5xx
 //! reply, or the last allowed attempt, marks it failed with the reply. A row whose outcome
 //! was not recorded (`kill -9` between the server's 250 and the commit) is sent again
 //! after a restart: delivery is at least once, and such a copy has the same `Message-ID:`.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -28,10 +30,6 @@ pub const IDLE_POLL: Duration = Duration::from_secs(5);
 
 /// The most messages sent at once, each on its own SMTP connection.
 pub const CONNECTIONS: usize = 4;
-
-/// The most rows read at once on SQLite. On PostgreSQL a worker claims [`CONNECTIONS`]
-/// rows at most, so that every claimed row's attempt starts at once, well within its lease.
-const BATCH: usize = 64;
 
 /// A running worker; [`Outbox::stop`] ends it.
 #[derive(Debug)]
@@ -105,53 +103,114 @@ impl Outbox {
     }
 }
 
+/// An outcome that could not be recorded when it happened.
+type Unrecorded = (Pending, Mark);
+
+/// What an attempt's task gave back (`join_next_with_id`): its row is no longer under way,
+/// and its outcome is kept to be recorded when it could not be.
+fn finished(
+    done: Option<Result<(tokio::task::Id, Option<Unrecorded>), tokio::task::JoinError>>,
+    under_way: &mut HashMap<tokio::task::Id, i64>,
+    unrecorded: &mut Vec<(Pending, Mark)>,
+) {
+    match done {
+        Some(Ok((task, outcome))) => {
+            under_way.remove(&task);
+            unrecorded.extend(outcome);
+        }
+        Some(Err(e)) => {
+            under_way.remove(&e.id());
+        }
+        None => {}
+    }
+}
+
 impl Worker {
+    /// Keeps up to [`CONNECTIONS`] attempts under way: claims a due row whenever a slot
+    /// is free, else waits for an attempt to end, a commit that queued a notification,
+    /// the next row's due time or [`IDLE_POLL`]. A row is never claimed while an attempt
+    /// for it is under way or its outcome is unrecorded: on PostgreSQL its lease keeps it
+    /// from every worker; on SQLite, whose one worker has no leases, the rows under way
+    /// are left out of what it reads.
     async fn run(self, mut stop: watch::Receiver<bool>) {
         let this = Arc::new(self);
         let wake = this.store.wake();
-        while !*stop.borrow() {
+        let leased = this.store.lease().is_some();
+        let mut sending = JoinSet::new();
+        // The rows under way, by the task sending each.
+        let mut under_way: HashMap<tokio::task::Id, i64> = HashMap::new();
+        let mut unrecorded = Vec::new();
+        loop {
+            while let Some(done) = sending.try_join_next_with_id() {
+                finished(Some(done), &mut under_way, &mut unrecorded);
+            }
+            // Nothing more is claimed before every outcome is recorded: on SQLite the row
+            // would look pending and be sent again and again.
+            this.record(std::mem::take(&mut unrecorded), &mut stop)
+                .await;
+            if *stop.borrow() {
+                break;
+            }
+            let free = CONNECTIONS - sending.len();
             let now = now_ms();
-            let size = match this.store.lease() {
-                Some(_) => CONNECTIONS,
-                None => BATCH,
-            };
-            let claimed = Instant::now();
-            let batch = match this.store.claim(now, size).await {
-                Ok(batch) => batch,
-                Err(e) => {
-                    tracing::error!("mail: {e}");
-                    Vec::new()
+            let mut started = 0;
+            if free > 0 {
+                let ask = if leased { free } else { free + under_way.len() };
+                let claimed = Instant::now();
+                let batch = match this.store.claim(now, ask).await {
+                    Ok(batch) => batch,
+                    Err(e) => {
+                        tracing::error!("mail: {e}");
+                        Vec::new()
+                    }
+                };
+                let busy: HashSet<i64> = under_way.values().copied().collect();
+                for pending in batch
+                    .into_iter()
+                    .filter(|p| !busy.contains(&p.submission.id))
+                    .take(free)
+                {
+                    let (this, id) = (this.clone(), pending.submission.id);
+                    let task = sending.spawn(async move { this.deliver(pending, claimed).await });
+                    under_way.insert(task.id(), id);
+                    started += 1;
                 }
-            };
-            if batch.is_empty() {
-                let next = this.store.next_due().await.ok().flatten();
-                let wait = next.map_or(IDLE_POLL, |due| {
-                    Duration::from_millis(due.saturating_sub(now).max(0) as u64).min(IDLE_POLL)
-                });
+            }
+            if started > 0 {
+                continue;
+            }
+            if free == 0 {
+                // Every slot is busy: only an attempt's end (or stop) changes anything.
                 tokio::select! {
-                    _ = wake.notified() => {}
-                    _ = tokio::time::sleep(wait) => {}
+                    done = sending.join_next_with_id() => {
+                        finished(done, &mut under_way, &mut unrecorded);
+                    }
                     _ = stop.changed() => {}
                 }
                 continue;
             }
-            // Every row of the batch is recorded before the next read: none is sent twice.
-            let mut sending = JoinSet::new();
-            let mut unrecorded = Vec::new();
-            for pending in batch {
-                if *stop.borrow() {
-                    break;
+            let next = this.store.next_due().await.ok().flatten();
+            let wait = next.map_or(IDLE_POLL, |due| {
+                Duration::from_millis(due.saturating_sub(now).max(0) as u64).min(IDLE_POLL)
+            });
+            tokio::select! {
+                done = sending.join_next_with_id(), if !sending.is_empty() => {
+                    finished(done, &mut under_way, &mut unrecorded);
                 }
-                while sending.len() >= CONNECTIONS {
-                    unrecorded.extend(sending.join_next().await.and_then(Result::ok).flatten());
-                }
-                let this = this.clone();
-                sending.spawn(async move { this.deliver(pending, claimed).await });
+                _ = wake.notified() => {}
+                _ = tokio::time::sleep(wait) => {}
+                _ = stop.changed() => {}
             }
-            while let Some(done) = sending.join_next().await {
-                unrecorded.extend(done.ok().flatten());
+        }
+        // Stopping: the attempts under way end and are recorded.
+        while let Some(done) = sending.join_next_with_id().await {
+            finished(Some(done), &mut under_way, &mut unrecorded);
+        }
+        for (pending, mark) in unrecorded {
+            if let Err(e) = this.store.mark(&pending, mark).await {
+                let id = pending.submission.id;
+                tracing::error!(id, "mail: the outcome could not be recorded: {e}");
             }
-            this.record(unrecorded, &mut stop).await;
         }
     }
 

@@ -468,6 +468,40 @@ async fn a_stalled_server_times_out_and_the_message_is_sent_again(backend: Backe
     assert_eq!(answers(&received), [Answer::Stall, Answer::Accept]);
 }
 
+async fn a_stalled_message_does_not_hold_up_the_others(backend: Backend) {
+    let sink = Sink::start(&[Answer::Stall], Answer::Accept).await;
+    let mut mail = mail_for(&sink);
+    mail.timeout = Duration::from_secs(20);
+    let mut server = Server::start(backend, mail).await;
+    // More than the worker sends at once: the others go through the free slots.
+    let count = corsform_server::outbox::CONNECTIONS + 2;
+    for i in 0..count {
+        server.post(&format!("subject={i}&message=m")).await;
+    }
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    let sent = |rows: &[Submission]| {
+        rows.iter()
+            .filter(|r| matches!(r.delivery, Some(Delivery::Sent { .. })))
+            .count()
+    };
+    let rows = loop {
+        let rows = server.rows().await;
+        if sent(&rows) == count - 1 {
+            break rows;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{rows:#?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    // The stalled attempt is still under way: nothing has been recorded for it yet.
+    let stalled: Vec<_> = rows
+        .iter()
+        .filter(|r| matches!(r.delivery, Some(Delivery::Pending { attempts: 0, .. })))
+        .collect();
+    assert_eq!(stalled.len(), 1, "{rows:#?}");
+    assert_eq!(sink.accepted().len(), count - 1);
+    server.stop().await;
+}
+
 async fn a_connection_dropped_after_data_is_retried(backend: Backend) {
     let (row, received) = one_message(backend, &[Answer::Drop], Answer::Accept, |_| {}).await;
     assert_eq!(sent_after(&row), 2);
@@ -1354,6 +1388,7 @@ on_both_stores!(
     a_5xx_is_failed_at_once_with_the_reply,
     after_the_last_attempt_it_is_failed_with_the_last_reply,
     a_stalled_server_times_out_and_the_message_is_sent_again,
+    a_stalled_message_does_not_hold_up_the_others,
     a_connection_dropped_after_data_is_retried,
     a_refused_connection_is_retried,
     resend_queues_failed_notifications_again,
