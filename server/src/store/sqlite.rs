@@ -216,9 +216,9 @@ impl Sqlite {
         self.wake.clone()
     }
 
-    /// Up to `limit` pending notifications due at `now` (Unix ms), oldest first. No lease:
-    /// one process owns the file, and its one worker records every row it read before it
-    /// reads again.
+    /// Up to `limit` pending notifications due at `now` (Unix ms), oldest first, rows under
+    /// way included. No lease: one process owns the file, and its one worker leaves out
+    /// the rows it is sending.
     pub async fn claim(&self, now: i64, limit: usize) -> Result<Vec<Pending>, StoreError> {
         self.read(move |conn| {
             let mut stmt = conn.prepare_cached(
