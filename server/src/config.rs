@@ -49,7 +49,8 @@ pub struct Settings {
 
     /// Where submissions are stored: a SQLite database file (created if missing, must be
     /// writable), or a PostgreSQL database, postgres://user:password@host:port/database
-    /// (several instances may share it). In the file: `db`, or `url` in a [store] table.
+    /// (several instances may share it; the password may come from PGPASSWORD instead). In
+    /// the file: `db`, or `url` in a [store] table.
     /// [default: corsform.db]
     #[arg(long, value_name = "PATH|URL")]
     pub db: Option<String>,

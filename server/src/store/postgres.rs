@@ -178,16 +178,7 @@ impl Postgres {
     /// a malformed URL, the server cannot be reached or refuses the user, a write fails,
     /// or the database was migrated by a newer corsform-server.
     pub async fn connect(url: &str, options: &Options) -> Result<Postgres, StoreError> {
-        let config: tokio_postgres::Config = url
-            .parse()
-            .map_err(|e| StoreError(format!("PostgreSQL URL: {}", describe(&e))))?;
-        if config.get_ssl_mode() == tokio_postgres::config::SslMode::Require {
-            return Err(StoreError(
-                "PostgreSQL URL: sslmode=require: TLS to PostgreSQL is not supported yet; \
-                 connect over loopback, a Unix socket or a private network"
-                    .into(),
-            ));
-        }
+        let config = config(url, std::env::var("PGPASSWORD").ok())?;
         let manager = Manager::from_config(
             config.clone(),
             NoTls,
@@ -665,6 +656,26 @@ impl Postgres {
     }
 }
 
+/// The connection settings of `url`, with `password` (`PGPASSWORD`, as libpq reads it)
+/// when the URL has none: a password in `--db` shows in the process list. Errors: a
+/// malformed URL, or `sslmode=require` (TLS is not supported yet).
+fn config(url: &str, password: Option<String>) -> Result<tokio_postgres::Config, StoreError> {
+    let mut config: tokio_postgres::Config = url
+        .parse()
+        .map_err(|e| StoreError(format!("PostgreSQL URL: {}", describe(&e))))?;
+    if config.get_ssl_mode() == tokio_postgres::config::SslMode::Require {
+        return Err(StoreError(
+            "PostgreSQL URL: sslmode=require: TLS to PostgreSQL is not supported yet; \
+             connect over loopback, a Unix socket or a private network"
+                .into(),
+        ));
+    }
+    if let (None, Some(password)) = (config.get_password(), password) {
+        config.password(password);
+    }
+    Ok(config)
+}
+
 /// Creates or migrates the tables, one migrating instance at a time.
 async fn migrate(client: &mut Object) -> Result<(), StoreError> {
     let step = failed("migrating the schema");
@@ -828,5 +839,25 @@ async fn listen(config: tokio_postgres::Config, wake: std::sync::Weak<Notify>) {
             None => return,
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::config;
+
+    #[test]
+    fn the_password_comes_from_the_url_else_pgpassword() {
+        let with = |url: &str, env: Option<&str>| {
+            config(url, env.map(str::to_owned))
+                .unwrap()
+                .get_password()
+                .map(|p| String::from_utf8(p.to_vec()).unwrap())
+        };
+        let url = "postgres://app@db.internal/forms";
+        assert_eq!(with(url, Some("from env")).as_deref(), Some("from env"));
+        assert_eq!(with(url, None), None);
+        let given = "postgres://app:in%20url@db.internal/forms";
+        assert_eq!(with(given, Some("from env")).as_deref(), Some("in url"));
     }
 }
