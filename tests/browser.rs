@@ -2894,6 +2894,26 @@ async fn remote_seen(id: &str) -> String {
         .unwrap()
 }
 
+/// A field `user` in `#jqf` bound by jquery-validation with `theirs` and in `#cff` by
+/// corsform with `ours`: the page, jquery-validation's validator, corsform's controller,
+/// and `v => v.element('#user-j')`.
+fn remote_pair(
+    jq: &Function,
+    theirs: JsValue,
+    ours: JsValue,
+) -> (Mounted, JsValue, Controller, Function) {
+    let page = mount(
+        r#"<form id="jqf"><input id="user-j" name="user"></form>
+           <form id="cff"><input id="user-c" name="user"></form>"#,
+    );
+    let v = Function::new_with_args("$, o", "return $('#jqf').validate(o);")
+        .call2(&JsValue::NULL, jq, &theirs)
+        .unwrap();
+    let c = bind_ok("#cff", ours);
+    let check_j = Function::new_with_args("v", "v.element('#user-j');");
+    (page, v, c, check_j)
+}
+
 /// `remote` (issue 15): the same field checked by jquery-validation 1.22.1 (+ jQuery
 /// 3.7.1) and by corsform against the fixture's `/remote/ID` on another origin: the same
 /// requests (`GET ?user=VALUE&extra=…`, `data`'s function called, jQuery's `Accept`, no
@@ -2912,15 +2932,7 @@ async fn remote_asks_and_answers_as_jquery_validation_does() {
         set(&data, "extra", &Function::new_no_args("return 'x y&z';"));
         o
     };
-    let _page = mount(
-        r#"<form id="jqf"><input id="user-j" name="user"></form>
-           <form id="cff"><input id="user-c" name="user"></form>"#,
-    );
-    let v = Function::new_with_args("$, o", "return $('#jqf').validate(o);")
-        .call2(&JsValue::NULL, &jq, &opts(&id_j))
-        .unwrap();
-    let c = bind_ok("#cff", opts(&id_c));
-    let check_j = Function::new_with_args("v", "v.element('#user-j');");
+    let (_page, v, c, check_j) = remote_pair(&jq, opts(&id_j), opts(&id_c));
     let values = ["taken", "nope", "fine", "fine", "strtrue", "taken"];
     let mut shown = Vec::new();
     for value in values {
@@ -3060,6 +3072,62 @@ async fn remote_holds_the_submit_and_drops_stale_answers() {
     );
     assert!(sent().is_some_and(|b| b.contains("other=x")));
     c.destroy();
+}
+
+/// `remote` (issue 15): a request made stale by a newer value is aborted, as
+/// jquery-validation's `abortRequest` aborts the field's previous `$.ajax`: the same steps
+/// with jquery-validation 1.22.1 (+ jQuery 3.7.1) and with corsform against the fixture,
+/// whose `/remote/ID` sees the connection of `slow` closed before its answer (0.7 s) in
+/// both; the newer value's answer is shown, the `pending` class goes, and the abort
+/// raises no page error or unhandled rejection.
+#[wasm_bindgen_test]
+async fn remote_aborts_a_stale_request_as_jquery_validation_does() {
+    let jq = jquery();
+    let (id_j, id_c) = (["aj", &unique()].concat(), ["ac", &unique()].concat());
+    let opts = |id: &str| {
+        options(&format!(
+            r#"{{"rules": {{"user": {{"remote": "{}/remote/{id}"}}}}}}"#,
+            fixture()
+        ))
+    };
+    let (_page, v, c, check_j) = remote_pair(&jq, opts(&id_j), opts(&id_c));
+    for value in ["slow", "taken"] {
+        input("#user-j").set_value(value);
+        input("#user-c").set_value(value);
+        check_j.call1(&JsValue::NULL, &v).unwrap();
+        c.validate();
+        // Both requests on the wire (corsform's goes out from a task of its own; one
+        // aborted before that is never sent).
+        sleep(150).await;
+    }
+    let answered = || {
+        !el("#user-j").class_list().contains("pending")
+            && !el("#user-c").class_list().contains("pending")
+    };
+    assert!(until(3000, answered).await, "no answer for taken");
+    let aborted = |id: String| async move { remote_seen(&[&id, "/aborted"].concat()).await };
+    let mut waited = 0;
+    while aborted(id_c.clone()).await == "[]" && waited < 2000 {
+        sleep(50).await;
+        waited += 50;
+    }
+    sleep(900).await;
+    let (theirs, ours) = (aborted(id_j.clone()).await, aborted(id_c.clone()).await);
+    assert_eq!(ours, theirs, "the requests aborted");
+    assert_eq!(ours, r#"[["user=slow","",""]]"#);
+    assert_eq!(
+        remote_seen(&id_c).await,
+        remote_seen(&id_j).await,
+        "the requests"
+    );
+    assert_eq!(error_text("user-c"), error_text("user-j"));
+    assert_eq!(error_text("user-c").as_deref(), Some("That name is taken."));
+    assert!(answered(), "the pending class stays off");
+    Function::new_with_args("v", "v.destroy();")
+        .call1(&JsValue::NULL, &v)
+        .unwrap();
+    c.destroy();
+    assert_no_page_errors("after the aborts");
 }
 
 /// additional-methods' `require_from_group` (issue 15): checking one field of the group

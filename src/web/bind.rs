@@ -367,8 +367,11 @@ impl Bound {
             let (me, name, el) = (self.clone(), f.rules.name.clone(), f.element().clone());
             let _ = el.class_list().add_1(&self.opts.pending_class);
             self.in_flight.set(self.in_flight.get() + 1);
+            let controller = web_sys::AbortController::new().ok();
+            let signal = controller.as_ref().map(web_sys::AbortController::signal);
+            check.abort = controller;
             let asking = async move {
-                let answer = submit::ask(&url, me.opts.timeout_ms).await;
+                let answer = submit::ask(&url, signal, me.opts.timeout_ms).await;
                 me.answered(&name, &key, answer, &el);
                 Ok(JsValue::UNDEFINED)
             };
@@ -378,36 +381,43 @@ impl Bound {
     }
 
     /// The `remote` answer for `name`'s query `key`: kept, and the field checked again with
-    /// it, unless the field asks something else by now (a stale answer is dropped) or the
-    /// form was unbound.
+    /// it, unless the field asks something else by now (a stale or aborted answer is
+    /// dropped) or the form was unbound. The `pendingClass` stays while the field awaits a
+    /// newer answer.
     fn answered(self: &Rc<Self>, name: &str, key: &str, answer: Answer, el: &Element) {
-        let _ = el.class_list().remove_1(&self.opts.pending_class);
         let left = self.in_flight.get() - 1;
         self.in_flight.set(left);
         if left == 0 {
             self.asking.borrow_mut().clear();
         }
-        if self.listener.borrow().is_none() {
-            return;
-        }
-        {
-            let Ok(fields) = self.fields.try_borrow() else {
-                return;
-            };
-            let Some(f) = fields.iter().find(|f| f.rules.name == name) else {
-                return;
-            };
-            {
-                let mut check = f.remote.borrow_mut();
-                if check.url != key || check.answer != Answer::Pending {
-                    return;
-                }
+        let mut fresh = false;
+        let mut asking = false;
+        let bound = self.listener.borrow().is_some();
+        let fields = self.fields.try_borrow();
+        let field = match (&fields, bound) {
+            (Ok(fields), true) => fields.iter().find(|f| f.rules.name == name),
+            _ => None,
+        };
+        if let Some(f) = field {
+            let mut check = f.remote.borrow_mut();
+            fresh = check.url == key && check.answer == Answer::Pending;
+            if fresh {
                 check.answer = answer;
             }
-            if !f.ignored(&self.opts.ignore) {
-                f.check();
-            }
+            asking = check.answer == Answer::Pending;
         }
+        if !asking {
+            let _ = el.class_list().remove_1(&self.opts.pending_class);
+        }
+        match field {
+            Some(f) if fresh => {
+                if !f.ignored(&self.opts.ignore) {
+                    f.check();
+                }
+            }
+            _ => return,
+        }
+        drop(fields);
         self.ask_remote();
     }
 

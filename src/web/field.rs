@@ -328,6 +328,8 @@ pub struct RemoteCheck {
     pub url: String,
     /// What it answered.
     pub answer: Answer,
+    /// Aborts its request (jquery-validation's `abortRequest`), once asked.
+    pub abort: Option<web_sys::AbortController>,
 }
 
 /// The answer to a `remote` check.
@@ -814,9 +816,15 @@ impl Env for Field {
         }
         let mut check = self.remote.borrow_mut();
         if check.url != url {
+            // jquery-validation's `abortRequest`: the request for the value before is
+            // aborted (its answer would be stale). A finished one ignores the abort.
+            if let Some(asked) = &check.abort {
+                asked.abort();
+            }
             *check = RemoteCheck {
                 url,
                 answer: Answer::Wanted,
+                abort: None,
             };
         }
         match check.answer {

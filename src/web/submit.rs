@@ -64,15 +64,26 @@ pub async fn post(url: &str, headers: &web_sys::Headers, body: String, timeout_m
 /// `X-Requested-With` cross-origin, so no preflight). The answer: `true` or `"true"`
 /// passes, a string is the message, anything else (`false`, `null`) the rule's own
 /// message; no usable answer ([`Answer::Unanswered`]) after `timeout_ms` milliseconds, a
-/// network or CORS failure, a non-2xx or a body that is not JSON.
-pub async fn ask(url: &str, timeout_ms: u32) -> Answer {
+/// network or CORS failure, a non-2xx, a body that is not JSON, or once `abort` (the
+/// field's `AbortController`'s signal: a newer value asks instead) is aborted.
+pub async fn ask(url: &str, abort: Option<AbortSignal>, timeout_ms: u32) -> Answer {
     let init = web_sys::RequestInit::new();
     if let Ok(headers) = web_sys::Headers::new() {
         let _ = headers.set("Accept", "application/json, text/javascript, */*; q=0.01");
         init.set_headers(&headers);
     }
     init.set_mode(RequestMode::Cors);
-    init.set_signal(Some(&AbortSignal::timeout_with_u32(timeout_ms)));
+    let timeout = AbortSignal::timeout_with_u32(timeout_ms);
+    // `AbortSignal.any` (Chrome 116, Firefox 124, Safari 17.4); without it, the timeout
+    // alone, and a stale answer is dropped when it comes.
+    let any = js_sys::Reflect::get(&js_sys::global(), &"AbortSignal".into())
+        .and_then(|c| js_sys::Reflect::get(&c, &"any".into()))
+        .is_ok_and(|f| f.is_function());
+    let signal = match abort {
+        Some(abort) if any => AbortSignal::any(&js_sys::Array::of2(&abort, &timeout)),
+        _ => timeout,
+    };
+    init.set_signal(Some(&signal));
     let Ok(request) = web_sys::Request::new_with_str_and_init(url, &init) else {
         return Answer::Unanswered;
     };

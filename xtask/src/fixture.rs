@@ -17,8 +17,10 @@
 //! - `/remote/ID?QUERY` (GET) — jquery-validation's `remote`: records the query and the
 //!   `Accept` and `X-Requested-With` headers under ID, and answers by the value in the
 //!   query: `=taken` the message `"That name is taken."`, `=nope` `false`, `=strtrue` the
-//!   string `"true"`, `=slow` `true` after 0.7 s, anything else `true`
-//! - `/seen/ID` (GET) — what `/remote/ID` recorded: `[[query, accept, xrw], …]`
+//!   string `"true"`, `=slow` `true` after 0.7 s (unless the client closes the connection
+//!   meanwhile: an aborted request, recorded under `ID/aborted`), anything else `true`
+//! - `/seen/ID` (GET) — what `/remote/ID` recorded: `[[query, accept, xrw], …]`;
+//!   `/seen/ID/aborted` the `=slow` requests aborted, `[[query, "", ""], …]`
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -134,17 +136,22 @@ fn serve(stream: TcpStream, allowed: &str, counts: &Counts, seen: &Seen) -> std:
                 .map(|(i, q)| (i.to_owned(), q.to_owned()))
                 .unwrap_or_default();
             let asked = [&query, header("accept"), header("x-requested-with")].map(str::to_owned);
-            seen.lock().unwrap().entry(id).or_default().push(asked);
+            seen.lock()
+                .unwrap()
+                .entry(id.clone())
+                .or_default()
+                .push(asked);
             let reply = match query.as_str() {
                 q if q.contains("=taken") => "\"That name is taken.\"",
                 q if q.contains("=nope") => "false",
                 q if q.contains("=strtrue") => "\"true\"",
-                q => {
-                    if q.contains("=slow") {
-                        std::thread::sleep(Duration::from_millis(700));
-                    }
-                    "true"
+                q if q.contains("=slow") && closed_within(&stream, Duration::from_millis(700)) => {
+                    let aborted = [query.clone(), String::new(), String::new()];
+                    let key = [id.as_str(), "/aborted"].concat();
+                    seen.lock().unwrap().entry(key).or_default().push(aborted);
+                    return Ok(());
                 }
+                _ => "true",
             };
             ("200 OK", None, reply.to_owned())
         }
@@ -195,4 +202,30 @@ fn serve(stream: TcpStream, allowed: &str, counts: &Counts, seen: &Seen) -> std:
         reply.len()
     )?;
     out.flush()
+}
+
+/// Waits up to `wait` for the client to close the connection, as a browser does when it
+/// aborts a request still unanswered: whether it did.
+fn closed_within(stream: &TcpStream, wait: Duration) -> bool {
+    let end = std::time::Instant::now() + wait;
+    if stream
+        .set_read_timeout(Some(Duration::from_millis(20)))
+        .is_err()
+    {
+        return false;
+    }
+    let mut byte = [0u8; 1];
+    while std::time::Instant::now() < end {
+        match (&*stream).read(&mut byte) {
+            Ok(0) => return true,
+            Ok(_) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => return true,
+        }
+    }
+    false
 }
