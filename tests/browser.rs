@@ -2094,7 +2094,7 @@ fn unknown_options_are_reported_not_thrown() {
     capture.call0(&JsValue::NULL).unwrap();
     let bound = try_bind(
         "#contact",
-        seed_options(r##", "rule": {}, "errorLabelContainer": "#x""##),
+        seed_options(r##", "rule": {}, "showErrors": null"##),
     );
     restore.call0(&JsValue::NULL).unwrap();
     let c = bound.expect("bind works with options it doesn't know");
@@ -2107,10 +2107,7 @@ fn unknown_options_are_reported_not_thrown() {
         warnings[0].starts_with("corsform: unknown option \"rule\" is ignored"),
         "{warnings:?}"
     );
-    assert!(
-        warnings[1].contains("\"errorLabelContainer\""),
-        "{warnings:?}"
-    );
+    assert!(warnings[1].contains("\"showErrors\""), "{warnings:?}");
     assert!(!c.validate(), "the rules given beside them apply");
     assert_eq!(
         error_text("subject").as_deref(),
@@ -3296,4 +3293,89 @@ fn message_functions_and_a_method_without_message_equal_real_jquery_validation()
     ] {
         assert!(seen.iter().any(|m| m == text), "{text:?} not in {seen:?}");
     }
+}
+
+/// What `#box-S` shows: whether it is visible, and each of its list's items (tag,
+/// visible) with its children (tag, id without the suffix, text, visible, class), as JSON.
+fn error_box(s: &str) -> String {
+    Function::new_with_args(
+        "s",
+        "const box = document.getElementById('box-' + s);
+         const vis = (e) => getComputedStyle(e).display !== 'none';
+         return JSON.stringify([vis(box), [...box.querySelectorAll('ul > *')].map((li) =>
+           [li.tagName, vis(li), [...li.children].map((c) =>
+             [c.tagName, c.id.replace('-' + s + '-', '-'), c.textContent, vis(c), c.className])])]);",
+    )
+    .call1(&JsValue::NULL, &s.into())
+    .unwrap()
+    .as_string()
+    .unwrap()
+}
+
+/// jquery-validation's `errorContainer`, `errorLabelContainer` and `wrapper` (issue 15):
+/// the messages put in the label container's list, each in its `<li>`, and the containers
+/// shown while a field is invalid and hidden once none is: the same steps with
+/// jquery-validation 1.22.1 and with corsform, what the page shows compared after each.
+#[wasm_bindgen_test]
+fn error_containers_and_wrapper_equal_real_jquery_validation() {
+    let jq = jquery();
+    let opts = |s: &str| {
+        options(&format!(
+            r##"{{"rules": {{"a": "required", "b": {{"required": true, "minlength": 3}}}},
+                "errorContainer": "#box-{s}", "errorLabelContainer": "#box-{s} ul",
+                "wrapper": "li"}}"##
+        ))
+    };
+    let markup = |form: &str, s: &str| {
+        format!(
+            r#"<div id="box-{s}" style="display: none"><p>Please fix:</p><ul></ul></div>
+               <form id="{form}"><input id="a-{s}" name="a"><input id="b-{s}" name="b"></form>"#
+        )
+    };
+    let _page = mount(&[markup("jqf", "j"), markup("cff", "c")].concat());
+    let v = Function::new_with_args("$, o", "return $('#jqf').validate(o);")
+        .call2(&JsValue::NULL, &jq, &opts("j"))
+        .unwrap();
+    let c = bind_ok("#cff", opts("c"));
+    let form_j = Function::new_with_args("v", "return v.form();");
+    let mut seen = Vec::new();
+    for (a, b) in [
+        ("", ""),
+        ("x", "ab"),
+        ("x", "abc"),
+        ("", "abc"),
+        ("y", "abcd"),
+    ] {
+        for s in ["j", "c"] {
+            input(&format!("#a-{s}")).set_value(a);
+            input(&format!("#b-{s}")).set_value(b);
+        }
+        let theirs = form_j.call1(&JsValue::NULL, &v).unwrap().as_bool();
+        let ours = c.validate();
+        let (box_j, box_c) = (error_box("j"), error_box("c"));
+        assert_eq!((Some(ours), &box_c), (theirs, &box_j), "values {a:?} {b:?}");
+        seen.push(box_j);
+    }
+    Function::new_with_args("v", "v.destroy();")
+        .call1(&JsValue::NULL, &v)
+        .unwrap();
+    c.destroy();
+    assert!(
+        seen[0].starts_with("[true,"),
+        "shown with errors: {}",
+        seen[0]
+    );
+    assert!(
+        seen[0].contains(
+            r#"["LI",true,[["LABEL","a-error","This field is required.",true,"error"]]]"#
+        ),
+        "{}",
+        seen[0]
+    );
+    assert!(
+        seen[2].starts_with("[false,"),
+        "hidden once valid: {}",
+        seen[2]
+    );
+    assert!(seen[3].starts_with("[true,"), "shown again: {}", seen[3]);
 }

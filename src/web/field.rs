@@ -222,6 +222,16 @@ pub struct Look {
     /// `success` given as a string: jquery-validation's class for the message element of
     /// a valid field (a function `success` is the transport's callback).
     pub success: Option<String>,
+    /// `wrapper`: the tag of an element each message element is put in, shown and hidden
+    /// with it (`""`: none).
+    pub wrapper: String,
+    /// `errorLabelContainer`'s element: new message elements are appended to it.
+    pub label_container: Option<Element>,
+    /// `errorContainer`'s elements and `errorLabelContainer`'s: shown while a field of
+    /// the form is invalid, hidden once none is.
+    pub containers: Vec<Element>,
+    /// How many fields of the form are invalid now.
+    pub invalid: Cell<u32>,
 }
 
 impl Default for Look {
@@ -236,11 +246,42 @@ impl Default for Look {
             normalizer: None,
             focus_cleanup: false,
             success: None,
+            wrapper: String::new(),
+            label_container: None,
+            containers: Vec::new(),
+            invalid: Cell::new(0),
         }
     }
 }
 
 impl Look {
+    /// One more (`by` 1) or one fewer (`by` -1) invalid field, or as many (0): the
+    /// containers hidden when none is left (as jquery-validation hides them on the last
+    /// error; each error shown shows them).
+    fn count(&self, by: i32) {
+        let n = self.invalid.get().saturating_add_signed(by);
+        self.invalid.set(n);
+        if n == 0 {
+            self.containers.iter().for_each(hide);
+        }
+    }
+
+    /// The `wrapper` element `label` is in, if any: it shows and hides with it.
+    fn wrapper_of(&self, label: &Element) -> Option<Element> {
+        let p = label.parent_element()?;
+        (!self.wrapper.is_empty() && p.local_name().eq_ignore_ascii_case(&self.wrapper))
+            .then_some(p)
+    }
+
+    /// Shows (`on`) or hides the message element `label` and its `wrapper`.
+    fn display(&self, label: &Element, on: bool) {
+        let f = if on { show } else { hide };
+        f(label);
+        if let Some(w) = self.wrapper_of(label) {
+            f(&w);
+        }
+    }
+
     /// Calls the page's `highlight` or `unhighlight` (`f`) for `el`, if given: true then.
     fn mark(&self, f: &Option<Function>, el: &Element) -> bool {
         let Some(f) = f else {
@@ -620,14 +661,27 @@ impl Field {
         if (el.has_attribute("id") && !checkable) || self.slot.group.is_some() {
             let _ = label.set_attribute("for", &for_id);
         }
-        match &self.look.error_placement {
-            Some(place) => {
-                if let Err(thrown) = place.call2(&JsValue::NULL, &label, el) {
+        // jquery-validation's `showLabel`: the message in its `wrapper`, appended to the
+        // `errorLabelContainer`, else placed by `errorPlacement`, else after the control.
+        let place = match self.look.wrapper.as_str() {
+            "" => label.clone(),
+            tag => {
+                let wrapper = document.create_element(tag).ok()?;
+                let _ = wrapper.append_child(&label);
+                wrapper
+            }
+        };
+        match (&self.look.label_container, &self.look.error_placement) {
+            (Some(container), _) => {
+                let _ = container.append_child(&place);
+            }
+            (None, Some(f)) => {
+                if let Err(thrown) = f.call2(&JsValue::NULL, &place, el) {
                     super::bind::report(&thrown);
                 }
             }
-            None => {
-                let _ = el.after_with_node_1(&label);
+            (None, None) => {
+                let _ = el.after_with_node_1(&place);
             }
         }
         *self.slot.label.borrow_mut() = Some(label.clone());
@@ -642,11 +696,13 @@ impl Field {
             if let Some(success) = &self.look.success {
                 set_class(label, success, false);
             }
-            show(label);
+            self.look.display(label, true);
         }
         if !self.invalid.get() {
             self.slot.failing.set(self.slot.failing.get() + 1);
         }
+        self.look.count(i32::from(!self.invalid.get()));
+        self.look.containers.iter().for_each(show);
         for c in &self.controls {
             // Each control is described by the message from now on (empty while valid).
             if let Some(label) = &label {
@@ -666,6 +722,7 @@ impl Field {
         if self.invalid.get() {
             self.slot.failing.set(self.slot.failing.get() - 1);
         }
+        self.look.count(-i32::from(self.invalid.get()));
         // A group's message stays while another of its fields is invalid.
         let label = match self.slot.failing.get() {
             0 => self.slot.label.borrow().clone(),
@@ -673,7 +730,7 @@ impl Field {
         };
         if let Some(label) = &label {
             label.set_text_content(Some(""));
-            hide(label);
+            self.look.display(label, false);
         }
         for c in &self.controls {
             let _ = c.element().set_attribute("aria-invalid", "false");
@@ -685,7 +742,7 @@ impl Field {
         // jquery-validation's `success`: a class on the (now empty) message, shown.
         if let (Some(class), Some(label)) = (&self.look.success, &label) {
             set_class(label, class, true);
-            show(label);
+            self.look.display(label, true);
         }
         self.invalid.set(false);
     }
@@ -696,6 +753,8 @@ impl Field {
         let slot = &self.slot;
         if self.invalid.replace(false) {
             slot.failing.set(slot.failing.get() - 1);
+            let invalid = &self.look.invalid;
+            invalid.set(invalid.get().saturating_sub(1));
         }
         // A group's message goes with the last of its invalid fields.
         let label = match slot.failing.get() {
@@ -703,7 +762,10 @@ impl Field {
             _ => None,
         };
         if let Some(label) = &label {
-            label.remove();
+            self.look
+                .wrapper_of(label)
+                .unwrap_or_else(|| label.clone())
+                .remove();
         }
         let label_id = [&self.id_or_name(), "-error"].concat();
         for c in &self.controls {

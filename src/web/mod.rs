@@ -120,6 +120,12 @@ export interface CorsformOptions {
   groups?: Record<string, string | string[]>;
   /** A control's class while its `remote` check is asked; default `"pending"`. */
   pendingClass?: string;
+  /** Shown while a field is invalid, hidden once none is (a selector, an element, a jQuery object). */
+  errorContainer?: string | Element | ArrayLike<Element>;
+  /** New message elements are appended to it; shown and hidden as `errorContainer`. */
+  errorLabelContainer?: string | Element | ArrayLike<Element>;
+  /** The tag of an element each message element is put in (`"li"`). */
+  wrapper?: string;
 }
 "#;
 

@@ -20,7 +20,7 @@ pub const DEFAULT_TIMEOUT_MS: u32 = 15_000;
 
 /// The options `bind` knows, in the order [`Options::read`] takes them. (The `.d.ts`'s
 /// `CorsformOptions` is checked against this list by a test, and [`KNOWN_OPTIONS`] too.)
-pub const OPTION_NAMES: [&str; 26] = [
+pub const OPTION_NAMES: [&str; 29] = [
     "rules",
     "messages",
     "panels",
@@ -47,6 +47,9 @@ pub const OPTION_NAMES: [&str; 26] = [
     "focusCleanup",
     "groups",
     "pendingClass",
+    "errorContainer",
+    "errorLabelContainer",
+    "wrapper",
 ];
 
 /// [`OPTION_NAMES`] as an error message lists them.
@@ -54,7 +57,7 @@ pub const KNOWN_OPTIONS: &str =
     "rules, messages, panels, url, headers, timeout, beforeSend, success, error, ignore, \
      submitHandler, invalidHandler, focusInvalid, errorClass, validClass, errorElement, \
      highlight, unhighlight, errorPlacement, onfocusout, onkeyup, onclick, normalizer, \
-     focusCleanup, groups, pendingClass";
+     focusCleanup, groups, pendingClass, errorContainer, errorLabelContainer, wrapper";
 
 /// The seed's four panels, each optional.
 #[derive(Default)]
@@ -421,6 +424,31 @@ pub fn element(what: &str, v: &JsValue) -> Result<Element, OptionsError> {
     found.ok_or_else(|| OptionsError::format("{0}: no element matches \"{1}\"", &[what, &selector]))
 }
 
+/// The elements `v` names, as jQuery's `$(v)` finds them: a selector (every match), an
+/// element, or a jQuery object or array of elements; none for `null`.
+#[inline(never)]
+fn elements(what: &str, v: &JsValue) -> Result<Vec<Element>, OptionsError> {
+    let list = match v {
+        v if is_nullish(v) => Array::new().into(),
+        v if v.is_instance_of::<Element>() => Array::of1(v).into(),
+        v => match v.as_string() {
+            Some(selector) => web_sys::window()
+                .and_then(|w| w.document()?.query_selector_all(&selector).ok())
+                .ok_or_else(|| {
+                    OptionsError::format("{0}: \"{1}\" is not a valid selector", &[what, &selector])
+                })?
+                .into(),
+            // Array-like: a jQuery object, an array.
+            None if v.is_object() => v.clone(),
+            None => return Err(must(what, "a selector, an element or a jQuery object", v)),
+        },
+    };
+    Ok(Array::from(&list)
+        .iter()
+        .filter_map(|e| e.dyn_into().ok())
+        .collect())
+}
+
 /// The panels given as `panels` (an object, or `null`).
 fn panels(v: &JsValue) -> Result<Panels, OptionsError> {
     let mut p = Panels::default();
@@ -485,7 +513,7 @@ impl Options {
     /// option). Refuses a value of the wrong type, naming it; an option it doesn't know is
     /// named in one `console.warn` and otherwise ignored.
     pub fn read(options: &JsValue) -> Result<Options, OptionsError> {
-        let mut given: [JsValue; 26] = Default::default();
+        let mut given: [JsValue; 29] = Default::default();
         for (key, v) in object("options", options)? {
             let Some(i) = OPTION_NAMES.iter().position(|n| *n == key) else {
                 // A page written for jquery-validation passes options corsform doesn't
@@ -499,12 +527,13 @@ impl Options {
             };
             given[i] = v;
         }
-        let [rules, messages, panels_, url, headers_, timeout, before_send, success, error, ignore, submit_handler, invalid_handler, focus_invalid, error_class, valid_class, error_element, highlight, unhighlight, error_placement, on_focusout, on_keyup, on_click, normalizer, focus_cleanup, groups_, pending_class] =
+        let [rules, messages, panels_, url, headers_, timeout, before_send, success, error, ignore, submit_handler, invalid_handler, focus_invalid, error_class, valid_class, error_element, highlight, unhighlight, error_placement, on_focusout, on_keyup, on_click, normalizer, focus_cleanup, groups_, pending_class, error_container, error_label_container, wrapper] =
             &given;
         let text = |name: &str, v: &JsValue, default: &str| match v {
             v if is_nullish(v) => Ok(default.to_owned()),
             v => v.as_string().ok_or_else(|| must(name, "a string", v)),
         };
+        let label_containers = elements("errorLabelContainer", error_label_container)?;
         let look = Look {
             error_class: text("errorClass", error_class, "error")?,
             valid_class: text("validClass", valid_class, "valid")?,
@@ -523,13 +552,21 @@ impl Options {
             // class of a valid field's message), a function the transport's, as `$.ajax`
             // called it with the server's answer.
             success: success.as_string(),
+            wrapper: text("wrapper", wrapper, "")?,
+            label_container: label_containers.first().cloned(),
+            containers: [
+                elements("errorContainer", error_container)?,
+                label_containers,
+            ]
+            .concat(),
+            invalid: std::cell::Cell::new(0),
         };
-        if look.error_element.is_empty()
-            || look
-                .error_element
-                .contains(|c: char| !c.is_ascii_alphanumeric() && c != '-')
-        {
+        let tag = |t: &str| !t.contains(|c: char| !c.is_ascii_alphanumeric() && c != '-');
+        if look.error_element.is_empty() || !tag(&look.error_element) {
             return Err(must("errorElement", "a tag name", error_element));
+        }
+        if !tag(&look.wrapper) {
+            return Err(must("wrapper", "a tag name", wrapper));
         }
         let focus_invalid = match focus_invalid {
             v if is_nullish(v) => true,
