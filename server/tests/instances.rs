@@ -468,12 +468,18 @@ async fn a_bad_url_is_refused_naming_it_without_its_password() {
         "database postgres://app:***@127.0.0.1:1/forms?bogus=1: PostgreSQL URL: \
          invalid connection string: unknown option `bogus`"
     );
-    let error = refused("postgresql://app@127.0.0.1:1/forms?sslmode=require").await;
+    let error = refused("postgresql://app@127.0.0.1:1/forms?sslmode=allow").await;
+    assert!(error.contains("sslmode=allow is not supported"), "{error}");
+    let error = refused(
+        "postgres://app@127.0.0.1:1/forms?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem",
+    )
+    .await;
     assert!(
-        error.contains("TLS to PostgreSQL is not supported yet"),
+        error.contains("sslrootcert /nonexistent/ca.pem: "),
         "{error}"
     );
     let error = refused("postgres://app:s3cret@127.0.0.1:1/forms").await;
+    assert!(error.contains("PostgreSQL at 127.0.0.1:1: "), "{error}");
     assert!(error.contains("Connection refused"), "{error}");
     assert!(!error.contains("s3cret"), "{error}");
 }

@@ -436,7 +436,7 @@ pub fn bench(c: &Config) -> Result<(), String> {
     let tmp = crate::util::temp_dir("bench-server")?;
     crate::postgres::ignore_interrupts();
     // On the disk of the SQLite file (the system's temporary directory may be in memory).
-    let cluster = crate::postgres::Cluster::start(&tmp, &crate::postgres::DURABLE_SETTINGS)?;
+    let cluster = crate::postgres::Cluster::start(&tmp, &crate::postgres::DURABLE_SETTINGS, false)?;
     let stores = [
         Store {
             name: "SQLite (WAL, `synchronous=FULL`)".into(),

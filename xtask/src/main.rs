@@ -285,8 +285,12 @@ fn native_tests() -> Result<(), String> {
         return run(&mut tests);
     }
     postgres::ignore_interrupts();
-    let cluster = postgres::Cluster::start(&std::env::temp_dir(), &postgres::TEST_SETTINGS)?;
-    let result = run(tests.env(postgres::URL_VAR, &cluster.url));
+    let cluster = postgres::Cluster::start(&std::env::temp_dir(), &postgres::TEST_SETTINGS, true)?;
+    tests.env(postgres::URL_VAR, &cluster.url);
+    if let Some(ca) = &cluster.ca {
+        tests.env(postgres::CA_VAR, ca);
+    }
+    let result = run(&mut tests);
     drop(cluster);
     result
 }
@@ -294,9 +298,12 @@ fn native_tests() -> Result<(), String> {
 /// `cargo xtask postgres`: a throwaway cluster, until Ctrl-C.
 fn postgres_task() -> Result<(), String> {
     postgres::ignore_interrupts();
-    let cluster = postgres::Cluster::start(&std::env::temp_dir(), &postgres::TEST_SETTINGS)?;
+    let cluster = postgres::Cluster::start(&std::env::temp_dir(), &postgres::TEST_SETTINGS, true)?;
     println!();
     println!("  export {}={}", postgres::URL_VAR, cluster.url);
+    if let Some(ca) = &cluster.ca {
+        println!("  export {}={}", postgres::CA_VAR, ca.display());
+    }
     println!();
     println!("Ctrl-C stops it and removes its folder.");
     postgres::wait_for_interrupt();

@@ -2,7 +2,8 @@
 //! (`/usr/lib/postgresql/VERSION/bin`, installed by `setup`), `initdb` into a new folder
 //! (`corsform-postgres-PID`, in the system's temporary directory for the tests, beside the
 //! SQLite file on the disk for `bench`), the `postgres` server listening on 127.0.0.1 only, on a free port, its unix
-//! socket in that folder, loopback trusted (no password). Stopped and the folder removed when
+//! socket in that folder, loopback trusted (no password); for the tests, with `ssl=on` and a
+//! certificate signed by a CA made at its start ([`write_certificates`]). Stopped and the folder removed when
 //! the [`Cluster`] is dropped, also when the tests fail; Ctrl-C stops the tests, then the
 //! cluster (see [`ignore_interrupts`]). A folder left by an xtask that was killed is removed
 //! by the next one.
@@ -20,6 +21,10 @@ use crate::util::{describe, free_port};
 /// The variable the server's tests read the cluster's URL from
 /// (`server/tests/common/postgres.rs`).
 pub const URL_VAR: &str = "CORSFORM_TEST_POSTGRES_URL";
+
+/// The variable naming the PEM file of the certificate authority that signed the cluster's
+/// server certificate (when it was started with TLS).
+pub const CA_VAR: &str = "CORSFORM_TEST_POSTGRES_CA";
 
 /// The prefix of the clusters' folders, `corsform-postgres-PID` (PID being the xtask's).
 const PREFIX: &str = "corsform-postgres-";
@@ -64,6 +69,9 @@ pub struct Cluster {
     pub url: String,
     /// The server's major version (`15`).
     pub version: String,
+    /// With TLS (`ssl=on`): the PEM file of the certificate authority that signed the
+    /// server's certificate, for `127.0.0.1` and `localhost`.
+    pub ca: Option<PathBuf>,
     /// The temporary folder: `data/` (the cluster), `postgres.log`, the unix socket.
     dir: PathBuf,
     bin: PathBuf,
@@ -81,8 +89,10 @@ struct Account {
 impl Cluster {
     /// `initdb` into a new folder in `parent`, then `postgres` in the background; returns
     /// once it accepts connections. `settings` are extra `-c NAME=VALUE` server settings.
-    /// The error says what failed and shows the server's log.
-    pub fn start(parent: &Path, settings: &[(&str, &str)]) -> Result<Cluster, String> {
+    /// With `tls`, a new certificate authority and a server certificate it signs are made
+    /// (see [`write_certificates`]) and the server runs with `ssl=on`; clients still choose
+    /// (libpq's `sslmode`). The error says what failed and shows the server's log.
+    pub fn start(parent: &Path, settings: &[(&str, &str)], tls: bool) -> Result<Cluster, String> {
         let bin = bin_dir().ok_or(
             "no PostgreSQL server in /usr/lib/postgresql/*/bin (Debian's `postgresql` \
              package; `cargo xtask setup` installs it)",
@@ -120,6 +130,10 @@ impl Cluster {
                 String::from_utf8_lossy(&initdb.stderr)
             ));
         }
+        let ca = match tls {
+            true => Some(write_certificates(&dir, &data, as_user)?),
+            false => None,
+        };
         let log_file =
             std::fs::File::create(&log).map_err(|e| format!("{}: {e}", log.display()))?;
         let mut postgres = Command::new(bin.join("postgres"));
@@ -129,6 +143,7 @@ impl Cluster {
             .args(["-c", "listen_addresses=127.0.0.1", "-p", &port.to_string()])
             .arg("-c")
             .arg(format!("unix_socket_directories={}", dir.display()))
+            .args(["-c", if tls { "ssl=on" } else { "ssl=off" }])
             .args(
                 settings
                     .iter()
@@ -147,6 +162,7 @@ impl Cluster {
         let mut cluster = Cluster {
             url: format!("postgres://postgres@127.0.0.1:{port}/postgres"),
             version: version.map_or_else(String::new, |v| v.to_string_lossy().into_owned()),
+            ca,
             dir,
             bin,
             server,
@@ -231,6 +247,55 @@ impl Drop for Cluster {
         let _ = std::fs::remove_dir_all(&self.dir);
         println!("xtask: PostgreSQL stopped");
     }
+}
+
+/// Makes a certificate authority (`ca.crt` in `dir`, returned) and a server certificate it
+/// signs for `127.0.0.1` and `localhost` (`server.crt` and `server.key` in `data`, where
+/// PostgreSQL's `ssl_cert_file` and `ssl_key_file` look by default); the key is mode 0600
+/// and owned by the cluster's account, as the server requires (rcgen, ECDSA P-256).
+fn write_certificates(
+    dir: &Path,
+    data: &Path,
+    as_user: Option<Account>,
+) -> Result<PathBuf, String> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let failed = |what: &str| {
+        let what = what.to_owned();
+        move |e: rcgen::Error| format!("cannot make the test cluster's {what}: {e}")
+    };
+    let ca_key = rcgen::KeyPair::generate().map_err(failed("CA key"))?;
+    let mut ca = rcgen::CertificateParams::new(Vec::new()).map_err(failed("CA"))?;
+    ca.distinguished_name
+        .push(rcgen::DnType::CommonName, "corsform test CA");
+    ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let ca = rcgen::CertifiedIssuer::self_signed(ca, ca_key).map_err(failed("CA"))?;
+    let key = rcgen::KeyPair::generate().map_err(failed("server key"))?;
+    let server = rcgen::CertificateParams::new(vec!["127.0.0.1".into(), "localhost".into()])
+        .map_err(failed("server certificate"))?
+        .signed_by(&key, &ca)
+        .map_err(failed("server certificate"))?;
+    let write = |path: &Path, text: String, mode: u32| -> Result<(), String> {
+        let err = |e: std::io::Error| format!("{}: {e}", path.display());
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(mode)
+            .open(path)
+            .map_err(err)?;
+        std::io::Write::write_all(&mut file, text.as_bytes()).map_err(err)?;
+        file.set_permissions(std::fs::Permissions::from_mode(mode))
+            .map_err(err)?;
+        if let Some(account) = as_user {
+            std::os::unix::fs::chown(path, Some(account.uid), Some(account.gid)).map_err(err)?;
+        }
+        Ok(())
+    };
+    let ca_path = dir.join("ca.crt");
+    write(&ca_path, ca.pem(), 0o644)?;
+    write(&data.join("server.crt"), server.pem(), 0o644)?;
+    write(&data.join("server.key"), key.serialize_pem(), 0o600)?;
+    Ok(ca_path)
 }
 
 /// Runs a command as `account`, when there is one.

@@ -35,7 +35,10 @@ use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod};
 use tokio::sync::Notify;
-use tokio_postgres::{AsyncMessage, NoTls};
+use tokio_postgres::AsyncMessage;
+use tokio_postgres_rustls::MakeRustlsConnect;
+
+mod tls;
 
 use super::{
     now_ms, Delivery, Erase, Erased, Mark, NewSubmission, Options, Pending, Resend, StoreError,
@@ -118,6 +121,7 @@ pub struct Postgres {
 struct Inner {
     pool: Pool,
     config: tokio_postgres::Config,
+    tls: MakeRustlsConnect,
     lease: Duration,
     /// The largest id this instance has seen stored.
     last_id: AtomicI64,
@@ -173,15 +177,18 @@ fn parse_fields(id: i64, json: &str) -> Result<Vec<(String, String)>, StoreError
 }
 
 impl Postgres {
-    /// Connects to `url` (libpq's URI form, `postgres://user:password@host:port/database`),
-    /// then creates or migrates the tables and checks that a row can be written. Errors:
-    /// a malformed URL, the server cannot be reached or refuses the user, a write fails,
-    /// or the database was migrated by a newer corsform-server.
+    /// Connects to `url` (libpq's URI form, `postgres://user:password@host:port/database`,
+    /// with TLS as its `sslmode` and `sslrootcert` say: see [`tls`]), then creates or
+    /// migrates the tables and checks that a row can be written. Errors: a malformed URL,
+    /// an unreadable `sslrootcert`, the server cannot be reached, its certificate does not
+    /// verify or it refuses the user (the error names the host), a write fails, or the
+    /// database was migrated by a newer corsform-server.
     pub async fn connect(url: &str, options: &Options) -> Result<Postgres, StoreError> {
-        let config = config(url, std::env::var("PGPASSWORD").ok())?;
+        let (config, tls) = config(url, std::env::var("PGPASSWORD").ok())?;
+        let tls = tls::connector(&tls)?;
         let manager = Manager::from_config(
             config.clone(),
-            NoTls,
+            tls.clone(),
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },
@@ -193,7 +200,18 @@ impl Postgres {
             .wait_timeout(Some(Duration::from_secs(30)))
             .build()
             .map_err(|e| StoreError(format!("PostgreSQL pool: {e}")))?;
-        let mut client = pool.get().await.map_err(pool_failed)?;
+        let mut client = pool.get().await.map_err(|e| {
+            let StoreError(e) = pool_failed(e);
+            let e = e.strip_prefix("PostgreSQL: ").unwrap_or(&e);
+            let hint = match e.contains("invalid peer certificate") {
+                true => {
+                    " (the server's certificate is not signed by a root of sslrootcert \
+                          or the system's, or not for this host)"
+                }
+                false => "",
+            };
+            StoreError(format!("PostgreSQL at {}: {e}{hint}", target(&config)))
+        })?;
         migrate(&mut client).await?;
         let last: i64 = client
             .query_one("SELECT coalesce(max(id), 0) FROM submissions", &[])
@@ -205,6 +223,7 @@ impl Postgres {
             inner: Arc::new(Inner {
                 pool,
                 config,
+                tls,
                 lease: options.lease,
                 last_id: AtomicI64::new(last),
                 wake: Arc::new(Notify::new()),
@@ -413,7 +432,8 @@ impl Postgres {
     pub fn wake(&self) -> Arc<Notify> {
         self.inner.listening.get_or_init(|| {
             let config = self.inner.config.clone();
-            tokio::spawn(listen(config, Arc::downgrade(&self.inner.wake)));
+            let tls = self.inner.tls.clone();
+            tokio::spawn(listen(config, tls, Arc::downgrade(&self.inner.wake)));
         });
         self.inner.wake.clone()
     }
@@ -656,24 +676,36 @@ impl Postgres {
     }
 }
 
-/// The connection settings of `url`, with `password` (`PGPASSWORD`, as libpq reads it)
-/// when the URL has none: a password in `--db` shows in the process list. Errors: a
-/// malformed URL, or `sslmode=require` (TLS is not supported yet).
-fn config(url: &str, password: Option<String>) -> Result<tokio_postgres::Config, StoreError> {
+/// The connection settings of `url` and its TLS settings, with `password` (`PGPASSWORD`,
+/// as libpq reads it) when the URL has none: a password in `--db` shows in the process
+/// list. Errors: a malformed URL, `sslmode=allow`.
+fn config(
+    url: &str,
+    password: Option<String>,
+) -> Result<(tokio_postgres::Config, tls::Settings), StoreError> {
+    let (url, tls) = tls::split(url)?;
     let mut config: tokio_postgres::Config = url
         .parse()
         .map_err(|e| StoreError(format!("PostgreSQL URL: {}", describe(&e))))?;
-    if config.get_ssl_mode() == tokio_postgres::config::SslMode::Require {
-        return Err(StoreError(
-            "PostgreSQL URL: sslmode=require: TLS to PostgreSQL is not supported yet; \
-             connect over loopback, a Unix socket or a private network"
-                .into(),
-        ));
-    }
     if let (None, Some(password)) = (config.get_password(), password) {
         config.password(password);
     }
-    Ok(config)
+    Ok((config, tls))
+}
+
+/// The hosts and ports of `config`, for errors: `db.internal:5432`.
+fn target(config: &tokio_postgres::Config) -> String {
+    let ports = config.get_ports();
+    let hosts = config.get_hosts().iter().enumerate().map(|(i, host)| {
+        let port = ports.get(i).or(ports.first()).copied().unwrap_or(5432);
+        match host {
+            tokio_postgres::config::Host::Tcp(host) => format!("{host}:{port}"),
+            tokio_postgres::config::Host::Unix(dir) => {
+                format!("{}/.s.PGSQL.{port}", dir.display())
+            }
+        }
+    });
+    hosts.collect::<Vec<_>>().join(", ")
 }
 
 /// Creates or migrates the tables, one migrating instance at a time.
@@ -797,9 +829,13 @@ async fn announcer(pool: Pool, asked: Arc<Notify>) {
 /// LISTENs on a connection of its own and wakes the worker at each notification; on a
 /// lost connection, wakes it (rows may have been queued meanwhile) and connects again a
 /// second later. Ends when the store is dropped.
-async fn listen(config: tokio_postgres::Config, wake: std::sync::Weak<Notify>) {
+async fn listen(
+    config: tokio_postgres::Config,
+    tls: MakeRustlsConnect,
+    wake: std::sync::Weak<Notify>,
+) {
     loop {
-        match config.connect(NoTls).await {
+        match config.connect(tls.clone()).await {
             Ok((client, mut connection)) => {
                 let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
                 tokio::spawn(async move {
@@ -851,6 +887,7 @@ mod tests {
         let with = |url: &str, env: Option<&str>| {
             config(url, env.map(str::to_owned))
                 .unwrap()
+                .0
                 .get_password()
                 .map(|p| String::from_utf8(p.to_vec()).unwrap())
         };

@@ -2,7 +2,9 @@
 //! `cargo xtask test` starts (xtask/src/postgres.rs) and names in
 //! `CORSFORM_TEST_POSTGRES_URL` (`postgres://postgres@127.0.0.1:PORT/postgres`, a superuser
 //! on loopback). To run one test file by hand: `cargo xtask postgres` in another terminal,
-//! then `CORSFORM_TEST_POSTGRES_URL=… cargo test -p corsform-server --test NAME`.
+//! then `CORSFORM_TEST_POSTGRES_URL=… CORSFORM_TEST_POSTGRES_CA=… cargo test -p
+//! corsform-server --test NAME`. The cluster runs with `ssl=on` (the CA that signed its
+//! certificate in `CORSFORM_TEST_POSTGRES_CA`).
 //!
 //! Each test gets a database of its own (`CREATE DATABASE`), so tests run in parallel and
 //! see nothing of each other; the cluster is removed after the run, and them with it.
@@ -55,4 +57,19 @@ pub async fn fresh_database() -> String {
         .unwrap_or_else(|e| panic!("{URL_VAR}={cluster} is not a URL: {e}"));
     url.set_path(&name);
     url.into()
+}
+
+/// The variable naming the PEM file of the CA that signed the cluster's certificate.
+pub const CA_VAR: &str = "CORSFORM_TEST_POSTGRES_CA";
+
+/// The cluster's CA (`CORSFORM_TEST_POSTGRES_CA`, set by `cargo xtask test` and printed by
+/// `cargo xtask postgres`, which start the cluster with `ssl=on`); panics when it is not set.
+pub fn cluster_ca() -> String {
+    let ca = std::env::var(CA_VAR).ok().filter(|ca| !ca.is_empty());
+    ca.unwrap_or_else(|| {
+        panic!(
+            "{CA_VAR} is not set: run the tests through `cargo xtask test`, or set it to the \
+             path `cargo xtask postgres` prints"
+        )
+    })
 }
