@@ -352,6 +352,26 @@ pub fn parse(path: &Path, text: &str) -> Result<Settings, ConfigError> {
     })
 }
 
+/// The database `export`, `delete` and `resend` work on: `db` (their `--db`), else the
+/// `--config` file's `db` or `url` in its `[store]` table, as `serve` reads them;
+/// `corsform.db` without either. Errors: the file can't be read or parsed, or gives both.
+pub fn database(db: Option<String>, config: Option<&Path>) -> Result<store::Location, ConfigError> {
+    let Some(path) = config else {
+        return Ok(store::Location::parse(
+            db.as_deref().unwrap_or("corsform.db"),
+        ));
+    };
+    let (file, text) = load(path)?;
+    let flags = Settings {
+        db,
+        ..Settings::default()
+    };
+    let (db, _) = file
+        .overlaid_with(flags)
+        .db(Source::File { path, text: &text })?;
+    Ok(store::Location::parse(&db))
+}
+
 /// Reads the file `--config` names with [`parse`].
 pub fn load(path: &Path) -> Result<(Settings, String), ConfigError> {
     let text = std::fs::read_to_string(path)
@@ -454,6 +474,23 @@ impl Settings {
         })
     }
 
+    /// `db`, or `url` in the `[store]` table, with the key it came from; `corsform.db`
+    /// without either. Errors: both are given.
+    fn db(&self, source: Source<'_>) -> Result<(String, &'static [&'static str]), ConfigError> {
+        let url = self.store.as_ref().and_then(|table| table.url.clone());
+        Ok(match (&self.db, url) {
+            (Some(_), Some(_)) => {
+                return Err(source.at(
+                    &["store", "url"],
+                    ConfigError("db and [store] url: give one".into()),
+                ))
+            }
+            (Some(db), None) => (db.clone(), &["db"]),
+            (None, Some(url)) => (url, &["store", "url"]),
+            (None, None) => ("corsform.db".into(), &["db"]),
+        })
+    }
+
     /// Opens `db` (or `[store] url`) with the store's options.
     async fn store(&self, source: Source<'_>) -> Result<Store, ConfigError> {
         let table = self.store.clone().unwrap_or_default();
@@ -463,12 +500,7 @@ impl Settings {
                 ConfigError(format!("{flag} and [store] {key}: give one")),
             )
         };
-        let (db, key) = match (&self.db, table.url) {
-            (Some(_), Some(_)) => return Err(twice("url", "db")),
-            (Some(db), None) => (db.clone(), ["db"].as_slice()),
-            (None, Some(url)) => (url, ["store", "url"].as_slice()),
-            (None, None) => ("corsform.db".into(), ["db"].as_slice()),
-        };
+        let (db, key) = self.db(source)?;
         let (lease, lease_key) = match (self.outbox_lease, table.outbox_lease) {
             (Some(_), Some(_)) => return Err(twice("outbox-lease", "outbox-lease")),
             (Some(s), None) => (Some(s), ["outbox-lease"].as_slice()),

@@ -31,9 +31,8 @@ enum Command {
     /// Print every stored submission as one JSON object per line, with where its
     /// notification stands (`delivery`: pending, sent with the time, failed with the reason).
     Export {
-        /// The database written by `serve`: a SQLite file or a postgres:// URL.
-        #[arg(long, value_name = "PATH|URL", default_value = "corsform.db", value_parser = db)]
-        db: Location,
+        #[command(flatten)]
+        db: Database,
         /// Only this form's submissions.
         #[arg(long, value_name = "NAME")]
         form: Option<String>,
@@ -47,9 +46,8 @@ enum Command {
     /// it removed. Safe to run beside a running server.
     #[command(group = clap::ArgGroup::new("what").required(true))]
     Delete {
-        /// The database written by `serve`: a SQLite file or a postgres:// URL.
-        #[arg(long, value_name = "PATH|URL", default_value = "corsform.db", value_parser = db)]
-        db: Location,
+        #[command(flatten)]
+        db: Database,
         /// The submission to delete.
         #[arg(long, value_name = "N", group = "what")]
         id: Option<i64>,
@@ -61,9 +59,8 @@ enum Command {
     /// (`--failed`). A running server sends them within 5 seconds; safe to run beside it.
     #[command(group = clap::ArgGroup::new("which").required(true))]
     Resend {
-        /// The database written by `serve`: a SQLite file or a postgres:// URL.
-        #[arg(long, value_name = "PATH|URL", default_value = "corsform.db", value_parser = db)]
-        db: Location,
+        #[command(flatten)]
+        db: Database,
         /// The submission whose notification is sent again (whatever its state).
         #[arg(long, value_name = "N", group = "which")]
         id: Option<i64>,
@@ -89,18 +86,36 @@ struct Serve {
     form: FormSettings,
 }
 
-/// `--db`: a SQLite file's path or a PostgreSQL URL.
-fn db(text: &str) -> Result<Location, std::convert::Infallible> {
-    Ok(Location::parse(text))
+/// The database of `export`, `delete` and `resend`.
+#[derive(clap::Args, Debug)]
+struct Database {
+    /// The database written by `serve`: a SQLite file or a postgres:// URL (as `serve`'s
+    /// --db). [default: corsform.db]
+    #[arg(long, value_name = "PATH|URL")]
+    db: Option<String>,
+    /// `serve`'s TOML file: the database is its `db`, or `url` in its [store] table (--db
+    /// overrides it).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+impl Database {
+    fn location(self) -> Result<Location, (u8, String)> {
+        config::database(self.db, self.config.as_deref()).map_err(|e| (START, e.to_string()))
+    }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(serve) => run(*serve),
-        Command::Export { db, form, format } => export(&db, form.as_deref(), &format),
-        Command::Delete { db, id, email } => delete(&db, id, email.as_deref()),
-        Command::Resend { db, id, failed: _ } => resend(&db, id),
+        Command::Export { db, form, format } => db
+            .location()
+            .and_then(|db| export(&db, form.as_deref(), &format)),
+        Command::Delete { db, id, email } => db
+            .location()
+            .and_then(|db| delete(&db, id, email.as_deref())),
+        Command::Resend { db, id, failed: _ } => db.location().and_then(|db| resend(&db, id)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1053,7 +1053,73 @@ fn r17_config_file_errors_exit_2_with_one_line_naming_the_file_line_and_key() {
     }
 }
 
+/// `export`, `resend` and `delete` open the database `serve`'s `--config` file names (`db`
+/// for SQLite, `url` in `[store]` for PostgreSQL), `--db` overriding it; a file giving both
+/// is refused.
+fn export_resend_and_delete_read_the_database_from_config(backend: Backend) {
+    let server = start_in(backend, &[]);
+    let answer = exchange(
+        &mut connect(server.addr()),
+        &chrome_post(server.addr(), VALID),
+    );
+    assert_eq!(answer.status, 200);
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("corsform.toml");
+    let table = match backend {
+        Backend::Sqlite => format!("db = {:?}\n", server.db),
+        Backend::Postgres => format!("[store]\nurl = {:?}\n", server.db),
+    };
+    std::fs::write(
+        &config,
+        format!("{table}\n[forms.contact]\nallow-origin = [\"{SITE}\"]\n"),
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let output = Command::new(BIN)
+            .args(args)
+            .arg("--config")
+            .arg(&config)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8(output.stdout).unwrap();
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        (output.status.code(), stdout, stderr)
+    };
+    let (code, stdout, stderr) = run(&["export"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let row: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(
+        (row["id"].as_i64(), row["form"].as_str()),
+        (Some(1), Some("contact"))
+    );
+    let (code, stdout, stderr) = run(&["resend", "--id", "1"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(stdout, "corsform-server: 1 notification queued\n");
+    // --db wins over the file.
+    let (code, _, stderr) = run(&["export", "--db", "/nonexistent/corsform.db"]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("/nonexistent/corsform.db"), "{stderr}");
+    let (code, stdout, stderr) = run(&["delete", "--id", "1"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(
+        stdout,
+        "corsform-server: 1 submission deleted: 1, with 1 notification\n"
+    );
+    assert!(exported(&server.db).is_empty());
+
+    std::fs::write(
+        &config,
+        format!("db = \"x.db\"\n[store]\nurl = {:?}\n", server.db),
+    )
+    .unwrap();
+    let (code, _, stderr) = run(&["export"]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("db and [store] url: give one"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
+
 on_both_stores_blocking!(
+    export_resend_and_delete_read_the_database_from_config,
     plain_form_post_is_303_and_export_lists_it,
     every_answered_submission_survives_kill_9,
     rate_limit_over_a_socket_is_429_with_retry_after_and_cors,
