@@ -92,3 +92,36 @@ async fn verify_full_accepts_the_right_ca_and_refuses_another() {
         );
     }
 }
+
+/// `verify-full` checks that the certificate names the host; `verify-ca` only its chain.
+/// The host is a name the certificate lacks, reached at 127.0.0.1 through libpq's
+/// `hostaddr`.
+#[tokio::test]
+async fn verify_full_refuses_a_certificate_for_another_host_and_verify_ca_does_not() {
+    let ca = cluster_ca();
+    let url = fresh_database().await;
+    let port = url::Url::parse(&url).unwrap().port().unwrap();
+    let database = url.rsplit('/').next().unwrap();
+    let elsewhere = format!("postgres://postgres@db.elsewhere.example:{port}/{database}");
+    let query = |mode: &str| format!("hostaddr=127.0.0.1&sslmode={mode}&sslrootcert={ca}");
+    let refused = Postgres::connect(
+        &with(&elsewhere, &query("verify-full")),
+        &Options::default(),
+    )
+    .await;
+    let e = refused.err().expect("verify-full connected").0;
+    assert!(
+        e.contains(&format!("PostgreSQL at db.elsewhere.example:{port}: "))
+            && e.contains("invalid peer certificate: certificate not valid for name"),
+        "{e}"
+    );
+    let store = Postgres::connect(&with(&elsewhere, &query("verify-ca")), &Options::default())
+        .await
+        .unwrap_or_else(|e| panic!("verify-ca: {}", e.0));
+    let ssl = ssl_of_connections(&url).await;
+    assert!(
+        !ssl.is_empty() && ssl.iter().all(|&s| s),
+        "verify-ca: {ssl:?}"
+    );
+    drop(store);
+}
