@@ -109,7 +109,10 @@ async fn verify_full_refuses_a_certificate_for_another_host_and_verify_ca_does_n
         &Options::default(),
     )
     .await;
-    let e = refused.err().expect("verify-full connected").0;
+    let Err(e) = refused else {
+        panic!("verify-full connected")
+    };
+    let e = e.0;
     assert!(
         e.contains(&format!("PostgreSQL at db.elsewhere.example:{port}: "))
             && e.contains("invalid peer certificate: certificate not valid for name"),
