@@ -50,13 +50,22 @@ pub async fn fresh_database() -> String {
     client
         .batch_execute(&format!("CREATE DATABASE {name}"))
         .await
-        .unwrap_or_else(|e| panic!("CREATE DATABASE {name} on {cluster}: {e}"));
+        .unwrap_or_else(|e| panic!("CREATE DATABASE {name} on {cluster}: {}", describe(&e)));
     drop(client);
     let _ = connection.await;
     let mut url = url::Url::parse(&cluster)
         .unwrap_or_else(|e| panic!("{URL_VAR}={cluster} is not a URL: {e}"));
     url.set_path(&name);
     url.into()
+}
+
+/// `e` with the server's message when there is one (tokio-postgres' `Display` says only
+/// "db error" for an error the server reported).
+fn describe(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{e}: {db}"),
+        None => e.to_string(),
+    }
 }
 
 /// The variable naming the PEM file of the CA that signed the cluster's certificate.
