@@ -426,8 +426,16 @@ impl Bound {
     pub fn validate(self: &Rc<Self>) -> bool {
         self.refresh();
         let mut all = true;
-        for f in self.fields.borrow().iter() {
-            if f.ignored(&self.opts.ignore) {
+        let fields = self.fields.borrow();
+        // Which fields are left out, read before any message is written (jquery-validation
+        // too filters the form's elements first): `:hidden` needs the layout, which each
+        // write would make the browser compute again.
+        let ignored: Vec<bool> = fields
+            .iter()
+            .map(|f| f.ignored(&self.opts.ignore))
+            .collect();
+        for (f, ignored) in fields.iter().zip(ignored) {
+            if ignored {
                 if f.invalid.get() {
                     f.clear_error();
                 }
@@ -438,6 +446,7 @@ impl Bound {
                 f.submitted.set(true);
             }
         }
+        drop(fields);
         self.focus_first_invalid();
         self.ask_remote();
         all
@@ -797,7 +806,7 @@ fn scan(form: &HtmlFormElement, opts: &Options, strict: bool) -> Result<Vec<Fiel
             continue;
         };
         let name = c.name();
-        if name.is_empty() || c.is_button() || c.is("input[type=hidden i]") {
+        if name.is_empty() || c.is_button() || c.input_type() == "hidden" {
             continue;
         }
         match fields.iter_mut().find(|f| f.rules.name == name) {

@@ -25,8 +25,9 @@ pub fn js_number(text: &str) -> f64 {
 /// A form control whose value is sent and checked: `<input>`, `<select>`, `<textarea>`.
 #[derive(Clone)]
 pub enum Control {
-    /// `<input>` of any type.
-    Input(HtmlInputElement),
+    /// `<input>` of any type, with its `type` attribute in ASCII lowercase ("" when it
+    /// has none): what the selectors `[type=… i]` compare, read once per read of the form.
+    Input(HtmlInputElement, String),
     /// `<select>`, single or multiple.
     Select(HtmlSelectElement),
     /// `<textarea>`.
@@ -39,7 +40,10 @@ impl Control {
     pub fn of(el: &Element) -> Option<Control> {
         let el = el.clone();
         match el.local_name().as_str() {
-            "input" => Some(Control::Input(el.unchecked_into())),
+            "input" => {
+                let ty = el.get_attribute("type").unwrap_or_default();
+                Some(Control::Input(el.unchecked_into(), ty.to_ascii_lowercase()))
+            }
             "select" => Some(Control::Select(el.unchecked_into())),
             "textarea" => Some(Control::TextArea(el.unchecked_into())),
             _ => None,
@@ -49,7 +53,7 @@ impl Control {
     /// The control as an element.
     pub fn element(&self) -> &HtmlElement {
         match self {
-            Control::Input(i) => i,
+            Control::Input(i, _) => i,
             Control::Select(s) => s,
             Control::TextArea(t) => t,
         }
@@ -60,21 +64,30 @@ impl Control {
         self.element().matches(selector).unwrap_or(false)
     }
 
+    /// An `<input>`'s `type` attribute in ASCII lowercase, "" for another control.
+    pub fn input_type(&self) -> &str {
+        match self {
+            Control::Input(_, ty) => ty,
+            _ => "",
+        }
+    }
+
     /// A checkbox or a radio button.
     pub fn is_checkable(&self) -> bool {
-        self.is("input:is([type=checkbox i],[type=radio i])")
+        matches!(self.input_type(), "checkbox" | "radio")
     }
 
     /// An `<input>` that is a button or a file chooser: never serialized by jQuery.
     pub fn is_button(&self) -> bool {
-        self.is(
-            "input:is([type=submit i],[type=button i],[type=image i],[type=reset i],[type=file i])",
+        matches!(
+            self.input_type(),
+            "submit" | "button" | "image" | "reset" | "file"
         )
     }
 
     /// A checked checkbox or radio button.
     pub fn checked(&self) -> bool {
-        matches!(self, Control::Input(i) if i.checked())
+        matches!(self, Control::Input(i, _) if i.checked())
     }
 
     /// A `<select multiple>`.
@@ -97,7 +110,7 @@ impl Control {
     /// not disabled (nor in a disabled `<optgroup>`).
     pub fn values(&self) -> Vec<String> {
         let text = match self {
-            Control::Input(i) => i.value(),
+            Control::Input(i, _) => i.value(),
             Control::TextArea(t) => t.value(),
             Control::Select(s) => {
                 let options = s.selected_options();
@@ -117,8 +130,8 @@ impl Control {
     /// the browser could not read as a number (its `value` is then "", which would pass as
     /// empty).
     pub fn rule_value(&self) -> String {
-        if let Control::Input(i) = self {
-            if self.is("input[type=number i]") && i.validity().bad_input() {
+        if let Control::Input(i, ty) = self {
+            if ty == "number" && i.validity().bad_input() {
                 return "NaN".into();
             }
         }
@@ -427,6 +440,26 @@ fn regexp(source: &str, flags: &str) -> Option<RegExp> {
     Some(Reflect::construct(&ctor, &args).ok()?.unchecked_into())
 }
 
+thread_local! {
+    /// The methods' regular expressions, each compiled once (as jquery-validation's are
+    /// literals in its source).
+    static EXPRESSIONS: RefCell<Vec<(Method, RegExp)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// `method`'s regular expression ([`crate::validate::expression`]), compiled at its first use.
+fn expression(method: Method) -> RegExp {
+    EXPRESSIONS.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if let Some((_, re)) = cache.iter().find(|(m, _)| *m == method) {
+            return re.clone();
+        }
+        let (source, flags) = crate::validate::expression(method).unwrap_or_default();
+        let re = RegExp::new(source, flags);
+        cache.push((method, re.clone()));
+        re
+    })
+}
+
 impl Field {
     /// A field of `control`, with the rules its HTML attributes give.
     pub fn new(
@@ -436,21 +469,35 @@ impl Field {
         slot: std::rc::Rc<Slot>,
     ) -> Field {
         let el = control.element().clone();
-        let type_attr = el.get_attribute("type");
+        // The rules ask for some 50 attribute names, the element has a few: its names are
+        // read once, and only those it has are fetched (`getAttribute` lowercases its
+        // argument on an HTML element, as this comparison does). The form is read again at
+        // each validation, so this is its hot path.
+        let names: Vec<String> = el
+            .get_attribute_names()
+            .iter()
+            .filter_map(|n| n.as_string())
+            .collect();
+        let attr = |a: &str| match names.iter().any(|n| n.eq_ignore_ascii_case(a)) {
+            true => el.get_attribute(a),
+            false => None,
+        };
+        let type_attr = attr("type");
         // jquery-validation's order: the classes, the HTML attributes, `data-rule-*`, then
         // the options (applied by `bind`).
-        let classes = el.get_attribute("class").unwrap_or_default();
+        let classes = attr("class").unwrap_or_default();
         let mut rules = FieldRules {
             name,
             rules: crate::rules::class_rules(&classes, &js_number),
             messages: Vec::new(),
         };
-        let attr = |a: &str| el.get_attribute(a);
         for rule in crate::rules::attribute_rules(type_attr.as_deref(), attr, &js_number) {
             rules.set(rule);
         }
-        let data = |a: &str| Some(data_value(el.get_attribute(a)?));
-        rules.apply_data_rules(type_attr.as_deref(), data, &js_number);
+        let data = |a: &str| Some(data_value(attr(a)?));
+        if names.iter().any(|n| n.starts_with("data-rule-")) {
+            rules.apply_data_rules(type_attr.as_deref(), data, &js_number);
+        }
         Field {
             controls: vec![control],
             rules,
@@ -519,10 +566,7 @@ impl Field {
     /// The first control, when it is an `<input>` of one of `types`.
     fn input_of(&self, types: &[&str]) -> Option<&HtmlInputElement> {
         match &self.controls[0] {
-            Control::Input(i) => {
-                let t = i.get_attribute("type").unwrap_or_default();
-                types.iter().any(|w| t.eq_ignore_ascii_case(w)).then_some(i)
-            }
+            Control::Input(i, ty) => types.contains(&ty.as_str()).then_some(i),
             _ => None,
         }
     }
@@ -798,8 +842,7 @@ impl Env for Field {
     /// `<input type=email multiple>`, each address of the comma-separated list, white
     /// space around it ignored, as the HTML standard defines its value.
     fn expression(&self, method: Method, value: &str) -> bool {
-        let (source, flags) = crate::validate::expression(method).unwrap_or_default();
-        let re = RegExp::new(source, flags);
+        let re = expression(method);
         let multiple = method == Method::Email
             && self
                 .input_of(&["email"])
