@@ -2092,10 +2092,7 @@ fn unknown_options_are_reported_not_thrown() {
     );
     let restore = Function::new_no_args("console.warn = window.__warn;");
     capture.call0(&JsValue::NULL).unwrap();
-    let bound = try_bind(
-        "#contact",
-        seed_options(r##", "rule": {}, "showErrors": null"##),
-    );
+    let bound = try_bind("#contact", seed_options(r##", "rule": {}, "debug": true"##));
     restore.call0(&JsValue::NULL).unwrap();
     let c = bound.expect("bind works with options it doesn't know");
     let warnings: Vec<String> = js_sys::Array::from(&recorded("__warnings"))
@@ -2107,7 +2104,7 @@ fn unknown_options_are_reported_not_thrown() {
         warnings[0].starts_with("corsform: unknown option \"rule\" is ignored"),
         "{warnings:?}"
     );
-    assert!(warnings[1].contains("\"showErrors\""), "{warnings:?}");
+    assert!(warnings[1].contains("\"debug\""), "{warnings:?}");
     assert!(!c.validate(), "the rules given beside them apply");
     assert_eq!(
         error_text("subject").as_deref(),
@@ -3378,4 +3375,142 @@ fn error_containers_and_wrapper_equal_real_jquery_validation() {
         seen[2]
     );
     assert!(seen[3].starts_with("[true,"), "shown again: {}", seen[3]);
+}
+
+/// A `showErrors` that records its arguments and `this.numberOfInvalids()` in
+/// `window.__shown[s]`, then (with `default`) calls `this.defaultShowErrors()`.
+fn show_errors_recorder(s: &str, default: bool) -> Function {
+    let then = if default {
+        "this.defaultShowErrors();"
+    } else {
+        ""
+    };
+    Function::new_with_args(
+        "map, list",
+        &format!(
+            "const all = (window.__shown = window.__shown || {{}});
+             (all['{s}'] = all['{s}'] || []).push(JSON.stringify([map,
+               list.map((i) => [i.message, i.element.name, i.method]), this.numberOfInvalids()]));
+             {then}"
+        ),
+    )
+}
+
+/// The last arguments [`show_errors_recorder`] saw for `s`, and how many calls so far.
+fn last_shown(s: &str) -> (String, u32) {
+    Function::new_with_args(
+        "s",
+        "const l = (window.__shown || {})[s] || []; return [l[l.length - 1], l.length];",
+    )
+    .call1(&JsValue::NULL, &s.into())
+    .map(|v| {
+        let v: js_sys::Array = v.unchecked_into();
+        let text = v.get(0).as_string().unwrap_or_default();
+        (text, v.get(1).as_f64().unwrap_or(0.0) as u32)
+    })
+    .unwrap()
+}
+
+/// What the form `#se-S` shows: its inputs and message elements (tag, id without the
+/// suffix, text, visible, class), as JSON.
+fn shown_form(s: &str) -> String {
+    Function::new_with_args(
+        "s",
+        "const vis = (e) => getComputedStyle(e).display !== 'none';
+         return JSON.stringify([...document.querySelectorAll('#se-' + s + ' :is(input, .error)')]
+           .map((e) => [e.tagName, e.id.replace('-' + s, ''), e.tagName === 'INPUT' ? '' : e.textContent,
+             vis(e), e.className]));",
+    )
+    .call1(&JsValue::NULL, &s.into())
+    .unwrap()
+    .as_string()
+    .unwrap()
+}
+
+/// jquery-validation's `showErrors(errorMap, errorList)` option (issue 15): called instead
+/// of showing anything, `this` the validator (here the controller) with
+/// `numberOfInvalids()` and `defaultShowErrors()`, after each validation of the form and
+/// of one field as it is left, and by `showErrors({name: message})`. The same steps with
+/// jquery-validation 1.22.1 and with corsform, with and without `defaultShowErrors()`:
+/// the arguments and what the page shows compared after each. (jquery-validation's
+/// leaving is its `element(el)`, which its `focusout` listener calls; corsform's is the
+/// `focusout` event.)
+#[wasm_bindgen_test]
+fn show_errors_option_equals_real_jquery_validation() {
+    let jq = jquery();
+    for default in [false, true] {
+        let suffix = |s: &str| [s, if default { "d" } else { "n" }].concat();
+        let (j, c) = (suffix("j"), suffix("c"));
+        let opts = |s: &str| {
+            let o = options(
+                r#"{"rules": {"a": "required", "b": {"required": true, "minlength": 3}},
+                    "messages": {"b": {"minlength": "At least {0}."}}, "focusInvalid": false}"#,
+            );
+            set(&o, "showErrors", &show_errors_recorder(s, default));
+            o
+        };
+        let markup = |s: &str| {
+            format!(
+                r#"<form id="se-{s}"><input id="a-{s}" name="a"><input id="b-{s}" name="b"></form>"#
+            )
+        };
+        let _page = mount(&[markup(&j), markup(&c)].concat());
+        let v = Function::new_with_args("$, s, o", "return $('#se-' + s).validate(o);")
+            .call3(&JsValue::NULL, &jq, &j.as_str().into(), &opts(&j))
+            .unwrap();
+        let ctl = bind_ok(&format!("#se-{c}"), opts(&c));
+        let jv = |code: &str| {
+            Function::new_with_args("v", code)
+                .call1(&JsValue::NULL, &v)
+                .unwrap()
+        };
+        let values = |a: &str, b: &str| {
+            for s in [&j, &c] {
+                input(&format!("#a-{s}")).set_value(a);
+                input(&format!("#b-{s}")).set_value(b);
+            }
+        };
+        let same = |step: &str| {
+            let (theirs, ours) = (last_shown(&j), last_shown(&c));
+            assert_eq!(
+                ours, theirs,
+                "showErrors' arguments, {step}, default {default}"
+            );
+            assert_eq!(
+                shown_form(&c),
+                shown_form(&j),
+                "the page, {step}, default {default}"
+            );
+            theirs.0
+        };
+        values("", "");
+        let theirs = jv("return v.form();").as_bool();
+        assert_eq!(Some(ctl.validate()), theirs);
+        let first = same("both empty");
+        values("x", "ab");
+        assert_eq!(Some(ctl.validate()), jv("return v.form();").as_bool());
+        let second = same("b too short");
+        values("x", "abc");
+        jv("v.element('#b-' + v.currentForm.id.slice(3));");
+        leave(&format!("#b-{c}"));
+        let third = same("b left, now long enough");
+        jv("v.showErrors({a: 'Taken, says the server.'});");
+        ctl.show_errors(&options(r#"{"a": "Taken, says the server."}"#));
+        let fourth = same("showErrors({a})");
+        jv("v.destroy();");
+        ctl.destroy();
+        assert_eq!(
+            first,
+            r#"[{"a":"This field is required.","b":"This field is required."},[["This field is required.","a","required"],["This field is required.","b","required"]],2]"#
+        );
+        assert!(
+            second.contains(r#"["At least 3.","b","minlength"]"#),
+            "{second}"
+        );
+        assert_eq!(third, "[{},[],0]");
+        assert_eq!(
+            fourth,
+            r#"[{"a":"Taken, says the server."},[["Taken, says the server.","a",null]],0]"#
+        );
+    }
 }

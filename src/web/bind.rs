@@ -10,7 +10,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{Element, Event, EventTarget, FocusEvent, HtmlFormElement, SubmitEvent};
 
 use super::error::{CorsformError, Kind};
-use super::field::{self, Answer, Control, Field};
+use super::field::{self, Answer, Control, Field, Verdict};
 use super::options::{Options, Trigger};
 use super::serialize::{elements, serialize};
 use super::submit::{self, Outcome};
@@ -102,6 +102,9 @@ pub struct Bound {
     asking: RefCell<Vec<js_sys::Promise>>,
     /// How many `remote` checks are in flight.
     in_flight: Cell<u32>,
+    /// The verdicts last handed to the page's `showErrors`, by field name: what the
+    /// controller's `defaultShowErrors()` shows.
+    shown: RefCell<Vec<(String, Verdict)>>,
 }
 
 impl Bound {
@@ -123,6 +126,7 @@ impl Bound {
             listener: RefCell::new(None),
             asking: RefCell::new(Vec::new()),
             in_flight: Cell::new(0),
+            shown: RefCell::new(Vec::new()),
         });
         let me = bound.clone();
         let listener = Listener::new(&bound.form, move |e| me.on_event(e));
@@ -158,6 +162,34 @@ impl Bound {
                 wasm_bindgen_futures::future_to_promise(sending).into()
             }),
         );
+        let me = self.clone();
+        method(
+            "defaultShowErrors",
+            Closure::new(move || {
+                let verdicts = me.shown.borrow().clone();
+                me.default_show(&verdicts);
+                JsValue::UNDEFINED
+            }),
+        );
+        let me = self.clone();
+        method(
+            "numberOfInvalids",
+            Closure::new(move || {
+                let fields = me.fields.borrow();
+                let n = fields.iter().filter(|f| f.failed.get()).count();
+                JsValue::from(n as u32)
+            }),
+        );
+        let me = self.clone();
+        let show_errors = Closure::<dyn Fn(JsValue) -> JsValue>::new(move |errors: JsValue| {
+            let verdicts = super::options::entries(&errors)
+                .into_iter()
+                .filter_map(|(name, m)| Some((name, Verdict::Invalid(None, m.as_string()?))))
+                .collect();
+            let _ = me.show_given(verdicts, false);
+            JsValue::UNDEFINED
+        });
+        let _ = js_sys::Reflect::set(&o, &"showErrors".into(), &show_errors.into_js_value());
         let me = self.clone();
         method(
             "destroy",
@@ -261,6 +293,7 @@ impl Bound {
         if eager || (leaving && !first.is_checkable() && !first.rule_value().is_empty()) {
             // jquery-validation's `groups`: the group's other fields checked already are
             // checked again first, so that the message shown is this field's if it fails.
+            let mut verdicts = Vec::new();
             if let Some(group) = &f.slot().group {
                 for other in fields.iter().filter(|o| {
                     o.slot().group.as_ref() == Some(group)
@@ -268,10 +301,10 @@ impl Bound {
                         && (o.submitted.get() || o.invalid.get())
                         && !o.ignored(&self.opts.ignore)
                 }) {
-                    other.check();
+                    verdicts.push((other.rules.name.clone(), other.verdict()));
                 }
             }
-            f.check();
+            verdicts.push((f.rules.name.clone(), f.verdict()));
             // The fields whose `equalTo` names this one and that were checked already
             // are checked again: "the same value again" may hold, or not, now. And
             // additional-methods' `require_from_group`: checking a field of a group checks
@@ -303,9 +336,10 @@ impl Bound {
                     .iter()
                     .any(|g| other.element().matches(g).unwrap_or(false));
                 if (points_here || in_group) && !other.ignored(&self.opts.ignore) {
-                    other.check();
+                    verdicts.push((other.rules.name.clone(), other.verdict()));
                 }
             }
+            self.show(&verdicts);
         }
     }
 
@@ -332,21 +366,81 @@ impl Bound {
         *fields = fresh;
     }
 
-    /// Moves the focus to the first invalid field, once no field is borrowed (focusing
-    /// dispatches focus events to the listener at once).
-    fn focus_first_invalid(&self) {
+    /// Moves the focus to the field of the first failed verdict (jquery-validation's
+    /// `focusInvalid`: `errorList[0]`), once no field is borrowed (focusing dispatches
+    /// focus events to the listener at once).
+    fn focus_first_invalid(&self, verdicts: &[(String, Verdict)]) {
         if !self.opts.focus_invalid {
             return;
         }
-        let first = self
-            .fields
-            .borrow()
+        let Some((name, _)) = verdicts
             .iter()
-            .find(|f| f.invalid.get())
-            .map(|f| f.element().clone());
+            .find(|(_, v)| matches!(v, Verdict::Invalid(..)))
+        else {
+            return;
+        };
+        let first = self.field_element(name);
         if let Some(el) = first {
             field::focus(&el);
         }
+    }
+
+    /// The first control of the field `name`, if the form has it.
+    fn field_element(&self, name: &str) -> Option<web_sys::HtmlElement> {
+        let fields = self.fields.borrow();
+        let field = fields.iter().find(|f| f.rules.name == name);
+        field.map(|f| f.element().clone())
+    }
+
+    /// Shows `verdicts` (each a field's, by name) as jquery-validation's `showErrors`
+    /// does: through the page's `showErrors(errorMap, errorList)` when it gave one, `this`
+    /// being the controller (whose `defaultShowErrors()` shows them as corsform does,
+    /// and which has them as `errorMap` and `errorList` too), else at once.
+    /// (<https://jqueryvalidation.org/validate/#showerrors>)
+    fn show(&self, verdicts: &[(String, Verdict)]) {
+        let Some(page) = &self.opts.show_errors else {
+            return self.default_show(verdicts);
+        };
+        let (map, list) =
+            super::error::error_map_and_list(verdicts, |name| self.field_element(name));
+        *self.shown.borrow_mut() = verdicts.to_vec();
+        let controller = self.controller.borrow().clone();
+        let _ = js_sys::Reflect::set(&controller, &"errorMap".into(), &map);
+        let _ = js_sys::Reflect::set(&controller, &"errorList".into(), &list);
+        if let Err(thrown) = page.call2(&controller, &map, &list) {
+            report(&thrown);
+        }
+    }
+
+    /// jquery-validation's `defaultShowErrors`: each verdict shown on its field.
+    fn default_show(&self, verdicts: &[(String, Verdict)]) {
+        let fields = self.fields.borrow();
+        for (name, verdict) in verdicts {
+            if let Some(f) = fields.iter().find(|f| f.rules.name == *name) {
+                f.show(verdict);
+            }
+        }
+    }
+
+    /// Messages given from outside the rules (the page's `showErrors({name: message})`,
+    /// a 422's `errors`), for the fields the form has, shown as [`Bound::show`] does. With
+    /// `failed` (a 422), each field counts as failed and is checked from then on as one
+    /// that failed; jquery-validation's `showErrors(errors)` changes neither.
+    fn show_given(&self, given: Vec<(String, Verdict)>, failed: bool) -> Vec<(String, Verdict)> {
+        let fields = self.fields.borrow();
+        let mut verdicts = Vec::new();
+        for f in fields.iter() {
+            if let Some((name, verdict)) = given.iter().find(|(name, _)| *name == f.rules.name) {
+                if failed {
+                    f.failed.set(true);
+                    f.submitted.set(true);
+                }
+                verdicts.push((name.clone(), verdict.clone()));
+            }
+        }
+        drop(fields);
+        self.show(&verdicts);
+        verdicts
     }
 
     /// Asks the `remote` checks the last checks wanted: `GET URL?NAME=VALUE…` (for
@@ -412,7 +506,7 @@ impl Bound {
         match field {
             Some(f) if fresh => {
                 if !f.ignored(&self.opts.ignore) {
-                    f.check();
+                    self.show(&[(f.rules.name.clone(), f.verdict())]);
                 }
             }
             _ => return,
@@ -425,7 +519,6 @@ impl Bound {
     /// focuses the first invalid field.
     pub fn validate(self: &Rc<Self>) -> bool {
         self.refresh();
-        let mut all = true;
         let fields = self.fields.borrow();
         // Which fields are left out, read before any message is written (jquery-validation
         // too filters the form's elements first): `:hidden` needs the layout, which each
@@ -434,22 +527,29 @@ impl Bound {
             .iter()
             .map(|f| f.ignored(&self.opts.ignore))
             .collect();
+        let mut verdicts = Vec::new();
         for (f, ignored) in fields.iter().zip(ignored) {
-            if ignored {
-                if f.invalid.get() {
-                    f.clear_error();
+            let verdict = match ignored {
+                // A field left out now loses the message it showed.
+                true => {
+                    f.failed.set(false);
+                    match f.invalid.get() {
+                        true => Verdict::Valid,
+                        false => continue,
+                    }
                 }
-                continue;
-            }
-            if !f.check() {
-                all = false;
-                f.submitted.set(true);
-            }
+                false => f.verdict(),
+            };
+            verdicts.push((f.rules.name.clone(), verdict));
         }
         drop(fields);
-        self.focus_first_invalid();
+        let valid = !verdicts
+            .iter()
+            .any(|(_, v)| matches!(v, Verdict::Invalid(..)));
+        self.show(&verdicts);
+        self.focus_first_invalid(&verdicts);
         self.ask_remote();
-        all
+        valid
     }
 
     /// Validates, waiting for the `remote` answers a valid form still needs (as
@@ -488,14 +588,13 @@ impl Bound {
                 unplaced.push(message.clone());
             }
         }
-        for f in fields.iter() {
-            if let Some((_, message)) = messages.iter().find(|(name, _)| *name == f.rules.name) {
-                f.show_error(message);
-                f.submitted.set(true);
-            }
-        }
         drop(fields);
-        self.focus_first_invalid();
+        let given = messages
+            .into_iter()
+            .map(|(name, message)| (name, Verdict::Invalid(None, message)))
+            .collect();
+        let verdicts = self.show_given(given, true);
+        self.focus_first_invalid(&verdicts);
         unplaced
     }
 

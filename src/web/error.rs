@@ -1,6 +1,8 @@
 //! `CorsformError`: what a failed submission, or a bad option, is reported as to the page.
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
+
+use super::field::Verdict;
 use wasm_bindgen::{JsCast, JsValue};
 
 /// What went wrong, as the page switches on it (`err.kind`).
@@ -118,5 +120,66 @@ impl From<crate::OptionsError> for CorsformError {
 impl From<CorsformError> for JsValue {
     fn from(e: CorsformError) -> JsValue {
         e.to_js()
+    }
+}
+
+/// jquery-validation's `errorMap` (`{name: message}`) and `errorList` (`[{message,
+/// element, method}]`, `method` left out for a message the server or the page gave) of
+/// the failed `verdicts`, in their order: the arguments of a page's `showErrors`
+/// (<https://jqueryvalidation.org/validate/#showerrors>). `element` is the field's first
+/// control, from `element_of(name)`.
+pub fn error_map_and_list(
+    verdicts: &[(String, Verdict)],
+    element_of: impl Fn(&str) -> Option<web_sys::HtmlElement>,
+) -> (JsValue, JsValue) {
+    let failed: Vec<ErrorItem> = verdicts
+        .iter()
+        .filter_map(|(name, v)| match v {
+            Verdict::Invalid(method, message) => Some(ErrorItem {
+                name,
+                message,
+                element: element_of(name).map_or(JsValue::UNDEFINED, JsValue::from),
+                method: method.map(crate::Method::name),
+            }),
+            _ => None,
+        })
+        .collect();
+    let to_js = serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true);
+    let map = ErrorMap(&failed).serialize(&to_js).unwrap_or_default();
+    let list = failed.serialize(&to_js).unwrap_or_default();
+    (map, list)
+}
+
+/// One failed field: an item of `errorList`, an entry of `errorMap`.
+struct ErrorItem<'a> {
+    name: &'a str,
+    message: &'a str,
+    element: JsValue,
+    method: Option<&'static str>,
+}
+
+/// `{message, element, method}`, as a map (see [`CorsformError`]'s).
+impl Serialize for ErrorItem<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("message", self.message)?;
+        map.serialize_entry("element", &Preserved(&self.element))?;
+        if let Some(method) = self.method {
+            map.serialize_entry("method", method)?;
+        }
+        map.end()
+    }
+}
+
+/// `{name: message}` of the items.
+struct ErrorMap<'a>(&'a [ErrorItem<'a>]);
+
+impl Serialize for ErrorMap<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for item in self.0 {
+            map.serialize_entry(item.name, item.message)?;
+        }
+        map.end()
     }
 }

@@ -363,6 +363,9 @@ pub struct Field {
     pub submitted: Cell<bool>,
     /// Its error is showing.
     pub invalid: Cell<bool>,
+    /// Its last check failed, shown or not (jquery-validation's `invalid`, which
+    /// `numberOfInvalids()` counts).
+    pub failed: Cell<bool>,
     /// Its `remote` check: the URL asked last and the answer.
     pub remote: RefCell<RemoteCheck>,
     /// Its last check waits on a `remote` answer.
@@ -460,6 +463,18 @@ fn expression(method: Method) -> RegExp {
     })
 }
 
+/// A field's verdict at a check, before it is shown.
+#[derive(Clone)]
+pub enum Verdict {
+    /// Its rules pass.
+    Valid,
+    /// A rule failed (the method; none for a message the server or the page gave): the
+    /// message to show.
+    Invalid(Option<Method>, String),
+    /// Its rules pass so far, and a `remote` answer is awaited.
+    Pending,
+}
+
 impl Field {
     /// A field of `control`, with the rules its HTML attributes give.
     pub fn new(
@@ -507,6 +522,7 @@ impl Field {
             pending: Cell::new(false),
             submitted: Cell::new(false),
             invalid: Cell::new(false),
+            failed: Cell::new(false),
             look,
             message_calls: Vec::new(),
         }
@@ -518,6 +534,7 @@ impl Field {
         self.slot = old.slot;
         self.submitted = old.submitted;
         self.invalid = old.invalid;
+        self.failed = old.failed;
         self.remote = old.remote;
     }
 
@@ -573,6 +590,24 @@ impl Field {
 
     /// Runs the field's rules and shows or clears its message. True when valid.
     pub fn check(&self) -> bool {
+        let verdict = self.verdict();
+        self.show(&verdict);
+        !matches!(verdict, Verdict::Invalid(..))
+    }
+
+    /// Shows `verdict`: the message and the invalid marks, or none, or (pending) what
+    /// shows stays.
+    pub fn show(&self, verdict: &Verdict) {
+        match verdict {
+            Verdict::Invalid(_, message) => self.show_error(message),
+            Verdict::Valid => self.clear_error(),
+            Verdict::Pending => {}
+        }
+    }
+
+    /// Runs the field's rules, without showing anything: which failed first, and its
+    /// message (jquery-validation's `check`, before `showErrors`).
+    pub fn verdict(&self) -> Verdict {
         let first = &self.controls[0];
         let (text, count) = if first.is_checkable() {
             // The first checked control's value ("" when none is checked), and how many.
@@ -595,21 +630,19 @@ impl Field {
             None => text,
         };
         self.pending.set(false);
-        match check_field(&self.rules, Input { text: &text, count }, self) {
+        let verdict = match check_field(&self.rules, Input { text: &text, count }, self) {
             Some(rule) => {
-                self.show_error(&self.message(rule, &text));
                 // jquery-validation's `submitted`: a field that failed once is checked
                 // on every change and as it is left, even empty.
                 self.submitted.set(true);
-                false
+                Verdict::Invalid(Some(rule.method), self.message(rule, &text))
             }
             // jquery-validation: while a `remote` answer is awaited, the message stays.
-            None if self.pending.get() => true,
-            None => {
-                self.clear_error();
-                true
-            }
-        }
+            None if self.pending.get() => Verdict::Pending,
+            None => Verdict::Valid,
+        };
+        self.failed.set(matches!(verdict, Verdict::Invalid(..)));
+        verdict
     }
 
     /// The message for `rule`, as jquery-validation's `defaultMessage` finds it: the

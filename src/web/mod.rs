@@ -61,6 +61,16 @@ export interface Controller {
   send(): Promise<unknown>;
   /** Unbinds: removes listeners, messages and the attributes `bind` added. */
   destroy(): void;
+  /** Shows `{name: message}` on those fields (through the `showErrors` option, if given),
+   * as jquery-validation's `validator.showErrors(errors)`. */
+  showErrors(errors: Record<string, string>): void;
+  /** In a `showErrors` option: shows the verdicts it was given, as corsform does. */
+  defaultShowErrors(): void;
+  /** How many fields failed their last check. */
+  numberOfInvalids(): number;
+  /** In a `showErrors` option: its two arguments. */
+  errorMap?: Record<string, string>;
+  errorList?: ErrorListItem[];
 }
 /** Options for `bind`: jquery-validation's `rules` and `messages`, plus the transport. */
 export interface CorsformOptions {
@@ -126,6 +136,18 @@ export interface CorsformOptions {
   errorLabelContainer?: string | Element | ArrayLike<Element>;
   /** The tag of an element each message element is put in (`"li"`). */
   wrapper?: string;
+  /** Shows the verdicts instead of corsform, `this` being the controller: called after
+   * each validation with `{name: message}` and `[{message, element, method}]` of the
+   * failed fields (all of the form's at a submit, the one checked as it is left);
+   * `this.defaultShowErrors()` shows them as corsform would. */
+  showErrors?: (this: Controller, errorMap: Record<string, string>, errorList: ErrorListItem[]) => void;
+}
+/** A failed field, as `showErrors` receives it. `method` is left out for a message the
+ * server or `controller.showErrors` gave. */
+export interface ErrorListItem {
+  message: string;
+  element: HTMLElement;
+  method?: string;
 }
 "#;
 
@@ -151,6 +173,10 @@ extern "C" {
     /// Unbinds: removes listeners, messages and the attributes `bind` added.
     #[wasm_bindgen(method)]
     pub fn destroy(this: &Controller);
+    /// Shows `{name: message}` on those fields, as jquery-validation's
+    /// `validator.showErrors(errors)`.
+    #[wasm_bindgen(method, js_name = showErrors)]
+    pub fn show_errors(this: &Controller, errors: &JsValue);
     /// Sends without validating or calling `submitHandler`.
     #[wasm_bindgen(method)]
     pub fn send(this: &Controller) -> js_sys::Promise;

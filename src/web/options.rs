@@ -20,7 +20,7 @@ pub const DEFAULT_TIMEOUT_MS: u32 = 15_000;
 
 /// The options `bind` knows, in the order [`Options::read`] takes them. (The `.d.ts`'s
 /// `CorsformOptions` is checked against this list by a test, and [`KNOWN_OPTIONS`] too.)
-pub const OPTION_NAMES: [&str; 29] = [
+pub const OPTION_NAMES: [&str; 30] = [
     "rules",
     "messages",
     "panels",
@@ -50,6 +50,7 @@ pub const OPTION_NAMES: [&str; 29] = [
     "errorContainer",
     "errorLabelContainer",
     "wrapper",
+    "showErrors",
 ];
 
 /// [`OPTION_NAMES`] as an error message lists them.
@@ -57,7 +58,8 @@ pub const KNOWN_OPTIONS: &str =
     "rules, messages, panels, url, headers, timeout, beforeSend, success, error, ignore, \
      submitHandler, invalidHandler, focusInvalid, errorClass, validClass, errorElement, \
      highlight, unhighlight, errorPlacement, onfocusout, onkeyup, onclick, normalizer, \
-     focusCleanup, groups, pendingClass, errorContainer, errorLabelContainer, wrapper";
+     focusCleanup, groups, pendingClass, errorContainer, errorLabelContainer, wrapper, \
+     showErrors";
 
 /// The seed's four panels, each optional.
 #[derive(Default)]
@@ -124,6 +126,9 @@ pub struct Options {
     pub groups: Vec<(String, Rc<Slot>)>,
     /// `pendingClass`: a control's class while its `remote` check is asked (`"pending"`).
     pub pending_class: String,
+    /// `showErrors(errorMap, errorList)`: shows the verdicts instead of corsform, `this`
+    /// being the controller (whose `defaultShowErrors()` shows them as corsform would).
+    pub show_errors: Option<Function>,
 }
 
 impl Options {
@@ -513,7 +518,7 @@ impl Options {
     /// option). Refuses a value of the wrong type, naming it; an option it doesn't know is
     /// named in one `console.warn` and otherwise ignored.
     pub fn read(options: &JsValue) -> Result<Options, OptionsError> {
-        let mut given: [JsValue; 29] = Default::default();
+        let mut given: [JsValue; 30] = Default::default();
         for (key, v) in object("options", options)? {
             let Some(i) = OPTION_NAMES.iter().position(|n| *n == key) else {
                 // A page written for jquery-validation passes options corsform doesn't
@@ -527,7 +532,7 @@ impl Options {
             };
             given[i] = v;
         }
-        let [rules, messages, panels_, url, headers_, timeout, before_send, success, error, ignore, submit_handler, invalid_handler, focus_invalid, error_class, valid_class, error_element, highlight, unhighlight, error_placement, on_focusout, on_keyup, on_click, normalizer, focus_cleanup, groups_, pending_class, error_container, error_label_container, wrapper] =
+        let [rules, messages, panels_, url, headers_, timeout, before_send, success, error, ignore, submit_handler, invalid_handler, focus_invalid, error_class, valid_class, error_element, highlight, unhighlight, error_placement, on_focusout, on_keyup, on_click, normalizer, focus_cleanup, groups_, pending_class, error_container, error_label_container, wrapper, show_errors] =
             &given;
         let text = |name: &str, v: &JsValue, default: &str| match v {
             v if is_nullish(v) => Ok(default.to_owned()),
@@ -628,6 +633,7 @@ impl Options {
             on_click: Trigger::read("onclick", on_click)?,
             groups: groups(groups_)?,
             pending_class: text("pendingClass", pending_class, "pending")?,
+            show_errors: callback("showErrors", show_errors)?,
         })
     }
 }
