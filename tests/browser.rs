@@ -1560,6 +1560,36 @@ async fn a_422_puts_the_servers_messages_on_the_fields() {
     assert_eq!(get(&recorded("__rejected"), "status").as_f64(), Some(422.0));
 }
 
+/// With a `showErrors` option, a 422's messages go to it, as the page's own
+/// `validator.showErrors(errors)` would have shown them, and corsform shows nothing itself.
+#[wasm_bindgen_test]
+async fn a_422_goes_through_the_show_errors_option() {
+    let _page = seed_page(api());
+    let opts = options(r#"{"focusInvalid": false}"#);
+    set(&opts, "showErrors", &show_errors_recorder("s422", false));
+    set(&opts, "error", &recorder("__rejected"));
+    bind_ok("#contact", opts);
+    type_into("#subject", "Hello");
+    type_into("#from", "not an address");
+    type_into("#message", "Hi");
+    click("#send");
+    assert!(
+        until(5000, || last_shown("s422").0.contains("from")).await,
+        "showErrors not called with the server's message: {:?}",
+        last_shown("s422")
+    );
+    assert_eq!(
+        last_shown("s422").0,
+        r#"[{"from":"Please enter a valid email address."},[["Please enter a valid email address.","from",null]],1]"#
+    );
+    assert_eq!(
+        error_text("from"),
+        None,
+        "shown by the page's showErrors only"
+    );
+    assert_eq!(get(&recorded("__rejected"), "status").as_f64(), Some(422.0));
+}
+
 #[wasm_bindgen_test]
 async fn one_request_at_a_time_and_the_button_is_disabled_meanwhile() {
     let id = unique();
@@ -1978,8 +2008,14 @@ fn r08_step_on_time_inputs_is_the_browsers() {
     );
     // "bad" holds its own default value, which is HTML's step base when there is no
     // `min`: whatever the browser says of it, corsform says the same.
-    for id in ["t", "dt", "bad", "off"] {
-        let browser = !input(&["#", id].concat()).validity().step_mismatch();
+    same_verdicts_as_the_browser(&["t", "dt", "bad", "off"], |v| !v.step_mismatch());
+}
+
+/// Asserts that corsform's verdict on each field `#id` (a message shown or not) is the
+/// browser's own, `valid` reading it from the field's `ValidityState`.
+fn same_verdicts_as_the_browser(ids: &[&str], valid: impl Fn(&web_sys::ValidityState) -> bool) {
+    for id in ids {
+        let browser = valid(&input(&["#", id].concat()).validity());
         assert_eq!(
             error_text(id).is_none(),
             browser,
@@ -2010,14 +2046,7 @@ fn r09_step_counts_from_min_and_tiny_steps_work() {
         .map(|f| error_text(f).is_none())
         .collect();
     assert_eq!(verdicts, [true, false, true, true]);
-    for id in ["n1", "n2", "n3"] {
-        let browser = !input(&["#", id].concat()).validity().step_mismatch();
-        assert_eq!(
-            error_text(id).is_none(),
-            browser,
-            "{id}: the browser's verdict"
-        );
-    }
+    same_verdicts_as_the_browser(&["n1", "n2", "n3"], |v| !v.step_mismatch());
 }
 
 /// Case 10: `pattern` is compiled as the HTML standard says (anchored, `v` flag): `.`
@@ -2032,14 +2061,9 @@ fn r10_pattern_is_unicode_aware_as_the_browsers() {
     );
     let c = bind_ok("#case", options("{}"));
     c.validate();
-    for id in ["nick", "name", "ascii", "long"] {
-        let browser = !input(&["#", id].concat()).validity().pattern_mismatch();
-        assert_eq!(
-            error_text(id).is_none(),
-            browser,
-            "{id}: the browser's verdict"
-        );
-    }
+    same_verdicts_as_the_browser(&["nick", "name", "ascii", "long"], |v| {
+        !v.pattern_mismatch()
+    });
     assert_eq!(error_text("nick"), None);
     assert_eq!(error_text("long").as_deref(), Some("Invalid format."));
 }
@@ -2055,14 +2079,7 @@ fn r11_email_multiple_takes_a_list() {
     );
     let c = bind_ok("#case", options("{}"));
     c.validate();
-    for id in ["cc", "one", "bad", "single"] {
-        let browser = !input(&["#", id].concat()).validity().type_mismatch();
-        assert_eq!(
-            error_text(id).is_none(),
-            browser,
-            "{id}: the browser's verdict"
-        );
-    }
+    same_verdicts_as_the_browser(&["cc", "one", "bad", "single"], |v| !v.type_mismatch());
     assert_eq!(error_text("cc"), None);
 }
 

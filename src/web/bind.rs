@@ -145,23 +145,17 @@ impl Bound {
         *self.controller.borrow_mut() = o.clone().into();
         let me = self.clone();
         method("validate", Closure::new(move || me.validate().into()));
-        let me = self.clone();
-        method(
-            "submit",
-            Closure::new(move || {
-                let submitting = me.clone().submit(None, None, true);
-                wasm_bindgen_futures::future_to_promise(submitting).into()
-            }),
-        );
-        let me = self.clone();
-        // The same future as `submit`'s, without validating or `submitHandler`.
-        method(
-            "send",
-            Closure::new(move || {
-                let sending = me.clone().submit(None, None, false);
-                wasm_bindgen_futures::future_to_promise(sending).into()
-            }),
-        );
+        // `send` is the same future as `submit`'s, without validating or `submitHandler`.
+        for (name, validating) in [("submit", true), ("send", false)] {
+            let me = self.clone();
+            method(
+                name,
+                Closure::new(move || {
+                    let submitting = me.clone().submit(None, None, validating);
+                    wasm_bindgen_futures::future_to_promise(submitting).into()
+                }),
+            );
+        }
         let me = self.clone();
         method(
             "defaultShowErrors",
