@@ -1519,6 +1519,18 @@ async fn the_timeout_aborts_the_request() {
     assert!(get(&err, "message").as_string().unwrap().contains("300 ms"));
 }
 
+/// Binds the seed page's form with `opts` (its `error` recording in `__rejected`) and
+/// sends what the page accepts and the real server refuses (with its seed rules): `from`
+/// is not an e-mail address.
+fn send_what_the_server_refuses(opts: JsValue) {
+    set(&opts, "error", &recorder("__rejected"));
+    bind_ok("#contact", opts);
+    type_into("#subject", "Hello");
+    type_into("#from", "not an address");
+    type_into("#message", "Hi");
+    click("#send");
+}
+
 #[wasm_bindgen_test]
 async fn a_422_puts_the_servers_messages_on_the_fields() {
     // The page checks nothing; the real server runs the seed rules.
@@ -1527,12 +1539,7 @@ async fn a_422_puts_the_servers_messages_on_the_fields() {
         r##"{"panels": {"main": "#contact-popup .main", "sending": "#contact-popup .sending",
             "success": "#contact-popup .success", "error": "#contact-popup .error"}}"##,
     );
-    set(&opts, "error", &recorder("__rejected"));
-    bind_ok("#contact", opts);
-    type_into("#subject", "Hello");
-    type_into("#from", "not an address");
-    type_into("#message", "Hi");
-    click("#send");
+    send_what_the_server_refuses(opts);
     assert!(
         until(5000, || error_text("from").is_some()).await,
         "server message not shown"
@@ -1567,12 +1574,7 @@ async fn a_422_goes_through_the_show_errors_option() {
     let _page = seed_page(api());
     let opts = options(r#"{"focusInvalid": false}"#);
     set(&opts, "showErrors", &show_errors_recorder("s422", false));
-    set(&opts, "error", &recorder("__rejected"));
-    bind_ok("#contact", opts);
-    type_into("#subject", "Hello");
-    type_into("#from", "not an address");
-    type_into("#message", "Hi");
-    click("#send");
+    send_what_the_server_refuses(opts);
     assert!(
         until(5000, || last_shown("s422").0.contains("from")).await,
         "showErrors not called with the server's message: {:?}",
