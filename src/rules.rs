@@ -203,8 +203,9 @@ pub enum Param {
     /// `require_from_group`'s `[n, selector]`: how many (its text) of which fields.
     Group(String, String),
     /// `remote`'s URL (empty for `true`: corsform-server's check beside the form's
-    /// `action`, `ACTION/validate`) and the other pairs its `data` adds to the query.
-    Remote(String, Vec<(String, String)>),
+    /// `action`, `ACTION/validate`), the other pairs its `data` adds to the query, and
+    /// whether the query is POSTed as a form-encoded body rather than sent in a GET's URL.
+    Remote(String, Vec<(String, String)>, bool),
     /// A custom method's parameter, as given (the page's method receives it).
     Custom(ParamSpec),
 }
@@ -226,7 +227,7 @@ impl Rule {
             Param::Numbers(n) => n.get(i).map(String::as_str),
             Param::Text(t) => (i == 0).then_some(t.as_str()),
             Param::Group(n, selector) => [n, selector].get(i).map(|t| t.as_str()),
-            Param::Remote(url, _) => (i == 0).then_some(url.as_str()),
+            Param::Remote(url, ..) => (i == 0).then_some(url.as_str()),
             // jquery-validation's `format`: an array's items, else the value itself.
             Param::Custom(ParamSpec::List(items)) => items.get(i).and_then(ParamSpec::text),
             Param::Custom(p) => p.text().filter(|_| i == 0),
@@ -549,13 +550,14 @@ fn group(v: &ParamSpec, parse: Parse) -> Option<Param> {
     }
 }
 
-/// `remote`'s `true`, `"url"` or `{url, data: {name: value}}` (the data's values as
-/// `String(v)` writes them; other keys, jQuery's `$.ajax` settings, are not read).
+/// `remote`'s `true`, `"url"` or `{url, data: {name: value}, method: "POST"}` (the data's
+/// values as `String(v)` writes them; `method`, or its older name `type`, as `$.ajax`
+/// reads them, in any case; other keys, jQuery's other `$.ajax` settings, are not read).
 fn remote(v: &ParamSpec) -> Option<Param> {
     let text = |v: Option<&ParamSpec>| v.and_then(ParamSpec::text).map(str::to_owned);
     match v {
-        ParamSpec::Bool(true) => Some(Param::Remote(String::new(), Vec::new())),
-        ParamSpec::Text(url) => Some(Param::Remote(url.clone(), Vec::new())),
+        ParamSpec::Bool(true) => Some(Param::Remote(String::new(), Vec::new(), false)),
+        ParamSpec::Text(url) => Some(Param::Remote(url.clone(), Vec::new(), false)),
         ParamSpec::Object(Entries(entries)) => {
             let get = |key: &str| entries.iter().find(|(k, _)| k == key).map(|(_, v)| v);
             let data = match get("data") {
@@ -565,7 +567,11 @@ fn remote(v: &ParamSpec) -> Option<Param> {
                     .collect(),
                 _ => Vec::new(),
             };
-            Some(Param::Remote(text(get("url")).unwrap_or_default(), data))
+            let verb = text(get("method")).or_else(|| text(get("type")));
+            let url = text(get("url")).unwrap_or_default();
+            // Without a URL, corsform-server's own check, which is a GET.
+            let post = !url.is_empty() && verb.is_some_and(|v| v.eq_ignore_ascii_case("post"));
+            Some(Param::Remote(url, data, post))
         }
         _ => None,
     }
@@ -1053,22 +1059,27 @@ mod added_and_remote_tests {
     fn remote_is_last_and_passes_on_the_server() {
         let options: RulesOptions = serde_json::from_str(
             r#"{"rules": {"a": {"remote": {"url": "/check", "data": {"x": 1, "y": "z"}}, "minlength": 2},
-                          "b": {"remote": true}, "c": {"remote": "/c"}}}"#,
+                          "b": {"remote": true}, "c": {"remote": "/c"},
+                          "d": {"remote": {"url": "/d", "type": "post"}},
+                          "e": {"remote": {"url": "/e", "method": "POST", "type": "get"}},
+                          "f": {"remote": {"url": "/f", "method": "GET", "type": "post"}}}}"#,
         )
         .unwrap();
         let set = RuleSet::from_options(&options).unwrap();
         let a = set.field("a").unwrap();
         assert_eq!(a.rules[0].method, Method::MinLength);
         let data = vec![("x".into(), "1".into()), ("y".into(), "z".into())];
-        assert_eq!(a.rules[1].param, Param::Remote("/check".into(), data));
         assert_eq!(
-            set.field("b").unwrap().rules[0].param,
-            Param::Remote(String::new(), vec![])
+            a.rules[1].param,
+            Param::Remote("/check".into(), data, false)
         );
-        assert_eq!(
-            set.field("c").unwrap().rules[0].param,
-            Param::Remote("/c".into(), vec![])
-        );
+        let remote = |name: &str| set.field(name).unwrap().rules[0].param.clone();
+        assert_eq!(remote("b"), Param::Remote(String::new(), vec![], false));
+        assert_eq!(remote("c"), Param::Remote("/c".into(), vec![], false));
+        // `$.ajax`: `method` first, then `type`.
+        assert_eq!(remote("d"), Param::Remote("/d".into(), vec![], true));
+        assert_eq!(remote("e"), Param::Remote("/e".into(), vec![], true));
+        assert_eq!(remote("f"), Param::Remote("/f".into(), vec![], false));
         assert_eq!(check_field(a, Input::text("abc"), &Server), None);
         assert_eq!(
             check_field(a, Input::text("a"), &Server).unwrap().method,

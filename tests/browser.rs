@@ -2927,26 +2927,25 @@ fn remote_pair(
     (page, v, c, check_j)
 }
 
-/// `remote` (issue 15): the same field checked by jquery-validation 1.22.1 (+ jQuery
-/// 3.7.1) and by corsform against the fixture's `/remote/ID` on another origin: the same
-/// requests (`GET ?user=VALUE&extra=…`, `data`'s function called, jQuery's `Accept`, no
-/// `X-Requested-With`), the same messages (the answer's string; `false` the rule's own;
-/// `true` and `"true"` valid), and an answer kept for its value (asked once).
-#[wasm_bindgen_test]
-async fn remote_asks_and_answers_as_jquery_validation_does() {
-    let jq = jquery();
-    let (id_j, id_c) = (["rj", &unique()].concat(), ["rc", &unique()].concat());
-    let opts = |id: &str| {
-        let o = options(&format!(
-            r#"{{"rules": {{"user": {{"remote": {{"url": "{}/remote/{id}", "data": {{}}}}}}}}}}"#,
-            fixture()
-        ));
-        let data = get(&get(&get(&get(&o, "rules"), "user"), "remote"), "data");
-        set(&data, "extra", &Function::new_no_args("return 'x y&z';"));
-        o
-    };
-    let (_page, v, c, check_j) = remote_pair(&jq, opts(&id_j), opts(&id_c));
-    let values = ["taken", "nope", "fine", "fine", "strtrue", "taken"];
+/// Options with a `remote` rule for `user` against the fixture's `/remote/ID`, `more`
+/// (JSON members and a comma) in its object, and a `data` whose `extra` is a function
+/// returning `x y&z`.
+fn remote_options(id: &str, more: &str) -> JsValue {
+    let o = options(&format!(
+        r#"{{"rules": {{"user": {{"remote": {{"url": "{}/remote/{id}", {more}"data": {{}}}}}}}}}}"#,
+        fixture()
+    ));
+    let data = get(&get(&get(&get(&o, "rules"), "user"), "remote"), "data");
+    set(&data, "extra", &Function::new_no_args("return 'x y&z';"));
+    o
+}
+
+/// Gives each of `values` to both fields of a [`remote_pair`] and checks them, waits for
+/// both answers, and compares the messages; unbinds both. What corsform showed, by value.
+async fn ask_both(
+    (_page, v, c, check_j): (Mounted, JsValue, Controller, Function),
+    values: &[&str],
+) -> Vec<Option<String>> {
     let mut shown = Vec::new();
     for value in values {
         input("#user-j").set_value(value);
@@ -2968,6 +2967,45 @@ async fn remote_asks_and_answers_as_jquery_validation_does() {
         .call1(&JsValue::NULL, &v)
         .unwrap();
     c.destroy();
+    shown
+}
+
+/// `remote` with `type: "post"` (`$.ajax`'s setting; `method` is its newer name): the
+/// query POSTed as a form-encoded body, a space as `+`, as jQuery 3.7.1 sends it for
+/// jquery-validation 1.22.1; the same requests and messages as theirs.
+#[wasm_bindgen_test]
+async fn remote_posts_as_jquery_validation_does() {
+    let jq = jquery();
+    let (id_j, id_c) = (["pj", &unique()].concat(), ["pc", &unique()].concat());
+    let opts = |id: &str| remote_options(id, r#""type": "post", "#);
+    let pair = remote_pair(&jq, opts(&id_j), opts(&id_c));
+    let shown = ask_both(pair, &["taken", "a b", "nope"]).await;
+    assert_eq!(shown[0].as_deref(), Some("That name is taken."));
+    assert_eq!(shown[1], None);
+    let (theirs, ours) = (remote_seen(&id_j).await, remote_seen(&id_c).await);
+    assert_eq!(ours, theirs, "the requests");
+    let asked: Vec<Vec<String>> = serde_json_lite(&ours);
+    assert_eq!(asked.len(), 3, "{ours}");
+    assert_eq!(
+        asked[1][0],
+        "POST application/x-www-form-urlencoded; charset=UTF-8 user=a+b&extra=x+y%26z"
+    );
+    assert_eq!(asked[1][2], "", "no X-Requested-With cross-origin");
+}
+
+/// `remote` (issue 15): the same field checked by jquery-validation 1.22.1 (+ jQuery
+/// 3.7.1) and by corsform against the fixture's `/remote/ID` on another origin: the same
+/// requests (`GET ?user=VALUE&extra=…`, `data`'s function called, jQuery's `Accept`, no
+/// `X-Requested-With`), the same messages (the answer's string; `false` the rule's own;
+/// `true` and `"true"` valid), and an answer kept for its value (asked once).
+#[wasm_bindgen_test]
+async fn remote_asks_and_answers_as_jquery_validation_does() {
+    let jq = jquery();
+    let (id_j, id_c) = (["rj", &unique()].concat(), ["rc", &unique()].concat());
+    let opts = |id: &str| remote_options(id, r#""#);
+    let pair = remote_pair(&jq, opts(&id_j), opts(&id_c));
+    let values = ["taken", "nope", "fine", "fine", "strtrue", "taken"];
+    let shown = ask_both(pair, &values).await;
     assert_eq!(shown[0].as_deref(), Some("That name is taken."));
     assert_eq!(shown[1].as_deref(), Some("Please fix this field."));
     assert_eq!(shown[2], None);

@@ -447,7 +447,7 @@ impl Bound {
                 continue;
             }
             check.answer = Answer::Pending;
-            let key = check.url.clone();
+            let (key, body) = (check.url.clone(), check.body.clone());
             let url = match key.starts_with('?') {
                 true => [&self.url(), "/validate", &key].concat(),
                 false => key.clone(),
@@ -459,8 +459,8 @@ impl Bound {
             let signal = controller.as_ref().map(web_sys::AbortController::signal);
             check.abort = controller;
             let asking = async move {
-                let answer = submit::ask(&url, signal, me.opts.timeout_ms).await;
-                me.answered(&name, &key, answer, &el);
+                let answer = submit::ask(&url, body.as_deref(), signal, me.opts.timeout_ms).await;
+                me.answered(&name, (&key, body.as_deref()), answer, &el);
                 Ok(JsValue::UNDEFINED)
             };
             let promise = wasm_bindgen_futures::future_to_promise(asking);
@@ -468,11 +468,17 @@ impl Bound {
         }
     }
 
-    /// The `remote` answer for `name`'s query `key`: kept, and the field checked again with
+    /// The `remote` answer for `name`'s request (`key` its URL, and its body): kept, and the field checked again with
     /// it, unless the field asks something else by now (a stale or aborted answer is
     /// dropped) or the form was unbound. The `pendingClass` stays while the field awaits a
     /// newer answer.
-    fn answered(self: &Rc<Self>, name: &str, key: &str, answer: Answer, el: &Element) {
+    fn answered(
+        self: &Rc<Self>,
+        name: &str,
+        (key, body): (&str, Option<&str>),
+        answer: Answer,
+        el: &Element,
+    ) {
         let left = self.in_flight.get() - 1;
         self.in_flight.set(left);
         if left == 0 {
@@ -488,7 +494,9 @@ impl Bound {
         };
         if let Some(f) = field {
             let mut check = f.remote.borrow_mut();
-            fresh = check.url == key && check.answer == Answer::Pending;
+            fresh = check.url == key
+                && check.body.as_deref() == body
+                && check.answer == Answer::Pending;
             if fresh {
                 check.answer = answer;
             }

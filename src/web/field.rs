@@ -376,13 +376,16 @@ pub struct Field {
     pub message_calls: Vec<(Method, Function)>,
 }
 
-/// What a field's `remote` rule knows (jquery-validation's `previousValue`): the URL
+/// What a field's `remote` rule knows (jquery-validation's `previousValue`): the request
 /// asked last, whose query (`NAME=VALUE` and the rule's `data`) is the cache key, and its
 /// answer.
 #[derive(Default)]
 pub struct RemoteCheck {
-    /// `URL?NAME=VALUE…`; `?NAME=VALUE…` for corsform-server's check beside the form.
+    /// `URL?NAME=VALUE…` for a GET; `?NAME=VALUE…` for corsform-server's check beside the
+    /// form; the URL alone for a POST.
     pub url: String,
+    /// A POST's body, `NAME=VALUE…`.
+    pub body: Option<String>,
     /// What it answered.
     pub answer: Answer,
     /// Aborts its request (jquery-validation's `abortRequest`), once asked.
@@ -423,7 +426,7 @@ fn param_js(p: &Param) -> JsValue {
     match p {
         Param::Flag => JsValue::TRUE,
         Param::Numbers(v) => numbers(v),
-        Param::Text(t) | Param::Remote(t, _) => t.into(),
+        Param::Text(t) | Param::Remote(t, ..) => t.into(),
         Param::Group(n, selector) => {
             js_sys::Array::of2(&js_number(n).into(), &selector.into()).into()
         }
@@ -461,6 +464,27 @@ fn expression(method: Method) -> RegExp {
         cache.push((method, re.clone()));
         re
     })
+}
+
+/// Appends `encodeURIComponent(text)` to `out`, a space as `+` when `plus` (as `$.ajax`
+/// writes a form-encoded body).
+fn push_uri_component(out: &mut String, text: &str, plus: bool) {
+    let encoded = String::from(js_sys::encode_uri_component(text));
+    // `encodeURIComponent` writes ASCII only.
+    let bytes = encoded.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match plus && bytes[i..].starts_with(b"%20") {
+            true => {
+                out.push('+');
+                i += 3;
+            }
+            false => {
+                out.push(char::from(bytes[i]));
+                i += 1;
+            }
+        }
+    }
 }
 
 /// A field's verdict at a check, before it is shown.
@@ -929,31 +953,36 @@ impl Env for Field {
     /// jquery-validation's `remote`: the answer for this value if there is one; else the
     /// check waits on it (passing meanwhile), and the form asks.
     fn remote(&self, rule: &Rule, value: &str) -> bool {
-        let Param::Remote(base, data) = &rule.param else {
+        let Param::Remote(base, data, post) = &rule.param else {
             return true;
         };
-        let mut url = base.clone();
-        url.push(if base.bytes().any(|b| b == b'?') {
-            '&'
-        } else {
-            '?'
-        });
-        // jQuery's `$.param` for a GET: `encodeURIComponent` of each name and value (a
-        // space is `%20` in a URL; `+` only in a POST's body).
+        // jQuery's `$.param`: `encodeURIComponent` of each name and value; `$.ajax` then
+        // writes a space as `+` in a form-encoded body, and leaves `%20` in a URL.
+        let mut query = String::new();
         let pairs = [(self.rules.name.as_str(), value)].into_iter();
         for (i, (k, v)) in pairs
             .chain(data.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .enumerate()
         {
             if i > 0 {
-                url.push('&');
+                query.push('&');
             }
-            url.push_str(&String::from(js_sys::encode_uri_component(k)));
-            url.push('=');
-            url.push_str(&String::from(js_sys::encode_uri_component(v)));
+            push_uri_component(&mut query, k, *post);
+            query.push('=');
+            push_uri_component(&mut query, v, *post);
         }
+        let (url, body) = match post {
+            true => (base.clone(), Some(query)),
+            false => {
+                let joint = match base.bytes().any(|b| b == b'?') {
+                    true => "&",
+                    false => "?",
+                };
+                ([base, joint, &query].concat(), None)
+            }
+        };
         let mut check = self.remote.borrow_mut();
-        if check.url != url {
+        if check.url != url || check.body != body {
             // jquery-validation's `abortRequest`: the request for the value before is
             // aborted (its answer would be stale). A finished one ignores the abort.
             if let Some(asked) = &check.abort {
@@ -961,6 +990,7 @@ impl Env for Field {
             }
             *check = RemoteCheck {
                 url,
+                body,
                 answer: Answer::Wanted,
                 abort: None,
             };

@@ -486,11 +486,7 @@ fn headers(given: &JsValue) -> Result<Headers, OptionsError> {
         h.set(name, value)
             .map_err(|_| OptionsError::format("{0}: not a valid HTTP header", &[at]))
     };
-    set(
-        "Content-Type",
-        "application/x-www-form-urlencoded; charset=UTF-8",
-        "headers",
-    )?;
+    set("Content-Type", super::submit::CONTENT_TYPE, "headers")?;
     if is_nullish(given) {
         set("X-Requested-With", "XMLHttpRequest", "headers")?;
     }

@@ -59,17 +59,31 @@ pub async fn post(url: &str, headers: &web_sys::Headers, body: String, timeout_m
     }
 }
 
+/// `$.ajax`'s default `Content-Type`, a form-encoded body's.
+pub const CONTENT_TYPE: &str = "application/x-www-form-urlencoded; charset=UTF-8";
+
 /// jquery-validation's `remote` request (<https://jqueryvalidation.org/remote-method/>):
-/// `GET url` as `$.ajax` sends it with `dataType: "json"` (its `Accept`; no
-/// `X-Requested-With` cross-origin, so no preflight). The answer: `true` or `"true"`
+/// `GET url`, or with a `body` a `POST url` of that form-encoded body, as `$.ajax` sends
+/// them with `dataType: "json"` (its `Accept`; no `X-Requested-With` cross-origin, so no
+/// preflight). The answer: `true` or `"true"`
 /// passes, a string is the message, anything else (`false`, `null`) the rule's own
 /// message; no usable answer ([`Answer::Unanswered`]) after `timeout_ms` milliseconds, a
 /// network or CORS failure, a non-2xx, a body that is not JSON, or once `abort` (the
 /// field's `AbortController`'s signal: a newer value asks instead) is aborted.
-pub async fn ask(url: &str, abort: Option<AbortSignal>, timeout_ms: u32) -> Answer {
+pub async fn ask(
+    url: &str,
+    body: Option<&str>,
+    abort: Option<AbortSignal>,
+    timeout_ms: u32,
+) -> Answer {
     let init = web_sys::RequestInit::new();
     if let Ok(headers) = web_sys::Headers::new() {
         let _ = headers.set("Accept", "application/json, text/javascript, */*; q=0.01");
+        if let Some(body) = body {
+            init.set_method("POST");
+            let _ = headers.set("Content-Type", CONTENT_TYPE);
+            init.set_body(&body.into());
+        }
         init.set_headers(&headers);
     }
     init.set_mode(RequestMode::Cors);

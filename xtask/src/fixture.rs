@@ -16,7 +16,8 @@
 //!   killed mid-request)
 //! - `/remote/ID?QUERY` (GET) — jquery-validation's `remote`: records the query and the
 //!   `Accept` and `X-Requested-With` headers under ID, and answers by the value in the
-//!   query: `=taken` the message `"That name is taken."`, `=nope` `false`, `=strtrue` the
+//!   query (POST `/remote/ID`: the same with the body, recorded as `POST TYPE BODY`, TYPE
+//!   the `Content-Type`): `=taken` the message `"That name is taken."`, `=nope` `false`, `=strtrue` the
 //!   string `"true"`, `=slow` `true` after 0.7 s (unless the client closes the connection
 //!   meanwhile: an aborted request, recorded under `ID/aborted`), anything else `true`
 //! - `/seen/ID` (GET) — what `/remote/ID` recorded: `[[query, accept, xrw], …]`;
@@ -52,6 +53,31 @@ pub fn start(allowed_origin: &str) -> Result<String, String> {
     });
     println!("xtask: fixture at {url}");
     Ok(url)
+}
+
+/// `/remote/ID`: records what was `asked` (the query, `Accept`, `X-Requested-With`) under
+/// `id`, and answers by the value in the query; `None` when the client closed the
+/// connection of a `=slow` request before its answer (recorded under `ID/aborted`).
+fn remote(stream: &TcpStream, seen: &Seen, id: String, asked: [String; 3]) -> Option<&'static str> {
+    let query = asked[0].clone();
+    seen.lock()
+        .unwrap()
+        .entry(id.clone())
+        .or_default()
+        .push(asked);
+    let reply = match query.as_str() {
+        q if q.contains("=taken") => "\"That name is taken.\"",
+        q if q.contains("=nope") => "false",
+        q if q.contains("=strtrue") => "\"true\"",
+        q if q.contains("=slow") && closed_within(stream, Duration::from_millis(700)) => {
+            let aborted = [query, String::new(), String::new()];
+            let key = [id.as_str(), "/aborted"].concat();
+            seen.lock().unwrap().entry(key).or_default().push(aborted);
+            return None;
+        }
+        _ => "true",
+    };
+    Some(reply)
 }
 
 fn serve(stream: TcpStream, allowed: &str, counts: &Counts, seen: &Seen) -> std::io::Result<()> {
@@ -130,30 +156,26 @@ fn serve(stream: TcpStream, allowed: &str, counts: &Counts, seen: &Seen) -> std:
                 .unwrap_or(0);
             ("200 OK", None, format!("{{\"count\":{n}}}"))
         }
-        ("GET", p) if p.starts_with("/remote/") => {
-            let (id, query) = id("/remote/")
-                .split_once('?')
-                .map(|(i, q)| (i.to_owned(), q.to_owned()))
-                .unwrap_or_default();
-            let asked = [&query, header("accept"), header("x-requested-with")].map(str::to_owned);
-            seen.lock()
-                .unwrap()
-                .entry(id.clone())
-                .or_default()
-                .push(asked);
-            let reply = match query.as_str() {
-                q if q.contains("=taken") => "\"That name is taken.\"",
-                q if q.contains("=nope") => "false",
-                q if q.contains("=strtrue") => "\"true\"",
-                q if q.contains("=slow") && closed_within(&stream, Duration::from_millis(700)) => {
-                    let aborted = [query.clone(), String::new(), String::new()];
-                    let key = [id.as_str(), "/aborted"].concat();
-                    seen.lock().unwrap().entry(key).or_default().push(aborted);
-                    return Ok(());
+        (verb @ ("GET" | "POST"), p) if p.starts_with("/remote/") => {
+            let (id, query) = match verb {
+                "GET" => id("/remote/")
+                    .split_once('?')
+                    .map(|(i, q)| (i.to_owned(), q.to_owned()))
+                    .unwrap_or_default(),
+                _ => {
+                    let query = ["POST ", header("content-type"), " ", &body].concat();
+                    (id("/remote/"), query)
                 }
-                _ => "true",
             };
-            ("200 OK", None, reply.to_owned())
+            let asked = [
+                query,
+                header("accept").into(),
+                header("x-requested-with").into(),
+            ];
+            match remote(&stream, seen, id, asked) {
+                Some(reply) => ("200 OK", None, reply.to_owned()),
+                None => return Ok(()),
+            }
         }
         ("GET", p) if p.starts_with("/seen/") => {
             let seen = seen.lock().unwrap().get(&id("/seen/")).cloned();
