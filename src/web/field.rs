@@ -612,13 +612,6 @@ impl Field {
         }
     }
 
-    /// Runs the field's rules and shows or clears its message. True when valid.
-    pub fn check(&self) -> bool {
-        let verdict = self.verdict();
-        self.show(&verdict);
-        !matches!(verdict, Verdict::Invalid(..))
-    }
-
     /// Shows `verdict`: the message and the invalid marks, or none, or (pending) what
     /// shows stays.
     pub fn show(&self, verdict: &Verdict) {
