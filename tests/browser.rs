@@ -785,6 +785,18 @@ fn bad_options_fail_at_bind_naming_the_problem() {
             r#"{"success": 3}"#,
             "success must be a function",
         ),
+        // Of two wrong options, the first read is named (`errorClass` before `timeout`,
+        // `timeout` before `success`).
+        (
+            "#contact",
+            r#"{"timeout": "soon", "errorClass": 1}"#,
+            "errorClass must be a string, not a number",
+        ),
+        (
+            "#contact",
+            r#"{"success": 3, "timeout": "soon"}"#,
+            "timeout must be a number",
+        ),
         ("#nope", r#"{}"#, "form: no element matches \"#nope\""),
         ("#contact-popup", r#"{}"#, "not a <form>"),
     ];

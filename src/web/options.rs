@@ -175,17 +175,6 @@ pub enum Trigger {
     Call(Function),
 }
 
-impl Trigger {
-    fn read(name: &str, v: &JsValue) -> Result<Trigger, OptionsError> {
-        match v {
-            v if is_nullish(v) || *v == JsValue::TRUE => Ok(Trigger::Default),
-            v if *v == JsValue::FALSE => Ok(Trigger::Off),
-            v if v.is_function() => Ok(Trigger::Call(v.clone().unchecked_into())),
-            v => Err(must(name, "false or a function", v)),
-        }
-    }
-}
-
 /// jquery-validation's `ignore` option: a selector list of the fields not validated,
 /// `":hidden"` by default (fields the page hides: no layout box). `":hidden"` is jQuery's
 /// own pseudo-class, kept apart; the other selectors are CSS.
@@ -500,12 +489,81 @@ fn headers(given: &JsValue) -> Result<Headers, OptionsError> {
     Ok(h)
 }
 
-/// A callback option: a function, or `null`.
-fn callback(name: &str, v: &JsValue) -> Result<Option<Function>, OptionsError> {
-    match v {
-        v if is_nullish(v) => Ok(None),
-        v if v.is_function() => Ok(Some(v.clone().unchecked_into())),
-        v => Err(must(name, "a function", v)),
+/// Reads the options one by one, keeping the first error. Reading goes on after an
+/// error, each wrong option taking its default (reading changes nothing on the page), so
+/// that [`Options::read`] has one way out for errors, after the last option: the first
+/// error in the order the options are read.
+#[derive(Default)]
+struct Reader {
+    first: Option<OptionsError>,
+}
+
+impl Reader {
+    /// Keeps `e`, unless an error came before it.
+    fn keep(&mut self, e: OptionsError) {
+        self.first.get_or_insert(e);
+    }
+
+    /// Keeps "`path` must be `what`, not (what `v` is)", unless an error came before it.
+    fn must(&mut self, path: &str, what: &str, v: &JsValue) {
+        if self.first.is_none() {
+            self.first = Some(must(path, what, v));
+        }
+    }
+
+    /// `r`'s value, or the default after keeping its error.
+    fn ok<T: Default>(&mut self, r: Result<T, OptionsError>) -> T {
+        r.unwrap_or_else(|e| {
+            self.keep(e);
+            T::default()
+        })
+    }
+
+    /// A callback option: a function, or `null`.
+    fn callback(&mut self, name: &str, v: &JsValue) -> Option<Function> {
+        match v {
+            v if is_nullish(v) => None,
+            v if v.is_function() => Some(v.clone().unchecked_into()),
+            v => {
+                self.must(name, "a function", v);
+                None
+            }
+        }
+    }
+
+    /// A string option (`what` says which kind), `default` when not given.
+    fn text(&mut self, name: &str, what: &str, v: &JsValue, default: &str) -> String {
+        match v {
+            v if is_nullish(v) => default.to_owned(),
+            v => v.as_string().unwrap_or_else(|| {
+                self.must(name, what, v);
+                String::new()
+            }),
+        }
+    }
+
+    /// `true` or `false`, `default` when not given.
+    fn flag(&mut self, name: &str, v: &JsValue, default: bool) -> bool {
+        match v {
+            v if is_nullish(v) => default,
+            v => v.as_bool().unwrap_or_else(|| {
+                self.must(name, "true or false", v);
+                false
+            }),
+        }
+    }
+
+    /// One of `onfocusout`, `onkeyup`, `onclick`.
+    fn trigger(&mut self, name: &str, v: &JsValue) -> Trigger {
+        match v {
+            v if is_nullish(v) || *v == JsValue::TRUE => Trigger::Default,
+            v if *v == JsValue::FALSE => Trigger::Off,
+            v if v.is_function() => Trigger::Call(v.clone().unchecked_into()),
+            v => {
+                self.must(name, "false or a function", v);
+                Trigger::Default
+            }
+        }
     }
 }
 
@@ -530,33 +588,25 @@ impl Options {
         }
         let [rules, messages, panels_, url, headers_, timeout, before_send, success, error, ignore, submit_handler, invalid_handler, focus_invalid, error_class, valid_class, error_element, highlight, unhighlight, error_placement, on_focusout, on_keyup, on_click, normalizer, focus_cleanup, groups_, pending_class, error_container, error_label_container, wrapper, show_errors] =
             &given;
-        let text = |name: &str, v: &JsValue, default: &str| match v {
-            v if is_nullish(v) => Ok(default.to_owned()),
-            v => v.as_string().ok_or_else(|| must(name, "a string", v)),
-        };
-        let label_containers = elements("errorLabelContainer", error_label_container)?;
+        let mut e = Reader::default();
+        let label_containers = e.ok(elements("errorLabelContainer", error_label_container));
         let look = Look {
-            error_class: text("errorClass", error_class, "error")?,
-            valid_class: text("validClass", valid_class, "valid")?,
-            error_element: text("errorElement", error_element, "label")?,
-            highlight: callback("highlight", highlight)?,
-            unhighlight: callback("unhighlight", unhighlight)?,
-            error_placement: callback("errorPlacement", error_placement)?,
-            normalizer: callback("normalizer", normalizer)?,
-            focus_cleanup: match focus_cleanup {
-                v if is_nullish(v) => false,
-                v => v
-                    .as_bool()
-                    .ok_or_else(|| must("focusCleanup", "true or false", v))?,
-            },
+            error_class: e.text("errorClass", "a string", error_class, "error"),
+            valid_class: e.text("validClass", "a string", valid_class, "valid"),
+            error_element: e.text("errorElement", "a string", error_element, "label"),
+            highlight: e.callback("highlight", highlight),
+            unhighlight: e.callback("unhighlight", unhighlight),
+            error_placement: e.callback("errorPlacement", error_placement),
+            normalizer: e.callback("normalizer", normalizer),
+            focus_cleanup: e.flag("focusCleanup", focus_cleanup, false),
             // `success` is two options in one name: a string is jquery-validation's (the
             // class of a valid field's message), a function the transport's, as `$.ajax`
             // called it with the server's answer.
             success: success.as_string(),
-            wrapper: text("wrapper", wrapper, "")?,
+            wrapper: e.text("wrapper", "a string", wrapper, ""),
             label_container: label_containers.first().cloned(),
             containers: [
-                elements("errorContainer", error_container)?,
+                e.ok(elements("errorContainer", error_container)),
                 label_containers,
             ]
             .concat(),
@@ -564,30 +614,19 @@ impl Options {
         };
         let tag = |t: &str| !t.contains(|c: char| !c.is_ascii_alphanumeric() && c != '-');
         if look.error_element.is_empty() || !tag(&look.error_element) {
-            return Err(must("errorElement", "a tag name", error_element));
+            e.must("errorElement", "a tag name", error_element);
         }
         if !tag(&look.wrapper) {
-            return Err(must("wrapper", "a tag name", wrapper));
+            e.must("wrapper", "a tag name", wrapper);
         }
-        let focus_invalid = match focus_invalid {
-            v if is_nullish(v) => true,
-            v => v
-                .as_bool()
-                .ok_or_else(|| must("focusInvalid", "true or false", v))?,
-        };
-        let ignore = match ignore {
-            v if is_nullish(v) => Ignore::parse(":hidden"),
-            v => Ignore::parse(
-                &v.as_string()
-                    .ok_or_else(|| must("ignore", "a selector", v))?,
-            ),
-        };
+        let focus_invalid = e.flag("focusInvalid", focus_invalid, true);
+        let ignore = Ignore::parse(&e.text("ignore", "a selector", ignore, ":hidden"));
         if !ignore.selectors.is_empty() {
             // A selector the browser can't parse is refused now, not at each validation.
             let probe = web_sys::window().and_then(|w| w.document());
             if let Some(document) = probe {
                 if document.query_selector(&ignore.selectors).is_err() {
-                    return Err(OptionsError::format(
+                    e.keep(OptionsError::format(
                         "ignore: \"{0}\" is not a valid selector",
                         &[&ignore.selectors],
                     ));
@@ -596,40 +635,52 @@ impl Options {
         }
         let url = match url {
             v if is_nullish(v) => None,
-            v => Some(v.as_string().ok_or_else(|| must("url", "a string", v))?),
+            v => Some(e.text("url", "a string", v, "")),
         };
         let timeout_ms = match timeout {
             v if is_nullish(v) => DEFAULT_TIMEOUT_MS,
             v => match v.as_f64() {
                 Some(ms) if (1.0..=2_147_483_647.0).contains(&ms) => ms as u32,
-                _ => return Err(must("timeout", "a number of milliseconds above 0", v)),
+                _ => {
+                    e.must("timeout", "a number of milliseconds above 0", v);
+                    0
+                }
             },
         };
-        Ok(Options {
-            rules: object("rules", rules)?,
-            messages: self::messages(messages)?,
-            panels: panels(panels_)?,
+        let rules = e.ok(object("rules", rules));
+        let messages = e.ok(self::messages(messages));
+        let panels = e.ok(panels(panels_));
+        let headers = e.ok(headers(headers_).map(Some));
+        let options = Options {
+            rules,
+            messages,
+            panels,
             url,
-            headers: headers(headers_)?,
+            // `None` only after an error, when these options are dropped unused.
+            headers: headers.unwrap_or_else(|| JsValue::UNDEFINED.unchecked_into()),
             timeout_ms,
-            before_send: callback("beforeSend", before_send)?,
+            before_send: e.callback("beforeSend", before_send),
             success: match success {
                 v if v.is_string() => None,
-                v => callback("success", v)?,
+                v => e.callback("success", v),
             },
-            error: callback("error", error)?,
+            error: e.callback("error", error),
             ignore,
             idempotency: is_nullish(headers_).then_some("Idempotency-Key"),
-            submit_handler: callback("submitHandler", submit_handler)?,
-            invalid_handler: callback("invalidHandler", invalid_handler)?,
+            submit_handler: e.callback("submitHandler", submit_handler),
+            invalid_handler: e.callback("invalidHandler", invalid_handler),
             focus_invalid,
             look: std::rc::Rc::new(look),
-            on_focusout: Trigger::read("onfocusout", on_focusout)?,
-            on_keyup: Trigger::read("onkeyup", on_keyup)?,
-            on_click: Trigger::read("onclick", on_click)?,
-            groups: groups(groups_)?,
-            pending_class: text("pendingClass", pending_class, "pending")?,
-            show_errors: callback("showErrors", show_errors)?,
-        })
+            on_focusout: e.trigger("onfocusout", on_focusout),
+            on_keyup: e.trigger("onkeyup", on_keyup),
+            on_click: e.trigger("onclick", on_click),
+            groups: e.ok(groups(groups_)),
+            pending_class: e.text("pendingClass", "a string", pending_class, "pending"),
+            show_errors: e.callback("showErrors", show_errors),
+        };
+        match e.first {
+            Some(first) => Err(first),
+            None => Ok(options),
+        }
     }
 }
