@@ -116,13 +116,19 @@ impl Method {
     /// The built-in methods the page did not replace, then the ones it added, in the
     /// order jquery-validation's `$.validator.methods` lists them.
     pub fn registered() -> Vec<Method> {
-        let added = ADDED.with(|a| a.borrow().clone());
-        let replaced = |m: &Method| added.iter().any(|a| a.0 == m.name());
-        let custom = (0..added.len() as u16).map(Method::Custom);
-        Method::all()
-            .filter(|m| !replaced(m))
-            .chain(custom)
-            .collect()
+        ADDED.with(|a| {
+            let added = a.borrow();
+            let mut methods = Vec::new();
+            for (method, name, _, _) in METHODS {
+                if !added.iter().any(|a| a.0 == *name) {
+                    methods.push(*method);
+                }
+            }
+            for i in 0..added.len() {
+                methods.push(Method::Custom(i as u16));
+            }
+            methods
+        })
     }
 
     /// The method `name` names: one the page added under that name, else the built-in

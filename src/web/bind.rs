@@ -691,12 +691,14 @@ impl Bound {
 
     /// Disables the form's submit buttons that are enabled; returns them.
     fn disable_submit_buttons(&self) -> Vec<Element> {
-        elements(&self.form)
-            .filter(|el| el.matches(SUBMITS).unwrap_or(false) && !el.has_attribute("disabled"))
-            .inspect(|el| {
+        let mut disabled = Vec::new();
+        for el in elements(&self.form) {
+            if el.matches(SUBMITS).unwrap_or(false) && !el.has_attribute("disabled") {
                 let _ = el.set_attribute("disabled", "");
-            })
-            .collect()
+                disabled.push(el);
+            }
+        }
+        disabled
     }
 
     /// Reports `err` to the `error` callback and as a `corsform:error` event; returns the

@@ -42,13 +42,6 @@ impl Kind {
     }
 }
 
-/// `err.kind`: the name.
-impl Serialize for Kind {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.name())
-    }
-}
-
 /// A corsform error: a JS `Error` with the message, plus these properties.
 #[derive(Debug)]
 pub struct CorsformError {
@@ -77,7 +70,7 @@ impl Serialize for Preserved<'_> {
 impl Serialize for CorsformError {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(None)?;
-        map.serialize_entry("kind", &self.kind)?;
+        map.serialize_entry("kind", self.kind.name())?;
         if let Some(status) = self.status {
             map.serialize_entry("status", &status)?;
         }

@@ -113,12 +113,13 @@ impl Control {
             Control::Input(i, _) => i.value(),
             Control::TextArea(t) => t.value(),
             Control::Select(s) => {
-                let options = s.selected_options();
-                return (0..options.length())
-                    .filter_map(|i| options.item(i))
-                    .filter(|o| !o.matches(":disabled").unwrap_or(false))
-                    .map(|o| o.unchecked_into::<HtmlOptionElement>().value())
-                    .collect();
+                let mut values = Vec::new();
+                for o in super::serialize::items(&s.selected_options()) {
+                    if !o.matches(":disabled").unwrap_or(false) {
+                        values.push(o.unchecked_into::<HtmlOptionElement>().value());
+                    }
+                }
+                return values;
             }
         };
         let mut text = text;
@@ -1024,9 +1025,13 @@ fn controls(form: &Element, selector: &str) -> Vec<Control> {
     let Ok(list) = form.query_selector_all(selector) else {
         return Vec::new();
     };
-    (0..list.length())
-        .filter_map(|i| Control::of(list.item(i)?.unchecked_ref()))
-        .collect()
+    let mut out = Vec::new();
+    for el in super::serialize::items(&list) {
+        if let Some(c) = Control::of(&el) {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Whether `c` has a value; for a checkbox or a radio button, whether a control of its

@@ -1,13 +1,23 @@
 //! The body sent: jQuery 3's `$(form).serialize()`, byte for byte, plus the clicked button.
 
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Element, HtmlFormElement};
 
 use super::field::Control;
 
+/// The elements of a DOM list (`form.elements`, a `NodeList`, an `HTMLCollection`), in
+/// order, copied by one `Array.from`.
+pub fn items(list: &JsValue) -> Vec<Element> {
+    let mut out = Vec::new();
+    for item in js_sys::Array::from(list).iter() {
+        out.push(item.unchecked_into());
+    }
+    out
+}
+
 /// The form's controls (`form.elements`), in document order.
-pub fn elements(form: &HtmlFormElement) -> impl Iterator<Item = Element> {
-    let list = form.elements();
-    (0..list.length()).filter_map(move |i| list.item(i))
+pub fn elements(form: &HtmlFormElement) -> Vec<Element> {
+    items(&form.elements())
 }
 
 /// The body jQuery would send for `form`, then `submitter` (the clicked button) last.
