@@ -176,10 +176,12 @@ impl Bound {
         );
         let me = self.clone();
         let show_errors = Closure::<dyn Fn(JsValue) -> JsValue>::new(move |errors: JsValue| {
-            let verdicts = super::options::entries(&errors)
-                .into_iter()
-                .filter_map(|(name, m)| Some((name, Verdict::Invalid(None, m.as_string()?))))
-                .collect();
+            let mut verdicts = Vec::new();
+            for (name, m) in super::options::entries(&errors) {
+                if let Some(m) = m.as_string() {
+                    verdicts.push((name, Verdict::Invalid(None, m)));
+                }
+            }
             let _ = me.show_given(verdicts, false);
             JsValue::UNDEFINED
         });
@@ -210,8 +212,7 @@ impl Bound {
         // this submission's result.
         let me = self.clone();
         wasm_bindgen_futures::spawn_local(async move {
-            let validating = me.opts.on_submit;
-            let _ = me.submit(submitter, Some(e), validating).await;
+            let _ = me.submit(submitter, Some(e), true).await;
         });
     }
 

@@ -125,18 +125,17 @@ pub fn error_map_and_list(
     verdicts: &[(String, Verdict)],
     element_of: impl Fn(&str) -> Option<web_sys::HtmlElement>,
 ) -> (JsValue, JsValue) {
-    let failed: Vec<ErrorItem> = verdicts
-        .iter()
-        .filter_map(|(name, v)| match v {
-            Verdict::Invalid(method, message) => Some(ErrorItem {
+    let mut failed = Vec::new();
+    for (name, v) in verdicts {
+        if let Verdict::Invalid(method, message) = v {
+            failed.push(ErrorItem {
                 name,
                 message,
                 element: element_of(name).map_or(JsValue::UNDEFINED, JsValue::from),
                 method: method.map(crate::Method::name),
-            }),
-            _ => None,
-        })
-        .collect();
+            });
+        }
+    }
     let to_js = serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true);
     let map = ErrorMap(&failed).serialize(&to_js).unwrap_or_default();
     let list = failed.serialize(&to_js).unwrap_or_default();

@@ -233,8 +233,6 @@ pub struct Look {
     pub normalizer: Option<Function>,
     /// `focusCleanup`: a field's message is hidden as it gets the focus.
     pub focus_cleanup: bool,
-    /// `ignoreTitle`: a field's `title` is not its message.
-    pub ignore_title: bool,
     /// `success` given as a string: jquery-validation's class for the message element of
     /// a valid field (a function `success` is the transport's callback).
     pub success: Option<String>,
@@ -261,7 +259,6 @@ impl Default for Look {
             error_placement: None,
             normalizer: None,
             focus_cleanup: false,
-            ignore_title: false,
             success: None,
             wrapper: String::new(),
             label_container: None,
@@ -516,11 +513,12 @@ impl Field {
         // read once, and only those it has are fetched (`getAttribute` lowercases its
         // argument on an HTML element, as this comparison does). The form is read again at
         // each validation, so this is its hot path.
-        let names: Vec<String> = el
-            .get_attribute_names()
-            .iter()
-            .filter_map(|n| n.as_string())
-            .collect();
+        let mut names = Vec::new();
+        for n in el.get_attribute_names().iter() {
+            if let Some(n) = n.as_string() {
+                names.push(n);
+            }
+        }
         let attr = |a: &str| match names.iter().any(|n| n.eq_ignore_ascii_case(a)) {
             true => el.get_attribute(a),
             false => None,
@@ -632,9 +630,15 @@ impl Field {
         let first = &self.controls[0];
         let (text, count) = if first.is_checkable() {
             // The first checked control's value ("" when none is checked), and how many.
-            let checked: Vec<&Control> = self.controls.iter().filter(|c| c.checked()).collect();
-            let text = checked.first().map(|c| c.rule_value()).unwrap_or_default();
-            (text, Some(checked.len()))
+            let mut text = None;
+            let mut count = 0;
+            for c in &self.controls {
+                if c.checked() {
+                    count += 1;
+                    text.get_or_insert_with(|| c.rule_value());
+                }
+            }
+            (text.unwrap_or_default(), Some(count))
         } else {
             let count = first.is_multiple().then(|| first.values().len());
             (first.rule_value(), count)
@@ -717,14 +721,13 @@ impl Field {
 
     /// The field's own message for `rule`, as jquery-validation reads it: `data-msg-RULE`
     /// (`getAttribute` lower-cases the name, as jQuery's data() reads `data-msg-equalto`
-    /// for `equalTo`), else `data-msg`, else `title` (unless `ignoreTitle`); empty ones
-    /// skipped.
+    /// for `equalTo`), else `data-msg`, else `title`; empty ones skipped.
     fn page_message(&self, rule: &Rule) -> Option<String> {
         let el = self.element();
         let own = |name: &str| el.get_attribute(name).filter(|t| !t.is_empty());
         own(&["data-msg-", rule.method.name()].concat())
             .or_else(|| own("data-msg"))
-            .or_else(|| own("title").filter(|_| !self.look.ignore_title))
+            .or_else(|| own("title"))
     }
 
     /// The group's name, else the field's id, else its name (jquery-validation's
@@ -940,12 +943,13 @@ impl Env for Field {
     fn group_filled(&self, selector: &str) -> Option<usize> {
         let form = self.element().closest("form").ok()??;
         let checked = controls(&form, ":checked");
-        Some(
-            controls(&form, selector)
-                .iter()
-                .filter(|c| filled(c, &checked))
-                .count(),
-        )
+        let mut n = 0;
+        for c in controls(&form, selector) {
+            if filled(&c, &checked) {
+                n += 1;
+            }
+        }
+        Some(n)
     }
 
     /// jquery-validation's `remote`: the answer for this value if there is one; else the
@@ -957,17 +961,17 @@ impl Env for Field {
         // jQuery's `$.param`: `encodeURIComponent` of each name and value; `$.ajax` then
         // writes a space as `+` in a form-encoded body, and leaves `%20` in a URL.
         let mut query = String::new();
-        let pairs = [(self.rules.name.as_str(), value)].into_iter();
-        for (i, (k, v)) in pairs
-            .chain(data.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .enumerate()
-        {
-            if i > 0 {
+        let mut add = |k: &str, v: &str| {
+            if !query.is_empty() {
                 query.push('&');
             }
             push_uri_component(&mut query, k, *post);
             query.push('=');
             push_uri_component(&mut query, v, *post);
+        };
+        add(&self.rules.name, value);
+        for (k, v) in data {
+            add(k, v);
         }
         let (url, body) = match post {
             true => (base.clone(), Some(query)),

@@ -20,7 +20,7 @@ pub const DEFAULT_TIMEOUT_MS: u32 = 15_000;
 
 /// The options `bind` knows, in the order [`Options::read`] takes them. (The `.d.ts`'s
 /// `CorsformOptions` is checked against this list by a test, and [`KNOWN_OPTIONS`] too.)
-pub const OPTION_NAMES: [&str; 33] = [
+pub const OPTION_NAMES: [&str; 30] = [
     "rules",
     "messages",
     "panels",
@@ -51,9 +51,6 @@ pub const OPTION_NAMES: [&str; 33] = [
     "errorLabelContainer",
     "wrapper",
     "showErrors",
-    "onsubmit",
-    "ignoreTitle",
-    "escapeHtml",
 ];
 
 /// [`OPTION_NAMES`] as an error message lists them.
@@ -62,7 +59,7 @@ pub const KNOWN_OPTIONS: &str =
      submitHandler, invalidHandler, focusInvalid, errorClass, validClass, errorElement, \
      highlight, unhighlight, errorPlacement, onfocusout, onkeyup, onclick, normalizer, \
      focusCleanup, groups, pendingClass, errorContainer, errorLabelContainer, wrapper, \
-     showErrors, onsubmit, ignoreTitle, escapeHtml";
+     showErrors";
 
 /// The seed's four panels, each optional.
 #[derive(Default)]
@@ -132,9 +129,6 @@ pub struct Options {
     /// `showErrors(errorMap, errorList)`: shows the verdicts instead of corsform, `this`
     /// being the controller (whose `defaultShowErrors()` shows them as corsform would).
     pub show_errors: Option<Function>,
-    /// `onsubmit`: a submit validates first (default true); `false` sends without
-    /// validating (jquery-validation then leaves the submit to the page).
-    pub on_submit: bool,
 }
 
 impl Options {
@@ -150,22 +144,30 @@ impl Options {
 fn groups(v: &JsValue) -> Result<Vec<(String, Rc<Slot>)>, OptionsError> {
     let mut out = Vec::new();
     for (group, names) in object("groups", v)? {
-        // `names.split(/\s/)` for a string, the array's items for an array.
-        let list: Vec<JsValue> = match names.as_string() {
-            Some(text) => crate::pieces(&text, crate::number::is_js_space)
-                .map(JsValue::from)
-                .collect(),
-            None if Array::is_array(&names) => names.unchecked_ref::<Array>().iter().collect(),
+        // `names.split(/\s/)` for a string, the array's items (its strings) for an array.
+        let mut list = Vec::new();
+        match names.as_string() {
+            Some(text) => {
+                for name in crate::pieces(&text, crate::number::is_js_space) {
+                    list.push(name.to_owned());
+                }
+            }
+            None if Array::is_array(&names) => {
+                for name in names.unchecked_ref::<Array>().iter() {
+                    if let Some(name) = name.as_string() {
+                        list.push(name);
+                    }
+                }
+            }
             None => {
                 let path = ["groups.", &group].concat();
                 return Err(must(&path, "a string of field names", &names));
             }
-        };
+        }
         let slot = Rc::new(Slot::group(group));
-        out.extend(
-            list.iter()
-                .filter_map(|n| Some((n.as_string()?, slot.clone()))),
-        );
+        for name in list {
+            out.push((name, slot.clone()));
+        }
     }
     Ok(out)
 }
@@ -232,16 +234,13 @@ fn is_plain_object(v: &JsValue) -> bool {
 
 /// An object's own enumerable `[key, value]` pairs, in order.
 pub fn entries(v: &JsValue) -> Vec<(String, JsValue)> {
-    Object::entries(v.unchecked_ref())
-        .iter()
-        .map(|pair| {
-            let pair: Array = pair.unchecked_into();
-            (
-                pair.get_unchecked(0).as_string().unwrap_or_default(),
-                pair.get_unchecked(1),
-            )
-        })
-        .collect()
+    let mut out = Vec::new();
+    for pair in Object::entries(v.unchecked_ref()).iter() {
+        let pair: Array = pair.unchecked_into();
+        let key = pair.get_unchecked(0).as_string().unwrap_or_default();
+        out.push((key, pair.get_unchecked(1)));
+    }
+    out
 }
 
 /// The entries of the option at `path`, which must be a plain object (or `null`).
@@ -265,21 +264,19 @@ pub fn param(v: &JsValue) -> ParamSpec {
         let text = js_sys::Number::from(v.clone()).to_string_with_radix(10);
         ParamSpec::Number(text.map(String::from).unwrap_or_default())
     } else if Array::is_array(v) {
-        ParamSpec::List(
-            v.unchecked_ref::<Array>()
-                .iter()
-                .map(|item| param(&item))
-                .collect(),
-        )
+        let mut items = Vec::new();
+        for item in v.unchecked_ref::<Array>().iter() {
+            items.push(param(&item));
+        }
+        ParamSpec::List(items)
     } else if v.is_function() {
         ParamSpec::Other("a function")
     } else if v.is_object() {
-        ParamSpec::Object(Entries(
-            entries(v)
-                .into_iter()
-                .map(|(k, v)| (k, param(&v)))
-                .collect(),
-        ))
+        let mut fields = Vec::new();
+        for (k, v) in entries(v) {
+            fields.push((k, param(&v)));
+        }
+        ParamSpec::Object(Entries(fields))
     } else {
         ParamSpec::Other("a symbol")
     }
@@ -310,28 +307,26 @@ pub fn to_js(p: &ParamSpec) -> JsValue {
 /// `customMessage` reads it (`m.constructor === String ? m : m[method]`): by its own
 /// properties, which a plain function has none of.
 fn messages(v: &JsValue) -> Result<Vec<FieldMessages>, OptionsError> {
-    let messages = object("messages", v)?
-        .into_iter()
-        .map(|(field, v)| {
-            let mut calls = Vec::new();
-            let spec = if v.is_function() || is_plain_object(&v) {
-                let mut texts = Vec::new();
-                for (method, m) in entries(&v) {
-                    match m.dyn_into::<Function>() {
-                        Ok(f) => calls.push((method, f)),
-                        Err(m) => texts.push((method, param(&m))),
-                    }
+    let mut messages = Vec::new();
+    for (field, v) in object("messages", v)? {
+        let mut calls = Vec::new();
+        let spec = if v.is_function() || is_plain_object(&v) {
+            let mut texts = Vec::new();
+            for (method, m) in entries(&v) {
+                match m.dyn_into::<Function>() {
+                    Ok(f) => calls.push((method, f)),
+                    Err(m) => texts.push((method, param(&m))),
                 }
-                FieldMessagesSpec::PerMethod(Entries(texts))
-            } else {
-                match param(&v) {
-                    ParamSpec::Text(message) => FieldMessagesSpec::All(message),
-                    other => FieldMessagesSpec::Other(other),
-                }
-            };
-            (field, spec, calls)
-        })
-        .collect();
+            }
+            FieldMessagesSpec::PerMethod(Entries(texts))
+        } else {
+            match param(&v) {
+                ParamSpec::Text(message) => FieldMessagesSpec::All(message),
+                other => FieldMessagesSpec::Other(other),
+            }
+        };
+        messages.push((field, spec, calls));
+    }
     Ok(messages)
 }
 
@@ -343,13 +338,11 @@ pub fn field_rules(entry: &JsValue, element: &Element) -> FieldRulesSpec {
     match param(entry) {
         ParamSpec::Text(names) => FieldRulesSpec::Names(names),
         ParamSpec::Object(_) => {
-            let params = entries(entry)
-                .into_iter()
-                .map(|(method, v)| {
-                    let p = rule_param(&v, element, method == "remote");
-                    (method, p)
-                })
-                .collect();
+            let mut params = Vec::new();
+            for (method, v) in entries(entry) {
+                let p = rule_param(&v, element, method == "remote");
+                params.push((method, p));
+            }
             FieldRulesSpec::Params(Entries(params))
         }
         other => FieldRulesSpec::Other(other),
@@ -443,10 +436,13 @@ fn elements(what: &str, v: &JsValue) -> Result<Vec<Element>, OptionsError> {
             None => return Err(must(what, "a selector, an element or a jQuery object", v)),
         },
     };
-    Ok(Array::from(&list)
-        .iter()
-        .filter_map(|e| e.dyn_into().ok())
-        .collect())
+    let mut out = Vec::new();
+    for e in Array::from(&list).iter() {
+        if let Ok(e) = e.dyn_into() {
+            out.push(e);
+        }
+    }
+    Ok(out)
 }
 
 /// The panels given as `panels` (an object, or `null`).
@@ -578,7 +574,7 @@ impl Options {
     /// option). Refuses a value of the wrong type, naming it; an option it doesn't know is
     /// named in one `console.warn` and otherwise ignored.
     pub fn read(options: &JsValue) -> Result<Options, OptionsError> {
-        let mut given: [JsValue; 33] = std::array::from_fn(|_| JsValue::UNDEFINED);
+        let mut given: [JsValue; 30] = Default::default();
         for (key, v) in object("options", options)? {
             let Some(i) = OPTION_NAMES.iter().position(|n| *n == key) else {
                 // A page written for jquery-validation passes options corsform doesn't
@@ -592,12 +588,9 @@ impl Options {
             };
             given[i] = v;
         }
-        let [rules, messages, panels_, url, headers_, timeout, before_send, success, error, ignore, submit_handler, invalid_handler, focus_invalid, error_class, valid_class, error_element, highlight, unhighlight, error_placement, on_focusout, on_keyup, on_click, normalizer, focus_cleanup, groups_, pending_class, error_container, error_label_container, wrapper, show_errors, on_submit, ignore_title, escape_html] =
+        let [rules, messages, panels_, url, headers_, timeout, before_send, success, error, ignore, submit_handler, invalid_handler, focus_invalid, error_class, valid_class, error_element, highlight, unhighlight, error_placement, on_focusout, on_keyup, on_click, normalizer, focus_cleanup, groups_, pending_class, error_container, error_label_container, wrapper, show_errors] =
             &given;
         let mut e = Reader::default();
-        // jquery-validation's `escapeHtml`: corsform always inserts messages as text, as
-        // `escapeHtml: true` does; the option is only checked.
-        e.flag("escapeHtml", escape_html, false);
         let label_containers = e.ok(elements("errorLabelContainer", error_label_container));
         let look = Look {
             error_class: e.text("errorClass", "a string", error_class, "error"),
@@ -608,7 +601,6 @@ impl Options {
             error_placement: e.callback("errorPlacement", error_placement),
             normalizer: e.callback("normalizer", normalizer),
             focus_cleanup: e.flag("focusCleanup", focus_cleanup, false),
-            ignore_title: e.flag("ignoreTitle", ignore_title, false),
             // `success` is two options in one name: a string is jquery-validation's (the
             // class of a valid field's message), a function the transport's, as `$.ajax`
             // called it with the server's answer.
@@ -687,7 +679,6 @@ impl Options {
             groups: e.ok(groups(groups_)),
             pending_class: e.text("pendingClass", "a string", pending_class, "pending"),
             show_errors: e.callback("showErrors", show_errors),
-            on_submit: e.flag("onsubmit", on_submit, true),
         };
         match e.first {
             Some(first) => Err(first),
