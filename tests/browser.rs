@@ -2123,7 +2123,10 @@ fn unknown_options_are_reported_not_thrown() {
     );
     let restore = Function::new_no_args("console.warn = window.__warn;");
     capture.call0(&JsValue::NULL).unwrap();
-    let bound = try_bind("#contact", seed_options(r##", "rule": {}, "debug": true"##));
+    let bound = try_bind(
+        "#contact",
+        seed_options(r##", "rule": {}, "debug": true, "escapeHtml": true"##),
+    );
     restore.call0(&JsValue::NULL).unwrap();
     let c = bound.expect("bind works with options it doesn't know");
     let warnings: Vec<String> = js_sys::Array::from(&recorded("__warnings"))
@@ -3581,5 +3584,62 @@ fn show_errors_option_equals_real_jquery_validation() {
             fourth,
             r#"[{"a":"Taken, says the server."},[["Taken, says the server.","a",null]],0]"#
         );
+    }
+}
+
+/// jquery-validation's `onsubmit: false`: a submit is not validated (jquery-validation
+/// leaves it to the page; corsform sends the form, as a `formnovalidate` button does),
+/// while a field is still checked as it is left.
+#[wasm_bindgen_test]
+async fn onsubmit_false_sends_without_validating() {
+    let _page = case_form(
+        r#"<input id="subject" name="subject" required>
+           <button type="submit" id="send">Send</button>"#,
+    );
+    bind_recording(r#"{"onsubmit": false, "rules": {"subject": {"minlength": 3}}}"#);
+    click("#send");
+    sleep(50).await;
+    assert_eq!(sent().as_deref(), Some("subject="));
+    assert_eq!(error_text("subject"), None);
+    type_into("#subject", "ab");
+    leave("#subject");
+    assert_eq!(
+        error_text("subject").as_deref(),
+        Some("Please enter at least 3 characters.")
+    );
+}
+
+/// jquery-validation's `ignoreTitle`: with it, a field's `title` is not its message; the
+/// same messages as jquery-validation 1.22.1's, with and without.
+#[wasm_bindgen_test]
+fn ignore_title_equals_real_jquery_validation() {
+    let jq = jquery();
+    for ignore in [false, true] {
+        let markup = |s: &str| {
+            format!(
+                r#"<form id="it-{s}"><input id="n-{s}" name="n" required title="Your name, please."></form>"#
+            )
+        };
+        let _page = mount(&[markup("j"), markup("c")].concat());
+        let opts = || options(&format!(r#"{{"ignoreTitle": {ignore}}}"#));
+        let v = Function::new_with_args("$, o", "return $('#it-j').validate(o);")
+            .call2(&JsValue::NULL, &jq, &opts())
+            .unwrap();
+        let c = bind_ok("#it-c", opts());
+        let theirs = Function::new_with_args("v", "return v.form();")
+            .call1(&JsValue::NULL, &v)
+            .unwrap();
+        assert_eq!(Some(c.validate()), theirs.as_bool());
+        let shown = error_text("n-c");
+        assert_eq!(shown, error_text("n-j"), "ignoreTitle: {ignore}");
+        let expected = match ignore {
+            true => "This field is required.",
+            false => "Your name, please.",
+        };
+        assert_eq!(shown.as_deref(), Some(expected));
+        Function::new_with_args("v", "v.destroy();")
+            .call1(&JsValue::NULL, &v)
+            .unwrap();
+        c.destroy();
     }
 }

@@ -212,7 +212,8 @@ impl Bound {
         // this submission's result.
         let me = self.clone();
         wasm_bindgen_futures::spawn_local(async move {
-            let _ = me.submit(submitter, Some(e), true).await;
+            let validating = me.opts.on_submit;
+            let _ = me.submit(submitter, Some(e), validating).await;
         });
     }
 

@@ -233,6 +233,8 @@ pub struct Look {
     pub normalizer: Option<Function>,
     /// `focusCleanup`: a field's message is hidden as it gets the focus.
     pub focus_cleanup: bool,
+    /// `ignoreTitle`: a field's `title` is not its message.
+    pub ignore_title: bool,
     /// `success` given as a string: jquery-validation's class for the message element of
     /// a valid field (a function `success` is the transport's callback).
     pub success: Option<String>,
@@ -259,6 +261,7 @@ impl Default for Look {
             error_placement: None,
             normalizer: None,
             focus_cleanup: false,
+            ignore_title: false,
             success: None,
             wrapper: String::new(),
             label_container: None,
@@ -721,13 +724,14 @@ impl Field {
 
     /// The field's own message for `rule`, as jquery-validation reads it: `data-msg-RULE`
     /// (`getAttribute` lower-cases the name, as jQuery's data() reads `data-msg-equalto`
-    /// for `equalTo`), else `data-msg`, else `title`; empty ones skipped.
+    /// for `equalTo`), else `data-msg`, else `title` (unless `ignoreTitle`); empty ones
+    /// skipped.
     fn page_message(&self, rule: &Rule) -> Option<String> {
         let el = self.element();
         let own = |name: &str| el.get_attribute(name).filter(|t| !t.is_empty());
         own(&["data-msg-", rule.method.name()].concat())
             .or_else(|| own("data-msg"))
-            .or_else(|| own("title"))
+            .or_else(|| own("title").filter(|_| !self.look.ignore_title))
     }
 
     /// The group's name, else the field's id, else its name (jquery-validation's

@@ -126,6 +126,12 @@ export interface CorsformOptions {
   normalizer?: (this: Element, value: string) => string;
   /** Hide a field's message as it gets the focus; default `false`. */
   focusCleanup?: boolean;
+  /** `false`: a submit sends without validating (nor calling `submitHandler`); default `true`. */
+  onsubmit?: boolean;
+  /** A field's `title` is not used as its message; default `false`. */
+  ignoreTitle?: boolean;
+  /** Accepted for jquery-validation's pages: corsform always inserts messages as text. */
+  escapeHtml?: boolean;
   /** One message for several fields: `{name: "first last"}` (or an array of names). */
   groups?: Record<string, string | string[]>;
   /** A control's class while its `remote` check is asked; default `"pending"`. */

@@ -20,7 +20,7 @@ pub const DEFAULT_TIMEOUT_MS: u32 = 15_000;
 
 /// The options `bind` knows, in the order [`Options::read`] takes them. (The `.d.ts`'s
 /// `CorsformOptions` is checked against this list by a test, and [`KNOWN_OPTIONS`] too.)
-pub const OPTION_NAMES: [&str; 30] = [
+pub const OPTION_NAMES: [&str; 33] = [
     "rules",
     "messages",
     "panels",
@@ -51,6 +51,9 @@ pub const OPTION_NAMES: [&str; 30] = [
     "errorLabelContainer",
     "wrapper",
     "showErrors",
+    "onsubmit",
+    "ignoreTitle",
+    "escapeHtml",
 ];
 
 /// [`OPTION_NAMES`] as an error message lists them.
@@ -59,7 +62,7 @@ pub const KNOWN_OPTIONS: &str =
      submitHandler, invalidHandler, focusInvalid, errorClass, validClass, errorElement, \
      highlight, unhighlight, errorPlacement, onfocusout, onkeyup, onclick, normalizer, \
      focusCleanup, groups, pendingClass, errorContainer, errorLabelContainer, wrapper, \
-     showErrors";
+     showErrors, onsubmit, ignoreTitle, escapeHtml";
 
 /// The seed's four panels, each optional.
 #[derive(Default)]
@@ -129,6 +132,9 @@ pub struct Options {
     /// `showErrors(errorMap, errorList)`: shows the verdicts instead of corsform, `this`
     /// being the controller (whose `defaultShowErrors()` shows them as corsform would).
     pub show_errors: Option<Function>,
+    /// `onsubmit`: a submit validates first (default true); `false` sends without
+    /// validating (jquery-validation then leaves the submit to the page).
+    pub on_submit: bool,
 }
 
 impl Options {
@@ -574,7 +580,7 @@ impl Options {
     /// option). Refuses a value of the wrong type, naming it; an option it doesn't know is
     /// named in one `console.warn` and otherwise ignored.
     pub fn read(options: &JsValue) -> Result<Options, OptionsError> {
-        let mut given: [JsValue; 30] = Default::default();
+        let mut given: [JsValue; 33] = std::array::from_fn(|_| JsValue::UNDEFINED);
         for (key, v) in object("options", options)? {
             let Some(i) = OPTION_NAMES.iter().position(|n| *n == key) else {
                 // A page written for jquery-validation passes options corsform doesn't
@@ -588,9 +594,12 @@ impl Options {
             };
             given[i] = v;
         }
-        let [rules, messages, panels_, url, headers_, timeout, before_send, success, error, ignore, submit_handler, invalid_handler, focus_invalid, error_class, valid_class, error_element, highlight, unhighlight, error_placement, on_focusout, on_keyup, on_click, normalizer, focus_cleanup, groups_, pending_class, error_container, error_label_container, wrapper, show_errors] =
+        let [rules, messages, panels_, url, headers_, timeout, before_send, success, error, ignore, submit_handler, invalid_handler, focus_invalid, error_class, valid_class, error_element, highlight, unhighlight, error_placement, on_focusout, on_keyup, on_click, normalizer, focus_cleanup, groups_, pending_class, error_container, error_label_container, wrapper, show_errors, on_submit, ignore_title, escape_html] =
             &given;
         let mut e = Reader::default();
+        // jquery-validation's `escapeHtml`: corsform always inserts messages as text, as
+        // `escapeHtml: true` does; the option is only checked.
+        e.flag("escapeHtml", escape_html, false);
         let label_containers = e.ok(elements("errorLabelContainer", error_label_container));
         let look = Look {
             error_class: e.text("errorClass", "a string", error_class, "error"),
@@ -601,6 +610,7 @@ impl Options {
             error_placement: e.callback("errorPlacement", error_placement),
             normalizer: e.callback("normalizer", normalizer),
             focus_cleanup: e.flag("focusCleanup", focus_cleanup, false),
+            ignore_title: e.flag("ignoreTitle", ignore_title, false),
             // `success` is two options in one name: a string is jquery-validation's (the
             // class of a valid field's message), a function the transport's, as `$.ajax`
             // called it with the server's answer.
@@ -679,6 +689,7 @@ impl Options {
             groups: e.ok(groups(groups_)),
             pending_class: e.text("pendingClass", "a string", pending_class, "pending"),
             show_errors: e.callback("showErrors", show_errors),
+            on_submit: e.flag("onsubmit", on_submit, true),
         };
         match e.first {
             Some(first) => Err(first),
