@@ -3643,3 +3643,82 @@ fn ignore_title_equals_real_jquery_validation() {
         c.destroy();
     }
 }
+
+/// A `focusin` as the browser fires it when a field gets the focus.
+fn enter(selector: &str) {
+    let init = web_sys::FocusEventInit::new();
+    init.set_bubbles(true);
+    let ev = web_sys::FocusEvent::new_with_focus_event_init_dict("focusin", &init).unwrap();
+    el(selector).dispatch_event(&ev).unwrap();
+}
+
+/// jquery-validation's `onfocusin` (`false` keeps `focusCleanup` from hiding the message
+/// as the field is entered) and `ariaDescribedByCleanup` (a hidden message's id taken out
+/// of the field's `aria-describedby`): the same page as jquery-validation 1.22.1's after
+/// each step, with and without each (`errorElement: "span"`, which jquery-validation
+/// names in `aria-describedby`, where it gives a `label` a `for`).
+#[wasm_bindgen_test]
+fn onfocusin_and_aria_described_by_cleanup_equal_real_jquery_validation() {
+    let jq = jquery();
+    for (on_focusin, cleanup) in [("true", false), ("false", false), ("true", true)] {
+        let markup =
+            |s: &str| format!(r#"<form id="fi-{s}"><input id="n-{s}" name="n" required></form>"#);
+        let _page = mount(&[markup("j"), markup("c")].concat());
+        let opts = || {
+            let o = options(&format!(
+                r#"{{"focusCleanup": true, "focusInvalid": false, "errorElement": "span",
+                    "ariaDescribedByCleanup": {cleanup}}}"#
+            ));
+            if on_focusin == "false" {
+                set(&o, "onfocusin", &JsValue::FALSE);
+            }
+            o
+        };
+        let v = Function::new_with_args("$, o", "return $('#fi-j').validate(o);")
+            .call2(&JsValue::NULL, &jq, &opts())
+            .unwrap();
+        let c = bind_ok("#fi-c", opts());
+        let seen = |s: &str| {
+            let field = el(&format!("#n-{s}"));
+            let message = document()
+                .get_element_by_id(&format!("n-{s}-error"))
+                .filter(|m| m.text_content().unwrap_or_default() != "")
+                .is_some_and(|m| visible(&format!("#{}", m.id())));
+            let described = field.get_attribute("aria-describedby").unwrap_or_default();
+            (message, described.replace(&format!("-{s}-"), "-"))
+        };
+        let step = |what: &str| {
+            assert_eq!(
+                seen("c"),
+                seen("j"),
+                "{what}, onfocusin {on_focusin}, ariaDescribedByCleanup {cleanup}"
+            );
+            seen("c")
+        };
+        Function::new_with_args("v", "v.form();")
+            .call1(&JsValue::NULL, &v)
+            .unwrap();
+        c.validate();
+        assert!(step("after the submit").0, "the message is shown");
+        // jQuery 3.7 handles a `focusin` the page dispatches only through its `trigger`.
+        Function::new_with_args("$", "$('#n-j').trigger('focusin');")
+            .call1(&JsValue::NULL, &jq)
+            .unwrap();
+        enter("#n-c");
+        let entered = step("entered");
+        assert_eq!(entered.0, on_focusin == "false", "shown once entered");
+        input("#n-j").set_value("x");
+        input("#n-c").set_value("x");
+        Function::new_with_args("v", "v.element('#n-j');")
+            .call1(&JsValue::NULL, &v)
+            .unwrap();
+        leave("#n-c");
+        let fixed = step("fixed and left");
+        assert!(!fixed.0);
+        assert_eq!(fixed.1.is_empty(), cleanup, "{fixed:?}");
+        Function::new_with_args("v", "v.destroy();")
+            .call1(&JsValue::NULL, &v)
+            .unwrap();
+        c.destroy();
+    }
+}

@@ -228,24 +228,11 @@ impl Bound {
             .ok()
             .and_then(|n| n.as_string())
             .unwrap_or_default();
-        if e.type_() == "focusin" {
-            // jquery-validation's `focusCleanup`: the message hides as the field is entered.
-            if self.opts.look.focus_cleanup {
-                let fields = self.fields.borrow();
-                if let Some(f) = fields
-                    .iter()
-                    .find(|f| f.rules.name == name && f.invalid.get())
-                {
-                    f.clear_error();
-                }
-            }
-            return;
-        }
-        let leaving = e.type_() == "focusout";
-        // jquery-validation's onfocusout, onkeyup (here: each `input`) and onclick (here:
-        // `change`, which checkboxes, radios and selects fire): `false` turns one off, a
-        // function replaces it, called with the control and the event.
+        // jquery-validation's onfocusin, onfocusout, onkeyup (here: each `input`) and
+        // onclick (here: `change`, which checkboxes, radios and selects fire): `false` turns
+        // one off, a function replaces it, called with the control and the event.
         let trigger = match e.type_().as_str() {
+            "focusin" => &self.opts.on_focusin,
             "focusout" => &self.opts.on_focusout,
             "input" => &self.opts.on_keyup,
             _ => &self.opts.on_click,
@@ -261,6 +248,20 @@ impl Bound {
             }
             Trigger::Default => {}
         }
+        if e.type_() == "focusin" {
+            // jquery-validation's `focusCleanup`: the message hides as the field is entered.
+            if self.opts.look.focus_cleanup {
+                let fields = self.fields.borrow();
+                if let Some(f) = fields
+                    .iter()
+                    .find(|f| f.rules.name == name && f.invalid.get())
+                {
+                    f.clear_error();
+                }
+            }
+            return;
+        }
+        let leaving = e.type_() == "focusout";
         // Leaving a field for a submit button of this form: the submit checks everything,
         // and a message appearing now would move the button under the pointer, losing the
         // click.

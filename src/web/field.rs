@@ -235,6 +235,9 @@ pub struct Look {
     pub focus_cleanup: bool,
     /// `ignoreTitle`: a field's `title` is not its message.
     pub ignore_title: bool,
+    /// `ariaDescribedByCleanup`: a hidden message's id is taken out of the controls'
+    /// `aria-describedby` (else they keep naming the empty message).
+    pub aria_cleanup: bool,
     /// `success` given as a string: jquery-validation's class for the message element of
     /// a valid field (a function `success` is the transport's callback).
     pub success: Option<String>,
@@ -262,6 +265,7 @@ impl Default for Look {
             normalizer: None,
             focus_cleanup: false,
             ignore_title: false,
+            aria_cleanup: false,
             success: None,
             wrapper: String::new(),
             label_container: None,
@@ -839,6 +843,9 @@ impl Field {
             self.look.display(label, false);
         }
         for c in &self.controls {
+            if let (Some(label), true) = (&label, self.look.aria_cleanup) {
+                set_token(c.element(), "aria-describedby", &label.id(), false);
+            }
             let _ = c.element().set_attribute("aria-invalid", "false");
             if !self.look.mark(&self.look.unhighlight, c.element()) {
                 set_class(c.element(), &self.look.error_class, false);

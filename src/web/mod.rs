@@ -132,6 +132,10 @@ export interface CorsformOptions {
   ignoreTitle?: boolean;
   /** Accepted for jquery-validation's pages: corsform always inserts messages as text. */
   escapeHtml?: boolean;
+  /** `false` turns off `focusCleanup`'s work as a field is entered; a function replaces it. */
+  onfocusin?: false | ((element: Element, event: Event) => void);
+  /** Take a hidden message's id out of the controls' `aria-describedby`; default `false`. */
+  ariaDescribedByCleanup?: boolean;
   /** One message for several fields: `{name: "first last"}` (or an array of names). */
   groups?: Record<string, string | string[]>;
   /** A control's class while its `remote` check is asked; default `"pending"`. */

@@ -20,7 +20,7 @@ pub const DEFAULT_TIMEOUT_MS: u32 = 15_000;
 
 /// The options `bind` knows, in the order [`Options::read`] takes them. (The `.d.ts`'s
 /// `CorsformOptions` is checked against this list by a test, and [`KNOWN_OPTIONS`] too.)
-pub const OPTION_NAMES: [&str; 33] = [
+pub const OPTION_NAMES: [&str; 35] = [
     "rules",
     "messages",
     "panels",
@@ -54,6 +54,8 @@ pub const OPTION_NAMES: [&str; 33] = [
     "onsubmit",
     "ignoreTitle",
     "escapeHtml",
+    "onfocusin",
+    "ariaDescribedByCleanup",
 ];
 
 /// [`OPTION_NAMES`] as an error message lists them.
@@ -62,7 +64,7 @@ pub const KNOWN_OPTIONS: &str =
      submitHandler, invalidHandler, focusInvalid, errorClass, validClass, errorElement, \
      highlight, unhighlight, errorPlacement, onfocusout, onkeyup, onclick, normalizer, \
      focusCleanup, groups, pendingClass, errorContainer, errorLabelContainer, wrapper, \
-     showErrors, onsubmit, ignoreTitle, escapeHtml";
+     showErrors, onsubmit, ignoreTitle, escapeHtml, onfocusin, ariaDescribedByCleanup";
 
 /// The seed's four panels, each optional.
 #[derive(Default)]
@@ -125,6 +127,8 @@ pub struct Options {
     pub on_keyup: Trigger,
     /// See [`Options::on_focusout`].
     pub on_click: Trigger,
+    /// `onfocusin` (each `focusin`): its default hides the message with `focusCleanup`.
+    pub on_focusin: Trigger,
     /// `groups`: each grouped field's name and its group's message slot.
     pub groups: Vec<(String, Rc<Slot>)>,
     /// `pendingClass`: a control's class while its `remote` check is asked (`"pending"`).
@@ -580,7 +584,7 @@ impl Options {
     /// option). Refuses a value of the wrong type, naming it; an option it doesn't know is
     /// named in one `console.warn` and otherwise ignored.
     pub fn read(options: &JsValue) -> Result<Options, OptionsError> {
-        let mut given: [JsValue; 33] = std::array::from_fn(|_| JsValue::UNDEFINED);
+        let mut given: [JsValue; 35] = std::array::from_fn(|_| JsValue::UNDEFINED);
         for (key, v) in object("options", options)? {
             let Some(i) = OPTION_NAMES.iter().position(|n| *n == key) else {
                 // A page written for jquery-validation passes options corsform doesn't
@@ -594,7 +598,7 @@ impl Options {
             };
             given[i] = v;
         }
-        let [rules, messages, panels_, url, headers_, timeout, before_send, success, error, ignore, submit_handler, invalid_handler, focus_invalid, error_class, valid_class, error_element, highlight, unhighlight, error_placement, on_focusout, on_keyup, on_click, normalizer, focus_cleanup, groups_, pending_class, error_container, error_label_container, wrapper, show_errors, on_submit, ignore_title, escape_html] =
+        let [rules, messages, panels_, url, headers_, timeout, before_send, success, error, ignore, submit_handler, invalid_handler, focus_invalid, error_class, valid_class, error_element, highlight, unhighlight, error_placement, on_focusout, on_keyup, on_click, normalizer, focus_cleanup, groups_, pending_class, error_container, error_label_container, wrapper, show_errors, on_submit, ignore_title, escape_html, on_focusin, aria_cleanup] =
             &given;
         let mut e = Reader::default();
         // jquery-validation's `escapeHtml`: corsform always inserts messages as text, as
@@ -611,6 +615,7 @@ impl Options {
             normalizer: e.callback("normalizer", normalizer),
             focus_cleanup: e.flag("focusCleanup", focus_cleanup, false),
             ignore_title: e.flag("ignoreTitle", ignore_title, false),
+            aria_cleanup: e.flag("ariaDescribedByCleanup", aria_cleanup, false),
             // `success` is two options in one name: a string is jquery-validation's (the
             // class of a valid field's message), a function the transport's, as `$.ajax`
             // called it with the server's answer.
@@ -686,6 +691,7 @@ impl Options {
             on_focusout: e.trigger("onfocusout", on_focusout),
             on_keyup: e.trigger("onkeyup", on_keyup),
             on_click: e.trigger("onclick", on_click),
+            on_focusin: e.trigger("onfocusin", on_focusin),
             groups: e.ok(groups(groups_)),
             pending_class: e.text("pendingClass", "a string", pending_class, "pending"),
             show_errors: e.callback("showErrors", show_errors),
