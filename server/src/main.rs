@@ -238,6 +238,16 @@ fn run(serve: Serve) -> Result<(), (u8, String)> {
                 form.retain_days
                     .map_or("until deleted".into(), |days| format!("{days} days"))
             );
+            let characters = form.rules.lengths_counting_characters();
+            if !characters.is_empty() {
+                tracing::info!(
+                    "form {}: minlength/maxlength/rangelength of {} count characters when \
+                     the name is sent once; name a group of checkboxes or a select multiple \
+                     in the rules file's \"choices\" to count its choices, as the page does",
+                    form.name,
+                    characters.join(", ")
+                );
+            }
         }
         connections::serve(listener, site(forms), limits, shutdown()).await;
         retention.abort();

@@ -127,6 +127,23 @@ impl Rules {
         &self.set
     }
 
+    /// The fields whose `minlength`, `maxlength` or `rangelength` count characters when
+    /// their name is sent once: those not in the rules file's `"choices"`. A group of
+    /// checkboxes or a `<select multiple>` with one choice made sends its name once, and
+    /// the server can't tell it from a text field; named in `"choices"`, its choices are
+    /// counted, as the page counts them.
+    pub fn lengths_counting_characters(&self) -> Vec<&str> {
+        let lengths = [Method::MinLength, Method::MaxLength, Method::RangeLength];
+        let mut names = Vec::new();
+        for field in &self.set.fields {
+            let counts_length = field.rules.iter().any(|r| lengths.contains(&r.method));
+            if counts_length && !self.set.page.choices.contains(&field.name) {
+                names.push(field.name.as_str());
+            }
+        }
+        names
+    }
+
     /// Checks a decoded submission; empty when it passes.
     pub fn check(&self, pairs: &[(String, String)]) -> Vec<Failure> {
         let pattern = |source: &str, value: &str| match self.patterns.get(source) {

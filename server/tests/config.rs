@@ -98,6 +98,19 @@ fn rules_files_are_read_as_the_js_options() {
     assert!(Rules::from_json("{}").is_ok());
 }
 
+/// Case 14: the server can't tell a group of checkboxes sent once from a text field; it
+/// names, at start-up, the fields whose length rules count characters for that reason.
+#[test]
+fn length_rules_without_choices_are_named() {
+    let rules = Rules::from_json(
+        r#"{"rules": {"topics": {"required": true, "maxlength": 2}, "name": "required",
+                      "tags": {"rangelength": [1, 3]}, "bio": {"minlength": 10}},
+            "choices": ["tags"]}"#,
+    )
+    .unwrap();
+    assert_eq!(rules.lengths_counting_characters(), ["topics", "bio"]);
+}
+
 #[test]
 fn bad_rules_files_are_refused_with_the_reason() {
     for (json, reason) in [
