@@ -2125,7 +2125,7 @@ fn unknown_options_are_reported_not_thrown() {
     capture.call0(&JsValue::NULL).unwrap();
     let bound = try_bind(
         "#contact",
-        seed_options(r##", "rule": {}, "debug": true, "escapeHtml": true"##),
+        seed_options(r##", "rule": {}, "bebug": true, "escapeHtml": true"##),
     );
     restore.call0(&JsValue::NULL).unwrap();
     let c = bound.expect("bind works with options it doesn't know");
@@ -2138,7 +2138,7 @@ fn unknown_options_are_reported_not_thrown() {
         warnings[0].starts_with("corsform: unknown option \"rule\" is ignored"),
         "{warnings:?}"
     );
-    assert!(warnings[1].contains("\"debug\""), "{warnings:?}");
+    assert!(warnings[1].contains("\"bebug\""), "{warnings:?}");
     assert!(!c.validate(), "the rules given beside them apply");
     assert_eq!(
         error_text("subject").as_deref(),
@@ -3721,4 +3721,42 @@ fn onfocusin_and_aria_described_by_cleanup_equal_real_jquery_validation() {
             .unwrap();
         c.destroy();
     }
+}
+
+/// jquery-validation's `debug: true`: a submit validates and shows the messages, and a
+/// valid form is neither sent nor given to `submitHandler`.
+#[wasm_bindgen_test]
+async fn debug_validates_and_never_sends() {
+    let _page = case_form(
+        r#"<input id="subject" name="subject" required>
+           <button type="submit" id="send">Send</button>"#,
+    );
+    let w: JsValue = web_sys::window().unwrap().into();
+    set(&w, "handled", &JsValue::FALSE);
+    set(&w, "sent", &JsValue::NULL);
+    let opts = options(r#"{"debug": true}"#);
+    set(
+        &opts,
+        "submitHandler",
+        &Function::new_no_args("window.handled = true;"),
+    );
+    let stop = Function::new_with_args("b", "window.sent = b; return false;");
+    set(&opts, "beforeSend", &stop);
+    bind_ok("#case", opts);
+    click("#send");
+    sleep(50).await;
+    assert_eq!(
+        error_text("subject").as_deref(),
+        Some("This field is required.")
+    );
+    input("#subject").set_value("Hello");
+    click("#send");
+    sleep(50).await;
+    assert_eq!(sent(), None, "not sent");
+    assert_eq!(
+        recorded("handled"),
+        JsValue::FALSE,
+        "submitHandler not called"
+    );
+    assert_eq!(error_text("subject"), None);
 }

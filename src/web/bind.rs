@@ -770,6 +770,10 @@ impl Bound {
             }
             return Err(self.fail(CorsformError::new(Kind::Invalid, "the form has errors")));
         }
+        if self.opts.debug {
+            web_sys::console::log_1(&"corsform: debug: the form is valid; not sent".into());
+            return Ok(JsValue::UNDEFINED);
+        }
         if let Some(handler) = &self.opts.submit_handler {
             let controller = self.controller.borrow().clone();
             return handler

@@ -136,6 +136,8 @@ export interface CorsformOptions {
   onfocusin?: false | ((element: Element, event: Event) => void);
   /** Take a hidden message's id out of the controls' `aria-describedby`; default `false`. */
   ariaDescribedByCleanup?: boolean;
+  /** A submit validates and is never sent nor given to `submitHandler`; default `false`. */
+  debug?: boolean;
   /** One message for several fields: `{name: "first last"}` (or an array of names). */
   groups?: Record<string, string | string[]>;
   /** A control's class while its `remote` check is asked; default `"pending"`. */

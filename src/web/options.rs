@@ -20,7 +20,7 @@ pub const DEFAULT_TIMEOUT_MS: u32 = 15_000;
 
 /// The options `bind` knows, in the order [`Options::read`] takes them. (The `.d.ts`'s
 /// `CorsformOptions` is checked against this list by a test, and [`KNOWN_OPTIONS`] too.)
-pub const OPTION_NAMES: [&str; 35] = [
+pub const OPTION_NAMES: [&str; 36] = [
     "rules",
     "messages",
     "panels",
@@ -56,6 +56,7 @@ pub const OPTION_NAMES: [&str; 35] = [
     "escapeHtml",
     "onfocusin",
     "ariaDescribedByCleanup",
+    "debug",
 ];
 
 /// [`OPTION_NAMES`] as an error message lists them.
@@ -64,7 +65,7 @@ pub const KNOWN_OPTIONS: &str =
      submitHandler, invalidHandler, focusInvalid, errorClass, validClass, errorElement, \
      highlight, unhighlight, errorPlacement, onfocusout, onkeyup, onclick, normalizer, \
      focusCleanup, groups, pendingClass, errorContainer, errorLabelContainer, wrapper, \
-     showErrors, onsubmit, ignoreTitle, escapeHtml, onfocusin, ariaDescribedByCleanup";
+     showErrors, onsubmit, ignoreTitle, escapeHtml, onfocusin, ariaDescribedByCleanup, debug";
 
 /// The seed's four panels, each optional.
 #[derive(Default)]
@@ -139,6 +140,9 @@ pub struct Options {
     /// `onsubmit`: a submit validates first (default true); `false` sends without
     /// validating (jquery-validation then leaves the submit to the page).
     pub on_submit: bool,
+    /// `debug`: a submit validates and shows the messages, and is never sent nor given
+    /// to `submitHandler` (jquery-validation's debug mode, for trying a form's rules).
+    pub debug: bool,
 }
 
 impl Options {
@@ -584,7 +588,7 @@ impl Options {
     /// option). Refuses a value of the wrong type, naming it; an option it doesn't know is
     /// named in one `console.warn` and otherwise ignored.
     pub fn read(options: &JsValue) -> Result<Options, OptionsError> {
-        let mut given: [JsValue; 35] = std::array::from_fn(|_| JsValue::UNDEFINED);
+        let mut given: [JsValue; 36] = std::array::from_fn(|_| JsValue::UNDEFINED);
         for (key, v) in object("options", options)? {
             let Some(i) = OPTION_NAMES.iter().position(|n| *n == key) else {
                 // A page written for jquery-validation passes options corsform doesn't
@@ -598,7 +602,7 @@ impl Options {
             };
             given[i] = v;
         }
-        let [rules, messages, panels_, url, headers_, timeout, before_send, success, error, ignore, submit_handler, invalid_handler, focus_invalid, error_class, valid_class, error_element, highlight, unhighlight, error_placement, on_focusout, on_keyup, on_click, normalizer, focus_cleanup, groups_, pending_class, error_container, error_label_container, wrapper, show_errors, on_submit, ignore_title, escape_html, on_focusin, aria_cleanup] =
+        let [rules, messages, panels_, url, headers_, timeout, before_send, success, error, ignore, submit_handler, invalid_handler, focus_invalid, error_class, valid_class, error_element, highlight, unhighlight, error_placement, on_focusout, on_keyup, on_click, normalizer, focus_cleanup, groups_, pending_class, error_container, error_label_container, wrapper, show_errors, on_submit, ignore_title, escape_html, on_focusin, aria_cleanup, debug] =
             &given;
         let mut e = Reader::default();
         // jquery-validation's `escapeHtml`: corsform always inserts messages as text, as
@@ -696,6 +700,7 @@ impl Options {
             pending_class: e.text("pendingClass", "a string", pending_class, "pending"),
             show_errors: e.callback("showErrors", show_errors),
             on_submit: e.flag("onsubmit", on_submit, true),
+            debug: e.flag("debug", debug, false),
         };
         match e.first {
             Some(first) => Err(first),
