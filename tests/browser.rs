@@ -3760,3 +3760,66 @@ async fn debug_validates_and_never_sends() {
     );
     assert_eq!(error_text("subject"), None);
 }
+
+/// jquery-validation's `validator.element(element)` (one field checked, its verdict
+/// returned) and `validator.resetForm()` (every message and mark taken out): the same
+/// verdicts, messages, classes and `aria-invalid` as jquery-validation 1.22.1's after each
+/// step.
+#[wasm_bindgen_test]
+fn element_and_reset_form_equal_real_jquery_validation() {
+    let jq = jquery();
+    let markup = |s: &str| {
+        format!(
+            r#"<form id="er-{s}"><input id="a-{s}" name="a" required><input id="b-{s}" name="b" required minlength="3"></form>"#
+        )
+    };
+    let _page = mount(&[markup("j"), markup("c")].concat());
+    let opts = || options(r#"{"focusInvalid": false}"#);
+    let v = Function::new_with_args("$, o", "return $('#er-j').validate(o);")
+        .call2(&JsValue::NULL, &jq, &opts())
+        .unwrap();
+    let c = bind_ok("#er-c", opts());
+    let jv = |code: &str, arg: &str| {
+        Function::new_with_args("v, x", code)
+            .call2(&JsValue::NULL, &v, &arg.into())
+            .unwrap()
+    };
+    let page = |s: &str| {
+        ["a", "b"].map(|f| {
+            let field = el(&format!("#{f}-{s}"));
+            (
+                error_text(&format!("{f}-{s}")),
+                field.class_name(),
+                field.get_attribute("aria-invalid"),
+            )
+        })
+    };
+    let same = |step: &str| {
+        assert_eq!(page("c"), page("j"), "{step}");
+        page("c")
+    };
+    let values = |b: &str| {
+        input("#b-j").set_value(b);
+        input("#b-c").set_value(b);
+    };
+    let mut verdicts = Vec::new();
+    for (b, field) in [("", "a"), ("ab", "b"), ("abc", "b")] {
+        values(b);
+        let theirs = jv("return v.element(x);", &format!("#{field}-j")).as_bool();
+        let ours = c.element(&format!("#{field}-c").into());
+        assert_eq!(Some(ours), theirs, "element({field}) with b {b:?}");
+        verdicts.push(ours);
+        same(&format!("element({field}) with b {b:?}"));
+    }
+    assert_eq!(verdicts, [false, false, true]);
+    let theirs = jv("return v.form();", "").as_bool();
+    assert_eq!(Some(c.validate()), theirs);
+    let shown = same("form()");
+    assert_eq!(shown[0].0.as_deref(), Some("This field is required."));
+    jv("v.resetForm();", "");
+    c.reset_form();
+    let reset = same("resetForm()");
+    assert_eq!(reset[0], (None, String::new(), None), "{reset:?}");
+    jv("v.destroy();", "");
+    c.destroy();
+}

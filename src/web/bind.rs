@@ -187,6 +187,19 @@ impl Bound {
         });
         let _ = js_sys::Reflect::set(&o, &"showErrors".into(), &show_errors.into_js_value());
         let me = self.clone();
+        let element = Closure::<dyn Fn(JsValue) -> JsValue>::new(move |target: JsValue| {
+            me.element(&target).into()
+        });
+        let _ = js_sys::Reflect::set(&o, &"element".into(), &element.into_js_value());
+        let me = self.clone();
+        method(
+            "resetForm",
+            Closure::new(move || {
+                me.reset_form();
+                JsValue::UNDEFINED
+            }),
+        );
+        let me = self.clone();
         method(
             "destroy",
             Closure::new(move || {
@@ -556,6 +569,52 @@ impl Bound {
         self.focus_first_invalid(&verdicts);
         self.ask_remote();
         valid
+    }
+
+    /// jquery-validation's `element(element)`: checks the field of `target` (an element,
+    /// or a selector of one in the document) and shows its verdict; whether it is valid.
+    /// A field left out (`ignore`, disabled) or a target that is none of the form's fields
+    /// is valid. (<https://jqueryvalidation.org/Validator.element/>)
+    fn element(self: &Rc<Self>, target: &JsValue) -> bool {
+        let target = match target.as_string() {
+            Some(selector) => web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.query_selector(&selector).ok().flatten()),
+            None => target.dyn_ref::<Element>().cloned(),
+        };
+        let Some(name) = target.and_then(|t| t.get_attribute("name")) else {
+            return true;
+        };
+        self.refresh();
+        let fields = self.fields.borrow();
+        let field = fields.iter().find(|f| f.rules.name == name);
+        let Some(f) = field.filter(|f| !f.ignored(&self.opts.ignore)) else {
+            return true;
+        };
+        let verdict = f.verdict();
+        let valid = !matches!(verdict, Verdict::Invalid(..));
+        let verdicts = [(name, verdict)];
+        drop(fields);
+        self.show(&verdicts);
+        self.ask_remote();
+        valid
+    }
+
+    /// jquery-validation's `resetForm()`: the messages, marks and classes corsform added
+    /// taken out, the containers hidden, and every field as if never checked (checked
+    /// again only once left with a value, its `remote` answers forgotten); the form stays
+    /// bound. (<https://jqueryvalidation.org/Validator.resetForm/>)
+    fn reset_form(&self) {
+        for f in self.fields.borrow().iter() {
+            f.unbind();
+            f.submitted.set(false);
+            f.failed.set(false);
+            let check = std::mem::take(&mut *f.remote.borrow_mut());
+            if let Some(asked) = check.abort {
+                asked.abort();
+            }
+        }
+        self.opts.look.containers.iter().for_each(field::hide);
     }
 
     /// Validates, waiting for the `remote` answers a valid form still needs (as

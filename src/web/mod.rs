@@ -68,6 +68,12 @@ export interface Controller {
   defaultShowErrors(): void;
   /** How many fields failed their last check. */
   numberOfInvalids(): number;
+  /** Checks one field (an element, or a selector of one) and shows its message, as
+   * jquery-validation's `validator.element(element)`; whether it is valid. */
+  element(element: string | Element): boolean;
+  /** Takes the messages and marks out and forgets every check, the form still bound, as
+   * jquery-validation's `validator.resetForm()`. */
+  resetForm(): void;
   /** In a `showErrors` option: its two arguments. */
   errorMap?: Record<string, string>;
   errorList?: ErrorListItem[];
@@ -189,6 +195,12 @@ extern "C" {
     /// `validator.showErrors(errors)`.
     #[wasm_bindgen(method, js_name = showErrors)]
     pub fn show_errors(this: &Controller, errors: &JsValue);
+    /// Checks one field and shows its message: whether it is valid.
+    #[wasm_bindgen(method)]
+    pub fn element(this: &Controller, element: &JsValue) -> bool;
+    /// Takes the messages and marks out, the form still bound.
+    #[wasm_bindgen(method, js_name = resetForm)]
+    pub fn reset_form(this: &Controller);
     /// Sends without validating or calling `submitHandler`.
     #[wasm_bindgen(method)]
     pub fn send(this: &Controller) -> js_sys::Promise;
