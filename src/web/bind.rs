@@ -170,8 +170,11 @@ impl Bound {
             "numberOfInvalids",
             Closure::new(move || {
                 let fields = me.fields.borrow();
-                let n = fields.iter().filter(|f| f.failed.get()).count();
-                JsValue::from(n as u32)
+                let mut n = 0u32;
+                for f in fields.iter() {
+                    n += u32::from(f.failed.get());
+                }
+                JsValue::from(n)
             }),
         );
         let me = self.clone();
@@ -542,10 +545,10 @@ impl Bound {
         // Which fields are left out, read before any message is written (jquery-validation
         // too filters the form's elements first): `:hidden` needs the layout, which each
         // write would make the browser compute again.
-        let ignored: Vec<bool> = fields
-            .iter()
-            .map(|f| f.ignored(&self.opts.ignore))
-            .collect();
+        let mut ignored = Vec::new();
+        for f in fields.iter() {
+            ignored.push(f.ignored(&self.opts.ignore));
+        }
         let mut verdicts = Vec::new();
         for (f, ignored) in fields.iter().zip(ignored) {
             let verdict = match ignored {
@@ -654,10 +657,10 @@ impl Bound {
             }
         }
         drop(fields);
-        let given = messages
-            .into_iter()
-            .map(|(name, message)| (name, Verdict::Invalid(None, message)))
-            .collect();
+        let mut given = Vec::new();
+        for (name, message) in messages {
+            given.push((name, Verdict::Invalid(None, message)));
+        }
         let verdicts = self.show_given(given, true);
         self.focus_first_invalid(&verdicts);
         unplaced

@@ -816,7 +816,8 @@ impl Field {
         for c in &self.controls {
             // Each control is described by the message from now on (empty while valid).
             if let Some(label) = &label {
-                set_token(c.element(), "aria-describedby", &label.id(), true);
+                let id = label.get_attribute("id").unwrap_or_default();
+                set_token(c.element(), "aria-describedby", &id, true);
             }
             let _ = c.element().set_attribute("aria-invalid", "true");
             if !self.look.mark(&self.look.highlight, c.element()) {
@@ -919,7 +920,7 @@ impl Env for Field {
         match multiple {
             true => value
                 .split((|c| c == ',') as fn(char) -> bool)
-                .all(|a| re.test(a.trim_matches(|c: char| c.is_ascii_whitespace()))),
+                .all(|a| re.test(a.trim_ascii())),
             false => re.test(value),
         }
     }
@@ -1028,8 +1029,8 @@ impl Env for Field {
         let Some((method, _)) = super::added(i) else {
             return false;
         };
-        let args = js_sys::Array::of3(&value.into(), self.element(), &super::options::to_js(param));
-        match method.apply(&super::validator(), &args) {
+        let param = super::options::to_js(param);
+        match method.call3(&super::validator(), &value.into(), self.element(), &param) {
             Ok(verdict) => verdict.is_truthy(),
             Err(thrown) => {
                 super::bind::report(&thrown);

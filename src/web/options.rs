@@ -155,9 +155,9 @@ impl Options {
 
 /// jquery-validation's `groups`: `{group: "first last"}` (names between white space) or
 /// `{group: ["first", "last"]}`; a field named in two groups is in the last.
-fn groups(v: &JsValue) -> Result<Vec<(String, Rc<Slot>)>, OptionsError> {
+fn groups(e: &mut Reader, v: &JsValue) -> Vec<(String, Rc<Slot>)> {
     let mut out = Vec::new();
-    for (group, names) in object("groups", v)? {
+    for (group, names) in e.object("groups", v) {
         // `names.split(/\s/)` for a string, the array's items (its strings) for an array.
         let mut list = Vec::new();
         match names.as_string() {
@@ -174,8 +174,12 @@ fn groups(v: &JsValue) -> Result<Vec<(String, Rc<Slot>)>, OptionsError> {
                 }
             }
             None => {
-                let path = ["groups.", &group].concat();
-                return Err(must(&path, "a string of field names", &names));
+                e.must(
+                    &["groups.", &group].concat(),
+                    "a string of field names",
+                    &names,
+                );
+                continue;
             }
         }
         let slot = Rc::new(Slot::group(group));
@@ -183,7 +187,7 @@ fn groups(v: &JsValue) -> Result<Vec<(String, Rc<Slot>)>, OptionsError> {
             out.push((name, slot.clone()));
         }
     }
-    Ok(out)
+    out
 }
 
 /// What one of jquery-validation's `onfocusout`, `onkeyup`, `onclick` options says.
@@ -320,9 +324,9 @@ pub fn to_js(p: &ParamSpec) -> JsValue {
 /// message is needed. A function for a whole field is read as jquery-validation's
 /// `customMessage` reads it (`m.constructor === String ? m : m[method]`): by its own
 /// properties, which a plain function has none of.
-fn messages(v: &JsValue) -> Result<Vec<FieldMessages>, OptionsError> {
+fn messages(e: &mut Reader, v: &JsValue) -> Vec<FieldMessages> {
     let mut messages = Vec::new();
-    for (field, v) in object("messages", v)? {
+    for (field, v) in e.object("messages", v) {
         let mut calls = Vec::new();
         let spec = if v.is_function() || is_plain_object(&v) {
             let mut texts = Vec::new();
@@ -341,7 +345,7 @@ fn messages(v: &JsValue) -> Result<Vec<FieldMessages>, OptionsError> {
         };
         messages.push((field, spec, calls));
     }
-    Ok(messages)
+    messages
 }
 
 /// A field's entry of `rules` read for `element`, as jquery-validation's `normalizeRules`
@@ -436,8 +440,8 @@ pub fn element(what: &str, v: &JsValue) -> Result<Element, OptionsError> {
 #[inline(never)]
 fn elements(what: &str, v: &JsValue) -> Result<Vec<Element>, OptionsError> {
     let list = match v {
-        v if is_nullish(v) => Array::new().into(),
-        v if v.is_instance_of::<Element>() => Array::of1(v).into(),
+        v if is_nullish(v) => return Ok(Vec::new()),
+        v if v.is_instance_of::<Element>() => return Ok(vec![v.clone().unchecked_into()]),
         v => match v.as_string() {
             Some(selector) => web_sys::window()
                 .and_then(|w| w.document()?.query_selector_all(&selector).ok())
@@ -460,49 +464,57 @@ fn elements(what: &str, v: &JsValue) -> Result<Vec<Element>, OptionsError> {
 }
 
 /// The panels given as `panels` (an object, or `null`).
-fn panels(v: &JsValue) -> Result<Panels, OptionsError> {
+fn panels(e: &mut Reader, v: &JsValue) -> Panels {
     let mut p = Panels::default();
-    for (key, value) in object("panels", v)? {
+    for (key, value) in e.object("panels", v) {
         let slot = match key.as_str() {
             "main" => &mut p.main,
             "sending" => &mut p.sending,
             "success" => &mut p.success,
             "error" => &mut p.error,
             _ => {
-                return Err(OptionsError::format(
+                e.keep(OptionsError::format(
                     "unknown panel \"{0}\" (known: main, sending, success, error)",
                     &[&key],
-                ))
+                ));
+                continue;
             }
         };
         if !is_nullish(&value) {
-            *slot = Some(element(&["panels.", &key].concat(), &value)?);
+            match element(&["panels.", &key].concat(), &value) {
+                Ok(el) => *slot = Some(el),
+                Err(err) => e.keep(err),
+            }
         }
     }
-    Ok(p)
+    p
 }
 
 /// The request headers: the urlencoded content type, then `given` (which may replace it),
 /// or `X-Requested-With: XMLHttpRequest` when `given` is `null`. Refuses what is not an
 /// object of strings, and a name or value the Fetch standard does not allow.
-fn headers(given: &JsValue) -> Result<Headers, OptionsError> {
-    let h = Headers::new().map_err(|_| OptionsError("headers: unsupported".into()))?;
-    let set = |name: &str, value: &str, at: &str| {
-        h.set(name, value)
-            .map_err(|_| OptionsError::format("{0}: not a valid HTTP header", &[at]))
+fn headers(e: &mut Reader, given: &JsValue) -> Option<Headers> {
+    let Ok(h) = Headers::new() else {
+        e.keep(OptionsError("headers: unsupported".into()));
+        return None;
     };
-    set("Content-Type", super::submit::CONTENT_TYPE, "headers")?;
+    let set = |e: &mut Reader, name: &str, value: &str, at: &str| {
+        if h.set(name, value).is_err() {
+            e.keep(OptionsError::format("{0}: not a valid HTTP header", &[at]));
+        }
+    };
+    set(e, "Content-Type", super::submit::CONTENT_TYPE, "headers");
     if is_nullish(given) {
-        set("X-Requested-With", "XMLHttpRequest", "headers")?;
+        set(e, "X-Requested-With", "XMLHttpRequest", "headers");
     }
-    for (name, value) in object("headers", given)? {
+    for (name, value) in e.object("headers", given) {
         let at = ["headers.", &name].concat();
-        let Some(value) = value.as_string() else {
-            return Err(must(&at, "a string", &value));
-        };
-        set(&name, &value, &at)?;
+        match value.as_string() {
+            Some(value) => set(e, &name, &value, &at),
+            None => e.must(&at, "a string", &value),
+        }
     }
-    Ok(h)
+    Some(h)
 }
 
 /// Reads the options one by one, keeping the first error. Reading goes on after an
@@ -533,6 +545,11 @@ impl Reader {
             self.keep(e);
             T::default()
         })
+    }
+
+    /// The entries of the option at `path`, which must be a plain object (or `null`).
+    fn object(&mut self, path: &str, v: &JsValue) -> Vec<(String, JsValue)> {
+        self.ok(object(path, v))
     }
 
     /// A callback option: a function, or `null`.
@@ -668,10 +685,10 @@ impl Options {
                 }
             },
         };
-        let rules = e.ok(object("rules", rules));
-        let messages = e.ok(self::messages(messages));
-        let panels = e.ok(panels(panels_));
-        let headers = e.ok(headers(headers_).map(Some));
+        let rules = e.object("rules", rules);
+        let messages = self::messages(&mut e, messages);
+        let panels = panels(&mut e, panels_);
+        let headers = headers(&mut e, headers_);
         let options = Options {
             rules,
             messages,
@@ -696,7 +713,7 @@ impl Options {
             on_keyup: e.trigger("onkeyup", on_keyup),
             on_click: e.trigger("onclick", on_click),
             on_focusin: e.trigger("onfocusin", on_focusin),
-            groups: e.ok(groups(groups_)),
+            groups: groups(&mut e, groups_),
             pending_class: e.text("pendingClass", "a string", pending_class, "pending"),
             show_errors: e.callback("showErrors", show_errors),
             on_submit: e.flag("onsubmit", on_submit, true),

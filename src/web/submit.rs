@@ -127,11 +127,12 @@ pub fn random_key() -> String {
         let _ = crypto.get_random_values_with_u8_array(&mut bytes);
     }
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    bytes
-        .iter()
-        .flat_map(|b| [HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]])
-        .map(char::from)
-        .collect()
+    let mut key = String::new();
+    for b in bytes {
+        key.push(char::from(HEX[usize::from(b >> 4)]));
+        key.push(char::from(HEX[usize::from(b & 15)]));
+    }
+    key
 }
 
 /// `n` in decimal, as JavaScript writes it.
