@@ -162,12 +162,19 @@ fn data_value(text: String) -> ParamSpec {
 pub fn set_token(el: &Element, name: &str, token: &str, present: bool) {
     let current = el.get_attribute(name).unwrap_or_default();
     let mut tokens = String::new();
-    let others = current.split_ascii_whitespace().filter(|t| *t != token);
-    for t in others.chain(present.then_some(token)) {
+    let mut add = |t: &str| {
         if !tokens.is_empty() {
             tokens.push(' ');
         }
         tokens.push_str(t);
+    };
+    for t in current.split_ascii_whitespace() {
+        if t != token {
+            add(t);
+        }
+    }
+    if present {
+        add(token);
     }
     let _ = match tokens.is_empty() {
         true => el.remove_attribute(name),
@@ -742,13 +749,16 @@ impl Field {
     /// `idOrName`): the message element's id is this and `-error`.
     /// (For checkboxes and radio buttons, their name: one message for the whole group.)
     fn id_or_name(&self) -> String {
-        let id = self.element().get_attribute("id").filter(|s| !s.is_empty());
-        let own = match self.controls[0].is_checkable() {
-            true => None,
-            false => id,
-        };
-        let own = own.unwrap_or_else(|| self.rules.name.clone());
-        self.slot.group.clone().unwrap_or(own)
+        if let Some(group) = &self.slot.group {
+            return group.clone();
+        }
+        if !self.controls[0].is_checkable() {
+            match self.element().get_attribute("id") {
+                Some(id) if !id.is_empty() => return id,
+                _ => {}
+            }
+        }
+        self.rules.name.clone()
     }
 
     /// The message's `<label>`, made and put after the field when first needed (for a
@@ -1057,12 +1067,16 @@ fn controls(form: &Element, selector: &str) -> Vec<Control> {
 /// Whether `c` has a value; for a checkbox or a radio button, whether a control of its
 /// name is among `checked` with a value.
 fn filled(c: &Control, checked: &[Control]) -> bool {
-    match c.is_checkable() {
-        true => checked
-            .iter()
-            .any(|o| o.name() == c.name() && !o.rule_value().is_empty()),
-        false => !c.rule_value().is_empty(),
+    if !c.is_checkable() {
+        return !c.rule_value().is_empty();
     }
+    let name = c.name();
+    for o in checked {
+        if o.name() == name && !o.rule_value().is_empty() {
+            return true;
+        }
+    }
+    false
 }
 
 /// jquery-validation's `optional(element)` (what `this.optional(element)` answers in a

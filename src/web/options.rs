@@ -278,9 +278,8 @@ pub fn param(v: &JsValue) -> ParamSpec {
         ParamSpec::Bool(b)
     } else if let Some(s) = v.as_string() {
         ParamSpec::Text(s)
-    } else if v.as_f64().is_some() {
-        let text = js_sys::Number::from(v.clone()).to_string_with_radix(10);
-        ParamSpec::Number(text.map(String::from).unwrap_or_default())
+    } else if let Some(n) = v.as_f64() {
+        ParamSpec::Number(super::submit::decimal(n))
     } else if Array::is_array(v) {
         let mut items = Vec::new();
         for item in v.unchecked_ref::<Array>().iter() {

@@ -135,8 +135,8 @@ pub fn random_key() -> String {
     key
 }
 
-/// `n` in decimal, as JavaScript writes it.
-fn decimal(n: f64) -> String {
+/// `n` in decimal, as JavaScript writes it (`String(n)`).
+pub fn decimal(n: f64) -> String {
     js_sys::Number::from(n)
         .to_string_with_radix(10)
         .map(String::from)
