@@ -585,7 +585,7 @@ impl Reader {
         }
     }
 
-    /// One of `onfocusout`, `onkeyup`, `onclick`.
+    /// One of `onfocusin`, `onfocusout`, `onkeyup`, `onclick`.
     fn trigger(&mut self, name: &str, v: &JsValue) -> Trigger {
         match v {
             v if is_nullish(v) || *v == JsValue::TRUE => Trigger::Default,
