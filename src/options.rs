@@ -238,13 +238,20 @@ impl ParamSpec {
         match self {
             ParamSpec::Number(t) | ParamSpec::Text(t) => Some(t.clone()),
             ParamSpec::List(items) => {
-                let item = |v: &ParamSpec| match v {
-                    ParamSpec::Null => String::new(),
-                    ParamSpec::Bool(b) => b.to_string(),
-                    ParamSpec::Object(_) => "[object Object]".to_owned(),
-                    _ => v.numeral().unwrap_or_default(),
-                };
-                Some(items.iter().map(item).collect::<Vec<_>>().join(","))
+                let mut text = String::new();
+                for (i, v) in items.iter().enumerate() {
+                    if i > 0 {
+                        text.push(',');
+                    }
+                    match v {
+                        ParamSpec::Null => {}
+                        ParamSpec::Bool(true) => text.push_str("true"),
+                        ParamSpec::Bool(false) => text.push_str("false"),
+                        ParamSpec::Object(_) => text.push_str("[object Object]"),
+                        _ => text.push_str(&v.numeral().unwrap_or_default()),
+                    }
+                }
+                Some(text)
             }
             _ => None,
         }

@@ -566,13 +566,12 @@ fn remote(v: &ParamSpec) -> Option<Param> {
         ParamSpec::Text(url) => Some(Param::Remote(url.clone(), Vec::new(), false)),
         ParamSpec::Object(Entries(entries)) => {
             let get = |key: &str| entries.iter().find(|(k, _)| k == key).map(|(_, v)| v);
-            let data = match get("data") {
-                Some(ParamSpec::Object(Entries(data))) => data
-                    .iter()
-                    .map(|(k, v)| (k.clone(), text(Some(v)).unwrap_or_default()))
-                    .collect(),
-                _ => Vec::new(),
-            };
+            let mut data = Vec::new();
+            if let Some(ParamSpec::Object(Entries(given))) = get("data") {
+                for (k, v) in given {
+                    data.push((k.clone(), text(Some(v)).unwrap_or_default()));
+                }
+            }
             let verb = text(get("method")).or_else(|| text(get("type")));
             let url = text(get("url")).unwrap_or_default();
             // Without a URL, corsform-server's own check, which is a GET.
@@ -703,7 +702,10 @@ pub fn data_value(
 /// rule, with `true` (`parse` reads numbers, as for the other rules).
 pub fn class_rules(classes: &str, parse: Parse) -> Vec<Rule> {
     let mut out = FieldRules::default();
-    for method in crate::pieces(classes, |c| c == ' ').filter_map(Method::from_name) {
+    for class in crate::pieces(classes, |c| c == ' ') {
+        let Some(method) = Method::from_name(class) else {
+            continue;
+        };
         if method.is_class_rule() {
             let given = ParamSpec::Bool(true);
             if let Ok(Some(param)) = param(method, &given, parse) {
