@@ -437,29 +437,38 @@ pub fn element(what: &str, v: &JsValue) -> Result<Element, OptionsError> {
 /// The elements `v` names, as jQuery's `$(v)` finds them: a selector (every match), an
 /// element, or a jQuery object or array of elements; none for `null`.
 #[inline(never)]
-fn elements(what: &str, v: &JsValue) -> Result<Vec<Element>, OptionsError> {
+fn elements(e: &mut Reader, what: &str, v: &JsValue) -> Vec<Element> {
     let list = match v {
-        v if is_nullish(v) => return Ok(Vec::new()),
-        v if v.is_instance_of::<Element>() => return Ok(vec![v.clone().unchecked_into()]),
+        v if is_nullish(v) => return Vec::new(),
+        v if v.is_instance_of::<Element>() => return vec![v.clone().unchecked_into()],
         v => match v.as_string() {
-            Some(selector) => web_sys::window()
-                .and_then(|w| w.document()?.query_selector_all(&selector).ok())
-                .ok_or_else(|| {
-                    OptionsError::format("{0}: \"{1}\" is not a valid selector", &[what, &selector])
-                })?
-                .into(),
+            Some(selector) => {
+                let found = web_sys::window()
+                    .and_then(|w| w.document()?.query_selector_all(&selector).ok());
+                let Some(found) = found else {
+                    e.keep(OptionsError::format(
+                        "{0}: \"{1}\" is not a valid selector",
+                        &[what, &selector],
+                    ));
+                    return Vec::new();
+                };
+                found.into()
+            }
             // Array-like: a jQuery object, an array.
             None if v.is_object() => v.clone(),
-            None => return Err(must(what, "a selector, an element or a jQuery object", v)),
+            None => {
+                e.must(what, "a selector, an element or a jQuery object", v);
+                return Vec::new();
+            }
         },
     };
     let mut out = Vec::new();
-    for e in Array::from(&list).iter() {
-        if let Ok(e) = e.dyn_into() {
-            out.push(e);
+    for item in Array::from(&list).iter() {
+        if let Ok(el) = item.dyn_into() {
+            out.push(el);
         }
     }
-    Ok(out)
+    out
 }
 
 /// The panels given as `panels` (an object, or `null`).
@@ -538,17 +547,12 @@ impl Reader {
         }
     }
 
-    /// `r`'s value, or the default after keeping its error.
-    fn ok<T: Default>(&mut self, r: Result<T, OptionsError>) -> T {
-        r.unwrap_or_else(|e| {
-            self.keep(e);
-            T::default()
-        })
-    }
-
     /// The entries of the option at `path`, which must be a plain object (or `null`).
     fn object(&mut self, path: &str, v: &JsValue) -> Vec<(String, JsValue)> {
-        self.ok(object(path, v))
+        object(path, v).unwrap_or_else(|e| {
+            self.keep(e);
+            Vec::new()
+        })
     }
 
     /// A callback option: a function, or `null`.
@@ -624,7 +628,7 @@ impl Options {
         // jquery-validation's `escapeHtml`: corsform always inserts messages as text, as
         // `escapeHtml: true` does; the option is only checked.
         e.flag("escapeHtml", escape_html, false);
-        let label_containers = e.ok(elements("errorLabelContainer", error_label_container));
+        let label_containers = elements(&mut e, "errorLabelContainer", error_label_container);
         let look = Look {
             error_class: e.text("errorClass", "a string", error_class, "error"),
             valid_class: e.text("validClass", "a string", valid_class, "valid"),
@@ -643,7 +647,7 @@ impl Options {
             wrapper: e.text("wrapper", "a string", wrapper, ""),
             label_container: label_containers.first().cloned(),
             containers: [
-                e.ok(elements("errorContainer", error_container)),
+                elements(&mut e, "errorContainer", error_container),
                 label_containers,
             ]
             .concat(),
