@@ -309,13 +309,14 @@ impl Bound {
             // checked again first, so that the message shown is this field's if it fails.
             let mut verdicts = Vec::new();
             if let Some(group) = &f.slot().group {
-                for other in fields.iter().filter(|o| {
-                    o.slot().group.as_ref() == Some(group)
-                        && o.rules.name != f.rules.name
-                        && (o.submitted.get() || o.invalid.get())
-                        && !o.ignored(&self.opts.ignore)
-                }) {
-                    verdicts.push((other.rules.name.clone(), other.verdict()));
+                for other in fields.iter() {
+                    let again = other.slot().group.as_ref() == Some(group)
+                        && other.rules.name != f.rules.name
+                        && (other.submitted.get() || other.invalid.get())
+                        && !other.ignored(&self.opts.ignore);
+                    if again {
+                        verdicts.push((other.rules.name.clone(), other.verdict()));
+                    }
                 }
             }
             verdicts.push((f.rules.name.clone(), f.verdict()));
@@ -324,31 +325,29 @@ impl Bound {
             // additional-methods' `require_from_group`: checking a field of a group checks
             // every field its selector matches in the form.
             let el: &Element = f.element();
-            let groups: Vec<&str> = f
-                .rules
-                .rules
-                .iter()
-                .filter_map(|r| match &r.param {
-                    Param::Group(_, selector) => Some(selector.as_str()),
-                    _ => None,
-                })
-                .collect();
-            for other in fields.iter().filter(|o| o.rules.name != f.rules.name) {
+            let mut groups: Vec<&str> = Vec::new();
+            for r in &f.rules.rules {
+                if let Param::Group(_, selector) = &r.param {
+                    groups.push(selector);
+                }
+            }
+            for other in fields.iter() {
+                if other.rules.name == f.rules.name {
+                    continue;
+                }
                 let checked = other.submitted.get() || other.invalid.get();
-                let points_here = checked
-                    && other
-                        .rules
-                        .rules
-                        .iter()
-                        .any(|r| match (r.method, &r.param) {
-                            (Method::EqualTo, Param::Text(selector)) => {
-                                el.matches(selector).unwrap_or(false)
-                            }
-                            _ => false,
-                        });
-                let in_group = groups
-                    .iter()
-                    .any(|g| other.element().matches(g).unwrap_or(false));
+                let mut points_here = false;
+                for r in &other.rules.rules {
+                    if let (true, Method::EqualTo, Param::Text(selector)) =
+                        (checked, r.method, &r.param)
+                    {
+                        points_here |= el.matches(selector).unwrap_or(false);
+                    }
+                }
+                let mut in_group = false;
+                for g in &groups {
+                    in_group |= other.element().matches(g).unwrap_or(false);
+                }
                 if (points_here || in_group) && !other.ignored(&self.opts.ignore) {
                     verdicts.push((other.rules.name.clone(), other.verdict()));
                 }
