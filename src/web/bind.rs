@@ -134,23 +134,24 @@ impl Bound {
         Ok(bound)
     }
 
-    /// The controller `bind` returns: `{validate, submit, destroy}`, closures over this
-    /// form that JS owns (freed when the page lets go of the controller).
+    /// The controller `bind` returns: `{validate, submit, send, showErrors, element,
+    /// numberOfInvalids, defaultShowErrors, resetForm, destroy}`, closures over this form
+    /// that JS owns (freed when the page lets go of the controller).
     pub fn controller(self: &Rc<Self>) -> JsValue {
         let o = js_sys::Object::new();
-        let method = |name: &str, f: Closure<dyn Fn() -> JsValue>| {
+        let method = |name: &str, f: Closure<dyn Fn(JsValue) -> JsValue>| {
             let _ = js_sys::Reflect::set(&o, &name.into(), &f.into_js_value());
         };
         // `this` of submitHandler and an argument of invalidHandler.
         *self.controller.borrow_mut() = o.clone().into();
         let me = self.clone();
-        method("validate", Closure::new(move || me.validate().into()));
+        method("validate", Closure::new(move |_| me.validate().into()));
         // `send` is the same future as `submit`'s, without validating or `submitHandler`.
         for (name, validating) in [("submit", true), ("send", false)] {
             let me = self.clone();
             method(
                 name,
-                Closure::new(move || {
+                Closure::new(move |_| {
                     let submitting = me.clone().submit(None, None, validating);
                     wasm_bindgen_futures::future_to_promise(submitting).into()
                 }),
@@ -158,17 +159,8 @@ impl Bound {
         }
         let me = self.clone();
         method(
-            "defaultShowErrors",
-            Closure::new(move || {
-                let verdicts = me.shown.borrow().clone();
-                me.default_show(&verdicts);
-                JsValue::UNDEFINED
-            }),
-        );
-        let me = self.clone();
-        method(
             "numberOfInvalids",
-            Closure::new(move || {
+            Closure::new(move |_| {
                 let fields = me.fields.borrow();
                 let mut n = 0u32;
                 for f in fields.iter() {
@@ -178,38 +170,40 @@ impl Bound {
             }),
         );
         let me = self.clone();
-        let show_errors = Closure::<dyn Fn(JsValue) -> JsValue>::new(move |errors: JsValue| {
-            let mut verdicts = Vec::new();
-            for (name, m) in super::options::entries(&errors) {
-                if let Some(m) = m.as_string() {
-                    verdicts.push((name, Verdict::Invalid(None, m)));
+        method(
+            "showErrors",
+            Closure::new(move |errors| {
+                let mut verdicts = Vec::new();
+                for (name, m) in super::options::entries(&errors) {
+                    if let Some(m) = m.as_string() {
+                        verdicts.push((name, Verdict::Invalid(None, m)));
+                    }
                 }
-            }
-            let _ = me.show_given(verdicts, false);
-            JsValue::UNDEFINED
-        });
-        let _ = js_sys::Reflect::set(&o, &"showErrors".into(), &show_errors.into_js_value());
-        let me = self.clone();
-        let element = Closure::<dyn Fn(JsValue) -> JsValue>::new(move |target: JsValue| {
-            me.element(&target).into()
-        });
-        let _ = js_sys::Reflect::set(&o, &"element".into(), &element.into_js_value());
-        let me = self.clone();
-        method(
-            "resetForm",
-            Closure::new(move || {
-                me.reset_form();
+                let _ = me.show_given(verdicts, false);
                 JsValue::UNDEFINED
             }),
         );
         let me = self.clone();
         method(
-            "destroy",
-            Closure::new(move || {
-                me.destroy();
-                JsValue::UNDEFINED
-            }),
+            "element",
+            Closure::new(move |target| me.element(&target).into()),
         );
+        // The methods that act and answer nothing.
+        let acts = [
+            ("defaultShowErrors", Bound::show_again as fn(&Bound)),
+            ("resetForm", Bound::reset_form),
+            ("destroy", Bound::destroy),
+        ];
+        for (name, act) in acts {
+            let me = self.clone();
+            method(
+                name,
+                Closure::new(move |_| {
+                    act(&me);
+                    JsValue::UNDEFINED
+                }),
+            );
+        }
         o.into()
     }
 
@@ -337,11 +331,11 @@ impl Bound {
                 }
                 let checked = other.submitted.get() || other.invalid.get();
                 let mut points_here = false;
-                for r in &other.rules.rules {
-                    if let (true, Method::EqualTo, Param::Text(selector)) =
-                        (checked, r.method, &r.param)
-                    {
-                        points_here |= el.matches(selector).unwrap_or(false);
+                if checked {
+                    for r in &other.rules.rules {
+                        if let (Method::EqualTo, Param::Text(selector)) = (r.method, &r.param) {
+                            points_here |= el.matches(selector).unwrap_or(false);
+                        }
                     }
                 }
                 let mut in_group = false;
@@ -435,6 +429,13 @@ impl Bound {
         }
     }
 
+    /// The controller's `defaultShowErrors()`: the verdicts last handed to the page's
+    /// `showErrors`, shown as corsform shows them.
+    fn show_again(&self) {
+        let verdicts = self.shown.borrow().clone();
+        self.default_show(&verdicts);
+    }
+
     /// Messages given from outside the rules (the page's `showErrors({name: message})`,
     /// a 422's `errors`), for the fields the form has, shown as [`Bound::show`] does. With
     /// `failed` (a 422), each field counts as failed and is checked from then on as one
@@ -479,7 +480,7 @@ impl Bound {
             check.abort = controller;
             let asking = async move {
                 let answer = submit::ask(&url, body.as_deref(), signal, me.opts.timeout_ms).await;
-                me.answered(&name, (&key, body.as_deref()), answer, &el);
+                me.answered(&name, &key, body.as_deref(), answer, &el);
                 Ok(JsValue::UNDEFINED)
             };
             let promise = wasm_bindgen_futures::future_to_promise(asking);
@@ -487,14 +488,15 @@ impl Bound {
         }
     }
 
-    /// The `remote` answer for `name`'s request (`key` its URL, and its body): kept, and the field checked again with
-    /// it, unless the field asks something else by now (a stale or aborted answer is
-    /// dropped) or the form was unbound. The `pendingClass` stays while the field awaits a
-    /// newer answer.
+    /// The `remote` answer for `name`'s request (`key` its URL, and `body`): kept, and
+    /// the field checked again with it, unless the field asks something else by now (a
+    /// stale or aborted answer is dropped) or the form was unbound. The `pendingClass`
+    /// stays while the field awaits a newer answer.
     fn answered(
         self: &Rc<Self>,
         name: &str,
-        (key, body): (&str, Option<&str>),
+        key: &str,
+        body: Option<&str>,
         answer: Answer,
         el: &Element,
     ) {
