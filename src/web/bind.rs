@@ -814,10 +814,7 @@ impl Bound {
         if !checked {
             return self.send(submitter).await;
         }
-        if self.sending.get() {
-            let busy = CorsformError::new(Kind::Busy, "a submission is already being sent");
-            return Err(busy.to_js());
-        }
+        self.not_busy()?;
         let event: JsValue = event.map_or(JsValue::UNDEFINED, Into::into);
         // A submit button with `formnovalidate` sends without validating (HTML, and
         // jquery-validation's cancelSubmit).
@@ -874,14 +871,22 @@ impl Bound {
         headers
     }
 
+    /// Refuses a second submission while one is being sent (`kind` `busy`).
+    fn not_busy(&self) -> Result<(), JsValue> {
+        match self.sending.get() {
+            true => {
+                let busy = CorsformError::new(Kind::Busy, "a submission is already being sent");
+                Err(busy.to_js())
+            }
+            false => Ok(()),
+        }
+    }
+
     /// Before the request: refuses a second submission while one is in flight, asks
     /// `beforeSend` and the `corsform:beforesend` listeners, then marks the form as
     /// sending. The body to send, or the error.
     fn start(&self, submitter: Option<&Element>) -> Result<String, JsValue> {
-        if self.sending.get() {
-            let busy = CorsformError::new(Kind::Busy, "a submission is already being sent");
-            return Err(busy.to_js());
-        }
+        self.not_busy()?;
         let body = serialize(&self.form, submitter);
         let body_js = JsValue::from_str(&body);
         if self.call(&self.opts.before_send, &body_js).as_bool() == Some(false)
