@@ -2732,10 +2732,7 @@ fn groups_show_one_message_as_jquery_validation_does() {
             for step in *steps {
                 fill(step);
                 let ok = match step.3 {
-                    "form" => Function::new_with_args("v", "return v.form();")
-                        .call1(&JsValue::NULL, &v)
-                        .unwrap()
-                        .as_bool(),
+                    "form" => jq_run(&v, "return v.form();").as_bool(),
                     field => {
                         Function::new_with_args("v, s", "v.element(s);")
                             .call2(&JsValue::NULL, &v, &["#", field].concat().into())
@@ -2745,9 +2742,7 @@ fn groups_show_one_message_as_jquery_validation_does() {
                 };
                 theirs.push((ok, shown_messages()));
             }
-            Function::new_with_args("v", "v.destroy();")
-                .call1(&JsValue::NULL, &v)
-                .unwrap();
+            jq_run(&v, "v.destroy();");
         }
         let mut ours = Vec::new();
         {
@@ -2934,9 +2929,7 @@ fn remote_pair(
         r#"<form id="jqf"><input id="user-j" name="user"></form>
            <form id="cff"><input id="user-c" name="user"></form>"#,
     );
-    let v = Function::new_with_args("$, o", "return $('#jqf').validate(o);")
-        .call2(&JsValue::NULL, jq, &theirs)
-        .unwrap();
+    let v = jq_validate(jq, "#jqf", &theirs);
     let c = bind_ok("#cff", ours);
     let check_j = Function::new_with_args("v", "v.element('#user-j');");
     (page, v, c, check_j)
@@ -2978,9 +2971,7 @@ async fn ask_both(
         assert_eq!(ours, theirs, "value {value}");
         shown.push(ours);
     }
-    Function::new_with_args("v", "v.destroy();")
-        .call1(&JsValue::NULL, &v)
-        .unwrap();
+    jq_run(&v, "v.destroy();");
     c.destroy();
     shown
 }
@@ -3189,9 +3180,7 @@ async fn remote_aborts_a_stale_request_as_jquery_validation_does() {
     assert_eq!(error_text("user-c"), error_text("user-j"));
     assert_eq!(error_text("user-c").as_deref(), Some("That name is taken."));
     assert!(answered(), "the pending class stays off");
-    Function::new_with_args("v", "v.destroy();")
-        .call1(&JsValue::NULL, &v)
-        .unwrap();
+    jq_run(&v, "v.destroy();");
     c.destroy();
     assert_no_page_errors("after the aborts");
 }
@@ -3234,9 +3223,7 @@ fn require_from_group_checks_its_fields_together_as_jquery_validation_does() {
                 .unwrap();
             theirs.push(messages());
         }
-        Function::new_with_args("v", "v.destroy();")
-            .call1(&JsValue::NULL, &v)
-            .unwrap();
+        jq_run(&v, "v.destroy();");
     }
     let mut ours = Vec::new();
     {
@@ -3402,9 +3389,7 @@ fn error_containers_and_wrapper_equal_real_jquery_validation() {
         )
     };
     let _page = mount(&[markup("jqf", "j"), markup("cff", "c")].concat());
-    let v = Function::new_with_args("$, o", "return $('#jqf').validate(o);")
-        .call2(&JsValue::NULL, &jq, &opts("j"))
-        .unwrap();
+    let v = jq_validate(&jq, "#jqf", &opts("j"));
     let c = bind_ok("#cff", opts("c"));
     let form_j = Function::new_with_args("v", "return v.form();");
     let mut seen = Vec::new();
@@ -3425,9 +3410,7 @@ fn error_containers_and_wrapper_equal_real_jquery_validation() {
         assert_eq!((Some(ours), &box_c), (theirs, &box_j), "values {a:?} {b:?}");
         seen.push(box_j);
     }
-    Function::new_with_args("v", "v.destroy();")
-        .call1(&JsValue::NULL, &v)
-        .unwrap();
+    jq_run(&v, "v.destroy();");
     c.destroy();
     assert!(
         seen[0].starts_with("[true,"),
@@ -3447,6 +3430,20 @@ fn error_containers_and_wrapper_equal_real_jquery_validation() {
         seen[2]
     );
     assert!(seen[3].starts_with("[true,"), "shown again: {}", seen[3]);
+}
+
+/// jquery-validation's `$(selector).validate(opts)`: its validator.
+fn jq_validate(jq: &Function, selector: &str, opts: &JsValue) -> JsValue {
+    Function::new_with_args("$, s, o", "return $(s).validate(o);")
+        .call3(&JsValue::NULL, jq, &selector.into(), opts)
+        .unwrap()
+}
+
+/// Runs `code` with jquery-validation's validator as `v`: what it returns.
+fn jq_run(v: &JsValue, code: &str) -> JsValue {
+    Function::new_with_args("v", code)
+        .call1(&JsValue::NULL, v)
+        .unwrap()
 }
 
 /// A `showErrors` that records its arguments and `this.numberOfInvalids()` in
@@ -3527,15 +3524,9 @@ fn show_errors_option_equals_real_jquery_validation() {
             )
         };
         let _page = mount(&[markup(&j), markup(&c)].concat());
-        let v = Function::new_with_args("$, s, o", "return $('#se-' + s).validate(o);")
-            .call3(&JsValue::NULL, &jq, &j.as_str().into(), &opts(&j))
-            .unwrap();
+        let v = jq_validate(&jq, &format!("#se-{j}"), &opts(&j));
         let ctl = bind_ok(&format!("#se-{c}"), opts(&c));
-        let jv = |code: &str| {
-            Function::new_with_args("v", code)
-                .call1(&JsValue::NULL, &v)
-                .unwrap()
-        };
+        let jv = |code: &str| jq_run(&v, code);
         let values = |a: &str, b: &str| {
             for s in [&j, &c] {
                 input(&format!("#a-{s}")).set_value(a);
@@ -3622,13 +3613,9 @@ fn ignore_title_equals_real_jquery_validation() {
         };
         let _page = mount(&[markup("j"), markup("c")].concat());
         let opts = || options(&format!(r#"{{"ignoreTitle": {ignore}}}"#));
-        let v = Function::new_with_args("$, o", "return $('#it-j').validate(o);")
-            .call2(&JsValue::NULL, &jq, &opts())
-            .unwrap();
+        let v = jq_validate(&jq, "#it-j", &opts());
         let c = bind_ok("#it-c", opts());
-        let theirs = Function::new_with_args("v", "return v.form();")
-            .call1(&JsValue::NULL, &v)
-            .unwrap();
+        let theirs = jq_run(&v, "return v.form();");
         assert_eq!(Some(c.validate()), theirs.as_bool());
         let shown = error_text("n-c");
         assert_eq!(shown, error_text("n-j"), "ignoreTitle: {ignore}");
@@ -3637,9 +3624,7 @@ fn ignore_title_equals_real_jquery_validation() {
             false => "Your name, please.",
         };
         assert_eq!(shown.as_deref(), Some(expected));
-        Function::new_with_args("v", "v.destroy();")
-            .call1(&JsValue::NULL, &v)
-            .unwrap();
+        jq_run(&v, "v.destroy();");
         c.destroy();
     }
 }
@@ -3674,9 +3659,7 @@ fn onfocusin_and_aria_described_by_cleanup_equal_real_jquery_validation() {
             }
             o
         };
-        let v = Function::new_with_args("$, o", "return $('#fi-j').validate(o);")
-            .call2(&JsValue::NULL, &jq, &opts())
-            .unwrap();
+        let v = jq_validate(&jq, "#fi-j", &opts());
         let c = bind_ok("#fi-c", opts());
         let seen = |s: &str| {
             let field = el(&format!("#n-{s}"));
@@ -3695,9 +3678,7 @@ fn onfocusin_and_aria_described_by_cleanup_equal_real_jquery_validation() {
             );
             seen("c")
         };
-        Function::new_with_args("v", "v.form();")
-            .call1(&JsValue::NULL, &v)
-            .unwrap();
+        jq_run(&v, "v.form();");
         c.validate();
         assert!(step("after the submit").0, "the message is shown");
         // jQuery 3.7 handles a `focusin` the page dispatches only through its `trigger`.
@@ -3709,16 +3690,12 @@ fn onfocusin_and_aria_described_by_cleanup_equal_real_jquery_validation() {
         assert_eq!(entered.0, on_focusin == "false", "shown once entered");
         input("#n-j").set_value("x");
         input("#n-c").set_value("x");
-        Function::new_with_args("v", "v.element('#n-j');")
-            .call1(&JsValue::NULL, &v)
-            .unwrap();
+        jq_run(&v, "v.element('#n-j');");
         leave("#n-c");
         let fixed = step("fixed and left");
         assert!(!fixed.0);
         assert_eq!(fixed.1.is_empty(), cleanup, "{fixed:?}");
-        Function::new_with_args("v", "v.destroy();")
-            .call1(&JsValue::NULL, &v)
-            .unwrap();
+        jq_run(&v, "v.destroy();");
         c.destroy();
     }
 }
@@ -3775,9 +3752,7 @@ fn element_and_reset_form_equal_real_jquery_validation() {
     };
     let _page = mount(&[markup("j"), markup("c")].concat());
     let opts = || options(r#"{"focusInvalid": false}"#);
-    let v = Function::new_with_args("$, o", "return $('#er-j').validate(o);")
-        .call2(&JsValue::NULL, &jq, &opts())
-        .unwrap();
+    let v = jq_validate(&jq, "#er-j", &opts());
     let c = bind_ok("#er-c", opts());
     let jv = |code: &str, arg: &str| {
         Function::new_with_args("v, x", code)
