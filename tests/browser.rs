@@ -3798,3 +3798,198 @@ fn element_and_reset_form_equal_real_jquery_validation() {
     jv("v.destroy();", "");
     c.destroy();
 }
+
+/// jquery-validation's `$(element).rules("add" | "remove", …)` and `rules()` (issue 15),
+/// against jquery-validation 1.22.1 on the same markup: what each call answers (the keys
+/// sorted: the order of an object's keys is not compared), then the verdicts, messages
+/// and classes of a validation after it. (`aria-invalid` is not compared: corsform sets it
+/// at every validation, jquery-validation's `form()` at none.)
+#[wasm_bindgen_test]
+fn rules_add_and_remove_equal_real_jquery_validation() {
+    let jq = jquery();
+    let markup = |s: &str| {
+        format!(
+            r#"<form id="ru-{s}"><input id="a-{s}" name="a" required>
+               <input id="b-{s}" name="b" minlength="2"><input id="c-{s}" name="c">
+               <input id="d-{s}" name="d"><input id="e-{s}" name="e" type="number" max="9"></form>"#
+        )
+    };
+    let _page = mount(
+        &[
+            markup("j"),
+            markup("c"),
+            r#"<input id="outside" name="a">"#.into(),
+        ]
+        .concat(),
+    );
+    let opts = || {
+        options(
+            r#"{"focusInvalid": false, "rules": {"b": "required", "c": {"maxlength": 6}},
+                "messages": {"c": {"maxlength": "Six at most."}}}"#,
+        )
+    };
+    let v = jq_validate(&jq, "#ru-j", &opts());
+    let c = bind_ok("#ru-c", opts());
+    // The answer as JSON, its keys sorted (and an array's objects' keys).
+    let json = |x: &JsValue| -> String {
+        Function::new_with_args(
+            "x",
+            "const sort = (o) => o && typeof o === 'object' && !Array.isArray(o)
+               ? Object.fromEntries(Object.keys(o).sort().map((k) => [k, sort(o[k])])) : o;
+             return x === undefined ? 'undefined' : JSON.stringify(sort(x));",
+        )
+        .call1(&JsValue::NULL, x)
+        .unwrap()
+        .as_string()
+        .unwrap()
+    };
+    let theirs = |field: &str, command: &str, argument: &str| {
+        let code = format!("return $('#{field}-j').rules({command}{argument});");
+        json(
+            &Function::new_with_args("$", &code)
+                .call1(&JsValue::NULL, &jq)
+                .unwrap(),
+        )
+    };
+    let ours = |field: &str, command: &str, argument: &str| {
+        let arg = |a: &str| match a.strip_prefix(", ") {
+            Some(a) => Function::new_no_args(&format!("return {a};"))
+                .call0(&JsValue::NULL)
+                .unwrap(),
+            None => JsValue::UNDEFINED,
+        };
+        let command = match command {
+            "" => JsValue::UNDEFINED,
+            c => arg(&format!(", {c}")),
+        };
+        let target = JsValue::from(format!("#{field}-c"));
+        json(&c.rules(&target, &command, &arg(argument)).unwrap())
+    };
+    let page = |s: &str| {
+        ["a", "b", "c", "d", "e"].map(|f| {
+            let field = el(&format!("#{f}-{s}"));
+            (error_text(&format!("{f}-{s}")), field.class_name())
+        })
+    };
+    let values = |vals: [&str; 5]| {
+        for s in ["j", "c"] {
+            for (f, value) in ["a", "b", "c", "d", "e"].iter().zip(vals) {
+                input(&format!("#{f}-{s}")).set_value(value);
+            }
+        }
+    };
+    let validate_both = |step: &str, vals: [&str; 5]| {
+        values(vals);
+        let theirs = jq_run(&v, "return v.form();").as_bool();
+        assert_eq!(
+            Some(c.validate()),
+            theirs,
+            "{step}: the verdict, values {vals:?}"
+        );
+        assert_eq!(page("c"), page("j"), "{step}: the page, values {vals:?}");
+    };
+    let mut answers = Vec::new();
+    let mut both = |step: &str, field: &str, command: &str, argument: &str| {
+        let (t, o) = (
+            theirs(field, command, argument),
+            ours(field, command, argument),
+        );
+        assert_eq!(o, t, "{step}: rules({command}{argument}) on {field}");
+        answers.push(o);
+    };
+    // What each field has: attributes, the options' rules, both.
+    for f in ["a", "b", "c", "d", "e"] {
+        both("before", f, "", "");
+    }
+    validate_both("before", ["x", "", "", "", ""]);
+    // Added: an object with messages, a string of names, a rule with `depends`.
+    both(
+        "add",
+        "c",
+        r#""add""#,
+        r#", {required: true, minlength: 3, messages: {minlength: "At least {0}!", required: "Say it."}}"#,
+    );
+    both("add", "d", r#""add""#, r#", "required email""#);
+    both(
+        "add",
+        "e",
+        r#""add""#,
+        r#", {min: {param: 2, depends: (el) => el.form.querySelector("[name=a]").value === "x"}}"#,
+    );
+    for f in ["b", "c", "d", "e"] {
+        both("after add", f, "", "");
+    }
+    validate_both("after add", ["x", "", "", "", "1"]);
+    validate_both("after add", ["x", "yy", "ab", "ab", "1"]);
+    validate_both("after add", ["x", "yy", "abc", "a@b.co", "1"]);
+    validate_both("after add", ["x", "yy", "abcdefg", "a@b.co", "3"]);
+    // A rule whose `depends` fails is left out. (Not validated with it: jquery-validation
+    // then takes the field's classes out as it reads its rules, which corsform doesn't.)
+    values(["", "yy", "abc", "a@b.co", "1"]);
+    both("depends", "e", "", "");
+    // Removed: some methods, then a field's whole entry (its attributes' rules stay).
+    both("remove", "c", r#""remove""#, r#", "minlength maxlength""#);
+    both("remove", "b", r#""remove""#, "");
+    both("remove", "a", r#""remove""#, r#", "required""#);
+    both("remove", "e", r#""remove""#, r#", "min""#);
+    for f in ["a", "b", "c", "d", "e"] {
+        both("after remove", f, "", "");
+    }
+    validate_both("after remove", ["", "y", "abcdefgh", "a@b.co", "1"]);
+    validate_both("after remove", ["", "", "", "", ""]);
+    jq_run(&v, "v.destroy();");
+    assert_eq!(
+        answers[5], r#"{"maxlength":6,"minlength":3,"required":true}"#,
+        "c after add"
+    );
+    assert_eq!(answers[12], r#"{"max":9,"number":true}"#, "e without min");
+    assert_eq!(
+        answers[13], r#"{"maxlength":6,"minlength":3}"#,
+        "c's removed rules"
+    );
+
+    // What jquery-validation has no verdict on: an element of no field of this form, and
+    // rules bind would refuse (an error, nothing changed).
+    let outside = c.rules(
+        &el("#outside").into(),
+        &"add".into(),
+        &options(r#"{"required": true}"#),
+    );
+    assert!(outside.unwrap().is_undefined());
+    let wrong = c.rules(
+        &"#d-c".into(),
+        &"add".into(),
+        &options(r#"{"minlength": "three"}"#),
+    );
+    let message = get(&wrong.unwrap_err(), "message").as_string().unwrap();
+    assert_eq!(
+        message,
+        "corsform: rules.d.minlength must be a number, not a string"
+    );
+    let unknown = c.rules(
+        &"#d-c".into(),
+        &"add".into(),
+        &options(r#"{"requierd": true}"#),
+    );
+    let message = get(&unknown.unwrap_err(), "message").as_string().unwrap();
+    assert!(
+        message.starts_with("corsform: rules.d: unknown rule \"requierd\""),
+        "{message}"
+    );
+    let message = c.rules(
+        &"#d-c".into(),
+        &"add".into(),
+        &options(r#"{"maxlength": 9, "messages": {"maxlength": 9}}"#),
+    );
+    let message = get(&message.unwrap_err(), "message").as_string().unwrap();
+    assert_eq!(
+        message,
+        "corsform: messages.d.maxlength must be a string, not a number"
+    );
+    assert_eq!(
+        ours("d", "", ""),
+        r#"{"email":true,"required":true}"#,
+        "unchanged"
+    );
+    c.destroy();
+}

@@ -135,7 +135,7 @@ impl Bound {
     }
 
     /// The controller `bind` returns: `{validate, submit, send, showErrors, element,
-    /// numberOfInvalids, defaultShowErrors, resetForm, destroy}`, closures over this form
+    /// rules, numberOfInvalids, defaultShowErrors, resetForm, destroy}`, closures over this form
     /// that JS owns (freed when the page lets go of the controller).
     pub fn controller(self: &Rc<Self>) -> JsValue {
         let o = js_sys::Object::new();
@@ -183,6 +183,14 @@ impl Bound {
                 JsValue::UNDEFINED
             }),
         );
+        let me = self.clone();
+        let rules = Closure::<dyn Fn(JsValue, JsValue, JsValue) -> Result<JsValue, JsValue>>::new(
+            move |target, command, argument| {
+                me.rules(&target, &command, &argument)
+                    .map_err(|e| CorsformError::from(e).to_js())
+            },
+        );
+        let _ = js_sys::Reflect::set(&o, &"rules".into(), &rules.into_js_value());
         let me = self.clone();
         method(
             "element",
@@ -545,10 +553,11 @@ impl Bound {
         let fields = self.fields.borrow();
         // Which fields are left out, read before any message is written (jquery-validation
         // too filters the form's elements first): `:hidden` needs the layout, which each
-        // write would make the browser compute again.
+        // write would make the browser compute again. A field without rules is left out too,
+        // as jquery-validation's `elements()` leaves it: it gets no `validClass`.
         let mut ignored = Vec::new();
         for f in fields.iter() {
-            ignored.push(f.ignored(&self.opts.ignore));
+            ignored.push(f.rules.rules.is_empty() || f.ignored(&self.opts.ignore));
         }
         let mut verdicts = Vec::new();
         for (f, ignored) in fields.iter().zip(ignored) {
@@ -580,13 +589,7 @@ impl Bound {
     /// A field left out (`ignore`, disabled) or a target that is none of the form's fields
     /// is valid. (<https://jqueryvalidation.org/Validator.element/>)
     fn element(self: &Rc<Self>, target: &JsValue) -> bool {
-        let target = match target.as_string() {
-            Some(selector) => web_sys::window()
-                .and_then(|w| w.document())
-                .and_then(|d| d.query_selector(&selector).ok().flatten()),
-            None => target.dyn_ref::<Element>().cloned(),
-        };
-        let Some(name) = target.and_then(|t| t.get_attribute("name")) else {
+        let Some((name, _)) = named(target) else {
             return true;
         };
         self.refresh();
@@ -602,6 +605,48 @@ impl Bound {
         self.show(&verdicts);
         self.ask_remote();
         valid
+    }
+
+    /// jquery-validation's `$(element).rules(command, argument)`
+    /// (<https://jqueryvalidation.org/rules/>) for the field of `target` (an element, or a
+    /// selector of one in the document): `"add"` and `"remove"` change the field's entry of
+    /// the `rules` option ([`Options::edit_rules`]; `"remove"` answers what it took out);
+    /// then, and without a command, answers the field's rules as a validation now reads
+    /// them, `{method: param}` (`required` first, `remote` last; a rule whose `depends`
+    /// fails left out), or `undefined` for a target that is none of the form's fields.
+    /// Throws, changing nothing, on rules `bind` would refuse.
+    fn rules(
+        self: &Rc<Self>,
+        target: &JsValue,
+        command: &JsValue,
+        argument: &JsValue,
+    ) -> Result<JsValue, OptionsError> {
+        // jquery-validation changes the rules of the element's form (`element.form`).
+        let Some((name, el)) = named(target).filter(|(_, el)| {
+            let owner = js_sys::Reflect::get(el, &"form".into()).unwrap_or_default();
+            let form: &JsValue = self.form.as_ref();
+            owner == *form || self.form.contains(Some(el))
+        }) else {
+            return Ok(JsValue::UNDEFINED);
+        };
+        if let Some(command) = command.as_string() {
+            if let Some(taken) = self.opts.edit_rules(&name, &el, &command, argument)? {
+                return Ok(taken);
+            }
+        }
+        self.refresh();
+        let Ok(fields) = self.fields.try_borrow() else {
+            return Ok(JsValue::UNDEFINED);
+        };
+        let Some(f) = fields.iter().find(|f| f.rules.name == name) else {
+            return Ok(JsValue::UNDEFINED);
+        };
+        let rules = js_sys::Object::new();
+        for r in &f.rules.rules {
+            let name = JsValue::from(r.method.name());
+            let _ = js_sys::Reflect::set(&rules, &name, &field::param_js(&r.param));
+        }
+        Ok(rules.into())
     }
 
     /// jquery-validation's `resetForm()`: the messages, marks and classes corsform added
@@ -978,6 +1023,18 @@ pub fn report(thrown: &JsValue) {
 /// options' rules and messages. `strict` (at `bind`) refuses options naming a field the
 /// form doesn't have and a `pattern` that doesn't compile; later reads pass over them (the
 /// page may have removed the field; the HTML standard ignores a bad `pattern`).
+/// The element `target` names (an element, or a selector of one in the document), and
+/// its `name` attribute, if it has one.
+fn named(target: &JsValue) -> Option<(String, Element)> {
+    let target = match target.as_string() {
+        Some(selector) => web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.query_selector(&selector).ok().flatten()),
+        None => target.dyn_ref::<Element>().cloned(),
+    }?;
+    Some((target.get_attribute("name")?, target))
+}
+
 fn scan(form: &HtmlFormElement, opts: &Options, strict: bool) -> Result<Vec<Field>, OptionsError> {
     let mut fields: Vec<Field> = Vec::new();
     for el in elements(form) {
@@ -1004,7 +1061,9 @@ fn scan(form: &HtmlFormElement, opts: &Options, strict: bool) -> Result<Vec<Fiel
     };
     // The options' rules override the attributes'. (Messages: the options', then the
     // element's own, read when one is needed.)
-    for (name, entry) in &opts.rules {
+    // A copy: the rules' functions may call the controller's `rules()`, which changes them.
+    let rules = opts.rules.borrow().clone();
+    for (name, entry) in &rules {
         match fields.iter_mut().find(|f| &f.rules.name == name) {
             Some(f) => {
                 let spec = super::options::field_rules(entry, f.element());
@@ -1014,7 +1073,7 @@ fn scan(form: &HtmlFormElement, opts: &Options, strict: bool) -> Result<Vec<Fiel
             None => {}
         }
     }
-    for (name, spec, calls) in &opts.messages {
+    for (name, spec, calls) in opts.messages.borrow().iter() {
         match fields.iter_mut().find(|f| &f.rules.name == name) {
             Some(f) => {
                 f.rules.apply_messages(spec)?;

@@ -22,6 +22,34 @@ pub fn js_number(text: &str) -> f64 {
     JsValue::from_str(text).unchecked_into_f64()
 }
 
+/// A rule's parameter as jquery-validation's `rules()` answers it and passes it to a
+/// message function (<https://jqueryvalidation.org/rules/>): `true`; a number; `[min, max]`; a string (a
+/// selector, a pattern, a date); `require_from_group`'s `[n, selector]`; `remote`'s URL
+/// (`true` for corsform-server's check; its `data` and `type` left out); a custom
+/// method's as given.
+pub fn param_js(p: &Param) -> JsValue {
+    let numbers = js_sys::Array::new();
+    match p {
+        Param::Flag => return JsValue::TRUE,
+        Param::Numbers(n) if n.len() == 1 => return js_number(&n[0]).into(),
+        Param::Numbers(n) => {
+            for t in n {
+                numbers.push(&js_number(t).into());
+            }
+        }
+        Param::Text(t) => return t.into(),
+        Param::Group(n, selector) => {
+            numbers.push(&js_number(n).into());
+            numbers.push(&selector.into());
+        }
+        // `remote: true` (corsform-server's check) as given; else its URL.
+        Param::Remote(url, ..) if url.is_empty() => return JsValue::TRUE,
+        Param::Remote(url, ..) => return url.into(),
+        Param::Custom(spec) => return super::options::to_js(spec),
+    }
+    numbers.into()
+}
+
 /// A form control whose value is sent and checked: `<input>`, `<select>`, `<textarea>`.
 #[derive(Clone)]
 pub enum Control {
@@ -422,31 +450,6 @@ pub enum Answer {
     /// nothing asked yet: the rule passes, and the server's own checks decide at the POST.
     #[default]
     Unanswered,
-}
-
-/// A rule's parameters as jquery-validation passes them to a message function: `true`,
-/// a number (two in an array for `range` and `rangelength`), a string, `[n, selector]`,
-/// or a custom method's parameter as given.
-fn param_js(p: &Param) -> JsValue {
-    let numbers = |v: &[String]| -> JsValue {
-        match v {
-            [one] => js_number(one).into(),
-            _ => v
-                .iter()
-                .map(|t| JsValue::from(js_number(t)))
-                .collect::<js_sys::Array>()
-                .into(),
-        }
-    };
-    match p {
-        Param::Flag => JsValue::TRUE,
-        Param::Numbers(v) => numbers(v),
-        Param::Text(t) | Param::Remote(t, ..) => t.into(),
-        Param::Group(n, selector) => {
-            js_sys::Array::of2(&js_number(n).into(), &selector.into()).into()
-        }
-        Param::Custom(p) => super::options::to_js(p),
-    }
 }
 
 /// `new RegExp(source, flags)`, or `None` when the source is not a valid expression

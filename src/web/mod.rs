@@ -74,6 +74,14 @@ export interface Controller {
   /** Takes the messages and marks out and forgets every check, the form still bound, as
    * jquery-validation's `validator.resetForm()`. */
   resetForm(): void;
+  /** jquery-validation's `$(element).rules(command, argument)` for the field of `element`
+   * (an element, or a selector of one): `"add"` merges rules (`{minlength: 3, messages:
+   * {minlength: "…"}}`, or `"required email"`) over the field's entry of the `rules`
+   * option; `"remove"` takes that entry out, or the methods named (`"required min"`), and
+   * answers what it took out. Otherwise answers the field's rules as a validation now
+   * reads them; `undefined` for an element that is none of the form's fields. Throws a
+   * `CorsformError` of kind `options`, changing nothing, on rules `bind` would refuse. */
+  rules(element: string | Element, command?: "add" | "remove", argument?: unknown): Record<string, unknown> | undefined;
   /** In a `showErrors` option: its two arguments. */
   errorMap?: Record<string, string>;
   errorList?: ErrorListItem[];
@@ -204,6 +212,15 @@ extern "C" {
     /// Sends without validating or calling `submitHandler`.
     #[wasm_bindgen(method)]
     pub fn send(this: &Controller) -> js_sys::Promise;
+    /// jquery-validation's `$(element).rules(command, argument)` for this form's field of
+    /// `element`: `"add"`, `"remove"`, or (`undefined`) the field's rules.
+    #[wasm_bindgen(method, catch)]
+    pub fn rules(
+        this: &Controller,
+        element: &JsValue,
+        command: &JsValue,
+        argument: &JsValue,
+    ) -> Result<JsValue, JsValue>;
 }
 
 /// A method `addMethod` added: its function, and its message when that is a function (a

@@ -5,6 +5,7 @@
 //! than the rest of the client (see BENCHMARKS.md). Errors name the path and what was
 //! expected: `rules.message.minlength must be a number, not a string`.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use js_sys::{Array, Function, Object};
@@ -87,11 +88,13 @@ pub type FieldMessages = (String, FieldMessagesSpec, Vec<(String, Function)>);
 /// Everything `bind` was told, checked.
 pub struct Options {
     /// `rules`, each field's entry as the page gave it: functions and `depends` are
-    /// evaluated for the element at each validation ([`field_rules`]).
-    pub rules: Vec<(String, JsValue)>,
+    /// evaluated for the element at each validation ([`field_rules`]). The controller's
+    /// `rules("add" | "remove", …)` changes them ([`Options::edit_rules`]).
+    pub rules: RefCell<Vec<(String, JsValue)>>,
     /// `messages`, each field's entry in the core's shapes, and its function-valued
-    /// entries apart: `(method, function(parameters, element))`.
-    pub messages: Vec<FieldMessages>,
+    /// entries apart: `(method, function(parameters, element))`; the first entry of a
+    /// field that has a message for a method wins.
+    pub messages: RefCell<Vec<FieldMessages>>,
     /// `panels`.
     pub panels: Panels,
     /// `url`: where to POST, instead of the form's `action`.
@@ -150,6 +153,103 @@ impl Options {
     pub fn slot(&self, name: &str) -> Rc<Slot> {
         let group = self.groups.iter().rev().find(|(n, _)| n == name);
         group.map_or_else(Rc::default, |(_, slot)| slot.clone())
+    }
+
+    /// jquery-validation's `$(element).rules(command, argument)`
+    /// (<https://jqueryvalidation.org/rules/>) on the field `name`'s entries of `rules` and
+    /// `messages`:
+    /// - `"add"`: `argument`'s rules (an object, or method names between white space)
+    ///   merged over the field's entry of `rules`, and its `messages` (an object, or one
+    ///   string for every method) before the field's other messages; answers `None`. The
+    ///   rules are checked for `element` as `bind` checks them: an unknown method, a
+    ///   parameter of the wrong type or a message that is not a string is an error, and
+    ///   changes nothing.
+    /// - `"remove"`: without `argument`, the field's entry of `rules` taken out; with method
+    ///   names between white space, those methods taken out of it. Answers what was
+    ///   taken out, `{method: param}`. Rules from the element's attributes stay.
+    ///
+    /// Any other command changes nothing and answers `None`.
+    pub fn edit_rules(
+        &self,
+        name: &str,
+        element: &Element,
+        command: &str,
+        argument: &JsValue,
+    ) -> Result<Option<JsValue>, OptionsError> {
+        let mut rules = self.rules.borrow_mut();
+        let at = rules.iter().position(|(n, _)| n == name);
+        // jquery-validation's `normalizeRule`: `"required email"` is `{required: true,
+        // email: true}`; an object is copied (the page's own is left as it is).
+        let merge = |into: &Object, v: &JsValue| match v.as_string() {
+            Some(names) => {
+                for method in crate::pieces(&names, crate::number::is_js_space) {
+                    let _ = js_sys::Reflect::set(into, &method.into(), &JsValue::TRUE);
+                }
+            }
+            None if is_plain_object(v) => {
+                Object::assign(into, v.unchecked_ref());
+            }
+            None => {}
+        };
+        let entry = Object::new();
+        if let Some(i) = at {
+            merge(&entry, &rules[i].1);
+        }
+        let taken = match command {
+            "add" => {
+                merge(&entry, argument);
+                let key = &JsValue::from("messages");
+                let given = js_sys::Reflect::get(&entry, key).unwrap_or_default();
+                let _ = js_sys::Reflect::delete_property(&entry, key);
+                let mut check = crate::FieldRules {
+                    name: name.to_owned(),
+                    ..Default::default()
+                };
+                check.apply_rules(&field_rules(&entry, element), &super::field::js_number)?;
+                let field = Object::new();
+                if !is_nullish(&given) {
+                    let _ = js_sys::Reflect::set(&field, &name.into(), &given);
+                }
+                let mut e = Reader::default();
+                let added = messages(&mut e, &field);
+                if let Some(first) = e.first {
+                    return Err(first);
+                }
+                for (_, spec, calls) in &added {
+                    check.apply_messages(spec)?;
+                    for (method, _) in calls {
+                        check.method("messages", method)?;
+                    }
+                }
+                // Before the field's earlier messages: the ones added win, as `$.extend`.
+                self.messages.borrow_mut().splice(0..0, added);
+                None
+            }
+            "remove" => match argument.as_string().filter(|m| !m.is_empty()) {
+                None => {
+                    if let Some(i) = at {
+                        rules.remove(i);
+                    }
+                    return Ok(Some(entry.into()));
+                }
+                Some(methods) => {
+                    let taken = Object::new();
+                    for method in crate::pieces(&methods, crate::number::is_js_space) {
+                        let method = &JsValue::from(method);
+                        let v = js_sys::Reflect::get(&entry, method).unwrap_or_default();
+                        let _ = js_sys::Reflect::set(&taken, method, &v);
+                        let _ = js_sys::Reflect::delete_property(&entry, method);
+                    }
+                    Some(taken.into())
+                }
+            },
+            _ => return Ok(None),
+        };
+        match at {
+            Some(i) => rules[i].1 = entry.into(),
+            None => rules.push((name.to_owned(), entry.into())),
+        }
+        Ok(taken)
     }
 }
 
@@ -693,8 +793,8 @@ impl Options {
         let panels = panels(&mut e, panels_);
         let headers = headers(&mut e, headers_);
         let options = Options {
-            rules,
-            messages,
+            rules: RefCell::new(rules),
+            messages: RefCell::new(messages),
             panels,
             url,
             // `None` only after an error, when these options are dropped unused.
