@@ -3993,3 +3993,38 @@ fn rules_add_and_remove_equal_real_jquery_validation() {
     );
     c.destroy();
 }
+
+/// The controller's `rules()` called by the page while corsform reads the rules (from a
+/// `depends` function, during `rules("add")` and during a validation): answered, never a
+/// page error, and what it adds holds.
+#[wasm_bindgen_test]
+fn rules_called_from_a_depends_function_is_not_a_page_error() {
+    let _page =
+        mount(r#"<form id="rd"><input id="rd-x" name="x"><input id="rd-y" name="y"></form>"#);
+    let c = bind_ok("#rd", options(r#"{"focusInvalid": false}"#));
+    let window: JsValue = web_sys::window().unwrap().into();
+    set(&window, "__c", &c);
+    let depends = Function::new_with_args(
+        "el",
+        "window.__seen = [window.__c.rules('#rd-x'), window.__c.rules('#rd-y', 'add', 'required')];
+         return true;",
+    );
+    let minlength = options(r#"{"param": 2}"#);
+    set(&minlength, "depends", &depends);
+    let rules = options("{}");
+    set(&rules, "minlength", &minlength);
+    c.rules(&"#rd-x".into(), &"add".into(), &rules).unwrap();
+    input("#rd-x").set_value("a");
+    assert!(!c.validate());
+    assert_eq!(
+        error_text("rd-x").as_deref(),
+        Some("Please enter at least 2 characters.")
+    );
+    assert_eq!(
+        error_text("rd-y").as_deref(),
+        Some("This field is required.")
+    );
+    let seen = get(&window, "__seen");
+    assert!(js_sys::Array::is_array(&seen), "depends was called");
+    c.destroy();
+}

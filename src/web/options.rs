@@ -176,8 +176,13 @@ impl Options {
         command: &str,
         argument: &JsValue,
     ) -> Result<Option<JsValue>, OptionsError> {
-        let mut rules = self.rules.borrow_mut();
-        let at = rules.iter().position(|(n, _)| n == name);
+        // Not borrowed while the page's functions run (`depends`, which may call `rules()`).
+        let given = self
+            .rules
+            .borrow()
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|r| r.1.clone());
         // jquery-validation's `normalizeRule`: `"required email"` is `{required: true,
         // email: true}`; an object is copied (the page's own is left as it is).
         let merge = |into: &Object, v: &JsValue| match v.as_string() {
@@ -192,8 +197,8 @@ impl Options {
             None => {}
         };
         let entry = Object::new();
-        if let Some(i) = at {
-            merge(&entry, &rules[i].1);
+        if let Some(v) = &given {
+            merge(&entry, v);
         }
         let taken = match command {
             "add" => {
@@ -227,9 +232,7 @@ impl Options {
             }
             "remove" => match argument.as_string().filter(|m| !m.is_empty()) {
                 None => {
-                    if let Some(i) = at {
-                        rules.remove(i);
-                    }
+                    self.rules.borrow_mut().retain(|(n, _)| n != name);
                     return Ok(Some(entry.into()));
                 }
                 Some(methods) => {
@@ -245,8 +248,9 @@ impl Options {
             },
             _ => return Ok(None),
         };
-        match at {
-            Some(i) => rules[i].1 = entry.into(),
+        let mut rules = self.rules.borrow_mut();
+        match rules.iter_mut().find(|(n, _)| n == name) {
+            Some(r) => r.1 = entry.into(),
             None => rules.push((name.to_owned(), entry.into())),
         }
         Ok(taken)
