@@ -3994,9 +3994,9 @@ fn rules_add_and_remove_equal_real_jquery_validation() {
     c.destroy();
 }
 
-/// The controller's `rules()` called by the page while corsform reads the rules (from a
-/// `depends` function, during `rules("add")` and during a validation): answered, never a
-/// page error, and what it adds holds.
+/// The controller's `rules()` and `numberOfInvalids()` called by the page while corsform
+/// reads the rules (from a `depends` function, during `rules("add")` and during a
+/// validation): answered, never a page error, and what `rules()` adds holds.
 #[wasm_bindgen_test]
 fn rules_called_from_a_depends_function_is_not_a_page_error() {
     let _page =
@@ -4006,7 +4006,8 @@ fn rules_called_from_a_depends_function_is_not_a_page_error() {
     set(&window, "__c", &c);
     let depends = Function::new_with_args(
         "el",
-        "window.__seen = [window.__c.rules('#rd-x'), window.__c.rules('#rd-y', 'add', 'required')];
+        "window.__seen = [window.__c.rules('#rd-x'), window.__c.rules('#rd-y', 'add', 'required'),
+           window.__c.numberOfInvalids()];
          return true;",
     );
     let minlength = options(r#"{"param": 2}"#);

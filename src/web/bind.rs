@@ -102,6 +102,9 @@ pub struct Bound {
     asking: RefCell<Vec<js_sys::Promise>>,
     /// How many `remote` checks are in flight.
     in_flight: Cell<u32>,
+    /// The form is being read ([`Bound::refresh`]): the page's functions that reading
+    /// calls (`depends`) see the fields as they were, and can't start another read.
+    reading: Cell<bool>,
     /// The verdicts last handed to the page's `showErrors`, by field name: what the
     /// controller's `defaultShowErrors()` shows.
     shown: RefCell<Vec<(String, Verdict)>>,
@@ -126,6 +129,7 @@ impl Bound {
             listener: RefCell::new(None),
             asking: RefCell::new(Vec::new()),
             in_flight: Cell::new(0),
+            reading: Cell::new(false),
             shown: RefCell::new(Vec::new()),
         });
         let me = bound.clone();
@@ -363,10 +367,13 @@ impl Bound {
     /// A field that stays keeps its message and its state; one that went takes its
     /// message with it. Skipped while the fields are in use further up the stack.
     fn refresh(&self) {
-        let Ok(mut fields) = self.fields.try_borrow_mut() else {
+        if self.reading.replace(true) {
             return;
-        };
-        let Ok(mut fresh) = scan(&self.form, &self.opts, false) else {
+        }
+        // The fields are not borrowed while `scan` calls the page's functions.
+        let fresh = scan(&self.form, &self.opts, false);
+        self.reading.set(false);
+        let (Ok(mut fresh), Ok(mut fields)) = (fresh, self.fields.try_borrow_mut()) else {
             return;
         };
         let mut old = std::mem::take(&mut *fields);
