@@ -1841,7 +1841,11 @@ fn case_form(fields: &str) -> Mounted {
 /// Binds the case form with `options` plus a `beforeSend` that stores the body in
 /// `window.sent` and cancels the request.
 fn bind_recording(options_json: &str) -> Controller {
-    let opts = options(options_json);
+    bind_ok("#case", recording(options(options_json)))
+}
+/// `opts` with a `beforeSend` that stores the body in `window.sent` (emptied now) and
+/// cancels the request.
+fn recording(opts: JsValue) -> JsValue {
     set(
         &JsValue::from(web_sys::window().unwrap()),
         "sent",
@@ -1849,7 +1853,7 @@ fn bind_recording(options_json: &str) -> Controller {
     );
     let stop = Function::new_with_args("b", "window.sent = b; return false;");
     set(&opts, "beforeSend", &stop);
-    bind_ok("#case", opts)
+    opts
 }
 fn sent() -> Option<String> {
     recorded("sent").as_string()
@@ -4027,5 +4031,318 @@ fn rules_called_from_a_depends_function_is_not_a_page_error() {
     );
     let seen = get(&window, "__seen");
     assert!(js_sys::Array::is_array(&seen), "depends was called");
+    c.destroy();
+}
+
+/// Defines the custom elements of the `customElements` tests (once per page): `cf-input`,
+/// a plain one with a `value` property and, as jquery-validation needs of such an
+/// element, `name` and `form` properties; `cf-face`, the same as a form-associated custom
+/// element (its value in the form's own form data through `ElementInternals`, its `form`
+/// its internals'); `cf-other`, like `cf-input`, which no test lists.
+fn define_custom_elements() {
+    Function::new_no_args(
+        r#"if (customElements.get("cf-input")) return;
+        class Plain extends HTMLElement {
+          constructor() { super(); this._value = ""; }
+          get value() { return this._value; }
+          set value(v) { this._value = v; }
+          get name() { return this.getAttribute("name"); }
+          get form() { return this.closest("form"); }
+        }
+        class Associated extends HTMLElement {
+          static formAssociated = true;
+          constructor() { super(); this._internals = this.attachInternals(); this._value = ""; }
+          get value() { return this._value; }
+          set value(v) { this._value = v; this._internals.setFormValue(v); }
+          get name() { return this.getAttribute("name"); }
+          get form() { return this._internals.form; }
+        }
+        customElements.define("cf-input", Plain);
+        customElements.define("cf-face", Associated);
+        customElements.define("cf-other", class extends Plain {});"#,
+    )
+    .call0(&JsValue::NULL)
+    .unwrap();
+}
+
+/// Types `value` into the element `selector` as a user does, for jquery-validation and
+/// for corsform alike: the value changes (a contenteditable's text, another element's
+/// `value`), then `input` (corsform's `onkeyup`) and `keyup` (jquery-validation's) fire.
+fn type_in(selector: &str, value: &str) {
+    let e = el(selector);
+    if e.has_attribute("contenteditable") {
+        e.set_text_content(Some(value));
+    } else {
+        set(&e, "value", &value.into());
+    }
+    let init = web_sys::InputEventInit::new();
+    init.set_bubbles(true);
+    let input = web_sys::InputEvent::new_with_event_init_dict("input", &init).unwrap();
+    e.dispatch_event(&input).unwrap();
+    let init = web_sys::KeyboardEventInit::new();
+    init.set_bubbles(true);
+    let keyup = web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keyup", &init).unwrap();
+    e.dispatch_event(&keyup).unwrap();
+}
+
+/// Leaves the element `selector` as the browser does: `blur` (jQuery 3.7 makes its
+/// delegated `focusout`, jquery-validation's, from it), then `focusout` (corsform's).
+fn leave_both(selector: &str) {
+    let e = el(selector);
+    for (name, bubbles) in [("blur", false), ("focusout", true)] {
+        let init = web_sys::FocusEventInit::new();
+        init.set_bubbles(bubbles);
+        let ev = web_sys::FocusEvent::new_with_focus_event_init_dict(name, &init).unwrap();
+        e.dispatch_event(&ev).unwrap();
+    }
+}
+
+/// What the page shows for each of `ids` in the form suffixed `s`: its message (shown),
+/// its classes, and where its message element is (the id of the element before it,
+/// without the suffix). (Not `aria-invalid`, which jquery-validation's `form()` leaves
+/// alone and corsform sets at every validation.)
+fn fields_shown(s: &str, ids: &[&str]) -> Vec<(Option<String>, String, String)> {
+    let mut out = Vec::new();
+    for id in ids {
+        let field = el(&format!("#{id}-{s}"));
+        let after = document()
+            .get_element_by_id(&format!("{id}-{s}-error"))
+            .and_then(|m| m.previous_element_sibling())
+            .map(|p| p.id().replace(&format!("-{s}"), ""))
+            .unwrap_or_default();
+        out.push((error_text(&format!("{id}-{s}")), field.class_name(), after));
+    }
+    out
+}
+
+/// Binds the form `#P-j` with jquery-validation and `#P-c` with corsform, both with
+/// `opts()` (corsform's with a `beforeSend` that stores the body in `window.sent` and
+/// cancels the request): jquery-validation's validator and corsform's controller.
+fn bind_pair(jq: &Function, p: &str, opts: impl Fn() -> JsValue) -> (JsValue, Controller) {
+    let v = jq_validate(jq, &format!("#{p}-j"), &opts());
+    (v, bind_ok(&format!("#{p}-c"), recording(opts())))
+}
+
+/// Runs `f` for jquery-validation's form (suffix `j`), then for corsform's (`c`).
+fn both(f: impl Fn(&str)) {
+    f("j");
+    f("c");
+}
+
+/// [`fields_shown`] for `ids`, the same in both forms after `step`.
+fn same_shown(ids: &[&str], step: &str) -> Vec<(Option<String>, String, String)> {
+    let ours = fields_shown("c", ids);
+    assert_eq!(ours, fields_shown("j", ids), "{step}");
+    ours
+}
+
+/// Validates both forms (jquery-validation's `form()`, corsform's `validate()`), which
+/// must agree: the verdict.
+fn validate_pair(v: &JsValue, c: &Controller) -> bool {
+    let theirs = jq_run(v, "return v.form();").as_bool();
+    assert_eq!(Some(c.validate()), theirs);
+    theirs.unwrap()
+}
+
+/// Submits corsform's form `#P-c` (its body recorded, not sent) and checks that the body
+/// is jQuery's `serialize()` of `#P-j`: that body.
+async fn body_sent_is_jquerys(jq: &Function, p: &str, c: &Controller) -> Option<String> {
+    let _ = JsFuture::from(c.submit()).await;
+    let jq_body = Function::new_with_args("$, p", "return $('#' + p + '-j').serialize();")
+        .call2(&JsValue::NULL, jq, &p.into())
+        .unwrap()
+        .as_string();
+    assert_eq!(sent(), jq_body, "the body sent is jQuery's serialize()");
+    jq_body
+}
+
+/// jquery-validation validates `[contenteditable]` elements (not `contenteditable="false"`)
+/// with a name, their value being their text (issue 15): the same verdicts, messages,
+/// classes and message places as jquery-validation 1.22.1's, at a
+/// validation of the form, as a failed field is typed in again (jquery-validation's
+/// `keyup`, corsform's `input`) and as a field is left with a value. Neither sends
+/// one: the body is jQuery's `serialize()`.
+#[wasm_bindgen_test]
+async fn contenteditable_fields_equal_real_jquery_validation() {
+    let jq = jquery();
+    let markup = |s: &str| {
+        format!(
+            r#"<form id="ce-{s}" action="https://api.example.test/contact">
+                 <div id="bio-{s}" name="bio" contenteditable required></div>
+                 <div id="note-{s}" name="note" contenteditable="true" data-rule-minlength="5"></div>
+                 <div id="off-{s}" name="off" contenteditable="false" required></div>
+                 <div id="tag-{s}" name="tag" contenteditable></div>
+                 <input id="t-{s}" name="t" value="x">
+               </form>"#
+        )
+    };
+    let _page = mount(&[markup("j"), markup("c")].concat());
+    // A custom method's `this.optional(element)` reads a contenteditable's text too.
+    let no_space = Function::new_with_args(
+        "value, element",
+        "return this.optional(element) || !/\\s/.test(value);",
+    );
+    Function::new_with_args(
+        "$, f",
+        "$.validator.addMethod('ceNoSpace', f, 'No spaces.');",
+    )
+    .call2(&JsValue::NULL, &jq, &no_space)
+    .unwrap();
+    corsform::web::add_method("ceNoSpace", no_space, "No spaces.".into());
+    let (v, c) = bind_pair(&jq, "ce", || {
+        options(
+            r#"{"focusInvalid": false,
+                "rules": {"note": {"maxlength": 8}, "tag": {"ceNoSpace": true}}}"#,
+        )
+    });
+    let ids = ["bio", "note", "off", "tag"];
+    assert!(!validate_pair(&v, &c));
+    let shown = same_shown(&ids, "the form validated, empty");
+    assert_eq!(shown[0].0.as_deref(), Some("This field is required."));
+    assert_eq!(shown[0].2, "bio", "the message after its element");
+    assert_eq!(shown[2].0, None, "contenteditable=\"false\" is not a field");
+    both(|s| type_in(&format!("#bio-{s}"), "Hello"));
+    assert_eq!(same_shown(&ids, "bio typed in")[0].0, None);
+    both(|s| type_in(&format!("#bio-{s}"), ""));
+    let emptied = same_shown(&ids, "bio emptied");
+    assert_eq!(emptied[0].0.as_deref(), Some("This field is required."));
+    both(|s| type_in(&format!("#bio-{s}"), "Hi"));
+    both(|s| type_in(&format!("#note-{s}"), "abc"));
+    assert_eq!(same_shown(&ids, "note typed in, not left yet")[1].0, None);
+    both(|s| leave_both(&format!("#note-{s}")));
+    let left = same_shown(&ids, "note left");
+    assert_eq!(
+        left[1].0.as_deref(),
+        Some("Please enter at least 5 characters.")
+    );
+    both(|s| type_in(&format!("#note-{s}"), "abcdefghi"));
+    let long = same_shown(&ids, "note too long");
+    assert_eq!(
+        long[1].0.as_deref(),
+        Some("Please enter no more than 8 characters."),
+        "the rules option reaches it by name"
+    );
+    both(|s| type_in(&format!("#note-{s}"), "abcdef"));
+    both(|s| type_in(&format!("#tag-{s}"), "a b"));
+    both(|s| leave_both(&format!("#tag-{s}")));
+    let tag = same_shown(&ids, "tag left with a space");
+    assert_eq!(tag[3].0.as_deref(), Some("No spaces."));
+    both(|s| type_in(&format!("#tag-{s}"), "ab"));
+    assert!(validate_pair(&v, &c));
+    same_shown(&ids, "the form validated, filled in");
+    let body = body_sent_is_jquerys(&jq, "ce", &c).await;
+    assert_eq!(body.as_deref(), Some("t=x"));
+    jq_run(&v, "v.destroy();");
+    c.destroy();
+}
+
+/// jquery-validation's `customElements` option (issue 15): the elements its selectors
+/// select in the form are validated with their rules (attributes, `data-rule-*`, the
+/// `rules` option), their value being their `value` property; a custom element it doesn't
+/// list, form-associated or not, is not. The same verdicts, messages, classes and message
+/// places as jquery-validation 1.22.1's; neither library sends one (the body is jQuery's
+/// `serialize()`), though a form-associated element's value is in the form's own data.
+#[wasm_bindgen_test]
+async fn custom_elements_equal_real_jquery_validation() {
+    define_custom_elements();
+    let jq = jquery();
+    let markup = |s: &str| {
+        format!(
+            r#"<style>cf-input, cf-face, cf-other {{ display: inline-block; width: 8em; }}</style>
+               <form id="cx-{s}" action="https://api.example.test/contact">
+                 <cf-input id="nick-{s}" name="nick" required minlength="3"></cf-input>
+                 <cf-face id="code-{s}" name="code" class="checked" required></cf-face>
+                 <cf-face id="free-{s}" name="free" required></cf-face>
+                 <cf-other id="other-{s}" name="other" required></cf-other>
+                 <input id="t-{s}" name="t" value="x">
+               </form>"#
+        )
+    };
+    let _page = mount(&[markup("j"), markup("c")].concat());
+    let (v, c) = bind_pair(&jq, "cx", || {
+        options(
+            r#"{"focusInvalid": false, "customElements": ["cf-input", "cf-face.checked"],
+                "rules": {"code": {"digits": true}}}"#,
+        )
+    });
+    let ids = ["nick", "code", "free", "other"];
+    assert!(!validate_pair(&v, &c));
+    let shown = same_shown(&ids, "the form validated, empty");
+    let required = Some("This field is required.".to_owned());
+    assert_eq!((&shown[0].0, &shown[1].0), (&required, &required));
+    assert_eq!(shown[0].2, "nick", "the message after its element");
+    assert_eq!((&shown[2].0, &shown[3].0), (&None, &None), "not listed");
+    both(|s| type_in(&format!("#nick-{s}"), "ab"));
+    let short = same_shown(&ids, "nick typed in, too short");
+    assert_eq!(
+        short[0].0.as_deref(),
+        Some("Please enter at least 3 characters.")
+    );
+    both(|s| type_in(&format!("#nick-{s}"), "abc"));
+    both(|s| type_in(&format!("#code-{s}"), "12x"));
+    let code = same_shown(&ids, "code not digits");
+    assert_eq!(code[0].0, None);
+    assert_eq!(code[1].0.as_deref(), Some("Please enter only digits."));
+    both(|s| type_in(&format!("#code-{s}"), "123"));
+    same_shown(&ids, "code digits");
+    assert!(validate_pair(&v, &c));
+    same_shown(&ids, "the form validated, filled in");
+    let body = body_sent_is_jquerys(&jq, "cx", &c).await;
+    assert_eq!(body.as_deref(), Some("t=x"));
+    let form_data = Function::new_no_args(
+        "return [...new FormData(document.querySelector('#cx-c')).keys()].join();",
+    )
+    .call0(&JsValue::NULL)
+    .unwrap();
+    assert_eq!(
+        form_data.as_string().as_deref(),
+        Some("code,t"),
+        "the form-associated element is in the form's own data"
+    );
+    jq_run(&v, "v.destroy();");
+    c.destroy();
+}
+
+/// `customElements` of the wrong type throws at `bind`, naming the problem; given right,
+/// it is no unknown option (no warning).
+#[wasm_bindgen_test]
+fn custom_elements_is_read_and_checked_at_bind() {
+    let _page = case_form(r#"<div name="bio" contenteditable required></div>"#);
+    let cases = [
+        (
+            r#"{"customElements": 5}"#,
+            "corsform: customElements must be an array of selectors, not a number",
+        ),
+        (
+            r#"{"customElements": "my-input"}"#,
+            "corsform: customElements must be an array of selectors, not a string",
+        ),
+        (
+            r#"{"customElements": ["my-input", 3]}"#,
+            "corsform: customElements[1] must be a selector, not a number",
+        ),
+        (
+            r#"{"customElements": ["my-input", "a["]}"#,
+            "corsform: customElements: \"my-input,a[\" is not a valid selector",
+        ),
+    ];
+    for (opts, want) in cases {
+        assert_eq!(bind_error("#case", options(opts)), want, "{opts}");
+    }
+    let capture = Function::new_no_args(
+        "window.__warnings = []; window.__warn = console.warn; \
+         console.warn = (...a) => window.__warnings.push(a.join(' '));",
+    );
+    capture.call0(&JsValue::NULL).unwrap();
+    let bound = try_bind(
+        "#case",
+        options(r#"{"customElements": ["my-input"], "rules": {"bio": {"minlength": 2}}}"#),
+    );
+    Function::new_no_args("console.warn = window.__warn;")
+        .call0(&JsValue::NULL)
+        .unwrap();
+    let c = bound.expect("bind reads customElements and a contenteditable's rules");
+    assert_eq!(js_sys::Array::from(&recorded("__warnings")).length(), 0);
+    assert!(!c.validate());
     c.destroy();
 }

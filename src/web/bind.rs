@@ -12,7 +12,7 @@ use web_sys::{Element, Event, EventTarget, FocusEvent, HtmlFormElement, SubmitEv
 use super::error::{CorsformError, Kind};
 use super::field::{self, Answer, Control, Field, Verdict};
 use super::options::{Options, Trigger};
-use super::serialize::{elements, serialize};
+use super::serialize::{elements, items, serialize};
 use super::submit::{self, Outcome};
 use crate::rules::{Method, OptionsError, Param};
 
@@ -245,10 +245,11 @@ impl Bound {
         let Some(target) = e.target() else {
             return;
         };
-        // The control's `name`, as jquery-validation reads it (`element.name`).
-        let name = js_sys::Reflect::get(&target, &"name".into())
-            .ok()
-            .and_then(|n| n.as_string())
+        // The control's `name` attribute, as its field is named (a control's `name`
+        // property reflects it; a contenteditable has only the attribute).
+        let name = target
+            .dyn_ref::<Element>()
+            .and_then(|t| t.get_attribute("name"))
             .unwrap_or_default();
         // jquery-validation's onfocusin, onfocusout, onkeyup (here: each `input`) and
         // onclick (here: `change`, which checkboxes, radios and selects fire): `false` turns
@@ -1026,10 +1027,46 @@ pub fn report(thrown: &JsValue) {
     }
 }
 
-/// The form's fields now, with their rules: the HTML attributes, `data-rule-*`, then the
-/// options' rules and messages. `strict` (at `bind`) refuses options naming a field the
-/// form doesn't have and a `pattern` that doesn't compile; later reads pass over them (the
-/// page may have removed the field; the HTML standard ignores a bad `pattern`).
+/// The elements of `form` jquery-validation's `elements()` validates, in document order:
+/// its `<input>`, `<select>` and `<textarea>` controls (`form.elements`, which holds the
+/// controls outside it that name it in their `form` attribute too), and the elements that
+/// are `[contenteditable]` (not `"false"`) or that `custom` selects (the `customElements`
+/// option's selectors, each after a comma), inside it, or outside it in `form.elements`
+/// (a form-associated custom element). Each of these must belong to the form as
+/// jquery-validation requires: a contenteditable's nearest `<form>` is `form`, another
+/// element's `form` property (a form-associated custom element's class defines it) is
+/// `form`.
+fn controls(form: &HtmlFormElement, custom: &str) -> Vec<Element> {
+    let mut list = Vec::new();
+    let mut others = match form.query_selector_all(&["[contenteditable]", custom].concat()) {
+        Ok(found) => items(&found),
+        Err(_) => Vec::new(),
+    };
+    for el in elements(form) {
+        if Control::of(&el).is_some() {
+            list.push(el);
+        } else if !custom.is_empty() && el.matches(&custom[1..]).unwrap_or(false) {
+            others.push(el);
+        }
+    }
+    let form: &JsValue = form.as_ref();
+    for el in others {
+        let owner = match field::editable(&el) {
+            true => el.closest("form").ok().flatten().into(),
+            false => js_sys::Reflect::get(&el, &"form".into()).unwrap_or_default(),
+        };
+        if owner != *form || list.contains(&el) {
+            continue;
+        }
+        // Before the first one it precedes.
+        let at = list.iter().position(|o| {
+            el.compare_document_position(o) & web_sys::Node::DOCUMENT_POSITION_FOLLOWING != 0
+        });
+        list.insert(at.unwrap_or(list.len()), el);
+    }
+    list
+}
+
 /// The element `target` names (an element, or a selector of one in the document), and
 /// its `name` attribute, if it has one.
 fn named(target: &JsValue) -> Option<(String, Element)> {
@@ -1042,12 +1079,14 @@ fn named(target: &JsValue) -> Option<(String, Element)> {
     Some((target.get_attribute("name")?, target))
 }
 
+/// The form's fields now, with their rules: the HTML attributes, `data-rule-*`, then the
+/// options' rules and messages. `strict` (at `bind`) refuses options naming a field the
+/// form doesn't have and a `pattern` that doesn't compile; later reads pass over them (the
+/// page may have removed the field; the HTML standard ignores a bad `pattern`).
 fn scan(form: &HtmlFormElement, opts: &Options, strict: bool) -> Result<Vec<Field>, OptionsError> {
     let mut fields: Vec<Field> = Vec::new();
-    for el in elements(form) {
-        let Some(c) = Control::of(&el) else {
-            continue;
-        };
+    for el in controls(form, &opts.custom) {
+        let c = Control::any(&el);
         let name = c.name();
         if name.is_empty() || c.is_button() || c.input_type() == "hidden" {
             continue;

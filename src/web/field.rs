@@ -50,7 +50,10 @@ pub fn param_js(p: &Param) -> JsValue {
     numbers.into()
 }
 
-/// A form control whose value is sent and checked: `<input>`, `<select>`, `<textarea>`.
+/// An element the rules check: a form control, whose value is sent and checked
+/// (`<input>`, `<select>`, `<textarea>`), or one of the other elements jquery-validation
+/// validates and jQuery's `serialize()` never sends (`[contenteditable]`, and the
+/// `customElements` option's).
 #[derive(Clone)]
 pub enum Control {
     /// `<input>` of any type, with its `type` attribute in ASCII lowercase ("" when it
@@ -60,11 +63,18 @@ pub enum Control {
     Select(HtmlSelectElement),
     /// `<textarea>`.
     TextArea(HtmlTextAreaElement),
+    /// An element whose `contenteditable` attribute is there and not `"false"` (a
+    /// rich-text editor): its value is its text (`textContent`), as jquery-validation's
+    /// `elementValue` reads it with jQuery's `text()`.
+    Editable(HtmlElement),
+    /// Any other element (one the `customElements` option selects): its value is its
+    /// `value` property when that is a string, else "", as jQuery's `val()` reads it.
+    Custom(HtmlElement),
 }
 
 impl Control {
-    /// `el` as a control, if it is one. (The controls of a form are HTML elements: the
-    /// tag name tells which.)
+    /// `el` as a form control, if it is one. (The controls of a form are HTML elements:
+    /// the tag name tells which.)
     pub fn of(el: &Element) -> Option<Control> {
         let el = el.clone();
         match el.local_name().as_str() {
@@ -78,12 +88,26 @@ impl Control {
         }
     }
 
+    /// `el` as jquery-validation's `elementValue` reads any element: a form control, else
+    /// an [`Control::Editable`], else a [`Control::Custom`].
+    pub fn any(el: &Element) -> Control {
+        Control::of(el).unwrap_or_else(|| {
+            let editable = editable(el);
+            let el = el.clone().unchecked_into();
+            match editable {
+                true => Control::Editable(el),
+                false => Control::Custom(el),
+            }
+        })
+    }
+
     /// The control as an element.
     pub fn element(&self) -> &HtmlElement {
         match self {
             Control::Input(i, _) => i,
             Control::Select(s) => s,
             Control::TextArea(t) => t,
+            Control::Editable(e) | Control::Custom(e) => e,
         }
     }
 
@@ -133,13 +157,21 @@ impl Control {
         self.is(":disabled")
     }
 
-    /// The values jQuery's `val()` gives: the value without `\r` (a textarea's line
-    /// breaks, normalized by the browser to `\n`), or a select's selected options that are
-    /// not disabled (nor in a disabled `<optgroup>`).
+    /// The values jQuery's `val()` gives (a contenteditable's: its `text()`): the value
+    /// without `\r` (a textarea's line breaks, normalized by the browser to `\n`), or a
+    /// select's selected options that are not disabled (nor in a disabled `<optgroup>`).
     pub fn values(&self) -> Vec<String> {
         let text = match self {
             Control::Input(i, _) => i.value(),
             Control::TextArea(t) => t.value(),
+            Control::Editable(e) | Control::Custom(e) => {
+                let property = match self {
+                    Control::Editable(_) => "textContent",
+                    _ => "value",
+                };
+                let value = Reflect::get(e, &property.into()).ok();
+                value.and_then(|v| v.as_string()).unwrap_or_default()
+            }
             Control::Select(s) => {
                 let mut values = Vec::new();
                 for o in super::serialize::items(&s.selected_options()) {
@@ -166,6 +198,13 @@ impl Control {
         }
         self.values().into_iter().next().unwrap_or_default()
     }
+}
+
+/// Whether `el` has a `contenteditable` attribute that is not `"false"`, as
+/// jquery-validation tells a contenteditable element.
+pub fn editable(el: &Element) -> bool {
+    el.get_attribute("contenteditable")
+        .is_some_and(|v| v != "false")
 }
 
 /// A `data-*` attribute's text as jQuery's `data()` reads it ([`crate::rules::data_value`]):
@@ -967,7 +1006,7 @@ impl Env for Field {
     /// matches whose value (for a checkbox or radio, its group's checked one) is not empty.
     fn group_filled(&self, selector: &str) -> Option<usize> {
         let form = self.element().closest("form").ok()??;
-        let checked = controls(&form, ":checked");
+        let checked = controls(&form, "input:checked");
         let mut n = 0;
         for c in controls(&form, selector) {
             if filled(&c, &checked) {
@@ -1053,16 +1092,15 @@ impl Env for Field {
     }
 }
 
-/// The controls of `form` that `selector` matches.
+/// The elements of `form` that `selector` matches, each as jquery-validation's
+/// `elementValue` reads it ([`Control::any`]).
 fn controls(form: &Element, selector: &str) -> Vec<Control> {
     let Ok(list) = form.query_selector_all(selector) else {
         return Vec::new();
     };
     let mut out = Vec::new();
     for el in super::serialize::items(&list) {
-        if let Some(c) = Control::of(&el) {
-            out.push(c);
-        }
+        out.push(Control::any(&el));
     }
     out
 }
@@ -1086,10 +1124,10 @@ fn filled(c: &Control, checked: &[Control]) -> bool {
 /// custom method): whether the element has no value (no box of its group ticked in its
 /// form, no option chosen), as its `required` says.
 pub fn blank(el: &JsValue) -> bool {
-    let Some(c) = el.dyn_ref().and_then(Control::of) else {
+    let Some(c) = el.dyn_ref().map(Control::any) else {
         return true;
     };
     let form = c.element().closest("form").ok().flatten();
-    let checked = form.map_or_else(Vec::new, |f| controls(&f, ":checked"));
+    let checked = form.map_or_else(Vec::new, |f| controls(&f, "input:checked"));
     !filled(&c, &checked)
 }

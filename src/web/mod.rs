@@ -152,6 +152,9 @@ export interface CorsformOptions {
   ariaDescribedByCleanup?: boolean;
   /** A submit validates and is never sent nor given to `submitHandler`; default `false`. */
   debug?: boolean;
+  /** Selectors of elements validated besides the controls and `[contenteditable]` ones,
+   * inside the form and whose `form` property is the form (`["my-input"]`); never sent. */
+  customElements?: string[];
   /** One message for several fields: `{name: "first last"}` (or an array of names). */
   groups?: Record<string, string | string[]>;
   /** A control's class while its `remote` check is asked; default `"pending"`. */

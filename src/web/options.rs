@@ -21,7 +21,7 @@ pub const DEFAULT_TIMEOUT_MS: u32 = 15_000;
 
 /// The options `bind` knows, in the order [`Options::read`] takes them. (The `.d.ts`'s
 /// `CorsformOptions` is checked against this list by a test, and [`KNOWN_OPTIONS`] too.)
-pub const OPTION_NAMES: [&str; 36] = [
+pub const OPTION_NAMES: [&str; 37] = [
     "rules",
     "messages",
     "panels",
@@ -58,6 +58,7 @@ pub const OPTION_NAMES: [&str; 36] = [
     "onfocusin",
     "ariaDescribedByCleanup",
     "debug",
+    "customElements",
 ];
 
 /// [`OPTION_NAMES`] as an error message lists them.
@@ -66,7 +67,8 @@ pub const KNOWN_OPTIONS: &str =
      submitHandler, invalidHandler, focusInvalid, errorClass, validClass, errorElement, \
      highlight, unhighlight, errorPlacement, onfocusout, onkeyup, onclick, normalizer, \
      focusCleanup, groups, pendingClass, errorContainer, errorLabelContainer, wrapper, \
-     showErrors, onsubmit, ignoreTitle, escapeHtml, onfocusin, ariaDescribedByCleanup, debug";
+     showErrors, onsubmit, ignoreTitle, escapeHtml, onfocusin, ariaDescribedByCleanup, debug, \
+     customElements";
 
 /// The seed's four panels, each optional.
 #[derive(Default)]
@@ -146,6 +148,9 @@ pub struct Options {
     /// `debug`: a submit validates and shows the messages, and is never sent nor given
     /// to `submitHandler` (jquery-validation's debug mode, for trying a form's rules).
     pub debug: bool,
+    /// `customElements`: its selectors, each after a comma (`",my-input,x-editor"`), or
+    /// "": the elements they select in the form are validated too.
+    pub custom: String,
 }
 
 impl Options {
@@ -292,6 +297,38 @@ fn groups(e: &mut Reader, v: &JsValue) -> Vec<(String, Rc<Slot>)> {
         }
     }
     out
+}
+
+/// jquery-validation's `customElements`: an array of selectors of elements validated
+/// besides the form's controls and `[contenteditable]` ones, read as [`Options::custom`].
+fn custom_elements(e: &mut Reader, v: &JsValue) -> String {
+    let mut custom = String::new();
+    if is_nullish(v) {
+        return custom;
+    }
+    if !Array::is_array(v) {
+        e.must("customElements", "an array of selectors", v);
+        return custom;
+    }
+    let list: &Array = v.unchecked_ref();
+    for i in 0..list.length() {
+        let selector = list.get_unchecked(i);
+        match selector.as_string() {
+            Some(selector) => {
+                custom.push(',');
+                custom.push_str(&selector);
+            }
+            None => {
+                let at = super::submit::decimal(f64::from(i));
+                e.must(
+                    &["customElements[", &at, "]"].concat(),
+                    "a selector",
+                    &selector,
+                );
+            }
+        }
+    }
+    custom
 }
 
 /// What one of jquery-validation's `onfocusout`, `onkeyup`, `onclick` options says.
@@ -693,6 +730,20 @@ impl Reader {
         }
     }
 
+    /// Refuses `list`, a selector list given as the option `name`, if the browser can't
+    /// parse it: now, not at each validation.
+    fn selectors(&mut self, name: &str, list: &str) {
+        let probe = web_sys::window().and_then(|w| w.document());
+        if let Some(document) = probe {
+            if document.query_selector(list).is_err() {
+                self.keep(OptionsError::format(
+                    "{0}: \"{1}\" is not a valid selector",
+                    &[name, list],
+                ));
+            }
+        }
+    }
+
     /// One of `onfocusin`, `onfocusout`, `onkeyup`, `onclick`.
     fn trigger(&mut self, name: &str, v: &JsValue) -> Trigger {
         match v {
@@ -712,7 +763,7 @@ impl Options {
     /// option). Refuses a value of the wrong type, naming it; an option it doesn't know is
     /// named in one `console.warn` and otherwise ignored.
     pub fn read(options: &JsValue) -> Result<Options, OptionsError> {
-        let mut given: [JsValue; 36] = std::array::from_fn(|_| JsValue::UNDEFINED);
+        let mut given: [JsValue; 37] = std::array::from_fn(|_| JsValue::UNDEFINED);
         for (key, v) in object("options", options)? {
             let Some(i) = OPTION_NAMES.iter().position(|n| *n == key) else {
                 // A page written for jquery-validation passes options corsform doesn't
@@ -726,7 +777,7 @@ impl Options {
             };
             given[i] = v;
         }
-        let [rules, messages, panels_, url, headers_, timeout, before_send, success, error, ignore, submit_handler, invalid_handler, focus_invalid, error_class, valid_class, error_element, highlight, unhighlight, error_placement, on_focusout, on_keyup, on_click, normalizer, focus_cleanup, groups_, pending_class, error_container, error_label_container, wrapper, show_errors, on_submit, ignore_title, escape_html, on_focusin, aria_cleanup, debug] =
+        let [rules, messages, panels_, url, headers_, timeout, before_send, success, error, ignore, submit_handler, invalid_handler, focus_invalid, error_class, valid_class, error_element, highlight, unhighlight, error_placement, on_focusout, on_keyup, on_click, normalizer, focus_cleanup, groups_, pending_class, error_container, error_label_container, wrapper, show_errors, on_submit, ignore_title, escape_html, on_focusin, aria_cleanup, debug, custom_elements_] =
             &given;
         let mut e = Reader::default();
         // jquery-validation's `escapeHtml`: corsform always inserts messages as text, as
@@ -767,16 +818,11 @@ impl Options {
         let focus_invalid = e.flag("focusInvalid", focus_invalid, true);
         let ignore = Ignore::parse(&e.text("ignore", "a selector", ignore, ":hidden"));
         if !ignore.selectors.is_empty() {
-            // A selector the browser can't parse is refused now, not at each validation.
-            let probe = web_sys::window().and_then(|w| w.document());
-            if let Some(document) = probe {
-                if document.query_selector(&ignore.selectors).is_err() {
-                    e.keep(OptionsError::format(
-                        "ignore: \"{0}\" is not a valid selector",
-                        &[&ignore.selectors],
-                    ));
-                }
-            }
+            e.selectors("ignore", &ignore.selectors);
+        }
+        let custom = custom_elements(&mut e, custom_elements_);
+        if let Some(list) = custom.get(1..) {
+            e.selectors("customElements", list);
         }
         let url = match url {
             v if is_nullish(v) => None,
@@ -825,6 +871,7 @@ impl Options {
             show_errors: e.callback("showErrors", show_errors),
             on_submit: e.flag("onsubmit", on_submit, true),
             debug: e.flag("debug", debug, false),
+            custom,
         };
         match e.first {
             Some(first) => Err(first),
