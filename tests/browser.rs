@@ -4303,6 +4303,57 @@ async fn custom_elements_equal_real_jquery_validation() {
     c.destroy();
 }
 
+/// The fields in document order, as jquery-validation's `elements()` sorts them: the
+/// controls, a contenteditable and a listed custom element inside the form, and
+/// form-associated custom elements outside it that name it in their `form` attribute,
+/// before and after it. The `showErrors` option gets the same `errorMap` and `errorList`
+/// (messages, the elements' `name`, which jquery-validation gives a contenteditable too,
+/// methods) from jquery-validation 1.22.1 and from corsform.
+#[wasm_bindgen_test]
+fn fields_of_every_kind_in_document_order_as_jquery_validation() {
+    define_custom_elements();
+    let jq = jquery();
+    let markup = |s: &str| {
+        format!(
+            r#"<cf-face id="pre-{s}" name="pre" form="or-{s}" required></cf-face>
+               <form id="or-{s}">
+                 <input id="i-{s}" name="i" required>
+                 <div id="ed-{s}" name="ed" contenteditable required></div>
+                 <cf-face id="in-{s}" name="in" required></cf-face>
+                 <input id="k-{s}" name="k" required>
+               </form>
+               <cf-face id="post-{s}" name="post" form="or-{s}" required></cf-face>"#
+        )
+    };
+    let _page = mount(
+        &[
+            "<style>cf-face { display: inline-block; width: 8em; }</style>".into(),
+            markup("j"),
+            markup("c"),
+        ]
+        .concat(),
+    );
+    let opts = |s: &str| {
+        let o = options(r#"{"focusInvalid": false, "customElements": ["cf-face"]}"#);
+        set(&o, "showErrors", &show_errors_recorder(s, true));
+        o
+    };
+    let v = jq_validate(&jq, "#or-j", &opts("orj"));
+    let c = bind_ok("#or-c", opts("orc"));
+    assert!(!validate_pair(&v, &c));
+    let (theirs, ours) = (last_shown("orj"), last_shown("orc"));
+    assert_eq!(ours, theirs, "showErrors' arguments");
+    let names = Function::new_with_args(
+        "json",
+        "return JSON.parse(json)[1].map((i) => i[1]).join();",
+    )
+    .call1(&JsValue::NULL, &ours.0.into())
+    .unwrap();
+    assert_eq!(names.as_string().as_deref(), Some("pre,i,ed,in,k,post"));
+    jq_run(&v, "v.destroy();");
+    c.destroy();
+}
+
 /// `customElements` of the wrong type throws at `bind`, naming the problem; given right,
 /// it is no unknown option (no warning).
 #[wasm_bindgen_test]

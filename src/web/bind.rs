@@ -1051,12 +1051,20 @@ fn controls(form: &HtmlFormElement, custom: &str) -> Vec<Element> {
     }
     let form: &JsValue = form.as_ref();
     for el in others {
-        let owner = match field::editable(&el) {
+        let editable = field::editable(&el);
+        let owner = match editable {
             true => el.closest("form").ok().flatten().into(),
             false => js_sys::Reflect::get(&el, &"form".into()).unwrap_or_default(),
         };
         if owner != *form || list.contains(&el) {
             continue;
+        }
+        if editable {
+            // jquery-validation gives a contenteditable field the `form` and `name`
+            // properties a control has, which the page's callbacks may read.
+            let name = el.get_attribute("name").unwrap_or_default();
+            let _ = js_sys::Reflect::set(&el, &"form".into(), form);
+            let _ = js_sys::Reflect::set(&el, &"name".into(), &name.into());
         }
         // Before the first one it precedes.
         let at = list.iter().position(|o| {
