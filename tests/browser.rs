@@ -4100,7 +4100,8 @@ fn leave_both(selector: &str) {
 /// What the page shows for each of `ids` in the form suffixed `s`: its message (shown),
 /// its classes, and where its message element is (the id of the element before it,
 /// without the suffix). (Not `aria-invalid`, which jquery-validation's `form()` leaves
-/// alone and corsform sets at every validation.)
+/// alone and corsform sets at every validation, nor the class `validate-equalTo-blur`,
+/// jquery-validation's mark of an `equalTo` target whose `blur` it listens to.)
 fn fields_shown(s: &str, ids: &[&str]) -> Vec<(Option<String>, String, String)> {
     let mut out = Vec::new();
     for id in ids {
@@ -4110,7 +4111,12 @@ fn fields_shown(s: &str, ids: &[&str]) -> Vec<(Option<String>, String, String)> 
             .and_then(|m| m.previous_element_sibling())
             .map(|p| p.id().replace(&format!("-{s}"), ""))
             .unwrap_or_default();
-        out.push((error_text(&format!("{id}-{s}")), field.class_name(), after));
+        let classes = field.class_name().replace("validate-equalTo-blur", "");
+        out.push((
+            error_text(&format!("{id}-{s}")),
+            classes.trim().to_owned(),
+            after,
+        ));
     }
     out
 }
@@ -4248,14 +4254,15 @@ async fn custom_elements_equal_real_jquery_validation() {
     let jq = jquery();
     let markup = |s: &str| {
         format!(
-            r#"<style>cf-input, cf-face, cf-other {{ display: inline-block; width: 8em; }}</style>
+            r##"<style>cf-input, cf-face, cf-other {{ display: inline-block; width: 8em; }}</style>
                <form id="cx-{s}" action="https://api.example.test/contact">
                  <cf-input id="nick-{s}" name="nick" required minlength="3"></cf-input>
                  <cf-face id="code-{s}" name="code" class="checked" required></cf-face>
                  <cf-face id="free-{s}" name="free" required></cf-face>
                  <cf-other id="other-{s}" name="other" required></cf-other>
+                 <input id="again-{s}" name="again" data-rule-equalto="#nick-{s}">
                  <input id="t-{s}" name="t" value="x">
-               </form>"#
+               </form>"##
         )
     };
     let _page = mount(&[markup("j"), markup("c")].concat());
@@ -4265,7 +4272,7 @@ async fn custom_elements_equal_real_jquery_validation() {
                 "rules": {"code": {"digits": true}}}"#,
         )
     });
-    let ids = ["nick", "code", "free", "other"];
+    let ids = ["nick", "code", "free", "other", "again"];
     assert!(!validate_pair(&v, &c));
     let shown = same_shown(&ids, "the form validated, empty");
     let required = Some("This field is required.".to_owned());
@@ -4285,10 +4292,20 @@ async fn custom_elements_equal_real_jquery_validation() {
     assert_eq!(code[1].0.as_deref(), Some("Please enter only digits."));
     both(|s| type_in(&format!("#code-{s}"), "123"));
     same_shown(&ids, "code digits");
+    // `equalTo` compares with a custom element's value, as jQuery's `val()` reads it.
+    both(|s| type_in(&format!("#again-{s}"), "abd"));
+    both(|s| leave_both(&format!("#again-{s}")));
+    let again = same_shown(&ids, "again differs from nick");
+    assert_eq!(
+        again[4].0.as_deref(),
+        Some("Please enter the same value again.")
+    );
+    both(|s| type_in(&format!("#again-{s}"), "abc"));
+    assert_eq!(same_shown(&ids, "again equal to nick")[4].0, None);
     assert!(validate_pair(&v, &c));
     same_shown(&ids, "the form validated, filled in");
     let body = body_sent_is_jquerys(&jq, "cx", &c).await;
-    assert_eq!(body.as_deref(), Some("t=x"));
+    assert_eq!(body.as_deref(), Some("again=abc&t=x"));
     let form_data = Function::new_no_args(
         "return [...new FormData(document.querySelector('#cx-c')).keys()].join();",
     )
@@ -4296,7 +4313,7 @@ async fn custom_elements_equal_real_jquery_validation() {
     .unwrap();
     assert_eq!(
         form_data.as_string().as_deref(),
-        Some("code,t"),
+        Some("code,again,t"),
         "the form-associated element is in the form's own data"
     );
     jq_run(&v, "v.destroy();");

@@ -953,7 +953,10 @@ impl Env for Field {
     fn equal_to(&self, selector: &str) -> Option<String> {
         let document = self.element().owner_document()?;
         let el = document.query_selector(selector).ok().flatten()?;
-        Control::of(&el).map(|c| c.rule_value())
+        // jQuery's `$(selector).val()`: another element's `value` property (a custom
+        // element's; a contenteditable has none).
+        let c = Control::of(&el).unwrap_or_else(|| Control::Custom(el.unchecked_into()));
+        Some(c.rule_value())
     }
 
     fn pattern(&self, _source: &str, value: &str) -> bool {
