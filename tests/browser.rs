@@ -2647,7 +2647,7 @@ fn set_defaults_and_the_locale_tables() {
     let german: JsValue = german.into();
     let defaults = js_sys::Object::new();
     set(&defaults, "messages", &german);
-    corsform::web::set_defaults(defaults.into()).unwrap();
+    corsform::web::set_defaults(defaults.unchecked_into()).unwrap();
     let c = bind_ok("#case", options("{}"));
     assert!(!c.validate());
     assert_eq!(error_text("a"), get(&german, "required").as_string());
@@ -2656,11 +2656,16 @@ fn set_defaults_and_the_locale_tables() {
         "{{0}} is the parameter"
     );
     // One method set by the page, the others kept.
-    corsform::web::set_defaults(options(r#"{"messages": {"required": "Bitte ausfüllen."}}"#))
-        .unwrap();
+    corsform::web::set_defaults(
+        options(r#"{"messages": {"required": "Bitte ausfüllen."}}"#).unchecked_into(),
+    )
+    .unwrap();
     assert!(!c.validate());
     assert_eq!(error_text("a").as_deref(), Some("Bitte ausfüllen."));
-    assert!(corsform::web::set_defaults(options(r#"{"messages": {"requird": "x"}}"#)).is_err());
+    assert!(corsform::web::set_defaults(
+        options(r#"{"messages": {"requird": "x"}}"#).unchecked_into()
+    )
+    .is_err());
     // Back to jquery-validation's English for the tests that follow.
     let english = js_sys::Object::new();
     let table = js_sys::Object::new();
@@ -2668,7 +2673,7 @@ fn set_defaults_and_the_locale_tables() {
         set(&table, m.name(), &m.default_message().into());
     }
     set(&english, "messages", &table);
-    corsform::web::set_defaults(english.into()).unwrap();
+    corsform::web::set_defaults(english.unchecked_into()).unwrap();
 }
 
 /// The visible message elements of the form `#g` as `[id, for, the id of the element
@@ -2812,7 +2817,7 @@ fn add_method_equals_real_jquery_validation() {
         corsform::web::add_method(
             &m.get(0).as_string().unwrap(),
             m.get(1).unchecked_into(),
-            m.get(2),
+            Some(m.get(2).unchecked_into()),
         );
     }
     let opts = r#"{"rules": {"c": {"minWords": [2]}, "d": {"required": true, "divisibleBy": 5}},
@@ -3285,11 +3290,7 @@ fn message_functions_and_a_method_without_message_equal_real_jquery_validation()
     Function::new_with_args("$, m", "$.validator.addMethod('noMessageGiven', m);")
         .call2(&JsValue::NULL, &jq, &method)
         .unwrap();
-    corsform::web::add_method(
-        "noMessageGiven",
-        method.unchecked_into(),
-        JsValue::UNDEFINED,
-    );
+    corsform::web::add_method("noMessageGiven", method.unchecked_into(), None);
     let opts = || {
         Function::new_no_args(MESSAGE_FUNCTIONS_JS)
             .call0(&JsValue::NULL)
@@ -4194,7 +4195,11 @@ async fn contenteditable_fields_equal_real_jquery_validation() {
     )
     .call2(&JsValue::NULL, &jq, &no_space)
     .unwrap();
-    corsform::web::add_method("ceNoSpace", no_space, "No spaces.".into());
+    corsform::web::add_method(
+        "ceNoSpace",
+        no_space.unchecked_into(),
+        Some(JsValue::from("No spaces.").unchecked_into()),
+    );
     let (v, c) = bind_pair(&jq, "ce", || {
         options(
             r#"{"focusInvalid": false,

@@ -38,9 +38,26 @@ const TS_RULE_NAME: &'static str = crate::rules::RULE_NAME_TS;
 /// against [`options::OPTION_NAMES`] by a test.)
 #[wasm_bindgen(typescript_custom_section)]
 const TS_OPTIONS: &'static str = r#"
-/** A rule's parameter: `true` for flags, a number, `[min, max]`, a selector, a pattern, or
- * `remote`'s `{url, data}`. */
-export type RuleParam = boolean | number | string | [number, number] | { url?: string; data?: Record<string, unknown> };
+/** A rule's parameter: `true` for flags (`false` removes the rule), a number, `[min, max]`,
+ * `require_from_group`'s `[n, selector]`, a selector, a pattern, or `remote`'s
+ * `{url, type, data}` (`type` or `method`: `"post"` posts the query). */
+export type RuleParam = boolean | number | string | [number, number] | [number, string]
+  | { url?: string; type?: string; method?: string; data?: Record<string, unknown> };
+/** A rule as `rules` takes it: its parameter, a function of the element giving it, or
+ * `{param, depends}`: kept while `depends` (a function of the element, or a selector of
+ * something in the form) holds, `param` defaulting to `true`. */
+export type RuleSpec = RuleParam | ((element: HTMLElement) => RuleParam)
+  | { param?: RuleParam | ((element: HTMLElement) => RuleParam); depends?: string | ((this: HTMLElement, element: HTMLElement) => unknown) };
+/** A message: `{0}`, `{1}` stand for the rule's parameters; a function gets the
+ * parameters and the element. */
+export type Message = string | ((params: any, element: HTMLElement) => string);
+/** A method `addMethod` adds: whether `value` passes `param`; `this.optional(element)` is
+ * truthy for an empty field, as jquery-validation's. */
+export type CustomMethod = (this: { optional(element: HTMLElement): boolean | string }, value: string, element: HTMLElement, param: any) => boolean;
+/** What `setDefaults` takes: each method's default message. */
+export interface Defaults {
+  messages?: Partial<Record<RuleName, string>> & Record<string, string>;
+}
 /** An Error with a `kind`: "invalid" | "busy" | "cancelled" | "network" | "timeout" | "redirect" | "status" | "options". */
 export interface CorsformError extends Error {
   kind: string;
@@ -89,9 +106,9 @@ export interface Controller {
 /** Options for `bind`: jquery-validation's `rules` and `messages`, plus the transport. */
 export interface CorsformOptions {
   /** `{field: "required email"}` or `{field: {minlength: 3}}`. */
-  rules?: Record<string, string | (Partial<Record<RuleName, RuleParam>> & Record<string, unknown>)>;
+  rules?: Record<string, string | (Partial<Record<RuleName, RuleSpec>> & Record<string, unknown>)>;
   /** `{field: "message"}` or `{field: {required: "message with {0}"}}`. */
-  messages?: Record<string, string | Partial<Record<RuleName, string>>>;
+  messages?: Record<string, string | (Partial<Record<RuleName, Message>> & Record<string, Message>)>;
   /** Selectors (or elements) of the seed's four panels. */
   panels?: { main?: string | Element; sending?: string | Element; success?: string | Element; error?: string | Element };
   /** Where to POST; default: the form's `action`. */
@@ -188,6 +205,15 @@ extern "C" {
     /// A form: a selector or an element.
     #[wasm_bindgen(typescript_type = "string | HTMLFormElement")]
     pub type FormRef;
+    /// `addMethod`'s method.
+    #[wasm_bindgen(typescript_type = "CustomMethod")]
+    pub type CustomMethod;
+    /// `addMethod`'s message.
+    #[wasm_bindgen(typescript_type = "Message")]
+    pub type MethodMessage;
+    /// `setDefaults`'s argument.
+    #[wasm_bindgen(typescript_type = "Defaults")]
+    pub type Defaults;
 
     /// What `bind` returns: a plain object whose three methods are closures over the bound
     /// form.
@@ -267,7 +293,9 @@ fn validator() -> JsValue {
 /// than three parameters) a class `NAME`, in every form bound after; a built-in's name is
 /// replaced. Custom methods run in the browser only: the server knows none.
 #[wasm_bindgen(js_name = addMethod)]
-pub fn add_method(name: &str, method: js_sys::Function, message: JsValue) {
+pub fn add_method(name: &str, method: CustomMethod, message: Option<MethodMessage>) {
+    let method: js_sys::Function = method.unchecked_into();
+    let message: JsValue = message.map_or(JsValue::UNDEFINED, Into::into);
     let m = crate::Method::add(name, method.length() < 3);
     let crate::Method::Custom(i) = m else {
         return;
@@ -298,7 +326,7 @@ pub fn add_method(name: &str, method: js_sys::Function, message: JsValue) {
 /// a message that is not a string. (jquery-validation's own `$.validator.setDefaults`
 /// takes per-field options instead: see the README.)
 #[wasm_bindgen(js_name = setDefaults)]
-pub fn set_defaults(defaults: JsValue) -> Result<(), JsValue> {
+pub fn set_defaults(defaults: Defaults) -> Result<(), JsValue> {
     let read = || -> Result<crate::messages::Messages, OptionsError> {
         let messages = js_sys::Reflect::get(&defaults, &"messages".into()).unwrap_or_default();
         let mut table = DEFAULTS.with(|d| d.borrow().clone());

@@ -255,6 +255,7 @@ fn weight(c: &Config) -> Result<(), String> {
 fn test(c: &Config) -> Result<(), String> {
     // The end-to-end tests (server/tests/e2e.rs) load pkg/.
     build(c)?;
+    typecheck()?;
     run(cargo().args(["fmt", "--all", "--", "--check"]))?;
     clippy(&["--workspace", "--all-targets"])?;
     clippy(&[
@@ -267,6 +268,21 @@ fn test(c: &Config) -> Result<(), String> {
     ])?;
     native_tests()?;
     browser_tests(c, &[])
+}
+
+/// The JavaScript API as the README documents it (tests/typescript/api.ts) type-checked
+/// against the `pkg/corsform.d.ts` that `build` generated, by TypeScript's
+/// `tsc --noEmit --strict`: each documented shape accepted, each `@ts-expect-error` line
+/// refused.
+fn typecheck() -> Result<(), String> {
+    println!("xtask: type-checking tests/typescript/api.ts against pkg/corsform.d.ts");
+    run(cmd(npm_bin("tsc"))
+        .args([
+            "--noEmit", "--strict", "--target", "es2022", "--module", "es2022",
+        ])
+        .args(["--moduleResolution", "bundler", "--lib", "es2022,dom"])
+        .arg("tests/typescript/api.ts")
+        .current_dir(project_root()))
 }
 
 /// `cargo test --workspace`, with a throwaway PostgreSQL cluster for the server's tests

@@ -200,7 +200,7 @@ pub fn setup(c: &Config) -> Result<(), String> {
 }
 
 /// The npm packages, from xtask/npm/package-lock.json: axe-core for the end-to-end tests,
-/// binaryen's wasm-opt and terser for `build`, and the peers `bench` measures corsform
+/// binaryen's wasm-opt and terser for `build`, TypeScript for `test`'s type check, and the peers `bench` measures corsform
 /// against (jQuery 3.7.1 + jquery-validation 1.22.1, htmx 2).
 fn npm_ci() -> Result<(), String> {
     let dir = project_root().join("xtask/npm");
@@ -208,6 +208,7 @@ fn npm_ci() -> Result<(), String> {
         "axe-core/axe.min.js",
         ".bin/wasm-opt",
         ".bin/terser",
+        ".bin/tsc",
         "jquery/dist/jquery.min.js",
         "jquery-validation/dist/jquery.validate.min.js",
         "htmx.org/dist/htmx.min.js",
@@ -220,7 +221,7 @@ fn npm_ci() -> Result<(), String> {
         return Ok(());
     }
     debian(&["nodejs".to_owned(), "npm".to_owned()])?;
-    println!("setup: installing xtask/npm (axe-core, binaryen, terser, jquery, jquery-validation, htmx) with npm ci");
+    println!("setup: installing xtask/npm (axe-core, binaryen, terser, typescript, jquery, jquery-validation, htmx) with npm ci");
     run(cmd("npm")
         .args(["ci", "--no-audit", "--no-fund"])
         .current_dir(dir))
