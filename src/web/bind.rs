@@ -629,12 +629,11 @@ impl Bound {
         command: &JsValue,
         argument: &JsValue,
     ) -> Result<JsValue, OptionsError> {
-        // jquery-validation changes the rules of the element's form (`element.form`).
-        let Some((name, el)) = named(target).filter(|(_, el)| {
-            let owner = js_sys::Reflect::get(el, &"form".into()).unwrap_or_default();
-            let form: &JsValue = self.form.as_ref();
-            owner == *form || self.form.contains(Some(el))
-        }) else {
+        // jquery-validation changes the rules of the element's form (`element.form`): the
+        // element must be one of this form's fields, as `scan` finds them.
+        let Some((name, el)) =
+            named(target).filter(|(_, el)| controls(&self.form, &self.opts.custom).contains(el))
+        else {
             return Ok(JsValue::UNDEFINED);
         };
         if let Some(command) = command.as_string() {
